@@ -1,0 +1,117 @@
+/*
+ * task.h -- the task context an operator's execute() receives.
+ *
+ * A context describes one try of one task instance and lives until execute() returns; every pointer it
+ * hands out is borrowed and valid until then. The functions are meant to be called from the thread that
+ * runs execute(). Airflow users will recognise the template context: dag_id, task_id, run_id, logical
+ * date, data interval, try_number, map_index, params, XCom.
+ */
+#ifndef MLFLOWD_TASK_H
+#define MLFLOWD_TASK_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque context of one try of one task instance. */
+typedef struct mlf_task_ctx mlf_task_ctx;
+
+/** Log levels for mlf_ctx_log(). */
+typedef enum mlf_log_level {
+    MLF_LOG_DEBUG = 10,
+    MLF_LOG_INFO = 20,
+    MLF_LOG_WARNING = 30,
+    MLF_LOG_ERROR = 40
+} mlf_log_level;
+
+/** The XCom key an operator's main result is pushed under. */
+#define MLF_XCOM_RETURN_KEY "return_value"
+
+/** The rendered value of the operator parameter @p name (its declared default when the task did not
+ * set it), or NULL when it has neither. Borrowed. Durations are int microseconds. */
+MLF_API const mlf_value *mlf_ctx_param(mlf_task_ctx *ctx, const char *name);
+
+/** All rendered operator parameters as one map. Borrowed. */
+MLF_API const mlf_value *mlf_ctx_params(mlf_task_ctx *ctx);
+
+/** The DAG-level `params` map (after trigger-time overrides). Borrowed; never NULL. */
+MLF_API const mlf_value *mlf_ctx_dag_params(mlf_task_ctx *ctx);
+
+/** Identity of the try. Borrowed strings, never NULL. */
+MLF_API const char *mlf_ctx_dag_id(mlf_task_ctx *ctx);
+MLF_API const char *mlf_ctx_task_id(mlf_task_ctx *ctx);
+MLF_API const char *mlf_ctx_run_id(mlf_task_ctx *ctx);
+
+/** The try number, counting from 1. */
+MLF_API int mlf_ctx_try_number(mlf_task_ctx *ctx);
+
+/** The map index of a mapped task instance, or -1 when the task is not mapped. */
+MLF_API int mlf_ctx_map_index(mlf_task_ctx *ctx);
+
+/** The run's logical date and data interval [start, end). */
+MLF_API mlf_time_us mlf_ctx_logical_date(mlf_task_ctx *ctx);
+MLF_API mlf_time_us mlf_ctx_data_interval_start(mlf_task_ctx *ctx);
+MLF_API mlf_time_us mlf_ctx_data_interval_end(mlf_task_ctx *ctx);
+
+/** Pushes @p value (ownership taken, even on error) as XCom @p key (NULL means "return_value") of this
+ * task instance. A later push of the same key replaces the earlier one.
+ * Errors: MLF_EINVAL, MLF_ETOOBIG (packed size above the configured xcom limit), MLF_ENOMEM. */
+MLF_API int mlf_ctx_xcom_push(mlf_task_ctx *ctx, const char *key, mlf_value *value);
+
+/** Reads XCom @p key (NULL means "return_value") pushed by task @p task_id of the same DAG run into
+ * @p *out (borrowed). For a mapped upstream the value is an array with one element per map index.
+ * Errors: MLF_ENOTFOUND (no such XCom), MLF_EINVAL. */
+MLF_API int mlf_ctx_xcom_pull(mlf_task_ctx *ctx, const char *task_id, const char *key,
+                              const mlf_value **out);
+
+/** Looks up connection @p conn_id (the store, then MLFLOWD_CONN_<ID> in the environment) into
+ * @p *out (borrowed). Errors: MLF_ENOTFOUND, MLF_EPARSE (a malformed URI in the environment). */
+MLF_API int mlf_ctx_connection(mlf_task_ctx *ctx, const char *conn_id, const mlf_connection **out);
+
+/** Writes one line to the try's log. Known secrets (connection passwords, variables whose names
+ * contain "secret", "password", "token" or "key") are masked as "***". */
+MLF_API void mlf_ctx_logv(mlf_task_ctx *ctx, mlf_log_level level, const char *fmt, va_list ap);
+
+/** A file descriptor open on the try's log, for child processes' stdout/stderr. Borrowed: do not close. */
+MLF_API int mlf_ctx_log_fd(mlf_task_ctx *ctx);
+
+/** Records the human-readable reason of the outcome (why it failed or was skipped). */
+MLF_API void mlf_ctx_set_messagev(mlf_task_ctx *ctx, const char *fmt, va_list ap);
+
+/** Branching (operators flagged MLF_OP_BRANCH): follow direct downstream task @p task_id; every direct
+ * downstream not followed is skipped. Errors: MLF_ENOTFOUND (not a direct downstream), MLF_ESTATE (the
+ * operator is not a branch operator). */
+MLF_API int mlf_ctx_follow(mlf_task_ctx *ctx, const char *task_id);
+
+/** Sensors: ask to be poked again no earlier than @p when (otherwise poke_interval decides). */
+MLF_API int mlf_ctx_reschedule_at(mlf_task_ctx *ctx, mlf_time_us when);
+
+/** 1 when the daemon asked this try to stop (kill, timeout); long loops should return MLF_FAILED. */
+MLF_API int mlf_ctx_cancelled(mlf_task_ctx *ctx);
+
+static inline void mlf_ctx_log(mlf_task_ctx *ctx, mlf_log_level level, const char *fmt, ...)
+    MLF_PRINTF(3, 4);
+/** printf-style wrapper over mlf_ctx_logv(). */
+static inline void mlf_ctx_log(mlf_task_ctx *ctx, mlf_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_ctx_logv(ctx, level, fmt, ap);
+    va_end(ap);
+}
+
+static inline void mlf_ctx_set_message(mlf_task_ctx *ctx, const char *fmt, ...) MLF_PRINTF(2, 3);
+/** printf-style wrapper over mlf_ctx_set_messagev(). */
+static inline void mlf_ctx_set_message(mlf_task_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_ctx_set_messagev(ctx, fmt, ap);
+    va_end(ap);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLFLOWD_TASK_H */

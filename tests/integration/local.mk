@@ -1,0 +1,1 @@
+# Integration tests: real mlflowd processes on loopback.

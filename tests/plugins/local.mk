@@ -1,0 +1,1 @@
+# Misbehaving and helper plugins used by the loader tests.

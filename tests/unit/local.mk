@@ -1,0 +1,6 @@
+# Unit tests: one Check program per core module, tests/unit/test_<module>.c
+check_PROGRAMS += tests/unit/test_strutil
+tests_unit_test_strutil_SOURCES = tests/unit/test_strutil.c
+tests_unit_test_strutil_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_strutil_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_strutil
