@@ -1,10 +1,7 @@
 /* main.c -- the mlflowd binary: hands argv to the CLI dispatcher. */
-#include <stdio.h>
+#include "cli.h"
 
-#include <mlflowd/mlflowd.h>
-
-int main(void)
+int main(int argc, char **argv)
 {
-    printf("mlflowd %s (ABI %d.%d)\n", MLF_VERSION_STRING, MLF_ABI_MAJOR, MLF_ABI_MINOR);
-    return 0;
+    return mlf_cli_main(argc, argv);
 }

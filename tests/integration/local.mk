@@ -1,1 +1,3 @@
-# Integration tests: real mlflowd processes on loopback.
+# Integration tests: real mlflowd processes (and, later, workers on loopback).
+TESTS += tests/integration/cli_basics.sh tests/integration/hello_plugin.sh
+EXTRA_DIST += tests/integration/lib.sh tests/integration/cli_basics.sh tests/integration/hello_plugin.sh

@@ -1,0 +1,384 @@
+/* cli.c -- command table, global options, argument helpers and the dispatcher. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "plugin_loader.h"
+#include "suggest.h"
+
+static int cmd_version(mlf_cli *cli);
+
+/* The whole CLI of DESIGN.md §7. Commands whose handler is NULL are documented but not built yet: they
+ * fail with a clear "not supported yet" message instead of pretending. */
+static const mlf_cli_command commands[] = {
+    {NULL, "version", cmd_version, "[-o table|json]", "print the version and the plugin SDK ABI"},
+    {NULL, "standalone", NULL, "", "scheduler + API + local workers in one command"},
+    {NULL, "scheduler", NULL, "", "run the scheduler daemon"},
+    {NULL, "worker", NULL, "--connect ENDPOINT [--concurrency N] [--queues a,b]", "run a worker"},
+    {"config", "list", mlf_cmd_config_list, "[-o table|json]", "show every configuration key, its value and source"},
+    {"config", "get", mlf_cmd_config_get, "KEY", "print one configuration value"},
+    {"plugins", "list", mlf_cmd_plugins_list, "[-o table|json]",
+     "list loaded plugins and what they registered (operators with their parameters)"},
+    {"dags", "list", mlf_cmd_dags_list, "[-o table|json]", "list DAGs"},
+    {"dags", "show", mlf_cmd_dags_show, "DAG_ID [--format text|dot|svg] [--save FILE]", "print a DAG's graph"},
+    {"dags", "trigger", NULL, "DAG_ID [--conf JSON] [--run-id ID]", "start a manual DAG run"},
+    {"dags", "pause", NULL, "DAG_ID", "pause a DAG"},
+    {"dags", "unpause", NULL, "DAG_ID", "unpause a DAG"},
+    {"dags", "backfill", NULL, "DAG_ID -s START -e END", "run a date range"},
+    {"dags", "test", NULL, "DAG_ID [DATE] [-o json]", "run one DAG run in the foreground"},
+    {"dags", "list-runs", NULL, "DAG_ID [-o table|json]", "list a DAG's runs"},
+    {"dags", "state", NULL, "DAG_ID RUN_ID", "print a DAG run's state"},
+    {"dags", "list-import-errors", mlf_cmd_dags_list_import_errors, "[-o table|json]", "list DAG files that failed to load"},
+    {"tasks", "list", mlf_cmd_tasks_list, "DAG_ID [--tree] [-o table|json]", "list a DAG's tasks"},
+    {"tasks", "test", NULL, "DAG_ID TASK_ID DATE", "run one task instance in the foreground"},
+    {"tasks", "run", NULL, "DAG_ID TASK_ID RUN_ID", "run one task instance"},
+    {"tasks", "state", NULL, "DAG_ID TASK_ID RUN_ID", "print a task instance's state"},
+    {"tasks", "clear", NULL, "DAG_ID [-t REGEX] [--downstream] [--upstream] [-s START] [-e END]",
+     "clear task instances so they run again"},
+    {"tasks", "logs", NULL, "DAG_ID RUN_ID TASK_ID [--try N]", "print a task instance's log"},
+    {"tasks", "states-for-dag-run", NULL, "DAG_ID RUN_ID [-o table|json]", "print the states of a run's TIs"},
+    {"tasks", "render", NULL, "DAG_ID TASK_ID DATE", "print a task's rendered parameters"},
+    {"connections", "add", NULL, "CONN_ID --conn-uri URI", "add a connection"},
+    {"connections", "get", NULL, "CONN_ID", "show a connection"},
+    {"connections", "list", NULL, "[-o table|json]", "list connections"},
+    {"connections", "delete", NULL, "CONN_ID", "delete a connection"},
+    {"variables", "set", NULL, "KEY VALUE", "set a variable"},
+    {"variables", "get", NULL, "KEY", "print a variable"},
+    {"variables", "list", NULL, "[-o table|json]", "list variables"},
+    {"variables", "delete", NULL, "KEY", "delete a variable"},
+    {"pools", "set", NULL, "NAME SLOTS [DESCRIPTION]", "create or resize a pool"},
+    {"pools", "list", NULL, "[-o table|json]", "list pools"},
+    {"pools", "delete", NULL, "NAME", "delete a pool"},
+    {"db", "init", NULL, "", "create the state store"},
+    {"db", "check", NULL, "", "verify the state store"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char *const global_help =
+    "Global options (accepted by every command):\n"
+    "  --home DIR          mlflowd home (default $MLFLOWD_HOME or ~/.mlflowd)\n"
+    "  --dags-folder DIR   DAG folder (default $MLFLOWD_DAGS_FOLDER or HOME/dags)\n"
+    "  --config FILE       configuration file (default $MLFLOWD_CONFIG or HOME/mlflowd.yaml)\n"
+    "  -o, --output FMT    table or json, for commands that print listings\n"
+    "  -h, --help          help for the command\n"
+    "Configuration keys can be overridden with MLFLOWD__SECTION__KEY environment variables.\n"
+    "Exit codes: 0 success, 1 the work failed, 2 bad usage or bad input.\n";
+
+int mlf_cli_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mlflowd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+static void print_usage(FILE *f, const mlf_cli_command *c)
+{
+    fprintf(f, "usage: mlflowd %s%s%s%s%s\n", c->group ? c->group : "", c->group ? " " : "", c->verb,
+            *c->usage ? " " : "", c->usage);
+}
+
+static void print_help(FILE *f, const char *group)
+{
+    fprintf(f, "mlflowd %s -- a workflow orchestrator for data and ML pipelines\n\n", MLF_VERSION_STRING);
+    fprintf(f, "usage: mlflowd COMMAND [ARGS...]\n       mlflowd GROUP VERB [ARGS...]\n\nCommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const mlf_cli_command *c = &commands[i];
+        if (group && (!c->group || strcmp(c->group, group) != 0))
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "%s%s%s", c->group ? c->group : "", c->group ? " " : "", c->verb);
+        fprintf(f, "  %-30s %s%s\n", name, c->help, c->fn ? "" : " (not supported yet)");
+    }
+    fprintf(f, "\n%s", global_help);
+}
+
+/* Removes argv[i .. i+count-1] from the command's arguments. */
+static void drop_args(mlf_cli *cli, int i, int count)
+{
+    memmove(&cli->argv[i], &cli->argv[i + count], (size_t)(cli->argc - i - count) * sizeof(char *));
+    cli->argc -= count;
+}
+
+const char *mlf_cli_take_value(mlf_cli *cli, const char *name, const char *short_name, int *missing)
+{
+    size_t nl = strlen(name);
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, name, nl) == 0 && a[nl] == '=') {
+            drop_args(cli, i, 1);
+            return a + nl + 1;
+        }
+        if (strcmp(a, name) == 0 || (short_name && strcmp(a, short_name) == 0)) {
+            if (i + 1 >= cli->argc) {
+                if (missing)
+                    *missing = 1;
+                drop_args(cli, i, 1);
+                return NULL;
+            }
+            const char *v = cli->argv[i + 1];
+            drop_args(cli, i, 2);
+            return v;
+        }
+    }
+    return NULL;
+}
+
+int mlf_cli_take_flag(mlf_cli *cli, const char *name, const char *short_name)
+{
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--") == 0)
+            break;
+        if (strcmp(cli->argv[i], name) == 0 || (short_name && strcmp(cli->argv[i], short_name) == 0)) {
+            drop_args(cli, i, 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int mlf_cli_check_args(mlf_cli *cli, int min, int max, const char *const *known_flags)
+{
+    int positional = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--") == 0) {
+            positional += cli->argc - i - 1;
+            break;
+        }
+        if (a[0] == '-' && a[1] != '\0') {
+            size_t n = 0;
+            while (known_flags && known_flags[n])
+                n++;
+            const char *s = n ? mlf_suggest(a, known_flags, n) : NULL;
+            fprintf(stderr, "mlflowd: unknown option '%s'%s%s%s\n", a, s ? " (did you mean '" : "", s ? s : "",
+                    s ? "'?)" : "");
+            print_usage(stderr, cli->cmd);
+            return MLF_EXIT_USAGE;
+        }
+        positional++;
+    }
+    if (positional < min || (max >= 0 && positional > max)) {
+        fprintf(stderr, "mlflowd: %s %s: expected %s%d argument%s, got %d\n", cli->cmd->group ? cli->cmd->group : "",
+                cli->cmd->verb, max < 0 ? "at least " : min == max ? "" : "at most ", max < 0 || min == max ? min : max,
+                (max < 0 ? min : max) == 1 ? "" : "s", positional);
+        print_usage(stderr, cli->cmd);
+        return MLF_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int mlf_cli_config(mlf_cli *cli)
+{
+    if (cli->cfg)
+        return MLF_OK;
+    char *errors = NULL;
+    int rc = mlf_config_load(&cli->cfg_args, &cli->cfg, &errors);
+    if (rc != MLF_OK) {
+        fprintf(stderr, "mlflowd: the configuration is invalid:\n%s%s", errors ? errors : mlf_strerror(rc),
+                errors && *errors && errors[strlen(errors) - 1] == '\n' ? "" : "\n");
+        free(errors);
+        return rc;
+    }
+    free(errors);
+    return MLF_OK;
+}
+
+int mlf_cli_plugins(mlf_cli *cli)
+{
+    if (cli->cat)
+        return 0;
+    if (mlf_cli_config(cli) != MLF_OK)
+        return -1;
+    cli->cat = mlf_catalog_new();
+    if (!cli->cat) {
+        fprintf(stderr, "mlflowd: out of memory\n");
+        return -1;
+    }
+    size_t npaths = 0, nnames = 0;
+    const char *const *paths = mlf_config_plugin_path(cli->cfg, &npaths);
+    const char *const *names = mlf_config_plugin_load(cli->cfg, &nnames);
+    mlf_diag errors = {0};
+    int refused = mlf_plugins_load(cli->cat, paths, npaths, names, nnames, &errors);
+    mlf_diag_print(&errors, "mlflowd: plugin error: ");
+    mlf_diag_clear(&errors);
+    return refused;
+}
+
+static int cmd_version(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    if (cli->output == MLF_OUTPUT_JSON)
+        fprintf(cli->out, "{\"version\":\"%s\",\"abi\":\"%d.%d\"}\n", MLF_VERSION_STRING, MLF_ABI_MAJOR,
+                MLF_ABI_MINOR);
+    else
+        fprintf(cli->out, "mlflowd %s (plugin SDK ABI %d.%d)\n", MLF_VERSION_STRING, MLF_ABI_MAJOR, MLF_ABI_MINOR);
+    return MLF_EXIT_OK;
+}
+
+/* Removes the global options from argv (they are accepted anywhere). Returns 0 or an exit code. */
+static int take_globals(mlf_cli *cli, int *want_help)
+{
+    int missing = 0;
+    const char *v;
+    if ((v = mlf_cli_take_value(cli, "--home", NULL, &missing)))
+        cli->cfg_args.home = v;
+    if ((v = mlf_cli_take_value(cli, "--dags-folder", NULL, &missing)))
+        cli->cfg_args.dags_folder = v;
+    if ((v = mlf_cli_take_value(cli, "--config", NULL, &missing)))
+        cli->cfg_args.config_file = v;
+    if ((v = mlf_cli_take_value(cli, "--output", "-o", &missing))) {
+        cli->output_given = 1;
+        if (strcmp(v, "json") == 0)
+            cli->output = MLF_OUTPUT_JSON;
+        else if (strcmp(v, "table") == 0 || strcmp(v, "plain") == 0)
+            cli->output = MLF_OUTPUT_TABLE;
+        else
+            return mlf_cli_fail(MLF_EXIT_USAGE, "unknown output format '%s' (use table or json)", v);
+    }
+    if (missing)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "an option is missing its value (see mlflowd --help)");
+    *want_help = mlf_cli_take_flag(cli, "--help", "-h");
+    return 0;
+}
+
+static const mlf_cli_command *find_command(const char *group, const char *verb)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const mlf_cli_command *c = &commands[i];
+        if ((group ? c->group && strcmp(c->group, group) == 0 : !c->group) && strcmp(c->verb, verb) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static int is_group(const char *word)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (commands[i].group && strcmp(commands[i].group, word) == 0)
+            return 1;
+    return 0;
+}
+
+/* "did you mean" over the top-level words (groups and top-level verbs), or over one group's verbs. */
+static const char *suggest_word(const char *group, const char *word)
+{
+    const char *cands[NCOMMANDS];
+    size_t n = 0;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const mlf_cli_command *c = &commands[i];
+        const char *w = group ? (c->group && strcmp(c->group, group) == 0 ? c->verb : NULL)
+                              : (c->group ? c->group : c->verb);
+        int dup = 0;
+        for (size_t j = 0; w && j < n && !dup; j++)
+            dup = strcmp(cands[j], w) == 0;
+        if (w && !dup)
+            cands[n++] = w;
+    }
+    return mlf_suggest(word, cands, n);
+}
+
+int mlf_cli_dagbag(mlf_cli *cli)
+{
+    if (cli->bag)
+        return 0;
+    if (mlf_cli_plugins(cli) < 0)
+        return MLF_EXIT_USAGE;
+    cli->bag = mlf_dagbag_new(mlf_config_dags_folder(cli->cfg), cli->cat);
+    if (!cli->bag || mlf_dagbag_refresh(cli->bag, NULL) != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "out of memory reading the DAG folder");
+    return 0;
+}
+
+int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag)
+{
+    (void)cli;
+    return dag->is_paused_upon_creation;
+}
+
+static void cli_cleanup(mlf_cli *cli)
+{
+    mlf_dagbag_free(cli->bag);
+    mlf_catalog_free(cli->cat);
+    mlf_config_free(cli->cfg);
+}
+
+int mlf_cli_main(int argc, char **argv)
+{
+    mlf_cli cli = {.out = stdout};
+    /* work on a copy of argv[1..] so that handlers can consume arguments */
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "out of memory");
+    for (int i = 1; i < argc; i++)
+        args[i - 1] = argv[i];
+    cli.argv = args;
+    cli.argc = argc - 1;
+
+    int want_help = 0, rc = take_globals(&cli, &want_help);
+    if (rc) {
+        free(args);
+        return rc;
+    }
+    if (cli.argc == 0 || (cli.argc == 1 && strcmp(cli.argv[0], "help") == 0)) {
+        print_help(want_help || cli.argc ? stdout : stderr, NULL);
+        free(args);
+        return want_help || cli.argc ? MLF_EXIT_OK : MLF_EXIT_USAGE;
+    }
+    if (strcmp(cli.argv[0], "--version") == 0)
+        cli.argv[0] = "version";
+
+    const char *group = NULL, *verb = cli.argv[0];
+    int consumed = 1;
+    if (is_group(verb)) {
+        group = verb;
+        if (cli.argc < 2) {
+            print_help(want_help ? stdout : stderr, group);
+            free(args);
+            return want_help ? MLF_EXIT_OK : MLF_EXIT_USAGE;
+        }
+        verb = cli.argv[1];
+        consumed = 2;
+    }
+    cli.cmd = find_command(group, verb);
+    if (!cli.cmd) {
+        const char *s = suggest_word(group, verb);
+        if (group)
+            mlf_cli_fail(MLF_EXIT_USAGE, "unknown command '%s %s'%s%s%s (see mlflowd %s --help)", group, verb,
+                         s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "", group);
+        else
+            mlf_cli_fail(MLF_EXIT_USAGE, "unknown command '%s'%s%s%s (see mlflowd --help)", verb,
+                         s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+        free(args);
+        return MLF_EXIT_USAGE;
+    }
+    cli.argv += consumed;
+    cli.argc -= consumed;
+    if (want_help) {
+        print_usage(stdout, cli.cmd);
+        printf("\n%s\n\n%s", cli.cmd->help, global_help);
+        free(args);
+        return MLF_EXIT_OK;
+    }
+    if (!cli.cmd->fn) {
+        free(args);
+        return mlf_cli_fail(MLF_EXIT_FAILED, "'%s%s%s' is not supported yet in this build", group ? group : "",
+                            group ? " " : "", verb);
+    }
+    rc = cli.cmd->fn(&cli);
+    cli_cleanup(&cli);
+    free(args);
+    if (fflush(stdout) != 0 && rc == MLF_EXIT_OK)
+        rc = MLF_EXIT_FAILED;
+    return rc;
+}

@@ -1,0 +1,88 @@
+/* cli.h -- the command-line front end: one binary, subcommands (`mlflowd GROUP VERB ...`), as `airflow`.
+ *
+ * Exit codes (DESIGN.md §7): 0 success, 1 the work failed, 2 bad usage or bad input. */
+#ifndef MLF_CORE_CLI_H
+#define MLF_CORE_CLI_H
+
+#include <stdio.h>
+
+#include "config.h"
+#include "dagbag.h"
+#include "registry.h"
+
+#define MLF_EXIT_OK 0
+#define MLF_EXIT_FAILED 1
+#define MLF_EXIT_USAGE 2
+
+typedef struct mlf_cli mlf_cli;
+
+/** A command handler: returns an exit code. */
+typedef int (*mlf_cli_fn)(mlf_cli *cli);
+
+/** One command of the table. */
+typedef struct mlf_cli_command {
+    const char *group;  /**< "dags", "plugins"...; NULL for top-level verbs (version, scheduler...) */
+    const char *verb;
+    mlf_cli_fn fn;      /**< NULL: documented but not supported yet in this build */
+    const char *usage;  /**< the arguments after the verb, e.g. "DAG_ID [-o table|json]" */
+    const char *help;   /**< one line */
+} mlf_cli_command;
+
+/** Output format chosen with -o / --output. */
+typedef enum mlf_output { MLF_OUTPUT_TABLE = 0, MLF_OUTPUT_JSON = 1 } mlf_output;
+
+struct mlf_cli {
+    const mlf_cli_command *cmd;
+    int argc;                 /**< arguments after the verb, global options removed */
+    char **argv;
+    mlf_config_args cfg_args; /**< --config, --home, --dags-folder */
+    mlf_output output;
+    int output_given;
+    mlf_config *cfg;          /**< loaded on demand by mlf_cli_config() */
+    mlf_catalog *cat;         /**< loaded on demand by mlf_cli_plugins() */
+    mlf_dagbag *bag;          /**< loaded on demand by mlf_cli_dagbag() */
+    FILE *out;                /**< stdout */
+};
+
+/** Runs the command line; returns the process exit code. */
+int mlf_cli_main(int argc, char **argv);
+
+/** Removes the flag @p name (e.g. "--conf") or its short alias @p short_name (may be NULL) from the
+ * command's arguments and returns its value ("--conf X" or "--conf=X"), or NULL when absent. A flag given
+ * without its value sets *missing (when not NULL). Borrowed from argv. */
+const char *mlf_cli_take_value(mlf_cli *cli, const char *name, const char *short_name, int *missing);
+
+/** Removes a boolean flag; returns 1 when it was present. */
+int mlf_cli_take_flag(mlf_cli *cli, const char *name, const char *short_name);
+
+/** Checks that no unknown flag is left and that the positional count is within [min, max] (max -1:
+ * unbounded). On error prints the problem and the usage to stderr and returns MLF_EXIT_USAGE, else 0. */
+int mlf_cli_check_args(mlf_cli *cli, int min, int max, const char *const *known_flags);
+
+/** Prints "mlflowd: " + message to stderr and returns @p code. */
+int mlf_cli_fail(int code, const char *fmt, ...) MLF_PRINTF(2, 3);
+
+/** Loads the configuration once (printing its errors). Returns MLF_OK or an error already reported. */
+int mlf_cli_config(mlf_cli *cli);
+
+/** Loads the configuration and the plugins once. Plugin refusals are printed to stderr; the return value
+ * is the number of refused plugins (the loaded ones stay usable), or -1 when the config did not load. */
+int mlf_cli_plugins(mlf_cli *cli);
+
+/** Loads config, plugins and the DAG folder once. Returns 0, or an exit code after printing why. Plugin
+ * refusals are printed but do not stop the command (their DAGs then fail to load, visibly). */
+int mlf_cli_dagbag(mlf_cli *cli);
+
+/** Whether @p dag is paused (from the state store when it exists; else the DAG's is_paused_upon_creation). */
+int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag);
+
+/* Handlers, one file per group. */
+int mlf_cmd_dags_list(mlf_cli *cli);
+int mlf_cmd_dags_list_import_errors(mlf_cli *cli);
+int mlf_cmd_dags_show(mlf_cli *cli);
+int mlf_cmd_tasks_list(mlf_cli *cli);
+int mlf_cmd_plugins_list(mlf_cli *cli);
+int mlf_cmd_config_list(mlf_cli *cli);
+int mlf_cmd_config_get(mlf_cli *cli);
+
+#endif

@@ -1,0 +1,356 @@
+/* Unit tests for core/plugin_loader.c and core/registry.c: every refusal names the file and the reason,
+ * one bad plugin never hides the others, a refused plugin leaves nothing registered. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "plugin_loader.h"
+#include "registry.h"
+#include "strutil.h"
+
+#define TEST_PLUGINS TEST_BUILDDIR "/tests/plugins"
+#define BUILTIN_PLUGINS TEST_BUILDDIR "/plugins"
+
+static mlf_catalog *cat;
+static mlf_diag errs;
+
+static void setup(void)
+{
+    cat = mlf_catalog_new();
+    memset(&errs, 0, sizeof errs);
+}
+
+static void teardown(void)
+{
+    mlf_catalog_free(cat);
+    mlf_diag_clear(&errs);
+}
+
+/* 1 when some diagnostic's formatted text contains every one of the (NULL-terminated) needles. */
+static int diag_has(const char *first, ...)
+{
+    for (size_t i = 0; i < errs.n; i++) {
+        char *s = mlf_diag_format(&errs, i);
+        int ok = 1;
+        va_list ap;
+        va_start(ap, first);
+        for (const char *needle = first; needle && ok; needle = va_arg(ap, const char *))
+            ok = strstr(s, needle) != NULL;
+        va_end(ap);
+        free(s);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+static void dump_diags(void)
+{
+    mlf_diag_print(&errs, "diag: ");
+}
+
+static int load(const char *dir, const char *name)
+{
+    const char *paths[] = {dir};
+    const char *names[] = {name};
+    return mlf_plugins_load(cat, paths, 1, names, 1, &errs);
+}
+
+START_TEST(test_good_plugin_registers_everything)
+{
+    ck_assert_int_eq(load(TEST_PLUGINS, "good"), 0);
+    ck_assert_uint_eq(mlf_catalog_plugin_count(cat), 1);
+    const mlf_plugin *p = mlf_catalog_plugin_at(cat, 0);
+    ck_assert_str_eq(p->info->name, "good");
+    ck_assert_str_eq(p->info->version, "1.2.3");
+    ck_assert(strstr(p->path, "tests/plugins/good.la") != NULL);
+    const mlf_operator_desc *op = mlf_catalog_operator(cat, "test_op");
+    ck_assert_ptr_nonnull(op);
+    ck_assert_str_eq(op->params[0].name, "message");
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "test_sensor"));
+    ck_assert_ptr_nonnull(mlf_catalog_find(cat, MLF_REG_HOOK, "test_hook"));
+    const mlf_reg_entry *m = mlf_catalog_find(cat, MLF_REG_MACRO, "double_it");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_eq(m->owner, p);
+    /* the macro runs through the plugin's own wrappers, i.e. through the host table */
+    mlf_value *arg = mlf_value_int(21), *out = NULL;
+    const mlf_value *args[] = {arg};
+    char err[64];
+    ck_assert_int_eq(((const mlf_macro_desc *)m->desc)->call(args, 1, &out, err, sizeof err, NULL), MLF_OK);
+    int64_t i = 0;
+    ck_assert_int_eq(mlf_value_get_int(out, &i), MLF_OK);
+    ck_assert_int_eq(i, 42);
+    mlf_value_free(arg);
+    mlf_value_free(out);
+    ck_assert_uint_eq(errs.n, 0);
+}
+END_TEST
+
+START_TEST(test_not_found_lists_searched_paths)
+{
+    const char *paths[] = {"/nonexistent/a", TEST_PLUGINS};
+    const char *names[] = {"nosuch"};
+    ck_assert_int_eq(mlf_plugins_load(cat, paths, 2, names, 1, &errs), 1);
+    ck_assert(diag_has("plugin 'nosuch' not found; searched: /nonexistent/a/nosuch.{la,so}", TEST_PLUGINS "/nosuch.{la,so}", NULL));
+}
+END_TEST
+
+START_TEST(test_missing_path_file)
+{
+    ck_assert_int_eq(load(TEST_PLUGINS, "/nonexistent/x.so"), 1);
+    ck_assert(diag_has("/nonexistent/x.so", "plugin file not found", NULL));
+}
+END_TEST
+
+START_TEST(test_missing_entry_symbol)
+{
+    ck_assert_int_eq(load(TEST_PLUGINS, "no_entry"), 1);
+    ck_assert(diag_has("no_entry.la", "not an mlflowd plugin", "mlf_plugin_entry", NULL));
+    ck_assert_uint_eq(mlf_catalog_plugin_count(cat), 0);
+}
+END_TEST
+
+START_TEST(test_abi_mismatch_names_both_versions)
+{
+    ck_assert_int_eq(load(TEST_PLUGINS, "bad_abi"), 1);
+    ck_assert(diag_has("bad_abi.la", "ABI mismatch", "ABI 999.0", "provides ABI 1.0", NULL));
+}
+END_TEST
+
+START_TEST(test_init_failure_shows_plugin_message_and_registers_nothing)
+{
+    ck_assert_int_eq(load(TEST_PLUGINS, "init_fail"), 1);
+    ck_assert(diag_has("init_fail.la", "failed to initialise", "cannot reach the license server at 10.0.0.1:9", NULL));
+    ck_assert_ptr_null(mlf_catalog_operator(cat, "half_registered"));
+    ck_assert_uint_eq(mlf_catalog_plugin_count(cat), 0);
+}
+END_TEST
+
+START_TEST(test_duplicate_operator_names_both_files)
+{
+    const char *paths[] = {BUILTIN_PLUGINS, TEST_PLUGINS};
+    const char *names[] = {"shell", "dup_shell"};
+    ck_assert_int_eq(mlf_plugins_load(cat, paths, 2, names, 2, &errs), 1);
+    ck_assert(diag_has(TEST_PLUGINS "/dup_shell.la", "operator 'shell' is already registered by plugin 'shell'",
+                       BUILTIN_PLUGINS "/shell.la", NULL));
+    ck_assert_uint_eq(mlf_catalog_plugin_count(cat), 1);
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "shell"));
+}
+END_TEST
+
+START_TEST(test_duplicate_plugin_name)
+{
+    const char *paths[] = {TEST_PLUGINS};
+    const char *names[] = {"good", TEST_PLUGINS "/.libs/good.so"};
+    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 2, &errs), 1);
+    ck_assert(diag_has("good.so", "a plugin named 'good' is already loaded from", "good.la", NULL));
+}
+END_TEST
+
+START_TEST(test_bad_parameter_table_refused)
+{
+    ck_assert_int_eq(load(TEST_PLUGINS, "bad_param"), 1);
+    ck_assert(diag_has("bad_param.la", "operator 'clashing': parameter 'retries' clashes with a core task key", NULL));
+}
+END_TEST
+
+START_TEST(test_not_a_shared_object)
+{
+    char dir[] = "/tmp/mlf-test-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    chmod(dir, 0755);
+    char *junk = mlf_strdup_printf("%s/junk.so", dir);
+    FILE *f = fopen(junk, "w");
+    fputs("this is not an ELF file\n", f);
+    fclose(f);
+    chmod(junk, 0644);
+    ck_assert_int_eq(load(dir, "junk"), 1);
+    ck_assert(diag_has(junk, "cannot load plugin:", NULL));
+    unlink(junk);
+    rmdir(dir);
+    free(junk);
+}
+END_TEST
+
+/* Copies the good plugin's shared object into a fresh folder with the given modes. */
+static char *copy_good(char *dir, mode_t dir_mode, mode_t file_mode)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *dst = mlf_strdup_printf("%s/good.so", dir);
+    FILE *in = fopen(TEST_PLUGINS "/.libs/good.so", "rb"), *out = fopen(dst, "wb");
+    ck_assert_ptr_nonnull(in);
+    ck_assert_ptr_nonnull(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, out);
+    fclose(in);
+    fclose(out);
+    chmod(dst, file_mode);
+    chmod(dir, dir_mode);
+    return dst;
+}
+
+static void remove_copy(char *dir, char *file)
+{
+    chmod(dir, 0755);
+    unlink(file);
+    rmdir(dir);
+    free(file);
+}
+
+START_TEST(test_refuses_group_writable_folder)
+{
+    char dir[] = "/tmp/mlf-test-XXXXXX";
+    char *file = copy_good(dir, 0775, 0755);
+    ck_assert_int_eq(load(dir, "good"), 1);
+    ck_assert(diag_has("refusing plugin folder", dir, "writable by its group", "chmod go-w", NULL));
+    ck_assert_uint_eq(mlf_catalog_plugin_count(cat), 0);
+    remove_copy(dir, file);
+}
+END_TEST
+
+START_TEST(test_refuses_world_writable_file)
+{
+    char dir[] = "/tmp/mlf-test-XXXXXX";
+    char *file = copy_good(dir, 0755, 0666);
+    ck_assert_int_eq(load(dir, "good"), 1);
+    ck_assert(diag_has("refusing plugin file", file, "writable by others", NULL));
+    remove_copy(dir, file);
+}
+END_TEST
+
+START_TEST(test_safe_copy_loads)
+{
+    char dir[] = "/tmp/mlf-test-XXXXXX";
+    char *file = copy_good(dir, 0755, 0755);
+    ck_assert_int_eq(load(dir, "good"), 0);
+    remove_copy(dir, file);
+}
+END_TEST
+
+START_TEST(test_every_error_is_reported_and_good_ones_load)
+{
+    const char *paths[] = {TEST_PLUGINS};
+    const char *names[] = {"no_entry", "bad_abi", "good", "init_fail", "missing"};
+    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 5, &errs), 4);
+    ck_assert_uint_eq(errs.n, 4);
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "test_op"));
+}
+END_TEST
+
+START_TEST(test_star_loads_a_whole_folder)
+{
+    const char *paths[] = {BUILTIN_PLUGINS};
+    const char *names[] = {"*"};
+    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 1, &errs), 0);
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "shell"));
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "empty"));
+    /* the test folder holds bad plugins too: all are reported, the good one still loads */
+    mlf_catalog *cat2 = mlf_catalog_new();
+    mlf_diag e2 = {0};
+    const char *tpaths[] = {TEST_PLUGINS};
+    int refused = mlf_plugins_load(cat2, tpaths, 1, names, 1, &e2);
+    ck_assert_int_eq(refused, 4); /* no_entry, bad_abi, init_fail, bad_param; dup_shell loads alone */
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat2, "test_op"));
+    mlf_diag_clear(&e2);
+    mlf_catalog_free(cat2);
+}
+END_TEST
+
+/* ---- registry validation, driven directly ---- */
+
+static mlf_outcome noop(mlf_task_ctx *ctx, void *data)
+{
+    (void)ctx;
+    (void)data;
+    return MLF_SUCCESS;
+}
+
+START_TEST(test_registry_rejects_malformed_descriptors)
+{
+    mlf_registry *reg = mlf_registry_begin(cat, NULL);
+    mlf_operator_desc d = {.struct_size = sizeof d, .name = "ok_op", .execute = noop};
+    ck_assert_int_eq(mlf_register_operator(reg, NULL), MLF_EINVAL);
+    mlf_operator_desc small = d;
+    small.struct_size = 8;
+    ck_assert_int_eq(mlf_register_operator(reg, &small), MLF_EINVAL);
+    mlf_operator_desc noexec = d;
+    noexec.execute = NULL;
+    ck_assert_int_eq(mlf_register_operator(reg, &noexec), MLF_EINVAL);
+    mlf_operator_desc badname = d;
+    badname.name = "has space";
+    ck_assert_int_eq(mlf_register_operator(reg, &badname), MLF_EINVAL);
+    static const mlf_param_spec dup[] = {{.name = "a", .type = MLF_PARAM_STR}, {.name = "a", .type = MLF_PARAM_INT}, {0}};
+    mlf_operator_desc duppar = d;
+    duppar.params = dup;
+    ck_assert_int_eq(mlf_register_operator(reg, &duppar), MLF_EINVAL);
+    static const mlf_param_spec noch[] = {{.name = "m", .type = MLF_PARAM_ENUM}, {0}};
+    mlf_operator_desc nochoice = d;
+    nochoice.params = noch;
+    ck_assert_int_eq(mlf_register_operator(reg, &nochoice), MLF_EINVAL);
+    static const mlf_param_spec sens[] = {{.name = "poke_interval", .type = MLF_PARAM_DURATION}, {0}};
+    mlf_operator_desc sensor = d;
+    sensor.flags = MLF_OP_SENSOR;
+    sensor.params = sens;
+    ck_assert_int_eq(mlf_register_operator(reg, &sensor), MLF_EINVAL);
+    /* the first problem is kept as the plugin's message */
+    ck_assert_str_eq(mlf_registry_message(reg), "operator descriptor is NULL");
+    ck_assert_int_eq(mlf_register_operator(reg, &d), MLF_OK);
+    ck_assert_int_eq(mlf_register_operator(reg, &d), MLF_EEXIST);
+    mlf_macro_desc m = {.struct_size = sizeof m, .name = "mac", .min_args = 2, .max_args = 1, .call = NULL};
+    ck_assert_int_eq(mlf_register_macro(reg, &m), MLF_EINVAL);
+    ck_assert_int_eq(mlf_register_executor(reg, NULL), MLF_ENOTSUP);
+    ck_assert_int_eq(mlf_registry_commit(reg, &errs), MLF_OK);
+    /* after commit the registry is closed */
+    ck_assert_int_eq(mlf_register_operator(reg, &d), MLF_ESTATE);
+    mlf_registry_end(reg);
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "ok_op"));
+}
+END_TEST
+
+START_TEST(test_host_table_header)
+{
+    const struct mlf_host *h = mlf_host_table();
+    ck_assert_uint_eq(h->abi_major, MLF_ABI_MAJOR);
+    ck_assert_uint_eq(h->struct_size, sizeof(struct mlf_host));
+    ck_assert_ptr_eq(h->mlf_strerror, mlf_strerror);
+    ck_assert_ptr_eq(h->mlf_ctx_cancelled, mlf_ctx_cancelled);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("plugin_loader");
+    TCase *tc = tcase_create("loader");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_good_plugin_registers_everything);
+    tcase_add_test(tc, test_not_found_lists_searched_paths);
+    tcase_add_test(tc, test_missing_path_file);
+    tcase_add_test(tc, test_missing_entry_symbol);
+    tcase_add_test(tc, test_abi_mismatch_names_both_versions);
+    tcase_add_test(tc, test_init_failure_shows_plugin_message_and_registers_nothing);
+    tcase_add_test(tc, test_duplicate_operator_names_both_files);
+    tcase_add_test(tc, test_duplicate_plugin_name);
+    tcase_add_test(tc, test_bad_parameter_table_refused);
+    tcase_add_test(tc, test_not_a_shared_object);
+    tcase_add_test(tc, test_refuses_group_writable_folder);
+    tcase_add_test(tc, test_refuses_world_writable_file);
+    tcase_add_test(tc, test_safe_copy_loads);
+    tcase_add_test(tc, test_every_error_is_reported_and_good_ones_load);
+    tcase_add_test(tc, test_star_loads_a_whole_folder);
+    tcase_add_test(tc, test_registry_rejects_malformed_descriptors);
+    tcase_add_test(tc, test_host_table_header);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    (void)dump_diags;
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
