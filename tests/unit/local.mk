@@ -4,3 +4,9 @@ tests_unit_test_strutil_SOURCES = tests/unit/test_strutil.c
 tests_unit_test_strutil_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_strutil_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_strutil
+
+check_PROGRAMS += tests/unit/test_duration
+tests_unit_test_duration_SOURCES = tests/unit/test_duration.c
+tests_unit_test_duration_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_duration_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_duration
