@@ -10,3 +10,12 @@ tests_unit_test_duration_SOURCES = tests/unit/test_duration.c
 tests_unit_test_duration_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_duration_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_duration
+
+check_PROGRAMS += tests/unit/test_value tests/unit/test_value_codec
+tests_unit_test_value_SOURCES = tests/unit/test_value.c
+tests_unit_test_value_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_value_LDADD = $(UNIT_LDADD)
+tests_unit_test_value_codec_SOURCES = tests/unit/test_value_codec.c
+tests_unit_test_value_codec_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_value_codec_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_value tests/unit/test_value_codec
