@@ -4,3 +4,9 @@ tests_unit_test_strutil_SOURCES = tests/unit/test_strutil.c
 tests_unit_test_strutil_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_strutil_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_strutil
+
+check_PROGRAMS += tests/unit/test_template
+tests_unit_test_template_SOURCES = tests/unit/test_template.c
+tests_unit_test_template_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_template_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_template
