@@ -28,3 +28,10 @@ tests_unit_test_dag_parser_SOURCES = tests/unit/test_dag_parser.c
 tests_unit_test_dag_parser_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_dag_parser_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_dag_parser
+
+check_PROGRAMS += tests/unit/test_trigger_rule
+tests_unit_test_trigger_rule_SOURCES = tests/unit/test_trigger_rule.c
+tests_unit_test_trigger_rule_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_trigger_rule_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_trigger_rule
+EXTRA_DIST += tests/unit/gen_trigger_table.py
