@@ -179,7 +179,7 @@ static int want_date(pctx *c, const mlf_yaml_node *n, const char *key, mlf_time_
     if (!t)
         return 0;
     char err[256];
-    if (mlf_timefmt_parse(t, c->tz, out, err, sizeof err) != MLF_OK) {
+    if (mlf_time_parse(t, c->tz, out, err, sizeof err) != MLF_OK) {
         perr(c, n, "%s: %s", key, err);
         return 0;
     }
@@ -911,7 +911,7 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
             perr(c, v, "schedule: %s", err);
         else if (expr) {
             set_str(&dag->schedule, strdup(expr));
-            if (!dag->start_date && mlf_schedule_needs_start(s))
+            if (!dag->start_date && mlf_schedule_kind_of(s) != MLF_SCHEDULE_NONE)
                 perr(c, v, "schedule '%s' needs a start_date (the first data interval starts there)", expr);
         }
         mlf_schedule_free(s);
