@@ -105,3 +105,10 @@ tests_unit_test_store_crash_SOURCES = tests/unit/test_store_crash.c
 tests_unit_test_store_crash_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_store_crash_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_store_crash
+
+check_PROGRAMS += tests/unit/test_trigger_rule
+tests_unit_test_trigger_rule_SOURCES = tests/unit/test_trigger_rule.c
+tests_unit_test_trigger_rule_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_trigger_rule_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_trigger_rule
+EXTRA_DIST += tests/unit/gen_trigger_table.py
