@@ -287,6 +287,10 @@ static int spawn_job(mlf_local_executor *ex, job *j, mlf_time_us now)
     posix_spawn_file_actions_adddup2(&fa, sv[1], STDIN_FILENO);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pp[1], 3);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    /* nothing else of the daemon's (an LMDB or socket descriptor a library forgot to mark close-on-exec) */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+#endif
     /* its own process group (so that a kill reaches everything it started), default signal dispositions
      * and an empty mask whatever the daemon had set up */
     sigset_t none, all;

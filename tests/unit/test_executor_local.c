@@ -229,6 +229,23 @@ START_TEST(test_runs_shell_and_reports)
 }
 END_TEST
 
+/* A descriptor the daemon forgot to mark close-on-exec never reaches task processes. */
+START_TEST(test_no_descriptor_leak)
+{
+    int fd = open("/dev/null", O_RDONLY); /* deliberately without O_CLOEXEC */
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(dup2(fd, 50), 50);
+    mlf_local_executor *ex = new_exec(MLFLOWD, 1, 0);
+    collector c = {0};
+    submit(ex, shell("fds", "if [ -e /proc/self/fd/50 ]; then echo leaked; else echo clean; fi", 0));
+    run_until(ex, &c, 1, 5000);
+    ck_assert_str_eq(c.r[0].xcom, "clean");
+    mlf_local_executor_free(ex);
+    close(50);
+    close(fd);
+}
+END_TEST
+
 START_TEST(test_crash_reports_signal)
 {
     /* under AddressSanitizer, let the SIGSEGV kill the child as it would in production */
@@ -669,6 +686,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_runs_shell_and_reports);
+    tcase_add_test(tc, test_no_descriptor_leak);
     tcase_add_test(tc, test_crash_reports_signal);
     tcase_add_test(tc, test_timeout_polite);
     tcase_add_test(tc, test_timeout_escalates_to_sigkill);
