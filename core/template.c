@@ -163,6 +163,16 @@ bad:
     return 0;
 }
 
+/* A number ending at @p end (0 after an error) must not run into a name: "12ab", "1__0", "1e". */
+static size_t check_number_end(parser *p, size_t end, size_t start)
+{
+    if (end && end < p->n && is_name_char(p->s[end])) {
+        perr(p, MLF_EPARSE, start, "invalid number literal");
+        return 0;
+    }
+    return end;
+}
+
 static size_t lex_number(parser *p, size_t i, tok *t)
 {
     const char *s = p->s;
@@ -172,11 +182,11 @@ static size_t lex_number(parser *p, size_t i, tok *t)
         size_t j = i + 2;
         if (j < p->n && s[j] == '_') /* Python allows 0x_ff */
             j++;
-        return scan_digits(p, j, base, i);
+        return check_number_end(p, scan_digits(p, j, base, i), i);
     }
     size_t j = scan_digits(p, i, 10, i);
     if (!j || p->prev_dot) /* after '.', "x.0.1" is two indexes, not a float */
-        return j;
+        return check_number_end(p, j, i);
     if (j + 1 < p->n && s[j] == '.' && is_digit(s[j + 1])) {
         t->kind = TK_FLOAT;
         if (!(j = scan_digits(p, j + 1, 10, i)))
@@ -192,7 +202,7 @@ static size_t lex_number(parser *p, size_t i, tok *t)
                 return 0;
         }
     }
-    return j;
+    return check_number_end(p, j, i);
 }
 
 static size_t lex_string(parser *p, size_t i)
