@@ -5,6 +5,12 @@ tests_unit_test_strutil_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_strutil_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_strutil
 
+check_PROGRAMS += tests/unit/test_duration
+tests_unit_test_duration_SOURCES = tests/unit/test_duration.c
+tests_unit_test_duration_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_duration_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_duration
+
 check_PROGRAMS += tests/unit/test_value tests/unit/test_value_codec
 tests_unit_test_value_SOURCES = tests/unit/test_value.c
 tests_unit_test_value_CPPFLAGS = $(UNIT_CPPFLAGS)
@@ -13,6 +19,24 @@ tests_unit_test_value_codec_SOURCES = tests/unit/test_value_codec.c
 tests_unit_test_value_codec_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_value_codec_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_value tests/unit/test_value_codec
+
+check_PROGRAMS += tests/unit/test_suggest
+tests_unit_test_suggest_SOURCES = tests/unit/test_suggest.c
+tests_unit_test_suggest_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_suggest_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_suggest
+
+check_PROGRAMS += tests/unit/test_yaml_doc
+tests_unit_test_yaml_doc_SOURCES = tests/unit/test_yaml_doc.c
+tests_unit_test_yaml_doc_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_yaml_doc_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_yaml_doc
+
+check_PROGRAMS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_config_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_config
 
 check_PROGRAMS += tests/unit/test_template
 tests_unit_test_template_SOURCES = tests/unit/test_template.c
