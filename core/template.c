@@ -805,7 +805,9 @@ static tpl_node *parse_filters(parser *p, tpl_node *nd)
         }
         const tpl_filter *f = tpl_filter_find(p->s + p->cur.off, p->cur.len);
         if (!f) {
-            perr(p, MLF_EPARSE, p->cur.off, "unknown filter '%.*s'", (int)p->cur.len, p->s + p->cur.off);
+            const char *near = tpl_filter_suggest(p->s + p->cur.off, p->cur.len);
+            perr(p, MLF_EPARSE, p->cur.off, "unknown filter '%.*s'%s%s%s", (int)p->cur.len, p->s + p->cur.off,
+                 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
             node_free(nd);
             return NULL;
         }

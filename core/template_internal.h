@@ -29,6 +29,9 @@ const char *tpl_text_of(const mlf_value *v, size_t *len, char **tmp);
 /** The filter named by the @p len bytes at @p name, or NULL. */
 const tpl_filter *tpl_filter_find(const char *name, size_t len);
 
+/** The name of the filter closest to the @p len bytes at @p name (a likely typo of it), or NULL. */
+const char *tpl_filter_suggest(const char *name, size_t len);
+
 typedef enum tpl_node_kind {
     TPL_LIT,    /**< lit */
     TPL_NAME,   /**< name: a top-level name */

@@ -10,6 +10,7 @@
 /* ------------------------------------------------------------------------------------------ fixture */
 
 static mlf_value *ctx; /* the names templates see: a map */
+static const char *ctx_names[16]; /* its keys, for suggestions */
 
 static mlf_value *str_list(const char *a, const char *b)
 {
@@ -54,6 +55,8 @@ static void setup(void)
     mlf_map_set(m, "k", mlf_value_str("v"));
     mlf_map_set(ctx, "m", m);
     ck_assert_uint_eq(mlf_value_len(ctx), 16);
+    for (size_t i = 0; i < 16; i++)
+        ctx_names[i] = mlf_map_key_at(ctx, i);
 }
 
 static void teardown(void)
@@ -112,7 +115,7 @@ static int call(void *ud, const char *name, const mlf_value *const *args, size_t
 
 static mlf_template_env env(void)
 {
-    return (mlf_template_env){.lookup = lookup, .call = call, .ud = ctx};
+    return (mlf_template_env){.lookup = lookup, .call = call, .ud = ctx, .names = ctx_names, .nnames = 16};
 }
 
 /* Compiles and renders @p text; the error message (if any) goes to @p err (256 bytes). */
@@ -216,7 +219,14 @@ START_TEST(test_syntax_errors)
     expect_err("{{ ds[1 }}", MLF_EPARSE, "expected ']' to close the '[' at column 6");
     expect_err("{{ ds. }}", MLF_EPARSE, "column 8: expected a name or an index after '.', found '}}'");
     expect_err("{{ ds | }}", MLF_EPARSE, "column 9: expected a filter name after '|', found '}}'");
-    expect_err("{{ ds | uper }}", MLF_EPARSE, "column 9: unknown filter 'uper'");
+    expect_err("{{ ds | uper }}", MLF_EPARSE, "column 9: unknown filter 'uper' (did you mean 'upper'?)");
+    expect_err("{{ ds | tojsn }}", MLF_EPARSE, "unknown filter 'tojsn' (did you mean 'tojson'?)");
+    {
+        mlf_value *v;
+        char e[256];
+        ck_assert_int_eq(render("{{ ds | slugify }}", &v, e), MLF_EPARSE);
+        ck_assert_str_eq(e, "column 9: unknown filter 'slugify'"); /* nothing close: no suggestion */
+    }
     expect_err("{{ ds | upper(1) }}", MLF_EPARSE, "filter 'upper' takes 0 arguments, got 1");
     expect_err("{{ ds | replace('a') }}", MLF_EPARSE, "filter 'replace' takes 2 to 3 arguments, got 1");
     expect_err("{{ ds | join(',', 1) }}", MLF_EPARSE, "filter 'join' takes 0 to 1 arguments, got 2");
@@ -482,6 +492,34 @@ START_TEST(test_undefined)
 }
 END_TEST
 
+START_TEST(test_did_you_mean)
+{
+    mlf_value *v;
+    char err[256];
+    ck_assert_int_eq(render("{{ dss }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'dss' is undefined (did you mean 'ds'?)");
+    ck_assert_int_eq(render("{{ Params.dir }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'Params' is undefined (did you mean 'params'?)");
+    ck_assert_int_eq(render("{{ zzzzzz }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'zzzzzz' is undefined");
+    ck_assert_int_eq(render("{{ params.dirr }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'params' has no key 'dirr' (did you mean 'dir'?)");
+    ck_assert_int_eq(render("{{ xcom['predcit'][0] }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'xcom' has no key 'predcit' (did you mean 'predict'?)");
+    ck_assert_int_eq(render("{{ params.zzzzzz }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'params' has no key 'zzzzzz'");
+    ck_assert_int_eq(render("{{ echo(m)[0].x }}", &v, err), MLF_ENOTFOUND); /* a key of an owned map */
+    ck_assert_str_eq(err, "'echo(m)[0]' has no key 'x'");
+    /* Suggestions for names need the environment's list of names. */
+    mlf_template *t;
+    ck_assert_int_eq(mlf_template_compile("{{ dss }}", 9, &t, err, sizeof err), MLF_OK);
+    mlf_template_env e = {.lookup = lookup, .ud = ctx};
+    ck_assert_int_eq(mlf_template_render(t, &e, &v, err, sizeof err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'dss' is undefined");
+    mlf_template_free(t);
+}
+END_TEST
+
 START_TEST(test_subscripts_out_of_range)
 {
     expect_err("{{ params.symbols[2] }}", MLF_ERANGE, "index 2 is out of range for 'params.symbols' (an array of length 2)");
@@ -686,7 +724,7 @@ START_TEST(test_render_value)
     mlf_array_append(list, mlf_value_str("{{ dss }}"));
     ck_assert_int_eq(mlf_template_render_value(in, &e, &out, err, sizeof err), MLF_ENOTFOUND);
     ck_assert_ptr_null(out);
-    ck_assert_str_eq(err, "args[2]: 'dss' is undefined");
+    ck_assert_str_eq(err, "args[2]: 'dss' is undefined (did you mean 'ds'?)");
     mlf_map_set(env_map, "PATH", mlf_value_str("{{ ds"));
     ck_assert_int_eq(mlf_template_render_value(env_map, &e, &out, err, sizeof err), MLF_EPARSE);
     ck_assert_str_eq(err, "PATH: column 6: expected '}}' to close the '{{' at column 1, found end of text");
@@ -760,6 +798,7 @@ int main(void)
     tcase_add_test(render_tc, test_operators);
     tcase_add_test(render_tc, test_operator_errors);
     tcase_add_test(render_tc, test_undefined);
+    tcase_add_test(render_tc, test_did_you_mean);
     tcase_add_test(render_tc, test_subscripts_out_of_range);
     tcase_add_test(render_tc, test_filter_default);
     tcase_add_test(render_tc, test_filters);
