@@ -95,7 +95,7 @@ typedef struct mlf_template_env {
     int (*lookup)(void *ud, const char *name, const mlf_value **out);
     /** Calls macro @p name with @p nargs defined argument values. Returns MLF_OK and a new value in
      * *out (the engine frees it), or an error code with a reason in @p err (MLF_ENOTFOUND: no such
-     * macro). */
+     * macro) and nothing in *out (the engine ignores it then). */
     int (*call)(void *ud, const char *name, const mlf_value *const *args, size_t nargs, mlf_value **out,
                 char *err, size_t errlen);
     void *ud; /**< passed to both callbacks */

@@ -71,12 +71,12 @@ struct mlf_template {
     size_t srclen;
     mlf_template_kind kind;
     tpl_part *parts;
-    size_t nparts;
+    size_t nparts, parts_cap;
     size_t expr_part; /**< MLF_TEMPLATE_EXPR: the index of the one expression part */
     char *literal;    /**< MLF_TEMPLATE_LITERAL: the text with comments removed */
     size_t literal_len;
     mlf_template_ref *refs;
-    size_t nrefs;
+    size_t nrefs, refs_cap;
     const char **names;
     size_t nnames;
 };

@@ -289,8 +289,9 @@ static int eval_list(rctx *c, const tpl_node *nd, tval *out)
         if (rc == MLF_OK)
             rc = need(c, &item);
         if (rc == MLF_OK) {
-            rc = mlf_array_append(arr, item.own ? item.own : mlf_value_copy(item.v));
+            mlf_value *copy = item.own ? item.own : mlf_value_copy(item.v);
             item.own = NULL;
+            rc = copy ? mlf_array_append(arr, copy) : MLF_ENOMEM;
         }
         tval_free(&item);
     }
@@ -314,7 +315,6 @@ static int eval_call(rctx *c, const tpl_node *nd, tval *out)
     rc = c->env->call(c->env->ud, nd->name, a.argv, nd->nargs, &v, merr, sizeof merr);
     args_free(nd, &a);
     if (rc != MLF_OK) {
-        mlf_value_free(v);
         if (merr[0])
             return fail(c, rc, "macro '%s': %s", nd->name, merr);
         if (rc == MLF_ENOTFOUND)
@@ -413,8 +413,10 @@ static int eval_arith(rctx *c, tpl_node_kind kind, const tval *a, const tval *b,
     if (kind == TPL_ADD && ta == MLF_ARRAY && tb == MLF_ARRAY) {
         mlf_value *arr = mlf_value_copy(a->v);
         int rc = arr ? MLF_OK : MLF_ENOMEM;
-        for (size_t i = 0; i < mlf_value_len(b->v) && rc == MLF_OK; i++)
-            rc = mlf_array_append(arr, mlf_value_copy(mlf_array_at(b->v, i)));
+        for (size_t i = 0; i < mlf_value_len(b->v) && rc == MLF_OK; i++) {
+            mlf_value *copy = mlf_value_copy(mlf_array_at(b->v, i));
+            rc = copy ? mlf_array_append(arr, copy) : MLF_ENOMEM;
+        }
         if (rc != MLF_OK) {
             mlf_value_free(arr);
             return fail(c, rc, "out of memory");

@@ -694,6 +694,35 @@ START_TEST(test_names_and_refs)
 }
 END_TEST
 
+START_TEST(test_many_names)
+{
+    /* 20000 lines "{{ nI }} {{ nI }}" with I = line % 5000: 40000 refs, 5000 names. */
+    mlf_buf b = {0};
+    for (int i = 0; i < 20000; i++)
+        ck_assert_int_eq(mlf_buf_printf(&b, "{{ n%d }} {{ n%d }}\n", i % 5000, i % 5000), MLF_OK);
+    mlf_template *t;
+    char err[128];
+    ck_assert_int_eq(mlf_template_compile(b.data, b.len, &t, err, sizeof err), MLF_OK);
+    const char *const *names;
+    size_t n;
+    ck_assert_int_eq(mlf_template_names(t, &names, &n), MLF_OK);
+    ck_assert_uint_eq(n, 5000);
+    ck_assert_str_eq(names[0], "n0");
+    ck_assert_str_eq(names[1234], "n1234");
+    ck_assert_str_eq(names[4999], "n4999");
+    const mlf_template_ref *refs;
+    ck_assert_int_eq(mlf_template_refs(t, &refs, &n), MLF_OK);
+    ck_assert_uint_eq(n, 40000);
+    ck_assert_str_eq(refs[39999].name, "n4999");
+    ck_assert_uint_eq(refs[39999].line, 20000);
+    ck_assert_uint_eq(refs[39999].column, 16); /* after "{{ n4999 }} {{ " */
+    ck_assert_uint_eq(refs[2].line, 2);
+    ck_assert_uint_eq(refs[2].column, 4);
+    mlf_template_free(t);
+    mlf_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_render_value)
 {
     mlf_value *in = mlf_value_map();
@@ -806,6 +835,7 @@ int main(void)
     tcase_add_test(render_tc, test_size_limit);
     tcase_add_test(render_tc, test_macros);
     tcase_add_test(render_tc, test_names_and_refs);
+    tcase_add_test(render_tc, test_many_names);
     tcase_add_test(render_tc, test_render_value);
     tcase_add_test(render_tc, test_compile_once_render_many);
     suite_add_tcase(s, render_tc);
