@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "executor_local.h"
+#include "executor.h"
 #include "log.h"
 #include "schedule.h"
 #include "strutil.h"
@@ -92,7 +92,7 @@ typedef struct heap {
 struct mlf_scheduler {
     mlf_scheduler_opts o;
     const char *home;
-    mlf_local_executor *ex;
+    mlf_executor ex;
     mlf_store_txn *w;      /* the turn's write batch, opened on first write */
     int store_error;
     srun *runs;
@@ -1172,7 +1172,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     rcode = down && log_path && inputs ? mlf_task_spec_encode(&spec, &specv) : MLF_ENOMEM;
     mlf_value_free(inputs);
     if (rcode == MLF_OK)
-        rcode = mlf_local_executor_submit(s->ex, specv, now, err, sizeof err);
+        rcode = s->ex.ops->submit(s->ex.impl, specv, task->queue, now, err, sizeof err);
     else
         snprintf(err, sizeof err, "cannot build the task spec: %s", mlf_strerror(rcode));
     mlf_value_free(specv);
@@ -1199,8 +1199,8 @@ static void dispatch(mlf_scheduler *s, mlf_time_us now)
 {
     sti **held = NULL;
     size_t nheld = 0, capheld = 0;
-    while (!s->draining && s->ready.n && mlf_local_executor_running(s->ex) + mlf_local_executor_queued(s->ex) <
-                                             (size_t)s->o.parallelism) {
+    size_t refused = 0;
+    while (!s->draining && s->ready.n && refused < 64) {
         sti *t = heap_pop(&s->ready, ready_before);
         const mlf_task *task = &t->run->dag->tasks[t->task];
         sdag *sd = find_sdag(s, t->run->rec.dag_id);
@@ -1212,6 +1212,15 @@ static void dispatch(mlf_scheduler *s, mlf_time_us now)
             snprintf(msg, sizeof msg, "pool '%s' does not exist (create it with mlflowd pools set)", task->pool);
             finish_ti(s, t, MLF_TI_FAILED, msg);
             continue;
+        }
+        char why[256] = "";
+        if (!hold && !s->ex.ops->can_accept(s->ex.impl, task->queue, task->operator_name, why, sizeof why)) {
+            hold = 1;
+            refused++; /* the executor is full (or nothing serves this queue/operator now) */
+            if (!t->message || strcmp(t->message, why) != 0) {
+                set_message(t, why); /* `mlflowd tasks state` says why it waits */
+                save_ti(s, t);
+            }
         }
         if (hold) {
             if (nheld == capheld) {
@@ -1847,9 +1856,19 @@ int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char 
     s->home = mlf_config_home(opts->cfg);
     s->xcom_max = mlf_config_int(opts->cfg, "xcom.max_size");
     s->default_pool_slots = mlf_config_int(opts->cfg, "core.default_pool_slots");
-    int rc = mlf_local_executor_new(opts->exe, opts->parallelism, MLF_LOCAL_EXECUTOR_KILL_GRACE, &s->ex);
+    const char *kind = mlf_config_str(opts->cfg, "executor");
+    int rc;
+    if (!kind || strcmp(kind, "local") == 0)
+        rc = mlf_executor_local_open(opts->exe, opts->parallelism, &s->ex);
+    else if (strcmp(kind, "sequential") == 0) /* Airflow's SequentialExecutor: one try at a time */
+        rc = mlf_executor_local_open(opts->exe, 1, &s->ex);
+    else {
+        snprintf(err, errlen, "executor '%s' is not supported yet in this build (use local or sequential)", kind);
+        free(s);
+        return MLF_ENOTSUP;
+    }
     if (rc != MLF_OK) {
-        snprintf(err, errlen, "cannot start the local executor: %s", mlf_strerror(rc));
+        snprintf(err, errlen, "cannot start the %s executor: %s", kind ? kind : "local", mlf_strerror(rc));
         free(s);
         return rc;
     }
@@ -1881,9 +1900,9 @@ void mlf_scheduler_free(mlf_scheduler *s)
 {
     if (!s)
         return;
-    if (s->ex) {
-        mlf_local_executor_shutdown(s->ex, 0, now_us());
-        mlf_local_executor_free(s->ex);
+    if (s->ex.ops) {
+        s->ex.ops->shutdown(s->ex.impl, 0, now_us());
+        s->ex.ops->free(s->ex.impl);
     }
     if (s->w)
         commit(s);
@@ -1957,9 +1976,9 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         if (stop && *stop && !s->draining) {
             s->draining = 1;
             drain_deadline = now + 30 * 1000000LL;
-            mlf_log(MLF_LOG_INFO, COMPONENT, "stopping: waiting for %zu running task(s)", mlf_local_executor_running(s->ex));
+            mlf_log(MLF_LOG_INFO, COMPONENT, "stopping: waiting for %zu running task(s)", s->ex.ops->in_flight(s->ex.impl));
         }
-        mlf_local_executor_process(s->ex, now, on_result, s);
+        s->ex.ops->process(s->ex.impl, now, on_result, s);
         process_timers(s, now);
         if (s->watch_fd >= 0 && mlf_dagbag_watch_drain(s->o.bag)) {
             size_t changed = 0;
@@ -1980,19 +1999,21 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         int rc = commit(s);
         if (rc != MLF_OK)
             return rc;
-        if (done_until && mlf_local_executor_running(s->ex) == 0)
+        if (s->ex.ops->after_commit)
+            s->ex.ops->after_commit(s->ex.impl, now);
+        if (done_until && s->ex.ops->in_flight(s->ex.impl) == 0)
             return MLF_OK;
         if (s->draining) {
-            if (mlf_local_executor_running(s->ex) == 0 && mlf_local_executor_queued(s->ex) == 0)
+            if (s->ex.ops->in_flight(s->ex.impl) == 0)
                 return MLF_OK;
             if (now >= drain_deadline) {
-                mlf_local_executor_shutdown(s->ex, 0, now);
+                s->ex.ops->shutdown(s->ex.impl, 0, now);
                 drain_deadline = INT64_MAX;
             }
         }
         /* sleep until something can happen: the executor's fd, a timer, a schedule, a deadline */
         mlf_time_us wake = now + 5 * 1000000LL;
-        mlf_time_us d = mlf_local_executor_next_deadline(s->ex);
+        mlf_time_us d = s->ex.ops->next_deadline(s->ex.impl);
         if (d && d < wake)
             wake = d;
         if (s->timers.n && s->timers.v[0]->wake_at < wake)
@@ -2005,7 +2026,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         if (s->ndirty)
             wake = now;
         int timeout_ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
-        struct pollfd pfd[2] = {{.fd = mlf_local_executor_fd(s->ex), .events = POLLIN},
+        struct pollfd pfd[2] = {{.fd = s->ex.ops->fd(s->ex.impl), .events = POLLIN},
                                 {.fd = s->watch_fd, .events = POLLIN}};
         int n = poll(pfd, s->watch_fd >= 0 ? 2 : 1, timeout_ms);
         if (n < 0 && errno != EINTR)
