@@ -762,6 +762,8 @@ START_TEST(test_names_and_refs)
     ck_assert_int_eq(refs[3].kind, MLF_TEMPLATE_REF_MACRO);
     ck_assert_str_eq(refs[3].name, "ds_add");
     ck_assert_uint_eq(refs[3].npath, 0);
+    ck_assert_uint_eq(refs[3].nargs, 2);
+    ck_assert_uint_eq(refs[4].nargs, 0);
     ck_assert_str_eq(refs[4].name, "ds");
     ck_assert_str_eq(refs[5].name, "ds");
     ck_assert_uint_eq(refs[5].line, 2);
