@@ -24,7 +24,7 @@ static int cmd_task_exec(mlf_cli *cli);
  * fail with a clear "not supported yet" message instead of pretending. */
 static const mlf_cli_command commands[] = {
     {NULL, "version", cmd_version, "[-o table|json]", "print the version and the plugin SDK ABI"},
-    {NULL, "standalone", NULL, "", "scheduler + API + local workers in one command"},
+    {NULL, "standalone", mlf_cmd_standalone, "", "scheduler and local workers in one command, with the default home"},
     {NULL, "scheduler", mlf_cmd_scheduler, "", "run the scheduler daemon"},
     {NULL, "worker", NULL, "--connect ENDPOINT [--concurrency N] [--queues a,b]", "run a worker"},
     {"config", "list", mlf_cmd_config_list, "[-o table|json]", "show every configuration key, its value and source"},

@@ -82,6 +82,7 @@ int mlf_cmd_dags_list_import_errors(mlf_cli *cli);
 int mlf_cmd_dags_show(mlf_cli *cli);
 int mlf_cmd_tasks_list(mlf_cli *cli);
 int mlf_cmd_scheduler(mlf_cli *cli);
+int mlf_cmd_standalone(mlf_cli *cli);
 int mlf_cmd_dags_test(mlf_cli *cli);
 int mlf_cmd_dags_trigger(mlf_cli *cli);
 int mlf_cmd_dags_state(mlf_cli *cli);

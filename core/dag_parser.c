@@ -11,6 +11,7 @@
 #include "strutil.h"
 #include "suggest.h"
 #include "template.h"
+#include "template_macros.h"
 #include "timefmt.h"
 #include "tz.h"
 #include "yaml_doc.h"
@@ -245,7 +246,29 @@ static int check_template(pctx *c, const mlf_yaml_node *n, const char *task_id, 
         const mlf_template_ref *r = &refs[i];
         char dym[160];
         if (r->kind == MLF_TEMPLATE_REF_MACRO) {
-            continue; /* plugin and built-in macros are resolved when rendering */
+            /* a macro must exist: registered by a plugin, or built in */
+            if (mlf_catalog_find(c->p->cat, MLF_REG_MACRO, r->name))
+                continue;
+            size_t nb = 0, nm = 0;
+            const mlf_macro_desc *builtins = mlf_template_builtin_macros(&nb);
+            int found = 0;
+            for (size_t b = 0; b < nb && !found; b++)
+                found = strcmp(builtins[b].name, r->name) == 0;
+            if (found)
+                continue;
+            const char **names = mlf_catalog_names(c->p->cat, MLF_REG_MACRO, &nm);
+            const char **all = malloc((nm + nb + 1) * sizeof *all);
+            size_t na = 0;
+            for (size_t b = 0; all && b < nb; b++)
+                all[na++] = builtins[b].name;
+            for (size_t m = 0; all && m < nm; m++)
+                all[na++] = names[m];
+            perr(c, n, "task '%s': %s: template calls unknown macro '%s'%s", task_id, key, r->name,
+                 all ? did_you_mean(r->name, all, na, dym, sizeof dym) : "");
+            free(all);
+            free(names);
+            ok = 0;
+            continue;
         }
         if (!in_list(r->name, mlf_template_context_names)) {
             perr(c, n, "task '%s': %s: template uses unknown variable '%s'%s", task_id, key, r->name,

@@ -17,6 +17,7 @@
 #include "strutil.h"
 #include "task_spec.h"
 #include "template.h"
+#include "template_macros.h"
 #include "timefmt.h"
 #include "trigger_rule.h"
 
@@ -974,7 +975,10 @@ static int render_call(void *ud, const char *name, const mlf_value *const *args,
 {
     render_ctx *rc = ud;
     const mlf_reg_entry *e = mlf_catalog_find(rc->s->o.cat, MLF_REG_MACRO, name);
-    if (!e) {
+    if (!e) { /* built-in macros (ds_add, ds_format) when no plugin registered one of that name */
+        int brc = mlf_template_call_builtin(NULL, name, args, nargs, out, err, errlen);
+        if (brc != MLF_ENOTFOUND)
+            return brc;
         snprintf(err, errlen, "no macro named '%s' is registered", name);
         return MLF_ENOTFOUND;
     }
