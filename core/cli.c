@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "notify.h"
 #include "plugin_loader.h"
 #include "suggest.h"
 #include "task_runner.h"
 
 static int cmd_version(mlf_cli *cli);
 static int cmd_task_exec(mlf_cli *cli);
+static int cmd_notify(mlf_cli *cli);
 
 /* Commands whose help starts with this are for mlflowd's own use: never listed nor suggested. */
 #define INTERNAL_PREFIX "internal:"
@@ -63,6 +65,7 @@ static const mlf_cli_command commands[] = {
     {"pools", "delete", NULL, "NAME", "delete a pool"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
+    {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
     {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -240,6 +243,17 @@ static int cmd_version(mlf_cli *cli)
 
 /* `mlflowd task-exec`: one task spec frame on stdin, one result frame on fd 3 (stdout when fd 3 is not
  * open). See task_runner.h. */
+static int cmd_notify(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    char err[1024];
+    if (mlf_notify_main(STDIN_FILENO, err, sizeof err) != 0)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "notify: %s", err);
+    return MLF_EXIT_OK;
+}
+
 /* The parent-death signal of task-exec: take the whole task (its process group) down with the daemon,
  * so that a scheduler killed with SIGKILL never leaves an orphaned try running beside its retry. */
 static void kill_own_group(int sig)

@@ -469,19 +469,84 @@ static const mlf_param_spec *find_param(const mlf_operator_desc *op, const char 
 
 /* ------------------------------------------------------------------ tasks */
 
-static int notifier_known(pctx *c, const mlf_yaml_node *n, const char *key)
+/* A callback: a notifier name, or a mapping {notifier: NAME, key: value...} whose other keys are the
+ * notifier's parameters (checked against its table). Returns a new map {notifier, config} or NULL. */
+static mlf_value *parse_callback(pctx *c, const mlf_yaml_node *n, const char *key)
 {
-    const char *name = want_text(c, n, key, "the name of a notifier plugin");
+    const mlf_yaml_node *namenode = n;
+    if (n->kind == MLF_YAML_MAPPING) {
+        namenode = mlf_yaml_map_get(n, "notifier");
+        if (!namenode) {
+            perr(c, n, "%s: a mapping needs the key 'notifier' (the notifier plugin to call)", key);
+            return NULL;
+        }
+    }
+    const char *name = want_text(c, namenode, key, "a notifier name or {notifier: NAME, ...}");
     if (!name)
-        return 0;
-    if (mlf_catalog_find(c->p->cat, MLF_REG_NOTIFIER, name))
-        return 1;
-    size_t nn = 0;
-    const char **names = mlf_catalog_names(c->p->cat, MLF_REG_NOTIFIER, &nn);
-    char dym[160];
-    perr(c, n, "%s: no notifier plugin named '%s' is loaded%s", key, name, did_you_mean(name, names, nn, dym, sizeof dym));
-    free(names);
-    return 0;
+        return NULL;
+    const mlf_reg_entry *e = mlf_catalog_find(c->p->cat, MLF_REG_NOTIFIER, name);
+    if (!e) {
+        size_t nn = 0;
+        const char **names = mlf_catalog_names(c->p->cat, MLF_REG_NOTIFIER, &nn);
+        char dym[160];
+        perr(c, namenode, "%s: no notifier plugin named '%s' is loaded%s", key, name,
+             did_you_mean(name, names, nn, dym, sizeof dym));
+        free(names);
+        return NULL;
+    }
+    const mlf_notifier_desc *nd = e->desc;
+    mlf_value *config = mlf_value_map();
+    int bad = 0;
+    for (size_t i = 0; n->kind == MLF_YAML_MAPPING && i < n->n && config; i++) {
+        const mlf_yaml_node *k = n->items[i];
+        if (strcmp(k->text, "notifier") == 0)
+            continue;
+        const mlf_param_spec *spec = NULL;
+        for (const mlf_param_spec *ps = nd->params; ps && ps->name && !spec; ps++)
+            if (strcmp(ps->name, k->text) == 0)
+                spec = ps;
+        if (!spec) {
+            const char *cands[128];
+            size_t nc = 0;
+            for (const mlf_param_spec *ps = nd->params; ps && ps->name && nc < 128; ps++)
+                cands[nc++] = ps->name;
+            char dym[160];
+            perr(c, k, "%s: unknown key '%s' for notifier '%s'%s", key, k->text, name,
+                 did_you_mean(k->text, cands, nc, dym, sizeof dym));
+            bad = 1;
+            continue;
+        }
+        char why[600];
+        mlf_value *v = param_value(spec, n->values[i], why, sizeof why);
+        if (!v) {
+            perr(c, n->values[i], "%s: %s: %s", key, k->text, why);
+            bad = 1;
+            continue;
+        }
+        mlf_map_set(config, k->text, v);
+    }
+    for (const mlf_param_spec *ps = nd->params; ps && ps->name && config; ps++)
+        if ((ps->flags & MLF_PARAM_REQUIRED) && !mlf_map_get(config, ps->name)) {
+            perr(c, n, "%s: notifier '%s' requires '%s'", key, name, ps->name);
+            bad = 1;
+        }
+    mlf_value *cb = bad || !config ? NULL : mlf_value_map();
+    if (cb) {
+        mlf_map_set(cb, "notifier", mlf_value_str(name));
+        mlf_map_set(cb, "config", config);
+    } else {
+        mlf_value_free(config);
+    }
+    return cb;
+}
+
+static void set_callback(pctx *c, mlf_value **slot, const mlf_yaml_node *n, const char *key)
+{
+    mlf_value *cb = parse_callback(c, n, key);
+    if (cb) {
+        mlf_value_free(*slot);
+        *slot = cb;
+    }
 }
 
 static void set_str(char **slot, char *value)
@@ -574,14 +639,11 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         if (!(is_scalar(v) || v->kind == MLF_YAML_SEQUENCE))
             perr(c, v, "email: expected an address or a list of addresses, got %s", mlf_yaml_describe(v));
     } else if (strcmp(key, "on_failure_callback") == 0) {
-        if (notifier_known(c, v, key))
-            set_str(&t->on_failure_callback, strdup(v->text));
+        set_callback(c, &t->on_failure_callback, v, key);
     } else if (strcmp(key, "on_success_callback") == 0) {
-        if (notifier_known(c, v, key))
-            set_str(&t->on_success_callback, strdup(v->text));
+        set_callback(c, &t->on_success_callback, v, key);
     } else if (strcmp(key, "on_retry_callback") == 0) {
-        if (notifier_known(c, v, key))
-            set_str(&t->on_retry_callback, strdup(v->text));
+        set_callback(c, &t->on_retry_callback, v, key);
     } else if (strcmp(key, "expand") == 0) {
         return 1; /* handled after the operator parameters */
     } else {
@@ -956,10 +1018,10 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
         dag->max_active_tasks = (int)i;
     if ((v = mlf_yaml_map_get(root, "dagrun_timeout")))
         want_duration(c, v, "dagrun_timeout", 1, &dag->dagrun_timeout_us);
-    if ((v = mlf_yaml_map_get(root, "on_failure_callback")) && notifier_known(c, v, "on_failure_callback"))
-        set_str(&dag->on_failure_callback, strdup(v->text));
-    if ((v = mlf_yaml_map_get(root, "on_success_callback")) && notifier_known(c, v, "on_success_callback"))
-        set_str(&dag->on_success_callback, strdup(v->text));
+    if ((v = mlf_yaml_map_get(root, "on_failure_callback")) && !mlf_yaml_is_null(v))
+        set_callback(c, &dag->on_failure_callback, v, "on_failure_callback");
+    if ((v = mlf_yaml_map_get(root, "on_success_callback")) && !mlf_yaml_is_null(v))
+        set_callback(c, &dag->on_success_callback, v, "on_success_callback");
     if ((v = mlf_yaml_map_get(root, "tags")) && !mlf_yaml_is_null(v)) {
         if (v->kind != MLF_YAML_SEQUENCE) {
             perr(c, v, "tags: expected a list of strings, got %s", mlf_yaml_describe(v));

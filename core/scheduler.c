@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "executor.h"
 #include "log.h"
+#include "notify.h"
 #include "schedule.h"
 #include "strutil.h"
 #include "task_spec.h"
@@ -115,6 +117,8 @@ struct mlf_scheduler {
     mlf_time_us next_dag_check;
     mlf_time_us next_adopt;  /* when to look for runs and pauses written by other processes */
     int single;              /* run_task(): only the chosen TI runs; nothing else is evaluated */
+    pid_t *notifiers;        /* callback processes not reaped yet */
+    size_t nnotifiers;
 };
 
 static mlf_time_us now_us(void)
@@ -502,6 +506,82 @@ static srun *make_run(mlf_dag *dag, const mlf_run_rec *rec)
     return r;
 }
 
+/* ------------------------------------------------------------------------------------------ callbacks */
+
+/* Runs callback @p cb ({notifier, config}) for @p event in a child process; never waits for it. */
+static void run_callback(mlf_scheduler *s, const mlf_value *cb, const char *which, mlf_value *event)
+{
+    const char *name = mlf_value_get_str(mlf_map_get(cb, "notifier"), NULL);
+    const mlf_reg_entry *e = name ? mlf_catalog_find(s->o.cat, MLF_REG_NOTIFIER, name) : NULL;
+    if (!e || !e->owner) {
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "%s: notifier '%s' is not loaded", which, name ? name : "?");
+        return;
+    }
+    mlf_map_set(event, "callback", mlf_value_str(which));
+    pid_t pid;
+    int rc = mlf_notify_spawn(s->o.exe, e->owner->path, name, mlf_map_get(cb, "config"), event, &pid);
+    if (rc != 0) {
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "%s: cannot start notifier '%s': %s", which, name, mlf_strerror(rc));
+        return;
+    }
+    pid_t *v = realloc(s->notifiers, (s->nnotifiers + 1) * sizeof *v);
+    if (v) {
+        s->notifiers = v;
+        s->notifiers[s->nnotifiers++] = pid;
+    }
+}
+
+static mlf_value *ti_event(const sti *t, const char *state)
+{
+    const srun *r = t->run;
+    mlf_value *ev = mlf_value_map();
+    char ts[64];
+    mlf_time_format_ts(r->rec.logical_date, ts, sizeof ts);
+    mlf_map_set(ev, "dag_id", mlf_value_str(r->rec.dag_id));
+    mlf_map_set(ev, "run_id", mlf_value_str(r->rec.run_id));
+    mlf_map_set(ev, "task_id", mlf_value_str(r->dag->tasks[t->task].task_id));
+    mlf_map_set(ev, "map_index", mlf_value_int(t->map_index));
+    mlf_map_set(ev, "state", mlf_value_str(state));
+    mlf_map_set(ev, "try_number", mlf_value_int(t->try_number));
+    mlf_map_set(ev, "logical_date", mlf_value_str(ts));
+    mlf_map_set(ev, "message", t->message ? mlf_value_str(t->message) : mlf_value_nil());
+    return ev;
+}
+
+static void ti_callback(mlf_scheduler *s, const sti *t, mlf_ti_state state)
+{
+    const mlf_task *task = &t->run->dag->tasks[t->task];
+    const mlf_value *cb = state == MLF_TI_FAILED ? task->on_failure_callback
+                          : state == MLF_TI_SUCCESS ? task->on_success_callback
+                          : state == MLF_TI_UP_FOR_RETRY ? task->on_retry_callback : NULL;
+    if (!cb)
+        return;
+    mlf_value *ev = ti_event(t, state == MLF_TI_NONE ? "none" : mlf_ti_state_name(state));
+    if (ev)
+        run_callback(s, cb, state == MLF_TI_FAILED ? "on_failure_callback"
+                            : state == MLF_TI_SUCCESS ? "on_success_callback" : "on_retry_callback", ev);
+    mlf_value_free(ev);
+}
+
+static void reap_notifiers(mlf_scheduler *s, int wait_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        size_t keep = 0;
+        for (size_t i = 0; i < s->nnotifiers; i++) {
+            int status;
+            pid_t rc = waitpid(s->notifiers[i], &status, WNOHANG);
+            if (rc == 0)
+                s->notifiers[keep++] = s->notifiers[i];
+            else if (rc > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process failed (see the lines above)");
+        }
+        s->nnotifiers = keep;
+        if (!keep || waited >= wait_ms)
+            return;
+        usleep(10000);
+    }
+}
+
 /* ------------------------------------------------------------------------------------------ transitions */
 
 static void count_finished(mlf_upstream_counts *c, mlf_ti_state st, int delta)
@@ -550,6 +630,8 @@ static void finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *
     if (message)
         set_message(t, message);
     save_ti(s, t);
+    if ((state == MLF_TI_FAILED || state == MLF_TI_SUCCESS) && t->try_number > 0)
+        ti_callback(s, t, state);
     const mlf_task *task = &r->dag->tasks[t->task];
     for (size_t d = 0; d < task->ndownstream; d++) {
         stask *ds = &r->tasks[task->downstream[d]];
@@ -821,6 +903,19 @@ static void finalize_run(mlf_scheduler *s, srun *r, int deadlock)
         sd->next_check = 0; /* a slot under max_active_runs may have opened */
     mlf_log(MLF_LOG_INFO, COMPONENT, "DAG run %s/%s finished: %s", r->rec.dag_id, r->rec.run_id,
             mlf_run_state_name(r->rec.state));
+    const mlf_value *cb = failed ? r->dag->on_failure_callback : r->dag->on_success_callback;
+    if (cb) {
+        mlf_value *ev = mlf_value_map();
+        char ts[64];
+        mlf_time_format_ts(r->rec.logical_date, ts, sizeof ts);
+        mlf_map_set(ev, "dag_id", mlf_value_str(r->rec.dag_id));
+        mlf_map_set(ev, "run_id", mlf_value_str(r->rec.run_id));
+        mlf_map_set(ev, "state", mlf_value_str(mlf_run_state_name(r->rec.state)));
+        mlf_map_set(ev, "logical_date", mlf_value_str(ts));
+        mlf_map_set(ev, "message", r->rec.note ? mlf_value_str(r->rec.note) : mlf_value_nil());
+        run_callback(s, cb, failed ? "on_failure_callback" : "on_success_callback", ev);
+        mlf_value_free(ev);
+    }
     if (s->o.on_run_finished)
         s->o.on_run_finished(s->o.ud, r->rec.dag_id, r->rec.run_id, r->rec.state);
 }
@@ -1372,6 +1467,7 @@ static void on_result(void *ud, const mlf_task_result *res)
             save_ti(s, t);
             t->in_timer = 1;
             heap_push(&s->timers, t, timer_before);
+            ti_callback(s, t, MLF_TI_UP_FOR_RETRY);
             mlf_log(MLF_LOG_INFO, COMPONENT, "%s/%s/%s try %d failed (%s); retrying", r->rec.dag_id, r->rec.run_id,
                     task->task_id, t->try_number, res->message ? res->message : "no message");
             break;
@@ -1917,6 +2013,8 @@ void mlf_scheduler_free(mlf_scheduler *s)
     }
     if (s->w)
         commit(s);
+    reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
+    free(s->notifiers);
     while (s->runs) {
         srun *r = s->runs;
         s->runs = r->next;
@@ -1991,6 +2089,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         }
         s->ex.ops->process(s->ex.impl, now, on_result, s);
         process_timers(s, now);
+        if (s->nnotifiers)
+            reap_notifiers(s, 0);
         if (s->watch_fd >= 0 && mlf_dagbag_watch_drain(s->o.bag)) {
             size_t changed = 0;
             if (mlf_dagbag_refresh(s->o.bag, &changed) == MLF_OK && changed) {
