@@ -1618,6 +1618,16 @@ int mlf_scheduler_create_run(mlf_scheduler *s, const mlf_dag *dag_c, mlf_run_typ
     return create_run_iv(s, dag, type, &iv, run_id, conf, run_id_out, run_id_len, err, errlen);
 }
 
+int mlf_scheduler_create_run_interval(mlf_scheduler *s, const mlf_dag *dag, mlf_run_type type,
+                                      mlf_time_us data_interval_start, mlf_time_us data_interval_end,
+                                      mlf_time_us logical_date, char *run_id_out, size_t run_id_len, char *err,
+                                      size_t errlen)
+{
+    mlf_interval iv = {.data_interval_start = data_interval_start, .data_interval_end = data_interval_end,
+                       .logical_date = logical_date, .run_after = data_interval_end};
+    return create_run_iv(s, (mlf_dag *)dag, type, &iv, NULL, NULL, run_id_out, run_id_len, err, errlen);
+}
+
 static int take_last_scheduled(void *ud, const mlf_run_rec *rec)
 {
     if (rec->run_type == MLF_RUN_TYPE_MANUAL)
