@@ -132,3 +132,21 @@ tests_unit_test_executor_local_SOURCES = tests/unit/test_executor_local.c
 tests_unit_test_executor_local_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_executor_local_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_executor_local
+
+# the python operator plugin; its stdout scanner is compiled in to be tested directly
+if BUILD_PLUGIN_PYTHON
+check_PROGRAMS += tests/unit/test_op_python
+TESTS += tests/unit/test_op_python
+endif
+tests_unit_test_op_python_SOURCES = tests/unit/test_op_python.c plugins/python/xcom_lines.c
+tests_unit_test_op_python_CPPFLAGS = $(UNIT_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_op_python_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS)
+
+# the sqlite plugin (sqlite hook, sql operator, sql_sensor); the test reads the database with libsqlite3 too
+if BUILD_PLUGIN_SQLITE
+check_PROGRAMS += tests/unit/test_op_sql
+TESTS += tests/unit/test_op_sql
+endif
+tests_unit_test_op_sql_SOURCES = tests/unit/test_op_sql.c
+tests_unit_test_op_sql_CPPFLAGS = $(UNIT_CPPFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_op_sql_LDADD = $(UNIT_LDADD) $(SQLITE_LIBS)
