@@ -132,3 +132,9 @@ tests_unit_test_executor_local_SOURCES = tests/unit/test_executor_local.c
 tests_unit_test_executor_local_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_executor_local_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_executor_local
+
+check_PROGRAMS += tests/unit/test_conn_uri
+tests_unit_test_conn_uri_SOURCES = tests/unit/test_conn_uri.c
+tests_unit_test_conn_uri_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_conn_uri_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_conn_uri
