@@ -92,6 +92,67 @@ static void print_table(mlf_cli *cli, const mlf_value *rows, const char *const *
     }
 }
 
+/* Appends to @p rows a map of the @p n @p keys to @p vals (each taken, even on failure). */
+static int append_row(mlf_value *rows, const char *const *keys, mlf_value *const *vals, size_t n)
+{
+    mlf_value *row = mlf_value_map();
+    int bad = !row;
+    for (size_t i = 0; i < n; i++) /* mlf_map_set() takes the value even when it fails */
+        bad |= mlf_map_set(row, keys[i], vals[i]) != MLF_OK;
+    if (bad) {
+        mlf_value_free(row);
+        return MLF_ENOMEM;
+    }
+    return mlf_array_append(rows, row);
+}
+
+static mlf_value *str_or_nil(const char *s)
+{
+    return s ? mlf_value_str(s) : mlf_value_nil();
+}
+
+/* The rows of one table, collected by @p each in one read transaction into a new array @p *rows.
+ * Returns 0 or an exit code (after printing why). */
+static int read_rows(mlf_cli *cli, int (*each)(mlf_store_txn *, mlf_value *), const char *what, mlf_value **rows)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    mlf_store *st = open_store(cli);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    *rows = mlf_value_array();
+    mlf_store_txn *txn;
+    rc = *rows ? mlf_store_read_begin(st, &txn) : MLF_ENOMEM;
+    if (rc == MLF_OK) {
+        rc = each(txn, *rows);
+        mlf_store_read_end(txn);
+    }
+    mlf_store_close(st);
+    if (rc != MLF_OK) {
+        mlf_value_free(*rows);
+        *rows = NULL;
+        return mlf_cli_fail(MLF_EXIT_FAILED, "cannot list the %s: %s", what, mlf_strerror(rc));
+    }
+    return 0;
+}
+
+/* A listing command: the rows of one table (see read_rows()) as JSON, or as a table of @p keys. */
+static int list_command(mlf_cli *cli, int (*each)(mlf_store_txn *, mlf_value *), const char *what,
+                        const char *const *keys, const int *widths, size_t ncols)
+{
+    mlf_value *rows;
+    int rc = read_rows(cli, each, what, &rows);
+    if (rc)
+        return rc;
+    if (cli->output == MLF_OUTPUT_JSON)
+        rc = print_json(cli, rows);
+    else
+        print_table(cli, rows, keys, widths, ncols);
+    mlf_value_free(rows);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------------------------ names */
 
 /* The ids of one table, for "did you mean". */
@@ -154,7 +215,7 @@ static mlf_value *conn_display(const mlf_conn_rec *rec)
         mlf_value_free(v);
         return NULL;
     }
-    int bad = mlf_map_set(v, "description", rec->description ? mlf_value_str(rec->description) : mlf_value_nil());
+    int bad = mlf_map_set(v, "description", str_or_nil(rec->description));
     bad |= mlf_map_set(v, "uri", mlf_value_str(uri));
     free(uri);
     if (bad) {
@@ -342,35 +403,16 @@ static int collect_conn(void *ud, const mlf_conn_rec *r)
     return v ? mlf_array_append(ud, v) : MLF_ECORRUPT;
 }
 
+static int each_conn(mlf_store_txn *txn, mlf_value *rows)
+{
+    return mlf_store_conn_foreach(txn, collect_conn, rows);
+}
+
 int mlf_cmd_connections_list(mlf_cli *cli)
 {
-    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
-    if (rc)
-        return rc;
-    mlf_store *st = open_store(cli);
-    if (!st)
-        return MLF_EXIT_FAILED;
-    mlf_value *rows = mlf_value_array();
-    mlf_store_txn *txn;
-    rc = rows ? mlf_store_read_begin(st, &txn) : MLF_ENOMEM;
-    if (rc == MLF_OK) {
-        rc = mlf_store_conn_foreach(txn, collect_conn, rows);
-        mlf_store_read_end(txn);
-    }
-    mlf_store_close(st);
-    if (rc != MLF_OK) {
-        mlf_value_free(rows);
-        return mlf_cli_fail(MLF_EXIT_FAILED, "cannot list the connections: %s", mlf_strerror(rc));
-    }
-    if (cli->output == MLF_OUTPUT_JSON)
-        rc = print_json(cli, rows);
-    else {
-        static const char *const keys[] = {"conn_id", "conn_type", "host", "port", "login", "schema"};
-        static const int widths[] = {24, 12, 28, 5, 16};
-        print_table(cli, rows, keys, widths, 6);
-    }
-    mlf_value_free(rows);
-    return rc;
+    static const char *const keys[] = {"conn_id", "conn_type", "host", "port", "login", "schema"};
+    static const int widths[] = {24, 12, 28, 5, 16};
+    return list_command(cli, each_conn, "connections", keys, widths, 6);
 }
 
 /* Deletes one record through @p del, with "did you mean" from @p list over the ids when it is absent. */
@@ -485,50 +527,24 @@ int mlf_cmd_variables_get(mlf_cli *cli)
     return MLF_EXIT_OK;
 }
 
+static const char *const var_keys[] = {"key", "value", "description"};
+
 static int collect_var(void *ud, const mlf_var_rec *r)
 {
-    mlf_value *v = mlf_value_map();
-    int bad = !v;
-    bad |= mlf_map_set(v, "key", mlf_value_str(r->key)) != MLF_OK;
-    bad |= mlf_map_set(v, "value", mlf_is_sensitive_name(r->key) ? mlf_value_str(MLF_CONN_MASKED)
-                                                                : mlf_value_str(r->val ? r->val : "")) != MLF_OK;
-    bad |= mlf_map_set(v, "description", r->description ? mlf_value_str(r->description) : mlf_value_nil()) != MLF_OK;
-    if (bad) {
-        mlf_value_free(v);
-        return MLF_ENOMEM;
-    }
-    return mlf_array_append(ud, v);
+    const char *shown = mlf_is_sensitive_name(r->key) ? MLF_CONN_MASKED : r->val ? r->val : "";
+    mlf_value *vals[] = {mlf_value_str(r->key), mlf_value_str(shown), str_or_nil(r->description)};
+    return append_row(ud, var_keys, vals, 3);
+}
+
+static int each_var(mlf_store_txn *txn, mlf_value *rows)
+{
+    return mlf_store_var_foreach(txn, collect_var, rows);
 }
 
 int mlf_cmd_variables_list(mlf_cli *cli)
 {
-    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
-    if (rc)
-        return rc;
-    mlf_store *st = open_store(cli);
-    if (!st)
-        return MLF_EXIT_FAILED;
-    mlf_value *rows = mlf_value_array();
-    mlf_store_txn *txn;
-    rc = rows ? mlf_store_read_begin(st, &txn) : MLF_ENOMEM;
-    if (rc == MLF_OK) {
-        rc = mlf_store_var_foreach(txn, collect_var, rows);
-        mlf_store_read_end(txn);
-    }
-    mlf_store_close(st);
-    if (rc != MLF_OK) {
-        mlf_value_free(rows);
-        return mlf_cli_fail(MLF_EXIT_FAILED, "cannot list the variables: %s", mlf_strerror(rc));
-    }
-    if (cli->output == MLF_OUTPUT_JSON)
-        rc = print_json(cli, rows);
-    else {
-        static const char *const keys[] = {"key", "value", "description"};
-        static const int widths[] = {32, 40};
-        print_table(cli, rows, keys, widths, 3);
-    }
-    mlf_value_free(rows);
-    return rc;
+    static const int widths[] = {32, 40};
+    return list_command(cli, each_var, "variables", var_keys, widths, 3);
 }
 
 int mlf_cmd_variables_delete(mlf_cli *cli)
@@ -577,56 +593,41 @@ int mlf_cmd_pools_set(mlf_cli *cli)
 
 static int collect_pool(void *ud, const mlf_pool_rec *r)
 {
-    mlf_value *v = mlf_value_map();
-    int bad = !v;
-    bad |= mlf_map_set(v, "pool", mlf_value_str(r->name)) != MLF_OK;
-    bad |= mlf_map_set(v, "slots", mlf_value_int(r->slots)) != MLF_OK;
-    bad |= mlf_map_set(v, "description", r->description ? mlf_value_str(r->description) : mlf_value_nil()) != MLF_OK;
-    if (bad) {
-        mlf_value_free(v);
-        return MLF_ENOMEM;
-    }
-    return mlf_array_append(ud, v);
+    static const char *const keys[] = {"pool", "slots", "description"};
+    mlf_value *vals[] = {mlf_value_str(r->name), mlf_value_int(r->slots), str_or_nil(r->description)};
+    return append_row(ud, keys, vals, 3);
+}
+
+static int each_pool(mlf_store_txn *txn, mlf_value *rows)
+{
+    return mlf_store_pool_foreach(txn, collect_pool, rows);
 }
 
 int mlf_cmd_pools_list(mlf_cli *cli)
 {
-    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    mlf_value *rows;
+    int rc = read_rows(cli, each_pool, "pools", &rows);
     if (rc)
         return rc;
-    mlf_store *st = open_store(cli);
-    if (!st)
-        return MLF_EXIT_FAILED;
-    mlf_value *rows = mlf_value_array();
-    mlf_store_txn *txn;
-    rc = rows ? mlf_store_read_begin(st, &txn) : MLF_ENOMEM;
-    if (rc == MLF_OK) {
-        rc = mlf_store_pool_foreach(txn, collect_pool, rows);
-        mlf_store_read_end(txn);
-    }
-    mlf_store_close(st);
-    if (rc != MLF_OK) {
-        mlf_value_free(rows);
-        return mlf_cli_fail(MLF_EXIT_FAILED, "cannot list the pools: %s", mlf_strerror(rc));
-    }
-    if (cli->output == MLF_OUTPUT_JSON)
+    if (cli->output == MLF_OUTPUT_JSON) {
         rc = print_json(cli, rows);
-    else {
-        fprintf(cli->out, "%-32s %-10s %s\n", "pool", "slots", "description");
-        for (size_t i = 0; i < mlf_value_len(rows); i++) {
-            const mlf_value *r = mlf_array_at(rows, i);
-            int64_t slots = 0;
-            mlf_value_get_int(mlf_map_get(r, "slots"), &slots);
-            char num[24];
-            snprintf(num, sizeof num, "%lld", (long long)slots);
-            char *desc = cell(mlf_map_get(r, "description"), CELL_MAX);
-            fprintf(cli->out, "%-32s %-10s %s\n", mlf_value_get_str(mlf_map_get(r, "pool"), NULL),
-                    slots < 0 ? "unlimited" : num, desc ? desc : "?");
-            free(desc);
-        }
+        mlf_value_free(rows);
+        return rc;
+    }
+    fprintf(cli->out, "%-32s %-10s %s\n", "pool", "slots", "description");
+    for (size_t i = 0; i < mlf_value_len(rows); i++) {
+        const mlf_value *r = mlf_array_at(rows, i);
+        int64_t slots = 0;
+        mlf_value_get_int(mlf_map_get(r, "slots"), &slots);
+        char num[24];
+        snprintf(num, sizeof num, "%lld", (long long)slots);
+        char *desc = cell(mlf_map_get(r, "description"), CELL_MAX);
+        fprintf(cli->out, "%-32s %-10s %s\n", mlf_value_get_str(mlf_map_get(r, "pool"), NULL),
+                slots < 0 ? "unlimited" : num, desc ? desc : "?");
+        free(desc);
     }
     mlf_value_free(rows);
-    return rc;
+    return MLF_EXIT_OK;
 }
 
 int mlf_cmd_pools_delete(mlf_cli *cli)
