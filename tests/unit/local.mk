@@ -150,3 +150,8 @@ endif
 tests_unit_test_op_sql_SOURCES = tests/unit/test_op_sql.c
 tests_unit_test_op_sql_CPPFLAGS = $(UNIT_CPPFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_op_sql_LDADD = $(UNIT_LDADD) $(SQLITE_LIBS)
+check_PROGRAMS += tests/unit/test_conn_uri
+tests_unit_test_conn_uri_SOURCES = tests/unit/test_conn_uri.c
+tests_unit_test_conn_uri_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_conn_uri_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_conn_uri
