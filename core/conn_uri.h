@@ -14,9 +14,9 @@
  *   - the query's parameters become the extra map (string values; a repeated name keeps the last value),
  *     or `__extra__=<percent-encoded JSON object>` gives the whole extra map, of any value types.
  *   Refused (MLF_EPARSE, with a message that names the problem and never quotes the password): no
- *   scheme, a bad scheme, a bad port (not 1..65535), a bad percent-escape or an escaped NUL, a '#', an
- *   unclosed '[', an empty query parameter name, an `__extra__` that is not a JSON object or that comes
- *   with other parameters.
+ *   scheme, a bad scheme, a bad port (not a number up to 65535; an empty port or 0 is no port, as in
+ *   Airflow), a bad percent-escape or an escaped NUL, a '#', an unclosed '[', an empty query parameter
+ *   name, an `__extra__` that is not a JSON object or that comes with other parameters.
  *
  * JSON FORM (Airflow's `--conn-json` and AIRFLOW_CONN_ JSON form)
  *   {"conn_type": "postgres", "description": "...", "host": "...", "port": 5432, "login": "...",
