@@ -65,3 +65,12 @@ tests_unit_test_template_SOURCES = tests/unit/test_template.c
 tests_unit_test_template_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_template_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_template
+
+check_PROGRAMS += tests/unit/test_op_branch tests/unit/test_op_sensors
+tests_unit_test_op_branch_SOURCES = tests/unit/test_op_branch.c
+tests_unit_test_op_branch_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_branch_LDADD = $(UNIT_LDADD)
+tests_unit_test_op_sensors_SOURCES = tests/unit/test_op_sensors.c
+tests_unit_test_op_sensors_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_sensors_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_op_branch tests/unit/test_op_sensors
