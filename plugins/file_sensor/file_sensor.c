@@ -88,7 +88,7 @@ static DIR *open_dir(search *s)
     return opendir(dir_name(s));
 }
 
-/* 1 when entry @p name of @p d is a directory, following symbolic links (os.walk's test). */
+/* 1 when entry @p e of @p d is a directory, following symbolic links (os.walk's test). */
 static int entry_is_dir(DIR *d, const struct dirent *e)
 {
     if (e->d_type == DT_DIR)
@@ -99,7 +99,7 @@ static int entry_is_dir(DIR *d, const struct dirent *e)
     return fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* 1 when entry @p name of @p d is a directory itself, not a symbolic link to one. */
+/* 1 when entry @p e of @p d is a directory itself, not a symbolic link to one. */
 static int entry_is_real_dir(DIR *d, const struct dirent *e)
 {
     if (e->d_type != DT_UNKNOWN)
@@ -108,9 +108,16 @@ static int entry_is_real_dir(DIR *d, const struct dirent *e)
     return fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_dot_or_dotdot(const char *name)
+/* The next entry of @p d other than "." and "..", or NULL at the end or once the search is cancelled. */
+static struct dirent *next_entry(search *s, DIR *d)
 {
-    return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+    struct dirent *e;
+    while (!s->cancelled && (e = readdir(d))) {
+        const char *n = e->d_name;
+        if (!(n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))))
+            return e;
+    }
+    return NULL;
 }
 
 /* 1 when the directory s->path holds a non-directory entry somewhere below it (Airflow's os.walk test). */
@@ -121,9 +128,7 @@ static int dir_has_file(search *s)
         return 0;
     int hit = 0;
     struct dirent *e;
-    while (!hit && !s->cancelled && (e = readdir(d))) {
-        if (is_dot_or_dotdot(e->d_name))
-            continue;
+    while (!hit && (e = next_entry(s, d))) {
         if (!entry_is_dir(d, e)) {
             hit = 1;
         } else if (entry_is_real_dir(d, e)) {
@@ -165,6 +170,11 @@ static int match_from(search *s, size_t i)
         return satisfies(s);
     const char *comp = s->comps[i];
     int globstar = s->recursive && strcmp(comp, "**") == 0;
+    if (globstar && i + 1 == s->ncomps) {
+        /* a last `**` matches the directory and everything below it: the directory alone decides */
+        struct stat st;
+        return stat(dir_name(s), &st) == 0 && S_ISDIR(st.st_mode) && satisfies(s);
+    }
     if (globstar && match_from(s, i + 1)) /* `**` as zero directories */
         return 1;
     if (!globstar && !has_magic(comp)) {
@@ -179,9 +189,7 @@ static int match_from(search *s, size_t i)
         return 0;
     int hit = 0;
     struct dirent *e;
-    while (!hit && !s->cancelled && (e = readdir(d))) {
-        if (is_dot_or_dotdot(e->d_name))
-            continue;
+    while (!hit && (e = next_entry(s, d))) {
         if (globstar) {
             /* `**` as one more directory: hidden ones and symbolic links are not entered */
             if (e->d_name[0] == '.' || !entry_is_real_dir(d, e))

@@ -234,6 +234,10 @@ START_TEST(test_file_recursive_globstar)
     ck_assert_int_eq(poke_file("deep/**/y.bin", 1), MLF_RESCHEDULE);
     make("flat/x.bin");
     ck_assert_int_eq(poke_file("flat/**/x.bin", 1), MLF_SUCCESS); /* ** matches zero directories */
+    ck_assert_int_eq(poke_file("deep/**", 1), MLF_SUCCESS);          /* the directory and all below it */
+    ck_assert_int_eq(poke_file("deep/a/b/x.bin/**", 1), MLF_RESCHEDULE); /* a file has nothing below it */
+    make("hollow/a/b/");
+    ck_assert_int_eq(poke_file("hollow/**", 1), MLF_RESCHEDULE);
     make("hid/.cache/x.bin");
     ck_assert_int_eq(poke_file("hid/**/x.bin", 1), MLF_RESCHEDULE); /* ** skips hidden directories */
 }
