@@ -70,7 +70,7 @@ mlf_outcome http_call_prepare(mlf_task_ctx *ctx, const char *default_method, con
     call->method = method = method ? method : default_method;
     if (!conn_id || !*conn_id)
         return refuse(ctx, MLF_FAILED_NO_RETRY, "http: conn_id is required");
-    if (mlf_ctx_param(ctx, "endpoint") && !endpoint)
+    if (mlf_value_type(mlf_ctx_param(ctx, "endpoint")) != MLF_NIL && !endpoint)
         return refuse(ctx, MLF_FAILED_NO_RETRY, "http: endpoint must be a string");
 
     const mlf_connection *conn;
