@@ -7,6 +7,7 @@ INTEGRATION_TESTS = \
 	tests/integration/runs_cli.sh \
 	tests/integration/callbacks.sh \
 	tests/integration/store_cli.sh \
-	tests/integration/sensors_branch.sh
+	tests/integration/sensors_branch.sh \
+	tests/integration/connections_pipeline.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
