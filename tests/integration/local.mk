@@ -10,4 +10,4 @@ INTEGRATION_TESTS = \
 	tests/integration/sensors_branch.sh \
 	tests/integration/connections_pipeline.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh tests/lsan.supp $(INTEGRATION_TESTS)
