@@ -132,3 +132,9 @@ tests_unit_test_executor_local_SOURCES = tests/unit/test_executor_local.c
 tests_unit_test_executor_local_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_executor_local_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_executor_local
+
+check_PROGRAMS += tests/unit/test_proto
+tests_unit_test_proto_SOURCES = tests/unit/test_proto.c
+tests_unit_test_proto_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_proto_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
+TESTS += tests/unit/test_proto
