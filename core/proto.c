@@ -600,7 +600,7 @@ int mlf_proto_recv(void *sock, int router, mlf_proto_peer *peer, mlf_proto_msg *
             zmq_msg_close(p);
             break;
         }
-        if (total == 0) {
+        if (!peer->user_id[0]) { /* the ROUTER's routing id frame carries no metadata: look further */
             const char *uid = zmq_msg_gets(p, "User-Id");
             if (uid)
                 snprintf(peer->user_id, sizeof peer->user_id, "%s", uid);

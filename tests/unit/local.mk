@@ -138,3 +138,9 @@ tests_unit_test_proto_SOURCES = tests/unit/test_proto.c
 tests_unit_test_proto_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_proto_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
 TESTS += tests/unit/test_proto
+
+check_PROGRAMS += tests/unit/test_zmq_auth
+tests_unit_test_zmq_auth_SOURCES = tests/unit/test_zmq_auth.c
+tests_unit_test_zmq_auth_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_zmq_auth_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
+TESTS += tests/unit/test_zmq_auth
