@@ -96,5 +96,7 @@ int mlf_cmd_db_check(mlf_cli *cli);
 int mlf_cmd_plugins_list(mlf_cli *cli);
 int mlf_cmd_config_list(mlf_cli *cli);
 int mlf_cmd_config_get(mlf_cli *cli);
+int mlf_cmd_worker(mlf_cli *cli);
+int mlf_cmd_keys_generate(mlf_cli *cli);
 
 #endif
