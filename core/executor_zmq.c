@@ -922,6 +922,11 @@ static int zx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, vo
         mlf_proto_msg_clear(&m);
     }
     x->more_pending = n == MAX_MESSAGES_PER_TURN;
+    if (x->drops_suppressed && now >= x->drop_window) {
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "%u more malformed or unexpected messages were dropped",
+                x->drops_suppressed);
+        x->drops_suppressed = 0;
+    }
     /* every process() call runs after a commit: leases persisted earlier are safe to act on */
     if (!x->retry_send_at || now >= x->retry_send_at)
         send_pending(x, now);

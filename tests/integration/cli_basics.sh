@@ -34,7 +34,7 @@ json_check '[p["name"] for p in d] == ["shell"]'
 case "$err" in *"plugin 'nosuch' not found; searched:"*) ;; *) fail "missing plugin message: $err" ;; esac
 
 # Commands that arrive with later work say so instead of pretending.
-expect_exit 1 "$MLFLOWD" worker --connect tcp://127.0.0.1:5555
+expect_exit 1 "$MLFLOWD" standalone
 case "$err" in *"not supported yet"*) ;; *) fail "unsupported command message: $err" ;; esac
 
 # A DAG that does not exist (or does not load) is bad input: exit 2.
