@@ -290,7 +290,10 @@ int mlf_cmd_standalone(mlf_cli *cli)
 
 static int run_daemon(mlf_cli *cli, int standalone)
 {
-    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    /* --insecure: a non-loopback zmq.bind without CurveZMQ is accepted (zmq.insecure, read by the executor) */
+    if (mlf_cli_take_flag(cli, "--insecure", NULL))
+        setenv("MLFLOWD__ZMQ__INSECURE", "true", 1);
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--insecure", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
     if (standalone) {
