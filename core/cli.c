@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "notify.h"
 #include "plugin_loader.h"
 #include "suggest.h"
 #include "task_runner.h"
 
 static int cmd_version(mlf_cli *cli);
 static int cmd_task_exec(mlf_cli *cli);
+static int cmd_notify(mlf_cli *cli);
 
 /* Commands whose help starts with this are for mlflowd's own use: never listed nor suggested. */
 #define INTERNAL_PREFIX "internal:"
@@ -24,7 +26,7 @@ static int cmd_task_exec(mlf_cli *cli);
  * fail with a clear "not supported yet" message instead of pretending. */
 static const mlf_cli_command commands[] = {
     {NULL, "version", cmd_version, "[-o table|json]", "print the version and the plugin SDK ABI"},
-    {NULL, "standalone", NULL, "", "scheduler + API + local workers in one command"},
+    {NULL, "standalone", mlf_cmd_standalone, "", "scheduler and local workers in one command, with the default home"},
     {NULL, "scheduler", mlf_cmd_scheduler, "", "run the scheduler daemon"},
     {NULL, "worker", NULL, "--connect ENDPOINT [--concurrency N] [--queues a,b]", "run a worker"},
     {"config", "list", mlf_cmd_config_list, "[-o table|json]", "show every configuration key, its value and source"},
@@ -36,20 +38,20 @@ static const mlf_cli_command commands[] = {
     {"dags", "trigger", mlf_cmd_dags_trigger, "DAG_ID [--conf JSON] [--run-id ID] [--logical-date DATE]", "start a manual DAG run"},
     {"dags", "pause", mlf_cmd_dags_pause, "DAG_ID", "pause a DAG"},
     {"dags", "unpause", mlf_cmd_dags_unpause, "DAG_ID", "unpause a DAG"},
-    {"dags", "backfill", NULL, "DAG_ID -s START -e END", "run a date range"},
+    {"dags", "backfill", mlf_cmd_dags_backfill, "DAG_ID -s START -e END [--reset-dagruns]", "run a date range in the foreground"},
     {"dags", "test", mlf_cmd_dags_test, "DAG_ID [DATE] [-o json]", "run one DAG run in the foreground"},
     {"dags", "list-runs", mlf_cmd_dags_list_runs, "DAG_ID [-o table|json]", "list a DAG's runs"},
     {"dags", "state", mlf_cmd_dags_state, "DAG_ID RUN_ID", "print a DAG run's state"},
     {"dags", "list-import-errors", mlf_cmd_dags_list_import_errors, "[-o table|json]", "list DAG files that failed to load"},
     {"tasks", "list", mlf_cmd_tasks_list, "DAG_ID [--tree] [-o table|json]", "list a DAG's tasks"},
-    {"tasks", "test", NULL, "DAG_ID TASK_ID DATE", "run one task instance in the foreground"},
-    {"tasks", "run", NULL, "DAG_ID TASK_ID RUN_ID", "run one task instance"},
+    {"tasks", "test", mlf_cmd_tasks_test, "DAG_ID TASK_ID [DATE]", "run one task instance in the foreground"},
+    {"tasks", "run", mlf_cmd_tasks_run, "DAG_ID TASK_ID RUN_ID [--map-index N]", "run one task instance"},
     {"tasks", "state", mlf_cmd_tasks_state, "DAG_ID TASK_ID RUN_ID [--map-index N]", "print a task instance's state"},
-    {"tasks", "clear", NULL, "DAG_ID [-t REGEX] [--downstream] [--upstream] [-s START] [-e END]",
+    {"tasks", "clear", mlf_cmd_tasks_clear, "DAG_ID [-t REGEX] [--downstream] [--upstream] [--only-failed] [-s START] [-e END]",
      "clear task instances so they run again"},
     {"tasks", "logs", mlf_cmd_tasks_logs, "DAG_ID RUN_ID TASK_ID [--try N] [--map-index N]", "print a task instance's log"},
     {"tasks", "states-for-dag-run", mlf_cmd_tasks_states_for_dag_run, "DAG_ID RUN_ID [-o table|json]", "print the states of a run's TIs"},
-    {"tasks", "render", NULL, "DAG_ID TASK_ID DATE", "print a task's rendered parameters"},
+    {"tasks", "render", mlf_cmd_tasks_render, "DAG_ID TASK_ID [DATE] [-o json]", "print a task's rendered parameters"},
     {"connections", "add", NULL, "CONN_ID --conn-uri URI", "add a connection"},
     {"connections", "get", NULL, "CONN_ID", "show a connection"},
     {"connections", "list", NULL, "[-o table|json]", "list connections"},
@@ -63,6 +65,7 @@ static const mlf_cli_command commands[] = {
     {"pools", "delete", NULL, "NAME", "delete a pool"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
+    {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
     {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -240,6 +243,17 @@ static int cmd_version(mlf_cli *cli)
 
 /* `mlflowd task-exec`: one task spec frame on stdin, one result frame on fd 3 (stdout when fd 3 is not
  * open). See task_runner.h. */
+static int cmd_notify(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    char err[1024];
+    if (mlf_notify_main(STDIN_FILENO, err, sizeof err) != 0)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "notify: %s", err);
+    return MLF_EXIT_OK;
+}
+
 /* The parent-death signal of task-exec: take the whole task (its process group) down with the daemon,
  * so that a scheduler killed with SIGKILL never leaves an orphaned try running beside its retry. */
 static void kill_own_group(int sig)

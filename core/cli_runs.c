@@ -274,11 +274,33 @@ int mlf_cmd_dags_test(mlf_cli *cli)
     return state == MLF_RUN_SUCCESS ? MLF_EXIT_OK : MLF_EXIT_FAILED;
 }
 
+static int run_daemon(mlf_cli *cli, int standalone);
+
 int mlf_cmd_scheduler(mlf_cli *cli)
+{
+    return run_daemon(cli, 0);
+}
+
+/* `standalone`: the zero-configuration way to start: the home is created if needed, the store initialised,
+ * and the scheduler runs with the configured executor (local by default) until Ctrl-C. */
+int mlf_cmd_standalone(mlf_cli *cli)
+{
+    return run_daemon(cli, 1);
+}
+
+static int run_daemon(mlf_cli *cli, int standalone)
 {
     int rc = mlf_cli_check_args(cli, 0, 0, NULL);
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
+    if (standalone) {
+        fprintf(stderr,
+                "mlflowd standalone %s\n  home:        %s\n  DAG folder:  %s (%zu DAG(s) loaded, %zu import error(s))\n"
+                "  executor:    %s, parallelism %lld\n  Ctrl-C stops it; `mlflowd dags list-runs DAG` shows what ran.\n",
+                MLF_VERSION_STRING, mlf_config_home(cli->cfg), mlf_config_dags_folder(cli->cfg),
+                mlf_dagbag_count(cli->bag), mlf_dagbag_errors(cli->bag)->n, mlf_config_str(cli->cfg, "executor"),
+                (long long)mlf_config_int(cli->cfg, "parallelism"));
+    }
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
     mlf_store *st = open_store(cli, 1);
     if (!st)

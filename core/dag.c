@@ -62,9 +62,9 @@ static void task_free(mlf_task *t)
     free(t->group);
     free(t->doc);
     free(t->owner);
-    free(t->on_failure_callback);
-    free(t->on_success_callback);
-    free(t->on_retry_callback);
+    mlf_value_free(t->on_failure_callback);
+    mlf_value_free(t->on_success_callback);
+    mlf_value_free(t->on_retry_callback);
 }
 
 mlf_dag *mlf_dag_retain(mlf_dag *dag)
@@ -92,8 +92,8 @@ void mlf_dag_free(mlf_dag *dag)
     free(dag->timezone);
     mlf_value_free(dag->params);
     free(dag->doc_md);
-    free(dag->on_failure_callback);
-    free(dag->on_success_callback);
+    mlf_value_free(dag->on_failure_callback);
+    mlf_value_free(dag->on_success_callback);
     free(dag);
 }
 

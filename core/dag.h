@@ -77,7 +77,8 @@ typedef struct mlf_task {
     mlf_value *expand;   /**< NULL, or a map: operator parameter -> list or one-expression template */
     mlf_sensor_cfg sensor;
     char *group, *doc, *owner;
-    char *on_failure_callback, *on_success_callback, *on_retry_callback;
+    /** Callbacks: NULL, or a map {notifier: NAME, config: {...}} (validated against the notifier's table). */
+    mlf_value *on_failure_callback, *on_success_callback, *on_retry_callback;
     int line, col;       /**< where the task is defined in its file */
 } mlf_task;
 
@@ -99,7 +100,7 @@ typedef struct mlf_dag {
     size_t ntags;
     mlf_value *params;   /**< DAG params (a map, never NULL) */
     char *doc_md;
-    char *on_failure_callback, *on_success_callback;
+    mlf_value *on_failure_callback, *on_success_callback; /**< as the task callbacks, for the run's end */
     mlf_task *tasks;
     size_t ntasks;
     size_t *topo;        /**< task indices in a topological order (set by mlf_dag_finalize) */

@@ -11,9 +11,14 @@
 #include "strutil.h"
 #include "suggest.h"
 #include "template.h"
+#include "template_macros.h"
 #include "timefmt.h"
 #include "tz.h"
 #include "yaml_doc.h"
+
+/* Longest dag_id / task_id: the state store's id limit (its composite keys must fit LMDB's 511 bytes). Airflow
+ * allows 250; ids that long do not fit mlflowd's keys. */
+#define MLF_ID_MAX 120
 
 const char *const mlf_template_context_names[] = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
@@ -241,7 +246,29 @@ static int check_template(pctx *c, const mlf_yaml_node *n, const char *task_id, 
         const mlf_template_ref *r = &refs[i];
         char dym[160];
         if (r->kind == MLF_TEMPLATE_REF_MACRO) {
-            continue; /* plugin and built-in macros are resolved when rendering */
+            /* a macro must exist: registered by a plugin, or built in */
+            if (mlf_catalog_find(c->p->cat, MLF_REG_MACRO, r->name))
+                continue;
+            size_t nb = 0, nm = 0;
+            const mlf_macro_desc *builtins = mlf_template_builtin_macros(&nb);
+            int found = 0;
+            for (size_t b = 0; b < nb && !found; b++)
+                found = strcmp(builtins[b].name, r->name) == 0;
+            if (found)
+                continue;
+            const char **names = mlf_catalog_names(c->p->cat, MLF_REG_MACRO, &nm);
+            const char **all = malloc((nm + nb + 1) * sizeof *all);
+            size_t na = 0;
+            for (size_t b = 0; all && b < nb; b++)
+                all[na++] = builtins[b].name;
+            for (size_t m = 0; all && m < nm; m++)
+                all[na++] = names[m];
+            perr(c, n, "task '%s': %s: template calls unknown macro '%s'%s", task_id, key, r->name,
+                 all ? did_you_mean(r->name, all, na, dym, sizeof dym) : "");
+            free(all);
+            free(names);
+            ok = 0;
+            continue;
         }
         if (!in_list(r->name, mlf_template_context_names)) {
             perr(c, n, "task '%s': %s: template uses unknown variable '%s'%s", task_id, key, r->name,
@@ -442,19 +469,84 @@ static const mlf_param_spec *find_param(const mlf_operator_desc *op, const char 
 
 /* ------------------------------------------------------------------ tasks */
 
-static int notifier_known(pctx *c, const mlf_yaml_node *n, const char *key)
+/* A callback: a notifier name, or a mapping {notifier: NAME, key: value...} whose other keys are the
+ * notifier's parameters (checked against its table). Returns a new map {notifier, config} or NULL. */
+static mlf_value *parse_callback(pctx *c, const mlf_yaml_node *n, const char *key)
 {
-    const char *name = want_text(c, n, key, "the name of a notifier plugin");
+    const mlf_yaml_node *namenode = n;
+    if (n->kind == MLF_YAML_MAPPING) {
+        namenode = mlf_yaml_map_get(n, "notifier");
+        if (!namenode) {
+            perr(c, n, "%s: a mapping needs the key 'notifier' (the notifier plugin to call)", key);
+            return NULL;
+        }
+    }
+    const char *name = want_text(c, namenode, key, "a notifier name or {notifier: NAME, ...}");
     if (!name)
-        return 0;
-    if (mlf_catalog_find(c->p->cat, MLF_REG_NOTIFIER, name))
-        return 1;
-    size_t nn = 0;
-    const char **names = mlf_catalog_names(c->p->cat, MLF_REG_NOTIFIER, &nn);
-    char dym[160];
-    perr(c, n, "%s: no notifier plugin named '%s' is loaded%s", key, name, did_you_mean(name, names, nn, dym, sizeof dym));
-    free(names);
-    return 0;
+        return NULL;
+    const mlf_reg_entry *e = mlf_catalog_find(c->p->cat, MLF_REG_NOTIFIER, name);
+    if (!e) {
+        size_t nn = 0;
+        const char **names = mlf_catalog_names(c->p->cat, MLF_REG_NOTIFIER, &nn);
+        char dym[160];
+        perr(c, namenode, "%s: no notifier plugin named '%s' is loaded%s", key, name,
+             did_you_mean(name, names, nn, dym, sizeof dym));
+        free(names);
+        return NULL;
+    }
+    const mlf_notifier_desc *nd = e->desc;
+    mlf_value *config = mlf_value_map();
+    int bad = 0;
+    for (size_t i = 0; n->kind == MLF_YAML_MAPPING && i < n->n && config; i++) {
+        const mlf_yaml_node *k = n->items[i];
+        if (strcmp(k->text, "notifier") == 0)
+            continue;
+        const mlf_param_spec *spec = NULL;
+        for (const mlf_param_spec *ps = nd->params; ps && ps->name && !spec; ps++)
+            if (strcmp(ps->name, k->text) == 0)
+                spec = ps;
+        if (!spec) {
+            const char *cands[128];
+            size_t nc = 0;
+            for (const mlf_param_spec *ps = nd->params; ps && ps->name && nc < 128; ps++)
+                cands[nc++] = ps->name;
+            char dym[160];
+            perr(c, k, "%s: unknown key '%s' for notifier '%s'%s", key, k->text, name,
+                 did_you_mean(k->text, cands, nc, dym, sizeof dym));
+            bad = 1;
+            continue;
+        }
+        char why[600];
+        mlf_value *v = param_value(spec, n->values[i], why, sizeof why);
+        if (!v) {
+            perr(c, n->values[i], "%s: %s: %s", key, k->text, why);
+            bad = 1;
+            continue;
+        }
+        mlf_map_set(config, k->text, v);
+    }
+    for (const mlf_param_spec *ps = nd->params; ps && ps->name && config; ps++)
+        if ((ps->flags & MLF_PARAM_REQUIRED) && !mlf_map_get(config, ps->name)) {
+            perr(c, n, "%s: notifier '%s' requires '%s'", key, name, ps->name);
+            bad = 1;
+        }
+    mlf_value *cb = bad || !config ? NULL : mlf_value_map();
+    if (cb) {
+        mlf_map_set(cb, "notifier", mlf_value_str(name));
+        mlf_map_set(cb, "config", config);
+    } else {
+        mlf_value_free(config);
+    }
+    return cb;
+}
+
+static void set_callback(pctx *c, mlf_value **slot, const mlf_yaml_node *n, const char *key)
+{
+    mlf_value *cb = parse_callback(c, n, key);
+    if (cb) {
+        mlf_value_free(*slot);
+        *slot = cb;
+    }
 }
 
 static void set_str(char **slot, char *value)
@@ -547,14 +639,11 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         if (!(is_scalar(v) || v->kind == MLF_YAML_SEQUENCE))
             perr(c, v, "email: expected an address or a list of addresses, got %s", mlf_yaml_describe(v));
     } else if (strcmp(key, "on_failure_callback") == 0) {
-        if (notifier_known(c, v, key))
-            set_str(&t->on_failure_callback, strdup(v->text));
+        set_callback(c, &t->on_failure_callback, v, key);
     } else if (strcmp(key, "on_success_callback") == 0) {
-        if (notifier_known(c, v, key))
-            set_str(&t->on_success_callback, strdup(v->text));
+        set_callback(c, &t->on_success_callback, v, key);
     } else if (strcmp(key, "on_retry_callback") == 0) {
-        if (notifier_known(c, v, key))
-            set_str(&t->on_retry_callback, strdup(v->text));
+        set_callback(c, &t->on_retry_callback, v, key);
     } else if (strcmp(key, "expand") == 0) {
         return 1; /* handled after the operator parameters */
     } else {
@@ -726,8 +815,8 @@ static int valid_id(const char *s, size_t max)
 static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node *tn)
 {
     const char *task_id = idnode->text;
-    if (!valid_id(task_id, 250)) {
-        perr(c, idnode, "task id '%s' must be 1-250 characters of letters, digits, '_', '-' and '.'", task_id);
+    if (!valid_id(task_id, MLF_ID_MAX)) {
+        perr(c, idnode, "task id '%s' must be 1-%d characters of letters, digits, '_', '-' and '.'", task_id, MLF_ID_MAX);
         return;
     }
     if (tn->kind != MLF_YAML_MAPPING) {
@@ -881,8 +970,8 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
     if (!(v = mlf_yaml_map_get(root, "dag_id"))) {
         perr(c, root, "missing required key 'dag_id'");
     } else if (want_text(c, v, "dag_id", "a string")) {
-        if (!valid_id(v->text, 250))
-            perr(c, v, "dag_id '%s' must be 1-250 characters of letters, digits, '_', '-' and '.'", v->text);
+        if (!valid_id(v->text, MLF_ID_MAX))
+            perr(c, v, "dag_id '%s' must be 1-%d characters of letters, digits, '_', '-' and '.'", v->text, MLF_ID_MAX);
         else
             dag->dag_id = strdup(v->text);
     }
@@ -929,10 +1018,10 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
         dag->max_active_tasks = (int)i;
     if ((v = mlf_yaml_map_get(root, "dagrun_timeout")))
         want_duration(c, v, "dagrun_timeout", 1, &dag->dagrun_timeout_us);
-    if ((v = mlf_yaml_map_get(root, "on_failure_callback")) && notifier_known(c, v, "on_failure_callback"))
-        set_str(&dag->on_failure_callback, strdup(v->text));
-    if ((v = mlf_yaml_map_get(root, "on_success_callback")) && notifier_known(c, v, "on_success_callback"))
-        set_str(&dag->on_success_callback, strdup(v->text));
+    if ((v = mlf_yaml_map_get(root, "on_failure_callback")) && !mlf_yaml_is_null(v))
+        set_callback(c, &dag->on_failure_callback, v, "on_failure_callback");
+    if ((v = mlf_yaml_map_get(root, "on_success_callback")) && !mlf_yaml_is_null(v))
+        set_callback(c, &dag->on_success_callback, v, "on_success_callback");
     if ((v = mlf_yaml_map_get(root, "tags")) && !mlf_yaml_is_null(v)) {
         if (v->kind != MLF_YAML_SEQUENCE) {
             perr(c, v, "tags: expected a list of strings, got %s", mlf_yaml_describe(v));

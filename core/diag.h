@@ -22,7 +22,7 @@ typedef struct mlf_diag {
 /** Appends one diagnostic (strings copied). Memory exhaustion drops the entry silently and counts it as
  * "out of memory" in the last slot when possible: diagnostics must never make things worse. */
 void mlf_diag_add(mlf_diag *d, const char *file, int line, int col, const char *fmt, ...) MLF_PRINTF(5, 6);
-void mlf_diag_vadd(mlf_diag *d, const char *file, int line, int col, const char *fmt, va_list ap);
+void mlf_diag_vadd(mlf_diag *d, const char *file, int line, int col, const char *fmt, va_list ap) MLF_PRINTF(5, 0);
 
 /** Formats entry @p i as "file:line:col: message" (parts omitted when unknown). New string: free(). */
 char *mlf_diag_format(const mlf_diag *d, size_t i);

@@ -8,15 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "executor.h"
 #include "log.h"
+#include "notify.h"
 #include "schedule.h"
 #include "strutil.h"
 #include "task_spec.h"
 #include "template.h"
+#include "template_macros.h"
 #include "timefmt.h"
 #include "trigger_rule.h"
 
@@ -113,6 +116,9 @@ struct mlf_scheduler {
     int watch_fd;
     mlf_time_us next_dag_check;
     mlf_time_us next_adopt;  /* when to look for runs and pauses written by other processes */
+    int single;              /* run_task(): only the chosen TI runs; nothing else is evaluated */
+    pid_t *notifiers;        /* callback processes not reaped yet */
+    size_t nnotifiers;
 };
 
 static mlf_time_us now_us(void)
@@ -500,6 +506,82 @@ static srun *make_run(mlf_dag *dag, const mlf_run_rec *rec)
     return r;
 }
 
+/* ------------------------------------------------------------------------------------------ callbacks */
+
+/* Runs callback @p cb ({notifier, config}) for @p event in a child process; never waits for it. */
+static void run_callback(mlf_scheduler *s, const mlf_value *cb, const char *which, mlf_value *event)
+{
+    const char *name = mlf_value_get_str(mlf_map_get(cb, "notifier"), NULL);
+    const mlf_reg_entry *e = name ? mlf_catalog_find(s->o.cat, MLF_REG_NOTIFIER, name) : NULL;
+    if (!e || !e->owner) {
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "%s: notifier '%s' is not loaded", which, name ? name : "?");
+        return;
+    }
+    mlf_map_set(event, "callback", mlf_value_str(which));
+    pid_t pid;
+    int rc = mlf_notify_spawn(s->o.exe, e->owner->path, name, mlf_map_get(cb, "config"), event, &pid);
+    if (rc != 0) {
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "%s: cannot start notifier '%s': %s", which, name, mlf_strerror(rc));
+        return;
+    }
+    pid_t *v = realloc(s->notifiers, (s->nnotifiers + 1) * sizeof *v);
+    if (v) {
+        s->notifiers = v;
+        s->notifiers[s->nnotifiers++] = pid;
+    }
+}
+
+static mlf_value *ti_event(const sti *t, const char *state)
+{
+    const srun *r = t->run;
+    mlf_value *ev = mlf_value_map();
+    char ts[64];
+    mlf_time_format_ts(r->rec.logical_date, ts, sizeof ts);
+    mlf_map_set(ev, "dag_id", mlf_value_str(r->rec.dag_id));
+    mlf_map_set(ev, "run_id", mlf_value_str(r->rec.run_id));
+    mlf_map_set(ev, "task_id", mlf_value_str(r->dag->tasks[t->task].task_id));
+    mlf_map_set(ev, "map_index", mlf_value_int(t->map_index));
+    mlf_map_set(ev, "state", mlf_value_str(state));
+    mlf_map_set(ev, "try_number", mlf_value_int(t->try_number));
+    mlf_map_set(ev, "logical_date", mlf_value_str(ts));
+    mlf_map_set(ev, "message", t->message ? mlf_value_str(t->message) : mlf_value_nil());
+    return ev;
+}
+
+static void ti_callback(mlf_scheduler *s, const sti *t, mlf_ti_state state)
+{
+    const mlf_task *task = &t->run->dag->tasks[t->task];
+    const mlf_value *cb = state == MLF_TI_FAILED ? task->on_failure_callback
+                          : state == MLF_TI_SUCCESS ? task->on_success_callback
+                          : state == MLF_TI_UP_FOR_RETRY ? task->on_retry_callback : NULL;
+    if (!cb)
+        return;
+    mlf_value *ev = ti_event(t, state == MLF_TI_NONE ? "none" : mlf_ti_state_name(state));
+    if (ev)
+        run_callback(s, cb, state == MLF_TI_FAILED ? "on_failure_callback"
+                            : state == MLF_TI_SUCCESS ? "on_success_callback" : "on_retry_callback", ev);
+    mlf_value_free(ev);
+}
+
+static void reap_notifiers(mlf_scheduler *s, int wait_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        size_t keep = 0;
+        for (size_t i = 0; i < s->nnotifiers; i++) {
+            int status;
+            pid_t rc = waitpid(s->notifiers[i], &status, WNOHANG);
+            if (rc == 0)
+                s->notifiers[keep++] = s->notifiers[i];
+            else if (rc > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process failed (see the lines above)");
+        }
+        s->nnotifiers = keep;
+        if (!keep || waited >= wait_ms)
+            return;
+        usleep(10000);
+    }
+}
+
 /* ------------------------------------------------------------------------------------------ transitions */
 
 static void count_finished(mlf_upstream_counts *c, mlf_ti_state st, int delta)
@@ -548,6 +630,8 @@ static void finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *
     if (message)
         set_message(t, message);
     save_ti(s, t);
+    if ((state == MLF_TI_FAILED || state == MLF_TI_SUCCESS) && t->try_number > 0)
+        ti_callback(s, t, state);
     const mlf_task *task = &r->dag->tasks[t->task];
     for (size_t d = 0; d < task->ndownstream; d++) {
         stask *ds = &r->tasks[task->downstream[d]];
@@ -819,6 +903,21 @@ static void finalize_run(mlf_scheduler *s, srun *r, int deadlock)
         sd->next_check = 0; /* a slot under max_active_runs may have opened */
     mlf_log(MLF_LOG_INFO, COMPONENT, "DAG run %s/%s finished: %s", r->rec.dag_id, r->rec.run_id,
             mlf_run_state_name(r->rec.state));
+    const mlf_value *cb = failed ? r->dag->on_failure_callback : r->dag->on_success_callback;
+    if (cb) {
+        mlf_value *ev = mlf_value_map();
+        char ts[64];
+        mlf_time_format_ts(r->rec.logical_date, ts, sizeof ts);
+        mlf_map_set(ev, "dag_id", mlf_value_str(r->rec.dag_id));
+        mlf_map_set(ev, "run_id", mlf_value_str(r->rec.run_id));
+        mlf_map_set(ev, "state", mlf_value_str(mlf_run_state_name(r->rec.state)));
+        mlf_map_set(ev, "logical_date", mlf_value_str(ts));
+        mlf_map_set(ev, "message", r->rec.note ? mlf_value_str(r->rec.note) : mlf_value_nil());
+        run_callback(s, cb, failed ? "on_failure_callback" : "on_success_callback", ev);
+        mlf_value_free(ev);
+    }
+    if (s->o.on_run_finished)
+        s->o.on_run_finished(s->o.ud, r->rec.dag_id, r->rec.run_id, r->rec.state);
 }
 
 /* ------------------------------------------------------------------------------------------ rendering */
@@ -950,9 +1049,13 @@ static int render_lookup(void *ud, const char *name, const mlf_value **out)
         if (txn)
             mlf_store_conn_foreach(txn, collect_conn, v);
     } else if (strcmp(name, "xcom") == 0) {
+        /* every task of the DAG: one that pushed nothing (yet, or skipped) reads as None, as Airflow's
+         * xcom_pull returns None */
         v = mlf_value_map();
-        for (size_t i = 0; i < mlf_value_len(r->xcoms); i++)
-            mlf_map_set(v, mlf_map_key_at(r->xcoms, i), xcom_view(mlf_map_value_at(r->xcoms, i)));
+        for (size_t i = 0; v && i < r->dag->ntasks; i++) {
+            const mlf_value *per = mlf_map_get(r->xcoms, r->dag->tasks[i].task_id);
+            mlf_map_set(v, r->dag->tasks[i].task_id, per ? xcom_view(per) : mlf_value_nil());
+        }
     } else {
         return MLF_ENOTFOUND;
     }
@@ -967,7 +1070,10 @@ static int render_call(void *ud, const char *name, const mlf_value *const *args,
 {
     render_ctx *rc = ud;
     const mlf_reg_entry *e = mlf_catalog_find(rc->s->o.cat, MLF_REG_MACRO, name);
-    if (!e) {
+    if (!e) { /* built-in macros (ds_add, ds_format) when no plugin registered one of that name */
+        int brc = mlf_template_call_builtin(NULL, name, args, nargs, out, err, errlen);
+        if (brc != MLF_ENOTFOUND)
+            return brc;
         snprintf(err, errlen, "no macro named '%s' is registered", name);
         return MLF_ENOTFOUND;
     }
@@ -1361,6 +1467,7 @@ static void on_result(void *ud, const mlf_task_result *res)
             save_ti(s, t);
             t->in_timer = 1;
             heap_push(&s->timers, t, timer_before);
+            ti_callback(s, t, MLF_TI_UP_FOR_RETRY);
             mlf_log(MLF_LOG_INFO, COMPONENT, "%s/%s/%s try %d failed (%s); retrying", r->rec.dag_id, r->rec.run_id,
                     task->task_id, t->try_number, res->message ? res->message : "no message");
             break;
@@ -1391,9 +1498,9 @@ static void start_run(mlf_scheduler *s, srun *r)
     r->rec.state = MLF_RUN_RUNNING;
     r->rec.start_date = now_us();
     save_run(s, r);
+    /* every undecided task once (roots run; a cleared run resumes where its finished upstreams allow) */
     for (size_t i = 0; i < r->dag->ntasks; i++)
-        if (r->dag->tasks[i].nupstream == 0 || r->dag->tasks[i].trigger_rule == MLF_TR_ALWAYS)
-            mark_dirty(s, r, i);
+        mark_dirty(s, r, i);
     if (r->dag->ntasks == 0)
         finalize_run(s, r, 0);
 }
@@ -1906,6 +2013,8 @@ void mlf_scheduler_free(mlf_scheduler *s)
     }
     if (s->w)
         commit(s);
+    reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
+    free(s->notifiers);
     while (s->runs) {
         srun *r = s->runs;
         s->runs = r->next;
@@ -1963,8 +2072,8 @@ static void detect_deadlocks(mlf_scheduler *s)
 static int run_finished(mlf_scheduler *s, const char *dag_id, const char *run_id)
 {
     for (srun *r = s->runs; r; r = r->next)
-        if (strcmp(r->rec.dag_id, dag_id) == 0 && strcmp(r->rec.run_id, run_id) == 0)
-            return r->finished;
+        if (strcmp(r->rec.dag_id, dag_id) == 0 && (!run_id || strcmp(r->rec.run_id, run_id) == 0) && !r->finished)
+            return 0;
     return 1;
 }
 
@@ -1980,6 +2089,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         }
         s->ex.ops->process(s->ex.impl, now, on_result, s);
         process_timers(s, now);
+        if (s->nnotifiers)
+            reap_notifiers(s, 0);
         if (s->watch_fd >= 0 && mlf_dagbag_watch_drain(s->o.bag)) {
             size_t changed = 0;
             if (mlf_dagbag_refresh(s->o.bag, &changed) == MLF_OK && changed) {
@@ -1989,13 +2100,17 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         }
         if (s->o.create_scheduled_runs)
             adopt_external_changes(s, now);
-        create_scheduled_runs(s, now);
-        start_queued_runs(s);
-        evaluate_dirty(s);
-        detect_deadlocks(s);
+        if (!s->single) {
+            create_scheduled_runs(s, now);
+            start_queued_runs(s);
+            evaluate_dirty(s);
+            detect_deadlocks(s);
+        }
         dispatch(s, now);
-        int done_until = until_dag && run_finished(s, until_dag, until_run);
-        reap_finished_runs(s);
+        int done_until = s->single ? s->ready.n == 0 && s->nrunning == 0 && s->timers.n == 0
+                                   : until_dag && run_finished(s, until_dag, until_run);
+        if (!s->single)
+            reap_finished_runs(s);
         int rc = commit(s);
         if (rc != MLF_OK)
             return rc;
@@ -2032,4 +2147,123 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         if (n < 0 && errno != EINTR)
             return errno;
     }
+}
+
+/* ------------------------------------------------------------------------------------------ single TIs */
+
+int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run_id, const char *task_id, int map_index,
+                           volatile sig_atomic_t *stop, mlf_ti_state *state, char *err, size_t errlen)
+{
+    mlf_store_txn *w = wtxn(s);
+    if (!w) {
+        snprintf(err, errlen, "the state store is not writable");
+        return s->store_error;
+    }
+    srun *r = NULL;
+    for (srun *o = s->runs; o && !r; o = o->next)
+        if (strcmp(o->rec.dag_id, dag_id) == 0 && strcmp(o->rec.run_id, run_id) == 0)
+            r = o;
+    if (!r) {
+        run_key k = {(char *)dag_id, (char *)run_id};
+        int rc = resume_run(s, w, &k, now_us());
+        for (srun *o = s->runs; o && !r; o = o->next)
+            if (strcmp(o->rec.dag_id, dag_id) == 0 && strcmp(o->rec.run_id, run_id) == 0)
+                r = o;
+        if (rc != MLF_OK || !r) {
+            snprintf(err, errlen, "DAG %s has no run '%s' (or its DAG does not load)", dag_id, run_id);
+            return rc ? rc : MLF_ENOTFOUND;
+        }
+    }
+    s->ndirty = 0; /* nothing but the chosen TI is evaluated */
+    for (size_t i = 0; i < r->dag->ntasks; i++)
+        r->tasks[i].dirty = 0;
+    long task = mlf_dag_task_index(r->dag, task_id);
+    if (task < 0) {
+        snprintf(err, errlen, "DAG %s has no task '%s'", dag_id, task_id);
+        return MLF_ENOTFOUND;
+    }
+    stask *st = &r->tasks[task];
+    sti *t = NULL;
+    for (size_t i = 0; i < st->ntis && !t; i++)
+        if (st->tis[i]->map_index == map_index || (st->ntis == 1 && map_index < 0))
+            t = st->tis[i];
+    if (!t) {
+        snprintf(err, errlen, "task %s has no instance with map index %d in run %s", task_id, map_index, run_id);
+        return MLF_ENOTFOUND;
+    }
+    if (mlf_ti_state_is_finished(t->state)) { /* run it again: a fresh try */
+        t->state = MLF_TI_NONE;
+        t->max_tries = t->try_number + r->dag->tasks[task].retries + 1;
+        if (st->unfinished++ == 0 && st->complete) {
+            st->complete = 0;
+            r->open_tasks++;
+        }
+    }
+    t->max_tries = t->try_number + 1; /* one try, no retries: the caller asked for exactly this */
+    st->decided = 1;
+    st->expanded = 1;
+    if (t->in_timer) {
+        heap_remove(&s->timers, t, timer_before);
+        t->in_timer = 0;
+    }
+    if (t->heap_idx == (size_t)-1)
+        schedule_ti(s, t);
+    s->single = 1;
+    int rc = mlf_scheduler_run(s, stop, dag_id, run_id);
+    s->single = 0;
+    *state = t->state;
+    return rc;
+}
+
+int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char *task_id, mlf_time_us logical_date,
+                              mlf_value **out, char *err, size_t errlen)
+{
+    mlf_dag *dag = (mlf_dag *)dag_c;
+    long task = mlf_dag_task_index(dag, task_id);
+    if (task < 0) {
+        snprintf(err, errlen, "DAG %s has no task '%s'", dag->dag_id, task_id);
+        return MLF_ENOTFOUND;
+    }
+    sdag *sd = find_sdag(s, dag->dag_id);
+    mlf_interval iv = {.logical_date = logical_date, .data_interval_start = logical_date,
+                       .data_interval_end = logical_date, .run_after = logical_date};
+    if (sd && sd->sched && mlf_schedule_kind_of(sd->sched) != MLF_SCHEDULE_NONE)
+        mlf_schedule_infer_manual(sd->sched, logical_date, &iv);
+    char ts[64], id[128];
+    mlf_time_format_ts(logical_date, ts, sizeof ts);
+    snprintf(id, sizeof id, "manual__%s", ts);
+    mlf_run_rec rec;
+    mlf_run_rec_init(&rec);
+    rec.dag_id = dag->dag_id;
+    rec.run_id = id;
+    rec.logical_date = logical_date;
+    rec.data_interval_start = iv.data_interval_start;
+    rec.data_interval_end = iv.data_interval_end;
+    rec.run_type = MLF_RUN_TYPE_MANUAL;
+    srun *r = make_run(dag, &rec);
+    sti *t = r ? new_ti(r, (size_t)task, -1) : NULL;
+    if (!t) {
+        free_run(r);
+        return MLF_ENOMEM;
+    }
+    t->try_number = 1;
+    render_ctx rc = {.s = s, .run = r, .ti = t, .names = mlf_value_map()};
+    mlf_value *params = NULL;
+    int code = render_params(s, t, &rc, &params, err, errlen);
+    if (code == MLF_OK && dag->tasks[task].expand) {
+        mlf_template_env env = {.lookup = render_lookup, .call = render_call, .ud = &rc};
+        mlf_value *ex = NULL;
+        code = mlf_template_render_value(dag->tasks[task].expand, &env, &ex, err, errlen);
+        if (code == MLF_OK)
+            mlf_map_set(params, "expand", ex);
+    }
+    mlf_value_free(rc.names);
+    free(t);
+    free_run(r);
+    if (code != MLF_OK) {
+        mlf_value_free(params);
+        return code;
+    }
+    *out = params;
+    return MLF_OK;
 }

@@ -35,6 +35,9 @@ typedef struct mlf_scheduler_opts {
     int parallelism;            /**< at most this many task instances run at once */
     int create_scheduled_runs;  /**< 1: create runs from schedules (the daemon); 0: only explicit runs */
     int watch_dags;             /**< 1: re-read the DAG folder when it changes */
+    /** Called when a DAG run finishes (may be NULL): progress for `dags backfill`. */
+    void (*on_run_finished)(void *ud, const char *dag_id, const char *run_id, mlf_run_state state);
+    void *ud;
 } mlf_scheduler_opts;
 
 /** A new scheduler (free with mlf_scheduler_free()). Errors: MLF_ENOMEM, executor start failures (with a
@@ -58,9 +61,22 @@ int mlf_scheduler_create_run(mlf_scheduler *s, const mlf_dag *dag, mlf_run_type 
                              char *err, size_t errlen);
 
 /** Runs the loop until *@p stop becomes non-zero (then drains: running tries are waited for, up to the
- * configured grace, and killed after it) or, when @p until_dag is not NULL, until that run has finished.
- * Returns MLF_OK or a fatal store error. */
+ * configured grace, and killed after it) or, when @p until_dag is not NULL, until run @p until_run of it has
+ * finished (@p until_run NULL: until every run in memory has finished). Returns MLF_OK or a fatal store
+ * error. */
 int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char *until_dag, const char *until_run);
+
+/** Runs one task instance of an existing run, ignoring its dependencies and touching no other task
+ * instance (`tasks run`, `tasks test`), until it finishes; its state is recorded. *@p state receives the
+ * final TI state. Errors: MLF_ENOTFOUND (no such run or task), store errors; a message in @p err. */
+int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run_id, const char *task_id, int map_index,
+                           volatile sig_atomic_t *stop, mlf_ti_state *state, char *err, size_t errlen);
+
+/** Renders the operator parameters of @p task_id as they would be for a run of @p dag at @p logical_date
+ * (`tasks render`); mapped tasks get their expand lists rendered too, under "expand". Nothing is written.
+ * Returns a new map in *@p out (free with mlf_value_free()), or an error with a message in @p err. */
+int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag, const char *task_id, mlf_time_us logical_date,
+                              mlf_value **out, char *err, size_t errlen);
 
 /** The log file path of one try (new string: free()). */
 char *mlf_ti_log_path(const char *home, const char *dag_id, const char *run_id, const char *task_id, int map_index,

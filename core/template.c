@@ -1074,7 +1074,7 @@ typedef struct collector {
 } collector;
 
 static int add_ref(collector *cl, mlf_template_ref_kind kind, const char *name, size_t off, const char **path,
-                   size_t npath)
+                   size_t npath, size_t nargs)
 {
     mlf_template *t = cl->t;
     if (grow((void **)&t->refs, &t->refs_cap, t->nrefs, sizeof *t->refs) != 0) {
@@ -1083,7 +1083,7 @@ static int add_ref(collector *cl, mlf_template_ref_kind kind, const char *name, 
     }
     locate(t->src, off, &cl->pos);
     t->refs[t->nrefs++] = (mlf_template_ref){.kind = kind, .name = name, .npath = npath, .path = path,
-                                              .line = cl->pos.line, .column = cl->pos.col};
+                                              .line = cl->pos.line, .column = cl->pos.col, .nargs = nargs};
     return MLF_OK;
 }
 
@@ -1119,7 +1119,7 @@ static int collect_chain(collector *cl, const tpl_node *top)
             return MLF_ENOMEM;
         for (size_t i = 0; i < npath; i++)
             path[i] = const_key(links[nlinks - 1 - i]);
-        rc = add_ref(cl, MLF_TEMPLATE_REF_NAME, root->name, root->off, path, npath);
+        rc = add_ref(cl, MLF_TEMPLATE_REF_NAME, root->name, root->off, path, npath, 0);
     } else {
         rc = collect(cl, root);
     }
@@ -1136,7 +1136,7 @@ static int collect(collector *cl, const tpl_node *nd)
     case TPL_NAME:
     case TPL_ATTR:
     case TPL_INDEX: return collect_chain(cl, nd);
-    case TPL_CALL: rc = add_ref(cl, MLF_TEMPLATE_REF_MACRO, nd->name, nd->off, NULL, 0); break;
+    case TPL_CALL: rc = add_ref(cl, MLF_TEMPLATE_REF_MACRO, nd->name, nd->off, NULL, 0, nd->nargs); break;
     default:
         if (nd->a)
             rc = collect(cl, nd->a);

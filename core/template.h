@@ -16,7 +16,7 @@
  * Strings take single or double quotes with Python's escapes (\n \t \\ \' \" \xHH \uXXXX ...); adjacent
  * strings are joined. Integers may use '_' separators and 0x / 0o / 0b prefixes. True/False/None are
  * accepted in either case. Calls are macro calls only: NAME(args) or macros.NAME(args), resolved by the
- * environment's call callback.
+ * environment's call callback (template_macros.h has the built-in ds_add and ds_format).
  *
  * Filters: default(value='', boolean=false) (alias d), upper, lower, trim(chars), replace(old, new
  * [, count]), join(separator=''), length (alias count), int(default=0, base=10), float(default=0.0),
@@ -84,6 +84,7 @@ typedef struct mlf_template_ref {
     const char *const *path;
     unsigned line;   /**< 1-based line of the reference within the template text */
     unsigned column; /**< 1-based column (in characters) within that line */
+    size_t nargs;    /**< macros: how many arguments the call passes (to check against min/max_args) */
 } mlf_template_ref;
 
 /** Where names and macros come from while rendering. Callbacks may be NULL (and so may the whole

@@ -187,6 +187,8 @@ typedef struct loader {
 } loader;
 
 static void vput_error(char *err, size_t errlen, const char *source, unsigned line, unsigned col,
+                       const char *fmt, va_list ap) MLF_PRINTF(6, 0);
+static void vput_error(char *err, size_t errlen, const char *source, unsigned line, unsigned col,
                        const char *fmt, va_list ap)
 {
     if (!err || !errlen)

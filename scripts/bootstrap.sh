@@ -18,7 +18,7 @@ packages=(
     build-essential autoconf automake libtool pkg-config
     libltdl-dev libzmq3-dev libmsgpack-dev liblmdb-dev libyaml-dev libjansson-dev
     libcurl4-openssl-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev
-    check clang python3 procps
+    check clang python3 procps tzdata
 )
 
 as_root() {
@@ -100,8 +100,8 @@ deps) deps ;;
 build) deps; build ;;
 run)
     deps; build
-    echo "bootstrap: starting mlflowd"
-    exec ./build/mlflowd version
+    echo "bootstrap: starting mlflowd standalone on the bundled example DAGs (Ctrl-C stops it)"
+    exec ./build/mlflowd standalone --dags-folder "$here/examples/dags"
     ;;
 test) deps; run_tests ;;
 *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;

@@ -182,7 +182,7 @@ MLF_API int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *de
 /** @} */
 
 /** Records why init() is failing; the loader prints it next to the plugin's file name. */
-MLF_API void mlf_registry_errorv(mlf_registry *reg, const char *fmt, va_list ap);
+MLF_API void mlf_registry_errorv(mlf_registry *reg, const char *fmt, va_list ap) MLF_PRINTF(2, 0);
 static inline void mlf_registry_error(mlf_registry *reg, const char *fmt, ...) MLF_PRINTF(2, 3);
 static inline void mlf_registry_error(mlf_registry *reg, const char *fmt, ...)
 {

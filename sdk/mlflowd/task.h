@@ -70,13 +70,13 @@ MLF_API int mlf_ctx_connection(mlf_task_ctx *ctx, const char *conn_id, const mlf
 
 /** Writes one line to the try's log. Known secrets (connection passwords, variables whose names
  * contain "secret", "password", "token" or "key") are masked as "***". */
-MLF_API void mlf_ctx_logv(mlf_task_ctx *ctx, mlf_log_level level, const char *fmt, va_list ap);
+MLF_API void mlf_ctx_logv(mlf_task_ctx *ctx, mlf_log_level level, const char *fmt, va_list ap) MLF_PRINTF(3, 0);
 
 /** A file descriptor open on the try's log, for child processes' stdout/stderr. Borrowed: do not close. */
 MLF_API int mlf_ctx_log_fd(mlf_task_ctx *ctx);
 
 /** Records the human-readable reason of the outcome (why it failed or was skipped). */
-MLF_API void mlf_ctx_set_messagev(mlf_task_ctx *ctx, const char *fmt, va_list ap);
+MLF_API void mlf_ctx_set_messagev(mlf_task_ctx *ctx, const char *fmt, va_list ap) MLF_PRINTF(2, 0);
 
 /** Branching (operators flagged MLF_OP_BRANCH): follow direct downstream task @p task_id; every direct
  * downstream not followed is skipped. Errors: MLF_ENOTFOUND (not a direct downstream), MLF_ESTATE (the

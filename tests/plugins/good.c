@@ -1,6 +1,9 @@
 /* A well-behaved test plugin: one operator with a parameter table, one sensor, one hook, one macro. */
 #include <mlflowd/mlflowd.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
 static const mlf_param_spec good_params[] = {
     {.name = "message", .type = MLF_PARAM_STR, .flags = MLF_PARAM_REQUIRED | MLF_PARAM_TEMPLATED, .help = "what to say"},
     {.name = "times", .type = MLF_PARAM_INT, .default_value = "1", .help = "how often"},
@@ -36,6 +39,39 @@ static int good_double(const mlf_value *const *args, size_t nargs, mlf_value **o
     return *out ? MLF_OK : MLF_ENOMEM;
 }
 
+/* The "record" notifier appends each event as one line of JSON to the file named by its `path`. */
+static const mlf_param_spec record_params[] = {
+    {.name = "path", .type = MLF_PARAM_STR, .flags = MLF_PARAM_REQUIRED, .help = "file the events are appended to"},
+    {.name = "fail", .type = MLF_PARAM_BOOL, .default_value = "false", .help = "fail on purpose"},
+    {0}};
+
+static int record_notify(const mlf_value *event, const mlf_value *config, char *errbuf, size_t errlen)
+{
+    int fail = 0;
+    mlf_value_get_bool(mlf_map_get(config, "fail"), &fail);
+    if (fail) {
+        snprintf(errbuf, errlen, "the record notifier was told to fail");
+        return MLF_EIO;
+    }
+    const char *path = mlf_value_get_str(mlf_map_get(config, "path"), NULL);
+    char *json = NULL;
+    FILE *f = path ? fopen(path, "a") : NULL;
+    if (!f || mlf_value_to_json(event, &json) != MLF_OK) {
+        if (f)
+            fclose(f);
+        snprintf(errbuf, errlen, "cannot append to %s", path ? path : "(no path)");
+        return MLF_EIO;
+    }
+    fprintf(f, "%s\n", json);
+    fclose(f);
+    free(json);
+    return MLF_OK;
+}
+
+static const mlf_notifier_desc record_notifier = {.struct_size = sizeof(mlf_notifier_desc), .name = "record",
+                                                  .help = "Appends events to a file.", .params = record_params,
+                                                  .notify = record_notify};
+
 static const mlf_operator_desc good_op = {.struct_size = sizeof(mlf_operator_desc), .name = "test_op",
                                           .help = "A test operator.", .params = good_params, .execute = good_execute};
 static const mlf_operator_desc good_sensor = {.struct_size = sizeof(mlf_operator_desc), .name = "test_sensor",
@@ -57,6 +93,8 @@ static int good_init(mlf_registry *reg)
         rc = mlf_register_hook(reg, &good_hook);
     if (rc == MLF_OK)
         rc = mlf_register_macro(reg, &good_macro);
+    if (rc == MLF_OK)
+        rc = mlf_register_notifier(reg, &record_notifier);
     return rc;
 }
 

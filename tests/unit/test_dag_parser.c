@@ -164,7 +164,7 @@ START_TEST(test_missing_and_bad_dag_id)
 {
     expect_error("tasks: {a: {operator: empty}}\n", "dags/t.yaml:1:1: missing required key 'dag_id'");
     expect_error("dag_id: has space\ntasks: {a: {operator: empty}}\n",
-                 "dags/t.yaml:1:9: dag_id 'has space' must be 1-250 characters of letters, digits, '_', '-' and '.'");
+                 "dags/t.yaml:1:9: dag_id 'has space' must be 1-120 characters of letters, digits, '_', '-' and '.'");
     expect_error("dag_id: [a]\ntasks: {a: {operator: empty}}\n", "dags/t.yaml:1:9: dag_id: expected a string, got list");
 }
 END_TEST
@@ -295,6 +295,8 @@ START_TEST(test_templates_that_do_not_parse_or_use_unknown_names)
                  "dags/t.yaml:3:33: task 'a': command: template uses unknown variable 'dss' (did you mean 'ds'?)");
     expect_error("dag_id: x\ntasks:\n  a: {operator: shell, command: \"echo {{ xcom.nosuch }}\"}\n",
                  "~task 'a': template pulls XCom from task 'nosuch', which is not in this DAG");
+    expect_error("dag_id: x\ntasks:\n  a: {operator: shell, command: \"echo {{ macros.ds_ad(ds, 1) }}\"}\n",
+                 "~task 'a': command: template calls unknown macro 'ds_ad' (did you mean 'ds_add'?)");
 }
 END_TEST
 

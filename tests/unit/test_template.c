@@ -6,6 +6,7 @@
 
 #include "strutil.h"
 #include "template.h"
+#include "template_macros.h"
 
 /* ------------------------------------------------------------------------------------------ fixture */
 
@@ -79,19 +80,19 @@ static int lookup(void *ud, const char *name, const mlf_value **out)
     return MLF_OK;
 }
 
-/* Macros for tests: echo(args...) returns its arguments as a list; ds_add(ds, n) appends "+n";
- * fail() fails with a reason; silent() fails without one; novalue() succeeds without a value. */
+/* Macros for tests: echo(args...) returns its arguments as a list; shift(ds, n) appends "+n";
+ * fail() fails with a reason; silent() fails without one; novalue() succeeds without a value. Other
+ * names go to the built-in macros (ds_add, ds_format). */
 static int call(void *ud, const char *name, const mlf_value *const *args, size_t nargs, mlf_value **out, char *err,
                 size_t errlen)
 {
-    (void)ud;
     if (strcmp(name, "echo") == 0) {
         *out = mlf_value_array();
         for (size_t i = 0; i < nargs; i++)
             mlf_array_append(*out, mlf_value_copy(args[i]));
         return MLF_OK;
     }
-    if (strcmp(name, "ds_add") == 0) {
+    if (strcmp(name, "shift") == 0) {
         int64_t n = 0;
         if (nargs != 2 || !mlf_value_get_str(args[0], NULL) || mlf_value_get_int(args[1], &n) != MLF_OK) {
             snprintf(err, errlen, "expected (ds, days)");
@@ -110,7 +111,7 @@ static int call(void *ud, const char *name, const mlf_value *const *args, size_t
         return MLF_EIO;
     if (strcmp(name, "novalue") == 0)
         return MLF_OK;
-    return MLF_ENOTFOUND;
+    return mlf_template_call_builtin(ud, name, args, nargs, out, err, errlen);
 }
 
 static mlf_template_env env(void)
@@ -356,6 +357,90 @@ START_TEST(test_comments_and_whitespace_control)
     ck_assert_int_eq(mlf_template_compile("  {# c #}  ", 11, &t, err, sizeof err), MLF_OK);
     ck_assert_int_eq(mlf_template_get_kind(t), MLF_TEMPLATE_LITERAL);
     mlf_template_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ built-in macros */
+
+START_TEST(test_builtin_ds_add)
+{
+    expect_str("{{ macros.ds_add(ds, 7) }}", "2024-01-12");
+    expect_str("{{ ds_add(ds, -5) }}", "2023-12-31");
+    expect_str("{{ ds_add('2024-02-28', 1) }} {{ ds_add('2023-02-28', 1) }} {{ ds_add('2024-03-01', -1) }}",
+               "2024-02-29 2023-03-01 2024-02-29");
+    expect_str("{{ ds_add('2024-1-5', 1) }}", "2024-01-06"); /* Python's %m and %d take one digit too */
+    expect_str("{{ ds_add('9999-12-30', 1) }} {{ ds_add('0001-01-02', -1) }}", "9999-12-31 0001-01-01");
+    expect_str("{{ ds_add('not a date', 0) }}", "not a date"); /* Airflow returns ds when days is 0 */
+    expect_str("{{ ds_add(ds, 366) }}", "2025-01-05");
+    expect_err("{{ ds_add('2024-13-01', 1) }}", MLF_EPARSE,
+               "macro 'ds_add': time data '2024-13-01' does not match format '%Y-%m-%d'");
+    expect_err("{{ ds_add('2024-02-30', 1) }}", MLF_ERANGE, "macro 'ds_add': day is out of range for month");
+    expect_err("{{ ds_add('2024-01-05T06:00', 1) }}", MLF_EPARSE, "unconverted data remains: 'T06:00'");
+    expect_err("{{ ds_add('0000-01-01', 1) }}", MLF_ERANGE, "year 0 is out of range");
+    expect_err("{{ ds_add('9999-12-31', 1) }}", MLF_ERANGE, "date value out of range (years 1 to 9999)");
+    expect_err("{{ ds_add('0001-01-01', -1) }}", MLF_ERANGE, "date value out of range");
+    expect_err("{{ ds_add(ds, 999999999999) }}", MLF_ERANGE, "date value out of range");
+    expect_err("{{ ds_add(5, 1) }}", MLF_ETYPE, "macro 'ds_add': ds must be a string, got int");
+    expect_err("{{ ds_add(ds, '1') }}", MLF_ETYPE, "macro 'ds_add': days must be an integer, got str");
+    expect_err("{{ ds_add(ds, 1.5) }}", MLF_ETYPE, "days must be an integer, got float");
+    expect_err("{{ ds_add('2024-01-05\\x00', 1) }}", MLF_EINVAL, "macro 'ds_add': ds contains a NUL character");
+    expect_err("{{ ds_add(ds) }}", MLF_EINVAL, "macro 'ds_add': takes 2 arguments, got 1");
+}
+END_TEST
+
+START_TEST(test_builtin_ds_format)
+{
+    expect_str("{{ macros.ds_format(ds, '%Y-%m-%d', '%d/%m/%Y') }}", "05/01/2024");
+    expect_str("{{ ds_format(ds_nodash, '%Y%m%d', '%Y-%m-%d') }}", "2024-01-05");
+    expect_str("{{ ds_format('20240105T063000', '%Y%m%dT%H%M%S', '%Y-%m-%d-%H-%M') }}", "2024-01-05-06-30");
+    expect_str("{{ ds_format('5 January 24, 07:05:09.25 pm', '%d %B %y, %I:%M:%S.%f %p', '%F %T.%f') }}",
+               "2024-01-05 19:05:09.250000");
+    expect_str("{{ ds_format('12 AM', '%I %p', '%H') }} {{ ds_format('12 PM', '%I %p', '%H') }} "
+               "{{ ds_format('1 pm', '%I %p', '%H') }} {{ ds_format('12', '%I', '%H') }}",
+               "00 12 13 00");
+    expect_str("{{ ds_format('FRI JAN 5 2024', '%a %b %d %Y', '%j %A') }}", "005 Friday");
+    expect_str("{{ ds_format('2024 060', '%Y %j', '%F') }} {{ ds_format('69 01 01', '%y %m %d', '%Y') }}",
+               "2024-02-29 1969");
+    expect_str("{{ ds_format(' 5/01/2024', '%d/%m/%Y', '%F') }}", "2024-01-05"); /* space-padded day */
+    expect_str("{{ ds_format('2024-01-05 \\t\\n at', '%Y-%m-%d AT', '%F') }}", "2024-01-05");
+    expect_str("{{ ds_format('05%', '%d%%', '%d') }} {{ ds_format('', '', '%F') }}", "05 1900-01-01");
+}
+END_TEST
+
+START_TEST(test_builtin_macro_errors)
+{
+    expect_err("{{ ds_format('2024-01-05x', '%Y-%m-%d x', '%F') }}", MLF_EPARSE,
+               "time data '2024-01-05x' does not match format '%Y-%m-%d x'");
+    expect_err("{{ ds_format('2024-1-5', '%Y%m%d', '%F') }}", MLF_EPARSE, "does not match format");
+    expect_err("{{ ds_format(ds, '%Q', '%F') }}", MLF_EINVAL, "macro 'ds_format': 'Q' is a bad directive in format '%Q'");
+    expect_err("{{ ds_format(ds, '%Y-%m-%d%z', '%F') }}", MLF_EINVAL, "%z is not supported in input formats yet");
+    expect_err("{{ ds_format(ds, '%Y-%m-%d%', '%F') }}", MLF_EINVAL, "stray % at the end of format '%Y-%m-%d%'");
+    expect_err("{{ ds_format(ds, '%Y-%m-%d', '%Q') }}", MLF_EINVAL, "strftime: unknown conversion %Q");
+    expect_err("{{ ds_format('2024-01-05 60', '%Y-%m-%d %S', '%F') }}", MLF_ERANGE, "second must be in 0..59");
+    expect_err("{{ ds_format(ds, 1, '%F') }}", MLF_ETYPE, "macro 'ds_format': input_format must be a string, got int");
+    expect_err("{{ ds_format(ds, '%Y', none) }}", MLF_ETYPE, "output_format must be a string, got nil");
+    expect_err("{{ ds_format(ds, '%Y-%m-%d') }}", MLF_EINVAL, "macro 'ds_format': takes 3 arguments, got 2");
+    /* 12 * 8^6 "%A" make a 6 MiB format whose output, as many "Friday", is longer than the limit. */
+    expect_err("{{ ds_format(ds, '%Y-%m-%d', 'a'|replace('a', 'aaaaaaaa')|replace('a', 'aaaaaaaa')|replace('a', "
+               "'aaaaaaaa')|replace('a', 'aaaaaaaa')|replace('a', 'aaaaaaaa')|replace('a', 'aaaaaaaa')|replace('a', "
+               "'%A%A%A%A%A%A%A%A%A%A%A%A')) }}",
+               MLF_ETOOBIG, "macro 'ds_format': the result would be longer than 16777216 bytes");
+
+    size_t n;
+    const mlf_macro_desc *d = mlf_template_builtin_macros(&n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(d[0].name, "ds_add");
+    ck_assert_int_eq(d[0].min_args, 2);
+    ck_assert_int_eq(d[0].max_args, 2);
+    ck_assert_str_eq(d[1].name, "ds_format");
+    ck_assert_int_eq(d[1].min_args, 3);
+    ck_assert_uint_eq(d[1].struct_size, sizeof(mlf_macro_desc));
+    ck_assert_ptr_nonnull(d[1].help);
+    mlf_value *v = NULL;
+    char err[64] = "junk";
+    ck_assert_int_eq(mlf_template_call_builtin(NULL, "ds_ad", NULL, 0, &v, err, sizeof err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "");
+    ck_assert_ptr_null(v);
 }
 END_TEST
 
@@ -618,8 +703,8 @@ END_TEST
 
 START_TEST(test_macros)
 {
-    expect_str("{{ macros.ds_add(ds, 7) }}", "2024-01-05+7");
-    expect_str("{{ ds_add(ds, -7) }}", "2024-01-05-7");
+    expect_str("{{ macros.shift(ds, 7) }}", "2024-01-05+7");
+    expect_str("{{ shift(ds, -7) }}", "2024-01-05-7");
     expect_str("{{ echo() | length }} {{ echo(1, 'a', [2],) | tojson }}", "0 [1,\"a\",[2]]");
     mlf_value *v;
     char err[256];
@@ -629,7 +714,7 @@ START_TEST(test_macros)
     mlf_value_free(v);
     /* More arguments than fit in the renderer's small array. */
     expect_str("{{ echo(1, 2, 3, 4, 5, 6, 7, 8, 9, 10) | join('') }}", "12345678910");
-    expect_err("{{ ds_add(ds) }}", MLF_EINVAL, "macro 'ds_add': expected (ds, days)");
+    expect_err("{{ shift(ds) }}", MLF_EINVAL, "macro 'shift': expected (ds, days)");
     expect_err("x{{ fail() }}", MLF_EINVAL, "macro 'fail': it broke");
     expect_err("{{ silent() }}", MLF_EIO, "macro 'silent' failed: ");
     expect_err("{{ nosuch(1) }}", MLF_ENOTFOUND, "'nosuch' is not a known macro");
@@ -677,6 +762,8 @@ START_TEST(test_names_and_refs)
     ck_assert_int_eq(refs[3].kind, MLF_TEMPLATE_REF_MACRO);
     ck_assert_str_eq(refs[3].name, "ds_add");
     ck_assert_uint_eq(refs[3].npath, 0);
+    ck_assert_uint_eq(refs[3].nargs, 2);
+    ck_assert_uint_eq(refs[4].nargs, 0);
     ck_assert_str_eq(refs[4].name, "ds");
     ck_assert_str_eq(refs[5].name, "ds");
     ck_assert_uint_eq(refs[5].line, 2);
@@ -819,6 +906,12 @@ int main(void)
     tcase_add_test(syntax, test_literals);
     tcase_add_test(syntax, test_comments_and_whitespace_control);
     suite_add_tcase(s, syntax);
+    TCase *builtin = tcase_create("builtin macros");
+    tcase_add_checked_fixture(builtin, setup, teardown);
+    tcase_add_test(builtin, test_builtin_ds_add);
+    tcase_add_test(builtin, test_builtin_ds_format);
+    tcase_add_test(builtin, test_builtin_macro_errors);
+    suite_add_tcase(s, builtin);
     TCase *render_tc = tcase_create("render");
     tcase_add_checked_fixture(render_tc, setup, teardown);
     tcase_add_test(render_tc, test_type_keeping);
