@@ -177,7 +177,7 @@ static int write_dag(const char *dir, const char *dag_id, const bench_case *c)
 typedef struct ti_times {
     const mlf_dag *dag;
     mlf_time_us *start, *end, *queued;
-    size_t nseen, nsuccess;
+    size_t nsuccess;
 } ti_times;
 
 static int collect_ti(void *ud, const mlf_ti_rec *r)
@@ -189,7 +189,6 @@ static int collect_ti(void *ud, const mlf_ti_rec *r)
     tt->start[i] = r->start_date;
     tt->end[i] = r->end_date;
     tt->queued[i] = r->queued_at;
-    tt->nseen++;
     tt->nsuccess += r->state == MLF_TI_SUCCESS;
     return 0;
 }
@@ -200,25 +199,19 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The nearest-rank percentile @p p (0..100) of @p v (sorted here), in ms; -1 when @p n is 0. */
-static double pct_ms(int64_t *v, size_t n, double p)
+/* Sorts @p v and prints its nearest-rank p50 and p99 in ms ("-" when @p n is 0). */
+static void print_p50_p99(int64_t *v, size_t n)
 {
-    if (!n)
-        return -1;
+    if (!n) {
+        printf(" %8s %8s", "-", "-");
+        return;
+    }
     qsort(v, n, sizeof *v, cmp_i64);
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    return (double)v[rank ? rank - 1 : 0] / 1000.0;
+    size_t r50 = (n + 1) / 2, r99 = (size_t)(0.99 * (double)n + 0.999999);
+    printf(" %8.2f %8.2f", (double)v[r50 - 1] / 1000.0, (double)v[(r99 ? r99 : 1) - 1] / 1000.0);
 }
 
-static void print_ms(double ms)
-{
-    if (ms < 0)
-        printf(" %8s", "-");
-    else
-        printf(" %8.2f", ms);
-}
-
-/* Latencies from the records of @p dag; prints p50 / p99 of up>start, up>disp, disp>start. */
+/* Prints p50 / p99 of up>start, up>disp and disp>start (see the top of this file). */
 static void print_latencies(const ti_times *tt)
 {
     const mlf_dag *dag = tt->dag;
@@ -228,7 +221,7 @@ static void print_latencies(const ti_times *tt)
     size_t nup = 0, ndisp = 0;
     for (size_t i = 0; up_start && up_disp && disp_start && i < dag->ntasks; i++) {
         if (!tt->start[i])
-            continue;
+            continue; /* never ran (upstream_failed) */
         if (tt->queued[i])
             disp_start[ndisp++] = tt->start[i] - tt->queued[i];
         const mlf_task *t = &dag->tasks[i];
@@ -241,14 +234,9 @@ static void print_latencies(const ti_times *tt)
         up_start[nup] = tt->start[i] - last;
         up_disp[nup++] = tt->queued[i] - last;
     }
-    /* up>disp before up>start: pct_ms sorts in place, and the two arrays pair up only unsorted */
-    double ud50 = pct_ms(up_disp, nup, 50), ud99 = pct_ms(up_disp, nup, 99);
-    print_ms(pct_ms(up_start, nup, 50));
-    print_ms(pct_ms(up_start, nup, 99));
-    print_ms(ud50);
-    print_ms(ud99);
-    print_ms(pct_ms(disp_start, ndisp, 50));
-    print_ms(pct_ms(disp_start, ndisp, 99));
+    print_p50_p99(up_start, nup);
+    print_p50_p99(up_disp, nup);
+    print_p50_p99(disp_start, ndisp);
     free(up_start);
     free(up_disp);
     free(disp_start);
@@ -265,83 +253,17 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return 0;
 }
 
-/* Runs case @p c in this (child) process and prints its row. Returns 0 when the run succeeded, 1 when it
- * did not, 2 when the case could not be set up, 3 when it was interrupted (SIGINT, SIGTERM). */
-static int run_case(const bench_case *c, int parallelism, const char *base)
+/* Reads the run's state and its TI times from the store and prints the case's row. Returns 1 when the run
+ * and every TI succeeded. */
+static int report_case(const char *label, const char *base, mlf_store *st, const mlf_dag *dag, const char *run_id,
+                       double wall, const struct rusage self[2], const struct rusage kids[2])
 {
-    char dag_id[96], label[64];
-    snprintf(dag_id, sizeof dag_id, "bench_%s_%s_%d", shape_names[c->sh], c->kind, c->size);
-    snprintf(label, sizeof label, "%s/%s %d", shape_names[c->sh], c->kind, c->size);
-    char *dags = mlf_strdup_printf("%s/dags", base), *home = mlf_strdup_printf("%s/home", base);
-    char *state = mlf_strdup_printf("%s/home/state", base), *par_env = mlf_strdup_printf("MLFLOWD__PARALLELISM=%d", parallelism);
-    if (!dags || !home || !state || !par_env || mkdir(dags, 0755) != 0 || mkdir(home, 0755) != 0 || write_dag(dags, dag_id, c) != 0) {
-        fprintf(stderr, "bench: %s: cannot prepare %s\n", label, base);
-        return 2;
-    }
-
-    /* the configuration sees only these variables, never the caller's MLFLOWD__* */
-    const char *env[] = {"MLFLOWD__EXECUTOR=local", "MLFLOWD__CORE__DEFAULT_POOL_SLOTS=1000000", par_env, NULL};
-    mlf_config_args args = {.home = home, .dags_folder = dags, .envp = env};
-    mlf_config *cfg = NULL;
-    char *errors = NULL;
-    if (mlf_config_load(&args, &cfg, &errors) != MLF_OK) {
-        fprintf(stderr, "bench: configuration: %s\n", errors ? errors : "invalid");
-        return 2;
-    }
-    mlf_catalog *cat = mlf_catalog_new();
-    const char *paths[] = {MLF_BUILD_PLUGINDIR};
-    const char *names[] = {"shell", "empty"};
-    mlf_diag diag = {0};
-    if (!cat || mlf_plugins_load(cat, paths, 1, names, 2, &diag) != 0) {
-        mlf_diag_print(&diag, "bench: plugin: ");
-        return 2;
-    }
-    mlf_dagbag *bag = mlf_dagbag_new(dags, cat);
-    const mlf_dag *dag = bag && mlf_dagbag_refresh(bag, NULL) == MLF_OK ? mlf_dagbag_get(bag, dag_id) : NULL;
-    if (!dag) {
-        fprintf(stderr, "bench: %s: the generated DAG does not load\n", label);
-        if (bag)
-            mlf_diag_print(mlf_dagbag_errors(bag), "bench: ");
-        return 2;
-    }
-    mlf_store *st = NULL;
-    char err[512];
-    if (mlf_store_open(state, MLF_STORE_CREATE, &st, err, sizeof err) != MLF_OK) {
-        fprintf(stderr, "bench: store %s: %s\n", state, err);
-        return 2;
-    }
-    mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = MLFLOWD_EXE,
-                            .parallelism = parallelism, .create_scheduled_runs = 0, .watch_dags = 0};
-    mlf_scheduler *s = NULL;
-    if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
-        fprintf(stderr, "bench: scheduler: %s\n", err);
-        return 2;
-    }
-
-    struct rusage self0, kids0, self1, kids1;
-    getrusage(RUSAGE_SELF, &self0);
-    getrusage(RUSAGE_CHILDREN, &kids0);
-    double w0 = mono_s();
-    char run_id[200];
-    int rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, LOGICAL_DATE, NULL, NULL, run_id, sizeof run_id,
-                                      err, sizeof err);
-    if (rc != MLF_OK) {
-        fprintf(stderr, "bench: %s: cannot create the run: %s\n", label, err);
-        return 2;
-    }
-    rc = mlf_scheduler_run(s, &stop_requested, dag->dag_id, run_id);
-    double wall = mono_s() - w0;
-    getrusage(RUSAGE_SELF, &self1);
-    getrusage(RUSAGE_CHILDREN, &kids1);
-    mlf_scheduler_free(s);
-    if (rc != MLF_OK)
-        fprintf(stderr, "bench: %s: the scheduler stopped: %s\n", label, mlf_strerror(rc));
-
     size_t n = dag->ntasks;
-    ti_times tt = {.dag = dag, .start = calloc(n, sizeof(mlf_time_us)), .end = calloc(n, sizeof(mlf_time_us)),
-                   .queued = calloc(n, sizeof(mlf_time_us))};
+    ti_times tt = {.dag = dag, .start = calloc(n + 1, sizeof(mlf_time_us)), .end = calloc(n + 1, sizeof(mlf_time_us)),
+                   .queued = calloc(n + 1, sizeof(mlf_time_us))};
     mlf_run_rec run;
     mlf_run_rec_init(&run);
+    run.state = MLF_RUN_FAILED;
     mlf_store_txn *txn = NULL;
     if (tt.start && tt.end && tt.queued && mlf_store_read_begin(st, &txn) == MLF_OK) {
         if (mlf_store_run_get(txn, dag->dag_id, run_id, &run) != MLF_OK)
@@ -349,31 +271,114 @@ static int run_case(const bench_case *c, int parallelism, const char *base)
         mlf_store_ti_foreach_run(txn, dag->dag_id, run_id, NULL, collect_ti, &tt);
         mlf_store_read_end(txn);
     }
-    int ok = rc == MLF_OK && run.state == MLF_RUN_SUCCESS && tt.nsuccess == n;
+    int ok = run.state == MLF_RUN_SUCCESS && tt.nsuccess == n;
 
     printf("%-20s %6zu %8.2f %8.1f", label, n, wall, (double)n / wall);
     print_latencies(&tt);
-    printf(" %9.1f %7.1f %9.2f", (cpu_of(&self1) - cpu_of(&self0)) * 1e6 / (double)n, self1.ru_maxrss / 1024.0,
-           (cpu_of(&kids1) - cpu_of(&kids0)) * 1e3 / (double)n);
+    printf(" %9.1f %7.1f %9.2f", (cpu_of(&self[1]) - cpu_of(&self[0])) * 1e6 / (double)n,
+           (double)self[1].ru_maxrss / 1024.0, (cpu_of(&kids[1]) - cpu_of(&kids[0])) * 1e3 / (double)n);
     if (!ok)
         printf("  FAILED: run %s, %zu of %zu TIs succeeded; kept %s", mlf_run_state_name(run.state), tt.nsuccess,
                n, base);
     printf("\n");
     fflush(stdout);
-
     mlf_run_rec_clear(&run);
     free(tt.start);
     free(tt.end);
     free(tt.queued);
+    return ok;
+}
+
+/* Runs case @p c in this (child) process, in folder @p base, and prints its row. Returns 0 when the run
+ * succeeded, 1 when it did not, 2 when the case could not be set up, 3 when it was interrupted (SIGINT,
+ * SIGTERM). */
+static int run_case(const bench_case *c, int parallelism, const char *base)
+{
+    char dag_id[96], label[64], err[512], run_id[200];
+    snprintf(dag_id, sizeof dag_id, "bench_%s_%s_%d", shape_names[c->sh], c->kind, c->size);
+    snprintf(label, sizeof label, "%s/%s %d", shape_names[c->sh], c->kind, c->size);
+    int result = 2;
+    mlf_config *cfg = NULL;
+    mlf_catalog *cat = NULL;
+    mlf_dagbag *bag = NULL;
+    mlf_store *st = NULL;
+    mlf_scheduler *s = NULL;
+    mlf_diag diag = {0};
+    char *errors = NULL;
+    char *dags = mlf_strdup_printf("%s/dags", base), *home = mlf_strdup_printf("%s/home", base);
+    char *state = mlf_strdup_printf("%s/home/state", base);
+    char *par_env = mlf_strdup_printf("MLFLOWD__PARALLELISM=%d", parallelism);
+    if (!dags || !home || !state || !par_env || mkdir(dags, 0755) != 0 || mkdir(home, 0755) != 0 ||
+        write_dag(dags, dag_id, c) != 0) {
+        fprintf(stderr, "bench: %s: cannot prepare %s\n", label, base);
+        goto out;
+    }
+
+    /* the configuration sees only these variables, never the caller's MLFLOWD__* */
+    const char *env[] = {"MLFLOWD__EXECUTOR=local", "MLFLOWD__CORE__DEFAULT_POOL_SLOTS=1000000", par_env, NULL};
+    mlf_config_args args = {.home = home, .dags_folder = dags, .envp = env};
+    if (mlf_config_load(&args, &cfg, &errors) != MLF_OK) {
+        fprintf(stderr, "bench: configuration: %s\n", errors ? errors : "invalid");
+        goto out;
+    }
+    const char *paths[] = {MLF_BUILD_PLUGINDIR};
+    const char *names[] = {"shell", "empty"};
+    if (!(cat = mlf_catalog_new()) || mlf_plugins_load(cat, paths, 1, names, 2, &diag) != 0) {
+        mlf_diag_print(&diag, "bench: plugin: ");
+        goto out;
+    }
+    bag = mlf_dagbag_new(dags, cat);
+    const mlf_dag *dag = bag && mlf_dagbag_refresh(bag, NULL) == MLF_OK ? mlf_dagbag_get(bag, dag_id) : NULL;
+    if (!dag) {
+        fprintf(stderr, "bench: %s: the generated DAG does not load\n", label);
+        if (bag)
+            mlf_diag_print(mlf_dagbag_errors(bag), "bench: ");
+        goto out;
+    }
+    if (mlf_store_open(state, MLF_STORE_CREATE, &st, err, sizeof err) != MLF_OK) {
+        fprintf(stderr, "bench: store %s: %s\n", state, err);
+        goto out;
+    }
+    mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = MLFLOWD_EXE,
+                            .parallelism = parallelism, .create_scheduled_runs = 0, .watch_dags = 0};
+    if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
+        fprintf(stderr, "bench: scheduler: %s\n", err);
+        goto out;
+    }
+
+    struct rusage self[2], kids[2];
+    getrusage(RUSAGE_SELF, &self[0]);
+    getrusage(RUSAGE_CHILDREN, &kids[0]);
+    double w0 = mono_s();
+    int rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, LOGICAL_DATE, NULL, NULL, run_id, sizeof run_id,
+                                      err, sizeof err);
+    if (rc != MLF_OK) {
+        fprintf(stderr, "bench: %s: cannot create the run: %s\n", label, err);
+        goto out;
+    }
+    rc = mlf_scheduler_run(s, &stop_requested, dag->dag_id, run_id);
+    double wall = mono_s() - w0;
+    getrusage(RUSAGE_SELF, &self[1]);
+    getrusage(RUSAGE_CHILDREN, &kids[1]);
+    mlf_scheduler_free(s);
+    s = NULL;
+    if (rc != MLF_OK)
+        fprintf(stderr, "bench: %s: the scheduler stopped: %s\n", label, mlf_strerror(rc));
+    int ok = report_case(label, base, st, dag, run_id, wall, self, kids) && rc == MLF_OK;
+    result = stop_requested ? 3 : ok ? 0 : 1;
+out:
+    mlf_scheduler_free(s);
     mlf_store_close(st);
     mlf_dagbag_free(bag);
     mlf_catalog_free(cat);
     mlf_config_free(cfg);
+    mlf_diag_clear(&diag);
+    free(errors);
     free(dags);
     free(home);
     free(state);
     free(par_env);
-    return stop_requested ? 3 : ok ? 0 : 1;
+    return result;
 }
 
 /* Runs @p c in a child process. Returns its run_case() result (2 when it died). The folder stays when the
@@ -395,7 +400,7 @@ static int fork_case(const bench_case *c, int parallelism)
         struct sigaction sa = {.sa_handler = on_stop_signal};
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        _exit(run_case(c, parallelism, base));
+        exit(run_case(c, parallelism, base)); /* exit, not _exit: LeakSanitizer checks the case */
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
