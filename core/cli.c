@@ -1,6 +1,7 @@
 /* cli.c -- command table, global options, argument helpers and the dispatcher. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -52,17 +53,21 @@ static const mlf_cli_command commands[] = {
     {"tasks", "logs", mlf_cmd_tasks_logs, "DAG_ID RUN_ID TASK_ID [--try N] [--map-index N]", "print a task instance's log"},
     {"tasks", "states-for-dag-run", mlf_cmd_tasks_states_for_dag_run, "DAG_ID RUN_ID [-o table|json]", "print the states of a run's TIs"},
     {"tasks", "render", mlf_cmd_tasks_render, "DAG_ID TASK_ID [DATE] [-o json]", "print a task's rendered parameters"},
-    {"connections", "add", NULL, "CONN_ID --conn-uri URI", "add a connection"},
-    {"connections", "get", NULL, "CONN_ID", "show a connection"},
-    {"connections", "list", NULL, "[-o table|json]", "list connections"},
-    {"connections", "delete", NULL, "CONN_ID", "delete a connection"},
-    {"variables", "set", NULL, "KEY VALUE", "set a variable"},
-    {"variables", "get", NULL, "KEY", "print a variable"},
-    {"variables", "list", NULL, "[-o table|json]", "list variables"},
-    {"variables", "delete", NULL, "KEY", "delete a variable"},
-    {"pools", "set", NULL, "NAME SLOTS [DESCRIPTION]", "create or resize a pool"},
-    {"pools", "list", NULL, "[-o table|json]", "list pools"},
-    {"pools", "delete", NULL, "NAME", "delete a pool"},
+    {"connections", "add", mlf_cmd_connections_add,
+     "CONN_ID (--conn-uri URI | --conn-json JSON | --conn-type TYPE [--conn-host H] [--conn-port P] [--conn-login L] "
+     "[--conn-password P] [--conn-schema S] [--conn-extra JSON]) [--conn-description D]",
+     "add a connection"},
+    {"connections", "get", mlf_cmd_connections_get, "CONN_ID [-o table|json]",
+     "show a connection (from the store, else $MLFLOWD_CONN_<ID>; secrets masked)"},
+    {"connections", "list", mlf_cmd_connections_list, "[-o table|json]", "list connections (secrets masked)"},
+    {"connections", "delete", mlf_cmd_connections_delete, "CONN_ID", "delete a connection"},
+    {"variables", "set", mlf_cmd_variables_set, "KEY VALUE [--description D]", "set a variable"},
+    {"variables", "get", mlf_cmd_variables_get, "KEY [--default V]", "print a variable"},
+    {"variables", "list", mlf_cmd_variables_list, "[-o table|json]", "list variables (sensitive values masked)"},
+    {"variables", "delete", mlf_cmd_variables_delete, "KEY", "delete a variable"},
+    {"pools", "set", mlf_cmd_pools_set, "NAME SLOTS [DESCRIPTION]", "create or resize a pool (SLOTS -1: unlimited)"},
+    {"pools", "list", mlf_cmd_pools_list, "[-o table|json]", "list pools"},
+    {"pools", "delete", mlf_cmd_pools_delete, "NAME", "delete a pool"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
     {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
@@ -169,7 +174,7 @@ int mlf_cli_check_args(mlf_cli *cli, int min, int max, const char *const *known_
             positional += cli->argc - i - 1;
             break;
         }
-        if (a[0] == '-' && a[1] != '\0') {
+        if (a[0] == '-' && a[1] != '\0' && !isdigit((unsigned char)a[1])) { /* "-1" is a number */
             size_t n = 0;
             while (known_flags && known_flags[n])
                 n++;

@@ -102,5 +102,16 @@ int mlf_cmd_tasks_render(mlf_cli *cli);
 int mlf_cmd_plugins_list(mlf_cli *cli);
 int mlf_cmd_config_list(mlf_cli *cli);
 int mlf_cmd_config_get(mlf_cli *cli);
+int mlf_cmd_connections_add(mlf_cli *cli);
+int mlf_cmd_connections_get(mlf_cli *cli);
+int mlf_cmd_connections_list(mlf_cli *cli);
+int mlf_cmd_connections_delete(mlf_cli *cli);
+int mlf_cmd_variables_set(mlf_cli *cli);
+int mlf_cmd_variables_get(mlf_cli *cli);
+int mlf_cmd_variables_list(mlf_cli *cli);
+int mlf_cmd_variables_delete(mlf_cli *cli);
+int mlf_cmd_pools_set(mlf_cli *cli);
+int mlf_cmd_pools_list(mlf_cli *cli);
+int mlf_cmd_pools_delete(mlf_cli *cli);
 
 #endif

@@ -169,36 +169,58 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
         return MLF_EXIT_FAILED;
     }
     /* every interval whose logical date lies in [start, end], as Airflow's backfill */
+    mlf_interval *ivs = NULL;
+    size_t niv = 0;
     mlf_interval iv, last;
     int have_last = 0, created = 0, existing = 0;
-    while (mlf_schedule_next(sched, have_last ? &last : NULL, start, 0, 1, INT64_MAX / 4, &iv) == MLF_OK &&
+    while (niv < 100000 && mlf_schedule_next(sched, have_last ? &last : NULL, start, 0, 1, INT64_MAX / 4, &iv) == MLF_OK &&
            iv.logical_date <= end) {
-        char id[200];
-        if (reset) {
-            mlf_store_txn *w;
-            run_ids ids = {0};
-            if (mlf_store_write_begin(st, &w) == MLF_OK) {
-                mlf_store_run_foreach(w, dag->dag_id, iv.logical_date, iv.logical_date + 1, 0, collect_run, &ids);
-                for (size_t i = 0; i < ids.n; i++) {
-                    mlf_store_run_delete(w, dag->dag_id, ids.v[i]);
-                    free(ids.v[i]);
+        mlf_interval *v = realloc(ivs, (niv + 1) * sizeof *v);
+        if (!v)
+            break;
+        ivs = v;
+        ivs[niv++] = iv;
+        last = iv;
+        have_last = 1;
+    }
+    if (reset && niv) { /* delete the old runs first, in one batch of our own */
+        mlf_scheduler_free(s);
+        s = NULL;
+        mlf_store_txn *w;
+        if (mlf_store_write_begin(st, &w) == MLF_OK) {
+            for (size_t i = 0; i < niv; i++) {
+                run_ids ids = {0};
+                mlf_store_run_foreach(w, dag->dag_id, ivs[i].logical_date, ivs[i].logical_date + 1, 0, collect_run, &ids);
+                for (size_t k = 0; k < ids.n; k++) {
+                    mlf_store_run_delete(w, dag->dag_id, ids.v[k]);
+                    free(ids.v[k]);
                 }
                 free(ids.v);
-                mlf_store_write_commit(w);
             }
+            mlf_store_write_commit(w);
         }
-        rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_BACKFILL, iv.logical_date, NULL, NULL, id, sizeof id, err,
-                                      sizeof err);
+        free(exe);
+        s = scheduler_for(cli, st, &exe, &p);
+    }
+    rc = MLF_OK;
+    for (size_t i = 0; s && i < niv; i++) {
+        char id[200];
+        rc = mlf_scheduler_create_run_interval(s, dag, MLF_RUN_TYPE_BACKFILL, ivs[i].data_interval_start,
+                                               ivs[i].data_interval_end, ivs[i].logical_date, id, sizeof id, err,
+                                               sizeof err);
         if (rc == MLF_OK)
             created++;
         else if (rc == MLF_EEXIST)
             existing++;
         else
             break;
-        last = iv;
-        have_last = 1;
-        if (created > 100000)
-            break;
+    }
+    free(ivs);
+    if (!s) {
+        mlf_schedule_free(sched);
+        mlf_store_close(st);
+        free(exe);
+        return MLF_EXIT_FAILED;
     }
     mlf_schedule_free(sched);
     p.total = created;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn_uri.h"
 #include "executor.h"
 #include "log.h"
 #include "notify.h"
@@ -1274,9 +1275,28 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE};
     mlf_value *inputs = xcom_inputs(r, task);
     spec.xcom_inputs = inputs;
+    /* the connection the operator names (conn_id), from the store or MLFLOWD_CONN_<ID>; its password is
+     * masked in the try's log */
+    mlf_value *conns = mlf_value_map();
+    const char *secret[1] = {NULL};
+    const char *conn_id = mlf_value_get_str(mlf_map_get(params, "conn_id"), NULL);
+    mlf_store_txn *ctxn = conn_id ? wtxn(s) : NULL;
+    mlf_value *fields = NULL;
+    char cerr[256];
+    if (ctxn && conns && mlf_conn_resolve(ctxn, conn_id, &fields, cerr, sizeof cerr) == MLF_OK) {
+        secret[0] = mlf_value_get_str(mlf_map_get(fields, "password"), NULL);
+        mlf_map_set(conns, conn_id, fields);
+    }
+    spec.connections = conns;
+    if (secret[0] && conns) {
+        secret[0] = mlf_value_get_str(mlf_map_get(mlf_map_get(conns, conn_id), "password"), NULL);
+        spec.secrets = secret;
+        spec.nsecrets = 1;
+    }
     mlf_value *specv = NULL;
     rcode = down && log_path && inputs ? mlf_task_spec_encode(&spec, &specv) : MLF_ENOMEM;
     mlf_value_free(inputs);
+    mlf_value_free(conns);
     if (rcode == MLF_OK)
         rcode = s->ex.ops->submit(s->ex.impl, specv, task->queue, now, err, sizeof err);
     else
@@ -1616,6 +1636,16 @@ int mlf_scheduler_create_run(mlf_scheduler *s, const mlf_dag *dag_c, mlf_run_typ
         mlf_schedule_infer_manual(sd->sched, logical_date, &iv);
     iv.logical_date = logical_date;
     return create_run_iv(s, dag, type, &iv, run_id, conf, run_id_out, run_id_len, err, errlen);
+}
+
+int mlf_scheduler_create_run_interval(mlf_scheduler *s, const mlf_dag *dag, mlf_run_type type,
+                                      mlf_time_us data_interval_start, mlf_time_us data_interval_end,
+                                      mlf_time_us logical_date, char *run_id_out, size_t run_id_len, char *err,
+                                      size_t errlen)
+{
+    mlf_interval iv = {.data_interval_start = data_interval_start, .data_interval_end = data_interval_end,
+                       .logical_date = logical_date, .run_after = data_interval_end};
+    return create_run_iv(s, (mlf_dag *)dag, type, &iv, NULL, NULL, run_id_out, run_id_len, err, errlen);
 }
 
 static int take_last_scheduled(void *ud, const mlf_run_rec *rec)

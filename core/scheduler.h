@@ -60,6 +60,12 @@ int mlf_scheduler_create_run(mlf_scheduler *s, const mlf_dag *dag, mlf_run_type 
                              const char *run_id, const mlf_value *conf, char *run_id_out, size_t run_id_len,
                              char *err, size_t errlen);
 
+/** As mlf_scheduler_create_run() with the data interval given (backfills create scheduled intervals). */
+int mlf_scheduler_create_run_interval(mlf_scheduler *s, const mlf_dag *dag, mlf_run_type type,
+                                      mlf_time_us data_interval_start, mlf_time_us data_interval_end,
+                                      mlf_time_us logical_date, char *run_id_out, size_t run_id_len, char *err,
+                                      size_t errlen);
+
 /** Runs the loop until *@p stop becomes non-zero (then drains: running tries are waited for, up to the
  * configured grace, and killed after it) or, when @p until_dag is not NULL, until run @p until_run of it has
  * finished (@p until_run NULL: until every run in memory has finished). Returns MLF_OK or a fatal store

@@ -119,6 +119,51 @@ YAML
 expect_exit 0 "$MLFLOWD" dags test empty_map 2024-01-01 -o json
 expect_states "after=skipped/0 fan=skipped/0"
 
+# --- priority_weight: with one slot, ready tasks start by effective priority (weight_rule downstream:
+#     the task's weight plus every descendant's), highest first
+cat >"$tmp/dags/prio.yaml" <<YAML
+dag_id: prio
+tasks:
+  low: {operator: shell, command: "echo low >> $tmp/order", priority_weight: 1}
+  high: {operator: shell, command: "echo high >> $tmp/order", priority_weight: 10}
+  middle: {operator: shell, command: "echo middle >> $tmp/order", priority_weight: 3}
+  chain_head: {operator: shell, command: "echo chain_head >> $tmp/order", priority_weight: 1}
+  chain_tail: {operator: empty, upstream: chain_head, priority_weight: 5, weight_rule: absolute}
+YAML
+MLFLOWD__PARALLELISM=1 expect_exit 0 "$MLFLOWD" dags test prio 2024-01-01
+[ "$(tr '\n' ' ' <"$tmp/order")" = "high chain_head middle low " ] || fail "priority order: $(tr '\n' ' ' <"$tmp/order")"
+
+# --- depends_on_past: the second run's task waits for the first run's; when that failed, the second run
+#     can never proceed and fails as deadlocked (as Airflow)
+cat >"$tmp/dags/past.yaml" <<YAML
+dag_id: past
+schedule: "@daily"
+start_date: 2024-01-01
+tasks:
+  step: {operator: shell, depends_on_past: true, command: "test {{ ds }} != 2024-01-01 || test -e $tmp/past_ok"}
+YAML
+expect_exit 1 "$MLFLOWD" dags backfill past -s 2024-01-01 -e 2024-01-02
+expect_exit 0 "$MLFLOWD" dags list-runs past -o json
+json_check '[r["state"] for r in d] == ["failed", "failed"]'
+expect_exit 0 "$MLFLOWD" tasks states-for-dag-run past backfill__2024-01-02T00:00:00+00:00 -o json
+json_check '[(t["task_id"], t["state"]) for t in d] == [("step", "none")]'
+touch "$tmp/past_ok"
+expect_exit 0 "$MLFLOWD" dags backfill past -s 2024-01-01 -e 2024-01-02 --reset-dagruns
+expect_exit 0 "$MLFLOWD" dags list-runs past -o json
+json_check '[r["state"] for r in d] == ["success", "success"]'
+
+# --- a trigger's conf reaches templates as dag_run.conf and overrides params
+cat >"$tmp/dags/conf.yaml" <<YAML
+dag_id: conf
+params: {who: nobody}
+tasks:
+  greet: {operator: shell, command: "echo {{ dag_run.conf.who }}/{{ params.who }} > $tmp/greeting"}
+YAML
+expect_exit 0 "$MLFLOWD" dags trigger conf --conf '{"who": "alice"}' --run-id r1
+expect_exit 2 "$MLFLOWD" dags trigger conf --conf '[1, 2]'
+expect_exit 0 "$MLFLOWD" tasks run conf greet r1
+[ "$(cat "$tmp/greeting")" = alice/alice ] || fail "conf: $(cat "$tmp/greeting")"
+
 # --- listing runs, and a DAG that does not load
 expect_exit 0 "$MLFLOWD" dags list-runs retries -o json
 json_check 'len(d) == 1 and d[0]["state"] == "failed" and d[0]["run_type"] == "manual"'

@@ -132,3 +132,34 @@ tests_unit_test_executor_local_SOURCES = tests/unit/test_executor_local.c
 tests_unit_test_executor_local_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_executor_local_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_executor_local
+
+# the python operator plugin; its stdout scanner is compiled in to be tested directly
+if BUILD_PLUGIN_PYTHON
+check_PROGRAMS += tests/unit/test_op_python
+TESTS += tests/unit/test_op_python
+endif
+tests_unit_test_op_python_SOURCES = tests/unit/test_op_python.c plugins/python/xcom_lines.c
+tests_unit_test_op_python_CPPFLAGS = $(UNIT_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_op_python_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS)
+
+# the sqlite plugin (sqlite hook, sql operator, sql_sensor); the test reads the database with libsqlite3 too
+if BUILD_PLUGIN_SQLITE
+check_PROGRAMS += tests/unit/test_op_sql
+TESTS += tests/unit/test_op_sql
+endif
+tests_unit_test_op_sql_SOURCES = tests/unit/test_op_sql.c
+tests_unit_test_op_sql_CPPFLAGS = $(UNIT_CPPFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_op_sql_LDADD = $(UNIT_LDADD) $(SQLITE_LIBS)
+check_PROGRAMS += tests/unit/test_conn_uri
+tests_unit_test_conn_uri_SOURCES = tests/unit/test_conn_uri.c
+tests_unit_test_conn_uri_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_conn_uri_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_conn_uri
+check_PROGRAMS += tests/unit/test_op_branch tests/unit/test_op_sensors
+tests_unit_test_op_branch_SOURCES = tests/unit/test_op_branch.c
+tests_unit_test_op_branch_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_branch_LDADD = $(UNIT_LDADD)
+tests_unit_test_op_sensors_SOURCES = tests/unit/test_op_sensors.c
+tests_unit_test_op_sensors_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_sensors_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_op_branch tests/unit/test_op_sensors

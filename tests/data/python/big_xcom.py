@@ -1,0 +1,2 @@
+"""Pushes an XCom larger than the test's xcom size limit (tests/unit/test_op_python.c)."""
+print("MLFLOWD_XCOM " + '"' + "x" * 4096 + '"')
