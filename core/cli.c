@@ -27,7 +27,7 @@ static int cmd_notify(mlf_cli *cli);
  * fail with a clear "not supported yet" message instead of pretending. */
 static const mlf_cli_command commands[] = {
     {NULL, "version", cmd_version, "[-o table|json]", "print the version and the plugin SDK ABI"},
-    {NULL, "standalone", mlf_cmd_standalone, "", "scheduler and local workers in one command, with the default home"},
+    {NULL, "standalone", mlf_cmd_standalone, "[--workers N]", "scheduler, zmq executor and N local workers (default: one per core) in one command"},
     {NULL, "scheduler", mlf_cmd_scheduler, "[--insecure]", "run the scheduler daemon"},
     {NULL, "worker", mlf_cmd_worker,
      "--connect ENDPOINT [--concurrency N] [--queues a,b] [--name NAME] [--server-key FILE.pub --secret-key FILE] "

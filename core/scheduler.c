@@ -2452,3 +2452,8 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char
     *out = params;
     return MLF_OK;
 }
+
+const char *mlf_scheduler_worker_endpoint(const mlf_scheduler *s)
+{
+    return s->is_zmq ? mlf_executor_zmq_endpoint(&s->ex) : NULL;
+}

@@ -84,6 +84,9 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
 int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag, const char *task_id, mlf_time_us logical_date,
                               mlf_value **out, char *err, size_t errlen);
 
+/** The endpoint remote workers connect to (a zmq executor), or NULL for local executors. Borrowed. */
+const char *mlf_scheduler_worker_endpoint(const mlf_scheduler *s);
+
 /** The log file path of one try (new string: free()). */
 char *mlf_ti_log_path(const char *home, const char *dag_id, const char *run_id, const char *task_id, int map_index,
                       int try_number);

@@ -12,7 +12,8 @@ INTEGRATION_TESTS = \
 	tests/integration/zmq_failover.sh \
 	tests/integration/zmq_queues.sh \
 	tests/integration/zmq_curve.sh \
-	tests/integration/zmq_flood.sh
+	tests/integration/zmq_flood.sh \
+	tests/integration/standalone.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh tests/integration/zmq_lib.sh tests/lsan.supp $(INTEGRATION_TESTS)
 
