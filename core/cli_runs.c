@@ -200,7 +200,7 @@ static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, ch
     int64_t parallelism = mlf_config_int(cli->cfg, "parallelism");
     mlf_scheduler_opts o = {.cfg = cli->cfg, .cat = cli->cat, .bag = cli->bag, .store = st, .exe = *exe,
                             .parallelism = parallelism > 0 ? (int)parallelism : 1, .create_scheduled_runs = daemon,
-                            .watch_dags = daemon};
+                            .watch_dags = daemon, .executor = daemon ? NULL : "local"};
     mlf_scheduler *s = NULL;
     char err[512];
     if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {

@@ -2133,7 +2133,7 @@ int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char 
     s->home = mlf_config_home(opts->cfg);
     s->xcom_max = mlf_config_int(opts->cfg, "xcom.max_size");
     s->default_pool_slots = mlf_config_int(opts->cfg, "core.default_pool_slots");
-    const char *kind = mlf_config_str(opts->cfg, "executor");
+    const char *kind = opts->executor ? opts->executor : mlf_config_str(opts->cfg, "executor");
     int rc;
     if (!kind || strcmp(kind, "local") == 0)
         rc = mlf_executor_local_open(opts->exe, opts->parallelism, &s->ex);

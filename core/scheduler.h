@@ -35,6 +35,9 @@ typedef struct mlf_scheduler_opts {
     int parallelism;            /**< at most this many task instances run at once */
     int create_scheduled_runs;  /**< 1: create runs from schedules (the daemon); 0: only explicit runs */
     int watch_dags;             /**< 1: re-read the DAG folder when it changes */
+    /** NULL: the `executor` setting; else this executor (foreground commands run "local", so that with
+     * executor zmq configured they never bind the running scheduler's port). */
+    const char *executor;
     /** Called when a DAG run finishes (may be NULL): progress for `dags backfill`. */
     void (*on_run_finished)(void *ud, const char *dag_id, const char *run_id, mlf_run_state state);
     void *ud;

@@ -38,7 +38,7 @@ case "$err" in *"plugin 'nosuch' not found; searched:"*) ;; *) fail "missing plu
 # An executor this build does not have is refused by name, with the ones it has.
 mkdir -p "$tmp/dags"
 printf 'dag_id: one\ntasks: {a: {operator: empty}}\n' >"$tmp/dags/one.yaml"
-MLFLOWD__EXECUTOR=kubernetes expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" dags test one
+MLFLOWD__EXECUTOR=kubernetes expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
 case "$err" in *"executor 'kubernetes' is not supported (use local, sequential or zmq)"*) ;; *) fail "unknown executor: $err" ;; esac
 
 # A DAG that does not exist (or does not load) is bad input: exit 2.
