@@ -66,7 +66,7 @@ count_results() { # DIR...
             line=$(grep -Eo 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" 2>/dev/null | tail -1 || true)
             if [ -n "$line" ]; then
                 local c f e
-                read -r c f e < <(echo "$line" | grep -Eo '[0-9]+' | tr '\n' ' ')
+                read -r c f e <<<"$(echo "$line" | grep -Eo '[0-9]+' | tr '\n' ' ')"
                 passed=$((passed + c - f - e)); failed=$((failed + f + e))
                 [ "$res" = PASS ] || [ "$res" = SKIP ] || [ $((f + e)) -gt 0 ] || failed=$((failed + 1))
             else
