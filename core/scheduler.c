@@ -679,7 +679,17 @@ typedef struct render_ctx {
     srun *run;
     const sti *ti;         /* NULL while expanding */
     mlf_value *names;      /* name -> value, filled lazily */
+    mlf_value *secrets;    /* strings to mask in the try's log: passwords and sensitive variables read */
 } render_ctx;
+
+static void add_secret(render_ctx *rc, const char *secret)
+{
+    if (!secret || !*secret)
+        return;
+    if (!rc->secrets)
+        rc->secrets = mlf_value_array();
+    mlf_array_append(rc->secrets, mlf_value_str(secret));
+}
 
 static int render_lookup(void *ud, const char *name, const mlf_value **out);
 static int render_call(void *ud, const char *name, const mlf_value *const *args, size_t nargs, mlf_value **out,
@@ -698,6 +708,7 @@ static void expand_task(mlf_scheduler *s, srun *r, size_t task)
     char err[512] = "";
     int rcode = mlf_template_render_value(t->expand, &env, &vals, err, sizeof err);
     mlf_value_free(rc.names);
+    mlf_value_free(rc.secrets);
     size_t n = 1;
     if (rcode == MLF_OK) {
         for (size_t i = 0; i < mlf_value_len(vals); i++) {
@@ -936,9 +947,19 @@ static int fmt_iso(mlf_time_us t, char *buf, size_t n)
     return mlf_time_format_ts(t, buf, n);
 }
 
+typedef struct collect_ctx {
+    mlf_value *map;
+    struct render_ctx *rc;
+} collect_ctx;
+
+static void add_secret(struct render_ctx *rc, const char *secret);
+
 static int collect_var(void *ud, const mlf_var_rec *rec)
 {
-    mlf_map_set(ud, rec->key, mlf_value_str(rec->val ? rec->val : ""));
+    collect_ctx *c = ud;
+    mlf_map_set(c->map, rec->key, mlf_value_str(rec->val ? rec->val : ""));
+    if (mlf_is_sensitive_name(rec->key))
+        add_secret(c->rc, rec->val);
     return 0;
 }
 
@@ -963,7 +984,9 @@ static mlf_value *conn_fields(const mlf_conn_rec *c)
 
 static int collect_conn(void *ud, const mlf_conn_rec *rec)
 {
-    mlf_map_set(ud, rec->conn_id, conn_fields(rec));
+    collect_ctx *c = ud;
+    mlf_map_set(c->map, rec->conn_id, conn_fields(rec));
+    add_secret(c->rc, rec->password);
     return 0;
 }
 
@@ -1041,14 +1064,16 @@ static int render_lookup(void *ud, const char *name, const mlf_value **out)
         mlf_map_set(v, "logical_date", time_str(rec->logical_date, fmt_iso));
     } else if (strcmp(name, "var") == 0) {
         v = mlf_value_map();
+        collect_ctx cc = {.map = v, .rc = rc};
         mlf_store_txn *txn = wtxn(rc->s);
         if (txn)
-            mlf_store_var_foreach(txn, collect_var, v);
+            mlf_store_var_foreach(txn, collect_var, &cc);
     } else if (strcmp(name, "conn") == 0) {
         v = mlf_value_map();
+        collect_ctx cc = {.map = v, .rc = rc};
         mlf_store_txn *txn = wtxn(rc->s);
         if (txn)
-            mlf_store_conn_foreach(txn, collect_conn, v);
+            mlf_store_conn_foreach(txn, collect_conn, &cc);
     } else if (strcmp(name, "xcom") == 0) {
         /* every task of the DAG: one that pushed nothing (yet, or skipped) reads as None, as Airflow's
          * xcom_pull returns None */
@@ -1246,7 +1271,9 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     mlf_value *params = NULL;
     int rcode = render_params(s, t, &rc, &params, err, sizeof err);
     mlf_value_free(rc.names);
+    mlf_value *secrets = rc.secrets; /* freed below, after the spec is encoded */
     if (rcode != MLF_OK) {
+        mlf_value_free(secrets);
         mlf_log(MLF_LOG_ERROR, COMPONENT, "%s/%s/%s: %s", r->rec.dag_id, r->rec.run_id, task->task_id, err);
         finish_ti(s, t, MLF_TI_FAILED, err);
         return;
@@ -1278,25 +1305,28 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     /* the connection the operator names (conn_id), from the store or MLFLOWD_CONN_<ID>; its password is
      * masked in the try's log */
     mlf_value *conns = mlf_value_map();
-    const char *secret[1] = {NULL};
     const char *conn_id = mlf_value_get_str(mlf_map_get(params, "conn_id"), NULL);
     mlf_store_txn *ctxn = conn_id ? wtxn(s) : NULL;
     mlf_value *fields = NULL;
     char cerr[256];
     if (ctxn && conns && mlf_conn_resolve(ctxn, conn_id, &fields, cerr, sizeof cerr) == MLF_OK) {
-        secret[0] = mlf_value_get_str(mlf_map_get(fields, "password"), NULL);
+        add_secret(&rc, mlf_value_get_str(mlf_map_get(fields, "password"), NULL));
         mlf_map_set(conns, conn_id, fields);
     }
     spec.connections = conns;
-    if (secret[0] && conns) {
-        secret[0] = mlf_value_get_str(mlf_map_get(mlf_map_get(conns, conn_id), "password"), NULL);
-        spec.secrets = secret;
-        spec.nsecrets = 1;
-    }
+    secrets = rc.secrets;
+    size_t nsec = mlf_value_len(secrets);
+    const char **secret = nsec ? calloc(nsec, sizeof *secret) : NULL;
+    for (size_t i = 0; secret && i < nsec; i++)
+        secret[i] = mlf_value_get_str(mlf_array_at(secrets, i), NULL);
+    spec.secrets = secret;
+    spec.nsecrets = secret ? nsec : 0;
     mlf_value *specv = NULL;
     rcode = down && log_path && inputs ? mlf_task_spec_encode(&spec, &specv) : MLF_ENOMEM;
     mlf_value_free(inputs);
     mlf_value_free(conns);
+    free(secret);
+    mlf_value_free(secrets);
     if (rcode == MLF_OK)
         rcode = s->ex.ops->submit(s->ex.impl, specv, task->queue, now, err, sizeof err);
     else
@@ -2288,6 +2318,7 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char
             mlf_map_set(params, "expand", ex);
     }
     mlf_value_free(rc.names);
+    mlf_value_free(rc.secrets);
     free(t);
     free_run(r);
     if (code != MLF_OK) {

@@ -284,6 +284,14 @@ int mlf_ctx_follow(mlf_task_ctx *ctx, const char *task_id)
     return MLF_OK;
 }
 
+const char *const *mlf_ctx_downstream(mlf_task_ctx *ctx, size_t *n)
+{
+    size_t count = ctx ? ctx->in.ndownstream : 0;
+    if (n)
+        *n = count;
+    return count ? ctx->in.downstream : NULL;
+}
+
 int mlf_ctx_reschedule_at(mlf_task_ctx *ctx, mlf_time_us when)
 {
     if (!ctx || when <= 0)

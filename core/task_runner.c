@@ -256,7 +256,7 @@ static const char *upper_outcome(mlf_outcome o)
     switch (o) {
     case MLF_SUCCESS: return "SUCCESS";
     case MLF_FAILED: return "FAILED";
-    case MLF_FAILED_NO_RETRY: return "FAILED (no retry)";
+    case MLF_FAILED_NO_RETRY: return "FAILED, without retry";
     case MLF_SKIPPED: return "SKIPPED";
     case MLF_RESCHEDULE: return "UP_FOR_RESCHEDULE";
     }

@@ -323,23 +323,34 @@ static int build_argv(mlf_task_ctx *ctx, const char *python, const char *cwd, py
 
 /* ---- running it ---- */
 
-/* Copies the child's output to the log and through the XCom scanner until EOF. */
-static void pump_output(int from, int log_fd, py_xcom_scan *scan)
+/* Logs the child's output line by line through mlf_ctx_log (known secrets are masked) and feeds it to
+ * the XCom scanner, until EOF. */
+static void pump_output(mlf_task_ctx *ctx, int from, py_xcom_scan *scan)
 {
     char buf[8192];
+    char line[4096];
+    size_t ll = 0;
     for (;;) {
         ssize_t n = read(from, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
-        for (ssize_t off = 0; log_fd >= 0 && off < n;) {
-            ssize_t w = write(log_fd, buf + off, (size_t)(n - off));
-            if (w <= 0)
-                break;
-            off += w;
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == '\n' || ll + 1 == sizeof line) { /* a very long line is logged in pieces */
+                line[ll] = '\0';
+                mlf_ctx_log(ctx, MLF_LOG_INFO, "%s", line);
+                ll = 0;
+                if (buf[i] == '\n')
+                    continue;
+            }
+            line[ll++] = buf[i];
         }
         py_xcom_scan_feed(scan, buf, (size_t)n);
+    }
+    if (ll) {
+        line[ll] = '\0';
+        mlf_ctx_log(ctx, MLF_LOG_INFO, "%s", line);
     }
     py_xcom_scan_finish(scan);
 }
@@ -469,7 +480,7 @@ static mlf_outcome python_execute(mlf_task_ctx *ctx, void *data)
         mlf_ctx_set_message(ctx, "python: cannot start %s: %s", argv.v[0], strerror(err));
         goto out;
     }
-    pump_output(pipefd[0], mlf_ctx_log_fd(ctx), &scan);
+    pump_output(ctx, pipefd[0], &scan);
     int status = 0;
     pid_t w;
     while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {

@@ -1,8 +1,9 @@
 /* shell -- runs a command with /bin/sh -c (Airflow's BashOperator).
  *
  * Exit 0 is success, exit `skip_on_exit_code` (99) is skipped, anything else (or a signal) is failed.
- * stdout and stderr go to the try's log; the last non-empty line of stdout becomes the XCom
- * `return_value` (unless do_xcom_push is false). The command sees MLFLOWD_CTX_* variables describing the
+ * stdout and stderr (merged, as Airflow's BashOperator does) are logged line by line through the task
+ * logger, so known secrets are masked; the last non-empty line becomes the XCom `return_value` (unless
+ * do_xcom_push is false). The command sees MLFLOWD_CTX_* variables describing the
  * task instance. */
 #define _GNU_SOURCE /* pipe2 */
 #include <mlflowd/mlflowd.h>
@@ -112,8 +113,9 @@ static int build_env(mlf_task_ctx *ctx, env_list *e)
     return rc;
 }
 
-/* Copies the child's stdout to the log while remembering its last non-empty line. */
-static void pump_stdout(int from, int log_fd, char *last, size_t lastlen)
+/* Logs the child's output line by line through mlf_ctx_log (so known secrets are masked, as Airflow's
+ * BashOperator logs subprocess output through its logger) while remembering the last non-empty line. */
+static void pump_output(mlf_task_ctx *ctx, int from, char *last, size_t lastlen)
 {
     char buf[8192];
     char line[4096];
@@ -125,27 +127,23 @@ static void pump_stdout(int from, int log_fd, char *last, size_t lastlen)
             continue;
         if (n <= 0)
             break;
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = log_fd >= 0 ? write(log_fd, buf + off, (size_t)(n - off)) : n - off;
-            if (w <= 0)
-                break;
-            off += w;
-        }
         for (ssize_t i = 0; i < n; i++) {
             char c = buf[i];
-            if (c == '\n') {
-                if (ll) {
-                    line[ll] = '\0';
+            if (c == '\n' || ll + 1 == sizeof line) { /* a very long line is logged in pieces */
+                line[ll] = '\0';
+                mlf_ctx_log(ctx, MLF_LOG_INFO, "%s", line);
+                if (ll)
                     snprintf(last, lastlen, "%s", line);
-                }
                 ll = 0;
-            } else if (ll + 1 < sizeof line) {
-                line[ll++] = c;
+                if (c == '\n')
+                    continue;
             }
+            line[ll++] = c;
         }
     }
     if (ll) {
         line[ll] = '\0';
+        mlf_ctx_log(ctx, MLF_LOG_INFO, "%s", line);
         snprintf(last, lastlen, "%s", line);
     }
 }
@@ -212,9 +210,7 @@ static mlf_outcome shell_execute(mlf_task_ctx *ctx, void *data)
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    int log_fd = mlf_ctx_log_fd(ctx);
-    if (log_fd >= 0)
-        posix_spawn_file_actions_adddup2(&fa, log_fd, STDERR_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO); /* merged, as Airflow's BashOperator */
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     char *argv[] = {"/bin/sh", "-c", script, NULL};
     mlf_ctx_log(ctx, MLF_LOG_INFO, "Running command: %s", command);
@@ -230,7 +226,7 @@ static mlf_outcome shell_execute(mlf_task_ctx *ctx, void *data)
     }
 
     char last[4096];
-    pump_stdout(pipefd[0], log_fd, last, sizeof last);
+    pump_output(ctx, pipefd[0], last, sizeof last);
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

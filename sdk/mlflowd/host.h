@@ -75,7 +75,8 @@ extern "C" {
     X(void, mlf_ctx_set_messagev, (mlf_task_ctx * ctx, const char *fmt, va_list ap), (ctx, fmt, ap), ) \
     X(int, mlf_ctx_follow, (mlf_task_ctx * ctx, const char *task_id), (ctx, task_id), return) \
     X(int, mlf_ctx_reschedule_at, (mlf_task_ctx * ctx, mlf_time_us when), (ctx, when), return) \
-    X(int, mlf_ctx_cancelled, (mlf_task_ctx * ctx), (ctx), return)
+    X(int, mlf_ctx_cancelled, (mlf_task_ctx * ctx), (ctx), return) \
+    X(const char *const *, mlf_ctx_downstream, (mlf_task_ctx * ctx, size_t *n), (ctx, n), return)
 
 #define MLF__HOST_MEMBER(ret, name, params, args, ret_kw) ret(*name) params;
 

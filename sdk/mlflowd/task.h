@@ -83,6 +83,12 @@ MLF_API void mlf_ctx_set_messagev(mlf_task_ctx *ctx, const char *fmt, va_list ap
  * operator is not a branch operator). */
 MLF_API int mlf_ctx_follow(mlf_task_ctx *ctx, const char *task_id);
 
+/** Branching: the direct downstream task ids of this task (borrowed array of borrowed strings, in DAG
+ * order) with their count in @p *n (may be NULL). Returns NULL with a count of 0 when there are none.
+ * Lets a branch operator tell its user which ids mlf_ctx_follow() accepts. Appended after ABI 1.0's
+ * first table: check MLF_HOST_HAS(mlf_ctx_downstream) before calling it. */
+MLF_API const char *const *mlf_ctx_downstream(mlf_task_ctx *ctx, size_t *n);
+
 /** Sensors: ask to be poked again no earlier than @p when (otherwise poke_interval decides). */
 MLF_API int mlf_ctx_reschedule_at(mlf_task_ctx *ctx, mlf_time_us when);
 

@@ -22,7 +22,8 @@ case "$out" in "usage: mlflowd plugins list"*) ;; *) fail "plugins list --help: 
 
 # The built-in plugins load with no configuration at all (uninstalled: from the build tree).
 expect_exit 0 "$MLFLOWD" plugins list -o json
-json_check '{"empty", "shell"} <= {p["name"] for p in d}'
+# the built-in plugins configure built (http and notifiers need libcurl)
+json_check 'sorted(p["name"] for p in d) == sorted("'"$MLF_BUILT_PLUGINS"'".split())'
 json_check '[o["name"] for p in d if p["name"] == "sqlite" for o in p["operators"]] in ([], ["sql", "sql_sensor"])'
 json_check '[o for p in d for o in p["operators"] if o["name"] == "shell"][0]["params"][0]["name"] == "command"'
 json_check 'all(p["abi"] == "1.0" for p in d)'

@@ -1,8 +1,13 @@
-# Integration tests: real mlflowd processes (and, later, workers on loopback).
-TESTS += tests/integration/cli_basics.sh tests/integration/hello_plugin.sh tests/integration/scheduler_restart.sh \
-	tests/integration/scheduler_semantics.sh tests/integration/runs_cli.sh \
-	tests/integration/callbacks.sh tests/integration/store_cli.sh
-EXTRA_DIST += tests/integration/lib.sh tests/integration/cli_basics.sh tests/integration/hello_plugin.sh \
+# Integration tests: real mlflowd processes on loopback. One list, used for both TESTS and the tarball.
+INTEGRATION_TESTS = \
+	tests/integration/cli_basics.sh \
+	tests/integration/hello_plugin.sh \
 	tests/integration/scheduler_restart.sh \
-	tests/integration/scheduler_semantics.sh tests/integration/runs_cli.sh \
-	tests/integration/callbacks.sh tests/integration/store_cli.sh
+	tests/integration/scheduler_semantics.sh \
+	tests/integration/runs_cli.sh \
+	tests/integration/callbacks.sh \
+	tests/integration/store_cli.sh \
+	tests/integration/sensors_branch.sh \
+	tests/integration/connections_pipeline.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)

@@ -155,3 +155,33 @@ tests_unit_test_conn_uri_SOURCES = tests/unit/test_conn_uri.c
 tests_unit_test_conn_uri_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_conn_uri_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_conn_uri
+check_PROGRAMS += tests/unit/test_op_branch tests/unit/test_op_sensors
+tests_unit_test_op_branch_SOURCES = tests/unit/test_op_branch.c
+tests_unit_test_op_branch_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_branch_LDADD = $(UNIT_LDADD)
+tests_unit_test_op_sensors_SOURCES = tests/unit/test_op_sensors.c
+tests_unit_test_op_sensors_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_sensors_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_op_branch tests/unit/test_op_sensors
+# the http and notifiers plugins, against an HTTP server (libmicrohttpd) and an SMTP sink inside the tests
+if BUILD_PLUGIN_HTTP
+if HAVE_MHD
+check_PROGRAMS += tests/unit/test_op_http
+tests_unit_test_op_http_SOURCES = tests/unit/test_op_http.c tests/unit/http_test_server.c \
+	tests/unit/http_test_server.h
+tests_unit_test_op_http_CPPFLAGS = $(UNIT_CPPFLAGS) $(MHD_CFLAGS)
+tests_unit_test_op_http_LDADD = $(UNIT_LDADD) $(MHD_LIBS) -lpthread
+TESTS += tests/unit/test_op_http
+endif
+endif
+
+if BUILD_PLUGIN_NOTIFIERS
+if HAVE_MHD
+check_PROGRAMS += tests/unit/test_notifiers
+tests_unit_test_notifiers_SOURCES = tests/unit/test_notifiers.c tests/unit/http_test_server.c \
+	tests/unit/http_test_server.h
+tests_unit_test_notifiers_CPPFLAGS = $(UNIT_CPPFLAGS) $(MHD_CFLAGS)
+tests_unit_test_notifiers_LDADD = $(UNIT_LDADD) $(MHD_LIBS) -lpthread
+TESTS += tests/unit/test_notifiers
+endif
+endif

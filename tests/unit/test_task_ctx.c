@@ -234,13 +234,13 @@ START_TEST(test_shell_success_pushes_last_line)
     log_open();
     mlf_task_ctx *ctx;
     mlf_value *params;
-    ck_assert_int_eq(run_shell("echo first; echo; echo \"last $MLFLOWD_CTX_TASK_ID\"; echo oops >&2", NULL, &ctx, &params),
+    ck_assert_int_eq(run_shell("echo first; echo oops >&2; echo; echo \"last $MLFLOWD_CTX_TASK_ID\"", NULL, &ctx, &params),
                      MLF_SUCCESS);
     const mlf_value *rv = mlf_map_get(mlf_task_ctx_xcoms(ctx), "return_value");
     ck_assert_str_eq(mlf_value_get_str(rv, NULL), "last t");
     char *text = log_read();
-    ck_assert_ptr_nonnull(strstr(text, "first\n"));
-    ck_assert_ptr_nonnull(strstr(text, "oops\n"));
+    ck_assert_ptr_nonnull(strstr(text, "INFO - first\n"));
+    ck_assert_ptr_nonnull(strstr(text, "INFO - oops\n")); /* stderr is merged into the logged output */
     ck_assert_ptr_nonnull(strstr(text, "return code 0"));
     free(text);
     mlf_task_ctx_free(ctx);
