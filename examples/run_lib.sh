@@ -25,6 +25,7 @@ fi
 # Everything below the example's own home, DAG folder and configuration (a user's MLFLOWD_CONFIG would leak in).
 unset MLFLOWD_CONFIG || true
 umask 022 # plugin files and folders writable by others are refused
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the example's folder (it may be read-only)
 export MLFLOWD_HOME="$work/home" MLFLOWD_DAGS_FOLDER="$here/dags"
 
 # dag_test DAG DATE: one DAG run with `mlflowd dags test DAG DATE -o json`. Its JSON goes to

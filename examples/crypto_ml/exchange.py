@@ -7,6 +7,8 @@
     POST /orders  {"ds": "...", "orders": [{"coin", "side", "qty", "price", ...}, ...]}
         -> 200 {"accepted": n, "fills": [{"order_id", "coin", "side", "qty", "price"}, ...]}
         -> 400 {"error": "..."} for a body that is not such an object
+        An X-Request-Id header makes the request idempotent, as payment APIs do: a request id seen before
+        (kept in the orders file, so across restarts) gets the first answer again and places nothing.
     GET /health   -> 200 {"status": "ok", "orders": n}
 
 The port it listens on is written to --port-file once it accepts connections. It runs until killed.
@@ -24,9 +26,14 @@ class Exchange(http.server.ThreadingHTTPServer):
         self.orders_path = orders_path
         self.lock = threading.Lock()
         self.count = 0  # order ids go on from the orders already in the file
+        self.answers = {}  # request id -> the fills it got
         if os.path.exists(orders_path):
             with open(orders_path) as f:
-                self.count = sum(1 for _ in f)
+                for line in f:
+                    fill = json.loads(line)
+                    self.count += 1
+                    if fill.get("request_id"):
+                        self.answers.setdefault(fill.pop("request_id"), []).append(fill)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -62,14 +69,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as e:
             self.reply(400, {"error": str(e)})
             return
-        fills = []
-        with self.server.lock, open(self.server.orders_path, "a") as log:
-            for o in orders:
-                self.server.count += 1
-                fill = {"order_id": "%s-%06d" % (req.get("ds", "order"), self.server.count), "coin": o["coin"],
-                        "side": o["side"], "qty": o["qty"], "price": o["price"]}
-                log.write(json.dumps(fill) + "\n")
-                fills.append(fill)
+        request_id = self.headers.get("X-Request-Id", "")
+        with self.server.lock:
+            fills = self.server.answers.get(request_id) if request_id else None
+            if fills is None:
+                fills = []
+                with open(self.server.orders_path, "a") as log:
+                    for o in orders:
+                        self.server.count += 1
+                        fill = {"order_id": "%s-%06d" % (req.get("ds", "order"), self.server.count),
+                                "coin": o["coin"], "side": o["side"], "qty": o["qty"], "price": o["price"]}
+                        log.write(json.dumps(dict(fill, request_id=request_id)) + "\n")
+                        fills.append(fill)
+                if request_id:
+                    self.server.answers[request_id] = fills
         self.reply(200, {"accepted": len(fills), "fills": fills})
 
     def log_message(self, fmt, *args):

@@ -8,6 +8,8 @@ INTEGRATION_TESTS = \
 	tests/integration/callbacks.sh \
 	tests/integration/store_cli.sh \
 	tests/integration/sensors_branch.sh \
-	tests/integration/connections_pipeline.sh
+	tests/integration/connections_pipeline.sh \
+	tests/integration/example_crypto_ml.sh \
+	tests/integration/example_sweep.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)

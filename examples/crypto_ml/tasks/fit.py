@@ -7,10 +7,11 @@ windows of another length cannot be scored on these samples; the new model then 
 baseline.
 
     context: xcom.shard_stats = [{"coins", "train", "holdout"}, ...], xcom.load_model = [] or [{"version",
-             "window", "weights", "bias"}], params.window, params.l2
+             "window", "weights", "bias"}], params.window, params.l2, op_kwargs.on_better and
+             op_kwargs.otherwise (the task ids the branch operator follows in either case)
     XComs: return_value, the candidate {"win", "weights", "bias", "l2", "train_samples", "holdout_samples",
     "holdout_mse", "previous_version", "previous_mse", "baseline_mse", "decision": "deploy" | "keep"};
-    "follow": ["deploy"] or ["keep_current"] (for a branch operator)
+    "follow": op_kwargs.on_better or op_kwargs.otherwise
 """
 import json
 import sys
@@ -46,7 +47,7 @@ def main():
              "%.6f (v%d)" % (previous_mse, previous_version) if previous_mse is not None else
              "none" if previous_version is None else "v%d (another window)" % previous_version,
              baseline_mse, decision))
-    features.xcom_push(["deploy"] if decision == "deploy" else ["keep_current"], key="follow")
+    features.xcom_push(ctx["op_kwargs"]["on_better" if decision == "deploy" else "otherwise"], key="follow")
     features.xcom_push({"win": win, "weights": weights, "bias": bias, "l2": l2, "train_samples": train["n"],
                         "holdout_samples": holdout["n"], "holdout_mse": new_mse, "previous_version": previous_version,
                         "previous_mse": previous_mse, "baseline_mse": baseline_mse, "decision": decision})
