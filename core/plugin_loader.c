@@ -128,6 +128,9 @@ static int load_one(mlf_catalog *cat, const char *file, mlf_diag *errors)
     lt_dladvise advise;
     lt_dladvise_init(&advise);
     lt_dladvise_local(&advise); /* plugins must not see each other's symbols */
+    /* never unmapped, even by lt_dlclose: a library a plugin pulled in (libcurl's TLS stack...) may keep
+     * threads, atexit handlers or thread-local blocks that must not outlive their code */
+    lt_dladvise_resident(&advise);
     lt_dlhandle h = lt_dlopenadvise(file, advise);
     lt_dladvise_destroy(&advise);
     if (!h) {

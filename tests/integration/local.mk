@@ -12,4 +12,4 @@ INTEGRATION_TESTS = \
 	tests/integration/example_crypto_ml.sh \
 	tests/integration/example_sweep.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh tests/lsan.supp $(INTEGRATION_TESTS)
