@@ -14,91 +14,135 @@ done
 work="$tmp/work"
 export CRYPTO_ML_WORK="$work" CRYPTO_ML_COINS=20 CRYPTO_ML_DAYS=300 SDK_CFLAGS="-I$top_srcdir/sdk" SDK_LIBS=
 export CFLAGS="-O2 -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2"
-db="$work/data/crypto.db"
-prev=2010-10-26 last=2010-10-27 # 2010-01-01 + 298 and + 299 days
 
-# sql QUERY: prints the rows of QUERY on the example's database, one per line, columns separated by '|'
-sql() { python3 -c 'import sqlite3, sys
-for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(str(c) for c in row))' "$db" "$1"; }
-# states FILE: "task[map]=state/try ..." of the dags test JSON in FILE, sorted
-states() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(" ".join(sorted("%s%s=%s/%d" % (t["task_id"], "" if t["map_index"] < 0 else "[%d]" % t["map_index"], t["state"], t["try_number"]) for t in d["task_instances"])))' "$1"; }
-# mapped TASK N STATE: the states of N mapped instances, as states() prints them
-mapped() { i=0; while [ $i -lt "$2" ]; do printf '%s[%d]=%s/1\n' "$1" $i "$3"; i=$((i + 1)); done; }
-expect_states() {
-    want=$(printf '%s\n' $2 | sort | tr '\n' ' ' | sed 's/ $//')
-    got=$(states "$1")
-    [ "$got" = "$want" ] || fail "states of $1 differ
-expected: $want
-got:      $got"
-}
-# daily_states FILE TRADED: the expected states of one daily run, with or without the trading branch
-daily_states() {
-    t=success
-    [ "$2" -gt 0 ] || t=skipped
-    tt=$([ $t = success ] && echo 1 || echo 0)
-    expect_states "$1" "wait_prices=success/1 fetch=success/1 load_model=success/1 normalise=success/1
-        $(mapped predict 20 success) decide=success/1 route=success/1 store=success/1 exchange_up=$t/$tt
-        trade=$t/$tt record_trades=$t/$tt report=success/1"
-}
+# check.py PHASE ARGS...: the checks of one phase on the runs' JSON files, the database and the exchange's
+# orders; exits non-zero with what differs.
+cat >"$tmp/check.py" <<'PY'
+import json, sqlite3, sys
+
+phase, work, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+db = sqlite3.connect(work + "/data/crypto.db")
+PREV, LAST = "2010-10-26", "2010-10-27"  # 2010-01-01 + 298 and + 299 days
+
+
+def q(sql, *params):
+    return db.execute(sql, params).fetchall()
+
+
+def expect(cond, what):
+    if not cond:
+        sys.exit("FAIL: " + what)
+
+
+def expect_run(path, state, want):
+    """The run in the dags test JSON at `path` ended in `state` with exactly the task instances `want`:
+    {task_id or (task_id, map_index): (state, try_number)}."""
+    d = json.load(open(path))
+    got = {(t["task_id"], t["map_index"]): (t["state"], t["try_number"]) for t in d["task_instances"]}
+    want = {k if isinstance(k, tuple) else (k, -1): v for k, v in want.items()}
+    expect(d["state"] == state and got == want, "%s: run %s, task instances differ:\n  expected %s\n  got      %s"
+           % (path, d["state"], sorted(want.items()), sorted(got.items())))
+
+
+def mapped(task, n, state=("success", 1)):
+    return {(task, i): state for i in range(n)}
+
+
+OK, SKIPPED = ("success", 1), ("skipped", 0)
+
+
+def expect_daily(path, traded):
+    want = dict.fromkeys(["wait_prices", "fetch", "load_model", "normalise", "decide", "route", "store", "report"], OK)
+    want.update(dict.fromkeys(["exchange_up", "trade", "record_trades"], OK if traded else SKIPPED))
+    want.update(mapped("predict", 20))
+    expect_run(path, "success", want)
+
+
+def expect_train(path, deployed):
+    want = dict.fromkeys(["plan_shards", "load_model", "fit", "register", "choose", "summary"], OK)
+    want.update({"deploy": OK if deployed else SKIPPED, "keep_current": SKIPPED if deployed else OK})
+    want.update(mapped("shard_stats", 8))
+    expect_run(path, "success", want)
+
+
+def orders_sent():
+    return sorted((o["order_id"], o["coin"], o["side"]) for o in map(json.loads, open(work + "/orders.jsonl")))
+
+
+if phase == "first":
+    expect(q("SELECT count(*), count(DISTINCT coin) FROM prices") == [(6000, 20)], "prices")
+    expect(q("SELECT count(*) FROM models") == [(1,)], "models: %s" % q("SELECT * FROM models"))
+    better, deployed, sane = q("SELECT holdout_mse < baseline_mse, deployed, train_samples > 0 AND holdout_samples > 0 "
+                               "AND previous_version IS NULL FROM models")[0]
+    expect(deployed == better and sane, "model v1 deployed %d though better %d: %s" % (deployed, better, q("SELECT * FROM models")))
+    expect_train("%s/runs/crypto_ml_train.%s.json" % (work, PREV), deployed)
+    for ds in (PREV, LAST):
+        expect(q("SELECT count(*), min(model_version), max(model_version) FROM predictions WHERE ds = ?", ds)
+               == [(20, deployed, deployed)], "forecasts of %s: %s" % (ds, q("SELECT * FROM predictions WHERE ds = ?", ds)))
+        expect(q("SELECT count(*) FROM predictions WHERE ds = ? AND json_array_length(predicted) = 3 AND "
+                 "abs(change - (json_extract(predicted, '$[0]') / last_close - 1)) < 1e-9", ds) == [(20,)],
+               "forecast rows of %s" % ds)
+        orders = q("SELECT min(10, count(*)) FROM predictions WHERE ds = ? AND abs(change) >= 0.01", ds)[0][0]
+        expect(q("SELECT count(*) FROM trades WHERE ds = ?", ds) == [(orders,)],
+               "trades of %s: %s, %d orders expected" % (ds, q("SELECT * FROM trades WHERE ds = ?", ds), orders))
+        expect_daily("%s/runs/crypto_ml_daily.%s.json" % (work, ds), orders > 0)
+    expect(q("SELECT count(*) FROM predictions WHERE ds = ? AND actual > 0", PREV) == [(20,)],
+           "yesterday's forecasts were not checked against today's closes")
+    expect(q("SELECT count(*) FROM trades")[0][0] > 0, "no trade at all: the example shows no trading")
+    expect(orders_sent() == sorted(q("SELECT order_id, coin, side FROM trades")),
+           "the exchange got %s, trades has %s" % (orders_sent(), q("SELECT * FROM trades")))
+elif phase == "second":  # args: the trade count after the first run.sh
+    expect(q("SELECT version, deployed, previous_version, holdout_mse = previous_mse FROM models WHERE version = 2")
+           == [(2, 0, 1, 1)], "model v2: %s" % q("SELECT * FROM models"))
+    expect(q("SELECT deployed FROM models WHERE version = 1") == [(q("SELECT holdout_mse < baseline_mse FROM models "
+                                                                    "WHERE version = 1")[0][0],)], "v1's deployment changed")
+    expect_train("%s/runs/crypto_ml_train.%s.json" % (work, PREV), False)
+    expect(q("SELECT count(*) FROM trades") == [(int(args[0]),)] and len(orders_sent()) == int(args[0]),
+           "orders were placed twice: %s" % orders_sent())
+elif phase == "quiet":  # args: the JSON of a daily run with a threshold no forecast reaches
+    expect_daily(args[0], False)
+elif phase == "cases":  # args: the JSON of the forecast_cases run, the file its collect task wrote
+    failed = ("failed", 1)  # retries: 2, but a bad input is not retried
+    expect_run(args[0], "failed", dict(
+        {k: OK for k in ["trend", "model_text", "model_list", "collect"]},
+        **{k: failed for k in ["short_window", "not_finite", "zero_std", "no_coin", "horizon_zero", "window_mismatch",
+                               "bad_separator", "unclosed", "too_many", "not_a_model"]}))
+    trend, text, lst = json.load(open(args[1]))
+    # a line through (i, i) gives 4 then 5, times std 2 plus mean 10; the last close is 10 + 2 * 3
+    expect(trend == {"coin": "t", "last": 16.0, "predicted": [18.0, 20.0], "change": 0.125, "model_version": 0},
+           "trend: %s" % trend)
+    # 1 + 0.5 * 1 + 0.25 * 2 = 2, then the window [2, 2] gives 1 + 0.5 * 2 + 0.25 * 2 = 2.5
+    expect(text == {"coin": "m", "last": 2.0, "predicted": [2.0, 2.5], "change": 0.0, "model_version": 3},
+           "weights as text: %s" % text)
+    expect(lst == {"coin": "l", "last": 2.0, "predicted": [2.0], "change": 0.0, "model_version": 4},
+           "weights as a list: %s" % lst)
+PY
+check() { phase=$1; shift; python3 "$tmp/check.py" "$phase" "$work" "$@" || fail "$phase checks"; }
 
 # --- first run.sh: the model is trained and deployed if it beats "tomorrow equals today", orders are placed
 expect_exit 0 sh "$top_srcdir/examples/crypto_ml/run.sh"
-case "$out" in *"crypto_ml_daily $last: success in "*" s wall, 31 task instances"*) ;; *) fail "run.sh summary: $out" ;; esac
+case "$out" in *"crypto_ml_daily 2010-10-27: success in "*" s wall, 31 task instances"*) ;; *) fail "run.sh summary: $out" ;; esac
 [ -f "$work/plugins/forecast.so" ] || fail "the plugin was not built into the work folder"
-[ "$(sql 'SELECT count(*), count(DISTINCT coin) FROM prices')" = "6000|20" ] || fail "prices: $(sql 'SELECT count(*) FROM prices')"
-
-deployed=$(sql 'SELECT holdout_mse < baseline_mse FROM models WHERE version = 1')
-[ "$(sql 'SELECT count(*) FROM models')" = 1 ] || fail "models: $(sql 'SELECT * FROM models')"
-[ "$(sql 'SELECT deployed FROM models WHERE version = 1')" = "$deployed" ] || fail "deployed although not better, or not deployed although better: $(sql 'SELECT * FROM models')"
-[ "$(sql 'SELECT train_samples > 0 AND holdout_samples > 0 AND previous_version IS NULL FROM models')" = 1 ] || fail "model v1: $(sql 'SELECT * FROM models')"
-if [ "$deployed" = 1 ]; then d=success/1 k=skipped/0; else d=skipped/0 k=success/1; fi
-expect_states "$work/runs/crypto_ml_train.$prev.json" "plan_shards=success/1 $(mapped shard_stats 8 success)
-    load_model=success/1 fit=success/1 register=success/1 choose=success/1 deploy=$d keep_current=$k summary=success/1"
-
-for ds in $prev $last; do
-    [ "$(sql "SELECT count(*), min(model_version), max(model_version) FROM predictions WHERE ds = '$ds'")" = "20|$deployed|$deployed" ] \
-        || fail "forecasts of $ds: $(sql "SELECT coin, model_version FROM predictions WHERE ds = '$ds'")"
-    [ "$(sql "SELECT count(*) FROM predictions WHERE ds = '$ds' AND json_array_length(predicted) = 3 AND abs(change - (json_extract(predicted, '\$[0]') / last_close - 1)) < 1e-9")" = 20 ] \
-        || fail "forecast rows of $ds: $(sql "SELECT * FROM predictions WHERE ds = '$ds' LIMIT 3")"
-    orders=$(sql "SELECT min(10, count(*)) FROM predictions WHERE ds = '$ds' AND abs(change) >= 0.01")
-    [ "$(sql "SELECT count(*) FROM trades WHERE ds = '$ds'")" = "$orders" ] || fail "trades of $ds: $(sql "SELECT * FROM trades WHERE ds = '$ds'")"
-    daily_states "$work/runs/crypto_ml_daily.$ds.json" "$orders"
-done
-[ "$(sql "SELECT count(*) FROM predictions WHERE ds = '$prev' AND actual > 0")" = 20 ] || fail "yesterday's forecasts were not checked against today's closes"
-[ "$(sql 'SELECT count(*) FROM trades')" -gt 0 ] || fail "no trade at all: the example shows no trading"
-[ "$(wc -l <"$work/orders.jsonl")" -eq "$(sql 'SELECT count(*) FROM trades')" ] || fail "the exchange got $(wc -l <"$work/orders.jsonl") orders, trades has $(sql 'SELECT count(*) FROM trades')"
-python3 - "$work/orders.jsonl" "$db" <<'PY' || fail "orders at the exchange differ from the trades table"
-import json, sqlite3, sys
-sent = sorted((o["order_id"], o["coin"], o["side"]) for o in map(json.loads, open(sys.argv[1])))
-stored = sorted(sqlite3.connect(sys.argv[2]).execute("SELECT order_id, coin, side FROM trades"))
-sys.exit(0 if sent == stored else 1)
-PY
+check first
+trades=$(wc -l <"$work/orders.jsonl")
 
 # --- second run.sh: the same data gives the same model, which is versioned but not deployed; the days'
 #     orders are not placed again (the exchange answers a known request id with its first answer)
-trades=$(sql 'SELECT count(*) FROM trades')
 expect_exit 0 sh "$top_srcdir/examples/crypto_ml/run.sh"
 case "$out" in *"already generated"*) ;; *) fail "the data was generated again: $out" ;; esac
-[ "$(sql 'SELECT version, deployed, previous_version, holdout_mse = previous_mse FROM models WHERE version = 2')" = "2|0|1|1" ] \
-    || fail "model v2: $(sql 'SELECT * FROM models')"
-[ "$(sql 'SELECT deployed FROM models WHERE version = 1')" = "$deployed" ] || fail "v1 lost its deployment"
-expect_states "$work/runs/crypto_ml_train.$prev.json" "plan_shards=success/1 $(mapped shard_stats 8 success)
-    load_model=success/1 fit=success/1 register=success/1 choose=success/1 deploy=skipped/0 keep_current=success/1
-    summary=success/1"
-[ "$(sql 'SELECT count(*) FROM trades')" = "$trades" ] || fail "orders were placed twice: $(sql 'SELECT * FROM trades')"
-[ "$(wc -l <"$work/orders.jsonl")" -eq "$trades" ] || fail "the exchange placed orders twice"
+check second "$trades"
 
 # --- a threshold no forecast reaches (the variable overrides params.trade_threshold): the branch skips the
 #     exchange check, the order and its recording; the report still runs
 export MLFLOWD_HOME="$work/home" MLFLOWD_DAGS_FOLDER="$top_srcdir/examples/crypto_ml/dags"
 export MLFLOWD__PLUGINS__PATH="$work/plugins,{plugindir}"
 expect_exit 0 "$MLFLOWD" variables set crypto_ml_trade_threshold 1
-expect_exit 0 "$MLFLOWD" dags test crypto_ml_daily $last -o json
+expect_exit 0 "$MLFLOWD" dags test crypto_ml_daily 2010-10-27 -o json
 printf '%s' "$out" >"$tmp/quiet.json"
-daily_states "$tmp/quiet.json" 0
+check quiet "$tmp/quiet.json"
 
-# --- the forecast operator on known inputs: a trend line, a model with weights as JSON text and as a list;
-#     and inputs it refuses without retrying (retries: 2 would otherwise give try 3)
+# --- the forecast operator on known inputs (a trend line, a model with weights as JSON text and as a list)
+#     and on inputs it refuses
 mkdir -p "$tmp/dags"
 cat >"$tmp/dags/cases.yaml" <<YAML
 dag_id: forecast_cases
@@ -131,18 +175,7 @@ tasks:
 YAML
 MLFLOWD_DAGS_FOLDER="$tmp/dags" expect_exit 1 "$MLFLOWD" dags test forecast_cases 2024-01-01 -o json
 printf '%s' "$out" >"$tmp/cases.json"
-expect_states "$tmp/cases.json" "trend=success/1 model_text=success/1 model_list=success/1 collect=success/1
-    short_window=failed/1 not_finite=failed/1 zero_std=failed/1 no_coin=failed/1 horizon_zero=failed/1
-    window_mismatch=failed/1 bad_separator=failed/1 unclosed=failed/1 too_many=failed/1 not_a_model=failed/1"
-python3 - "$tmp/forecasts.json" <<'PY' || fail "forecasts: $(cat "$tmp/forecasts.json")"
-import json, sys
-trend, text, lst = json.load(open(sys.argv[1]))
-# a line through (i, i): 4 then 5, times std 2 plus mean 10; last close 10 + 2 * 3
-assert trend == {"coin": "t", "last": 16.0, "predicted": [18.0, 20.0], "change": 0.125, "model_version": 0}, trend
-# 1 + 0.5 * 1 + 0.25 * 2 = 2, then the window [2, 2] gives 1 + 0.5 * 2 + 0.25 * 2 = 2.5
-assert text == {"coin": "m", "last": 2.0, "predicted": [2.0, 2.5], "change": 0.0, "model_version": 3}, text
-assert lst == {"coin": "l", "last": 2.0, "predicted": [2.0], "change": 0.0, "model_version": 4}, lst
-PY
+check cases "$tmp/cases.json" "$tmp/forecasts.json"
 run_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["run_id"])' "$tmp/cases.json")
 MLFLOWD_DAGS_FOLDER="$tmp/dags" expect_exit 0 "$MLFLOWD" tasks logs forecast_cases "$run_id" window_mismatch
 case "$out" in *"model v1 takes windows of 3 closes, the series has 2"*) ;; *) fail "window_mismatch log: $out" ;; esac

@@ -42,7 +42,7 @@ static const mlf_param_spec forecast_params[] = {
 
 /* A linear model over a window of n values: next = bias + sum(w[i] * window[i]). */
 typedef struct linear_model {
-    double *w;
+    double w[FORECAST_MAX_WINDOW];
     size_t n;
     double bias;
     int64_t version; /* 0: the trend line */
@@ -89,9 +89,9 @@ static long parse_number_text(const char *s, double *out, size_t max)
     return *s == '\0' ? (long)n : -1;
 }
 
-/* Reads the window @p z (an array of numbers) into a new array stored in @p *out. Returns its length, or 0
+/* Reads the window @p z (an array of 2 to FORECAST_MAX_WINDOW numbers) into @p out. Returns its length, or 0
  * after setting the task's message. */
-static size_t read_window(mlf_task_ctx *ctx, const char *coin, const mlf_value *z, double **out)
+static size_t read_window(mlf_task_ctx *ctx, const char *coin, const mlf_value *z, double *out)
 {
     size_t n = mlf_value_len(z);
     if (mlf_value_type(z) != MLF_ARRAY || n < 2 || n > FORECAST_MAX_WINDOW) {
@@ -99,30 +99,20 @@ static size_t read_window(mlf_task_ctx *ctx, const char *coin, const mlf_value *
                             coin, FORECAST_MAX_WINDOW, mlf_type_name(mlf_value_type(z)), n);
         return 0;
     }
-    double *w = malloc(n * sizeof *w);
-    if (!w) {
-        mlf_ctx_set_message(ctx, "linreg_forecast: out of memory");
-        return 0;
-    }
     for (size_t i = 0; i < n; i++)
-        if (!finite_number(mlf_array_at(z, i), &w[i])) {
+        if (!finite_number(mlf_array_at(z, i), &out[i])) {
             mlf_ctx_set_message(ctx, "linreg_forecast: %s: series.z[%zu] is not a finite number (%s)", coin, i,
                                 mlf_type_name(mlf_value_type(mlf_array_at(z, i))));
-            free(w);
             return 0;
         }
-    *out = w;
     return n;
 }
 
 /* The least-squares line through (i, z[i]), i = 0..n-1, evaluated at i = n, written as a linear model:
  * slope b = sum((i - m) z[i]) / sxx and intercept a = mean(z) - b m, with m = (n - 1) / 2, so
  * z_next = sum(z[i] * (1/n + (i - m)(n - m) / sxx)). */
-static int trend_model(size_t n, linear_model *model)
+static void trend_model(size_t n, linear_model *model)
 {
-    model->w = malloc(n * sizeof *model->w);
-    if (!model->w)
-        return MLF_ENOMEM;
     double m = ((double)n - 1.0) / 2.0, sxx = 0.0;
     for (size_t i = 0; i < n; i++)
         sxx += ((double)i - m) * ((double)i - m);
@@ -131,7 +121,6 @@ static int trend_model(size_t n, linear_model *model)
     model->n = n;
     model->bias = 0.0;
     model->version = 0;
-    return MLF_OK;
 }
 
 /* Reads the deployed model @p v for windows of @p n values. Returns 1, or 0 after setting the message. */
@@ -153,14 +142,10 @@ static int read_model(mlf_task_ctx *ctx, const mlf_value *v, size_t n, linear_mo
                             (long long)model->version, (long long)window, n);
         return 0;
     }
+    model->bias = 0.0;
     const mlf_value *bias = mlf_map_get(v, "bias");
     if (bias && !finite_number(bias, &model->bias)) {
         mlf_ctx_set_message(ctx, "linreg_forecast: model.bias must be a finite number");
-        return 0;
-    }
-    model->w = malloc(n * sizeof *model->w);
-    if (!model->w) {
-        mlf_ctx_set_message(ctx, "linreg_forecast: out of memory");
         return 0;
     }
     model->n = n;
@@ -240,28 +225,16 @@ static mlf_outcome forecast_execute(mlf_task_ctx *ctx, void *data)
         mlf_ctx_set_message(ctx, "linreg_forecast: horizon must be an integer from 1 to %d", FORECAST_MAX_HORIZON);
         return MLF_FAILED_NO_RETRY;
     }
-    double *window = NULL, *pred = NULL;
-    size_t n = read_window(ctx, coin, mlf_map_get(series, "z"), &window);
+    linear_model model; /* about 20 KiB of stack with the two arrays: no allocation to fail */
+    double window[FORECAST_MAX_WINDOW], pred[FORECAST_MAX_HORIZON];
+    size_t n = read_window(ctx, coin, mlf_map_get(series, "z"), window);
     if (n == 0)
         return MLF_FAILED_NO_RETRY;
-    linear_model model = {0};
     const mlf_value *mv = mlf_ctx_param(ctx, "model");
-    mlf_outcome outcome = MLF_FAILED_NO_RETRY;
-    if (mlf_value_type(mv) == MLF_NIL) {
-        if (trend_model(n, &model) != MLF_OK) {
-            mlf_ctx_set_message(ctx, "linreg_forecast: out of memory");
-            outcome = MLF_FAILED;
-            goto done;
-        }
-    } else if (!read_model(ctx, mv, n, &model)) {
-        goto done;
-    }
-    pred = malloc((size_t)horizon * sizeof *pred);
-    if (!pred) {
-        mlf_ctx_set_message(ctx, "linreg_forecast: out of memory");
-        outcome = MLF_FAILED;
-        goto done;
-    }
+    if (mlf_value_type(mv) == MLF_NIL)
+        trend_model(n, &model);
+    else if (!read_model(ctx, mv, n, &model))
+        return MLF_FAILED_NO_RETRY;
     double last = mean + std * window[n - 1];
     forecast(&model, window, n, horizon, pred);
     for (int64_t h = 0; h < horizon; h++)
@@ -277,15 +250,9 @@ static mlf_outcome forecast_execute(mlf_task_ctx *ctx, void *data)
     int rc = res ? mlf_ctx_xcom_push(ctx, NULL, res) : MLF_ENOMEM;
     if (rc != MLF_OK) {
         mlf_ctx_set_message(ctx, "linreg_forecast: pushing the forecast: %s", mlf_strerror(rc));
-        outcome = MLF_FAILED;
-        goto done;
+        return MLF_FAILED;
     }
-    outcome = MLF_SUCCESS;
-done:
-    free(model.w);
-    free(pred);
-    free(window);
-    return outcome;
+    return MLF_SUCCESS;
 }
 
 static const mlf_operator_desc forecast_operator = {
