@@ -27,9 +27,14 @@ static int cmd_notify(mlf_cli *cli);
  * fail with a clear "not supported yet" message instead of pretending. */
 static const mlf_cli_command commands[] = {
     {NULL, "version", cmd_version, "[-o table|json]", "print the version and the plugin SDK ABI"},
-    {NULL, "standalone", mlf_cmd_standalone, "", "scheduler and local workers in one command, with the default home"},
-    {NULL, "scheduler", mlf_cmd_scheduler, "", "run the scheduler daemon"},
-    {NULL, "worker", NULL, "--connect ENDPOINT [--concurrency N] [--queues a,b]", "run a worker"},
+    {NULL, "standalone", mlf_cmd_standalone, "[--workers N]", "scheduler, zmq executor and N local workers (default: one per core) in one command"},
+    {NULL, "scheduler", mlf_cmd_scheduler, "[--insecure]", "run the scheduler daemon"},
+    {NULL, "worker", mlf_cmd_worker,
+     "--connect ENDPOINT [--concurrency N] [--queues a,b] [--name NAME] [--server-key FILE.pub --secret-key FILE] "
+     "[--insecure]",
+     "run a worker that takes task instances from the scheduler (executor: zmq)"},
+    {"keys", "generate", mlf_cmd_keys_generate, "FILE [--force]",
+     "write a CurveZMQ key pair: the secret key to FILE (mode 0600), the public key to FILE.pub"},
     {"config", "list", mlf_cmd_config_list, "[-o table|json]", "show every configuration key, its value and source"},
     {"config", "get", mlf_cmd_config_get, "KEY", "print one configuration value"},
     {"plugins", "list", mlf_cmd_plugins_list, "[-o table|json]",

@@ -113,5 +113,7 @@ int mlf_cmd_variables_delete(mlf_cli *cli);
 int mlf_cmd_pools_set(mlf_cli *cli);
 int mlf_cmd_pools_list(mlf_cli *cli);
 int mlf_cmd_pools_delete(mlf_cli *cli);
+int mlf_cmd_worker(mlf_cli *cli);
+int mlf_cmd_keys_generate(mlf_cli *cli);
 
 #endif

@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,7 +200,7 @@ static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, ch
     int64_t parallelism = mlf_config_int(cli->cfg, "parallelism");
     mlf_scheduler_opts o = {.cfg = cli->cfg, .cat = cli->cat, .bag = cli->bag, .store = st, .exe = *exe,
                             .parallelism = parallelism > 0 ? (int)parallelism : 1, .create_scheduled_runs = daemon,
-                            .watch_dags = daemon};
+                            .watch_dags = daemon, .executor = daemon ? NULL : "local"};
     mlf_scheduler *s = NULL;
     char err[512];
     if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
@@ -288,11 +291,80 @@ int mlf_cmd_standalone(mlf_cli *cli)
     return run_daemon(cli, 1);
 }
 
+/* standalone's workers: `mlflowd worker --connect ENDPOINT` processes of this host, logging to HOME/logs. */
+static int start_workers(mlf_cli *cli, const char *exe, const char *endpoint, int n, int concurrency, pid_t *pids)
+{
+    char conc[16];
+    snprintf(conc, sizeof conc, "%d", concurrency);
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "local-%d", i + 1);
+        char *log = mlf_strdup_printf("%s/logs/worker-%s.log", mlf_config_home(cli->cfg), name);
+        char *dir = mlf_strdup_printf("%s/logs", mlf_config_home(cli->cfg));
+        if (dir)
+            mkdir(dir, 0755);
+        free(dir);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        if (log)
+            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        char *argv[] = {(char *)exe, "worker", "--connect", (char *)endpoint, "--name", name, "--concurrency", conc, NULL};
+        extern char **environ;
+        if (posix_spawn(&pids[i], exe, &fa, NULL, argv, environ) == 0)
+            started++;
+        else
+            pids[i] = 0;
+        posix_spawn_file_actions_destroy(&fa);
+        free(log);
+    }
+    return started;
+}
+
+static void stop_workers(pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0)
+            kill(pids[i], SIGTERM);
+    for (int waited = 0; waited < 100; waited++) { /* 10 s for them to finish what they run */
+        int left = 0;
+        for (int i = 0; i < n; i++)
+            if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == 0)
+                left++;
+            else
+                pids[i] = 0;
+        if (!left)
+            return;
+        usleep(100000);
+    }
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0) {
+            kill(pids[i], SIGKILL);
+            waitpid(pids[i], NULL, 0);
+        }
+}
+
 static int run_daemon(mlf_cli *cli, int standalone)
 {
-    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
-    if (rc || (rc = mlf_cli_dagbag(cli)))
+    /* --insecure: a non-loopback zmq.bind without CurveZMQ is accepted (zmq.insecure, read by the executor) */
+    if (mlf_cli_take_flag(cli, "--insecure", NULL))
+        setenv("MLFLOWD__ZMQ__INSECURE", "true", 1);
+    const char *nworkers_s = standalone ? mlf_cli_take_value(cli, "--workers", NULL, NULL) : NULL;
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--insecure", "--workers", NULL});
+    if (rc)
         return rc;
+    if (standalone) {
+        /* the zmq executor on an ephemeral loopback port, served by local workers (unless configured otherwise) */
+        setenv("MLFLOWD__EXECUTOR", "zmq", 0);
+        setenv("MLFLOWD__ZMQ__BIND", "tcp://127.0.0.1:0", 0);
+    }
+    if ((rc = mlf_cli_dagbag(cli)))
+        return rc;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nworkers = nworkers_s ? atoi(nworkers_s) : (int)(ncpu > 0 ? ncpu : 2);
+    if (standalone && (nworkers < 1 || nworkers > 256))
+        return mlf_cli_fail(MLF_EXIT_USAGE, "--workers must be 1..256");
     if (standalone) {
         fprintf(stderr,
                 "mlflowd standalone %s\n  home:        %s\n  DAG folder:  %s (%zu DAG(s) loaded, %zu import error(s))\n"
@@ -315,12 +387,24 @@ static int run_daemon(mlf_cli *cli, int standalone)
     struct sigaction sa = {.sa_handler = on_stop_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    pid_t workers[256] = {0};
+    int nstarted = 0;
+    const char *endpoint = mlf_scheduler_worker_endpoint(s);
+    if (standalone && endpoint) {
+        int64_t par = mlf_config_int(cli->cfg, "parallelism");
+        int per = (int)((par > 0 ? par : 32) / nworkers);
+        nstarted = start_workers(cli, exe, endpoint, nworkers, per > 0 ? per : 1, workers);
+        fprintf(stderr, "  workers:     %d local `mlflowd worker` processes on %s (logs in %s/logs)\n", nstarted,
+                endpoint, mlf_config_home(cli->cfg));
+    }
     rc = mlf_scheduler_recover(s);
     if (rc == MLF_OK) {
         fprintf(stderr, "mlflowd: scheduler running: %zu DAG(s) from %s, home %s\n", mlf_dagbag_count(cli->bag),
                 mlf_config_dags_folder(cli->cfg), mlf_config_home(cli->cfg));
         rc = mlf_scheduler_run(s, &stop_requested, NULL, NULL);
     }
+    if (nstarted)
+        stop_workers(workers, nworkers);
     mlf_scheduler_free(s);
     mlf_store_close(st);
     free(exe);

@@ -104,7 +104,7 @@ static mlf_scheduler *scheduler_for(mlf_cli *cli, mlf_store *st, char **exe, pro
     int64_t par = mlf_config_int(cli->cfg, "parallelism");
     mlf_scheduler_opts o = {.cfg = cli->cfg, .cat = cli->cat, .bag = cli->bag, .store = st, .exe = *exe,
                             .parallelism = par > 0 ? (int)par : 1, .on_run_finished = p ? on_run_finished : NULL,
-                            .ud = p};
+                            .ud = p, .executor = "local"}; /* foreground work runs here, whatever the daemon uses */
     mlf_scheduler *s = NULL;
     char err[512];
     if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {

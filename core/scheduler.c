@@ -14,6 +14,7 @@
 
 #include "conn_uri.h"
 #include "executor.h"
+#include "executor_zmq.h"
 #include "log.h"
 #include "notify.h"
 #include "schedule.h"
@@ -68,10 +69,14 @@ typedef struct srun {
     mlf_value *conf;
     mlf_value *params;     /* DAG params overridden by conf (Airflow's dag_run_conf_overrides_params) */
     mlf_value *xcoms;      /* task_id -> {key: value} (mapped: task_id -> [ {key: value} per map index ]) */
+    mlf_value *xcom_view;  /* what templates see as `xcom`: every task_id -> its view (None until it pushes) */
     stask *tasks;
     size_t open_tasks;     /* tasks not complete */
     size_t active_tis;     /* TIs scheduled, queued, running, up_for_retry or up_for_reschedule */
     int finished;
+    int in_dirty_runs;     /* listed in the scheduler's dirty_runs */
+    size_t *dirty;         /* tasks to evaluate this turn (a worklist: no scan of the run's tasks) */
+    size_t ndirty, capdirty;
     struct srun *next;
 } srun;
 
@@ -120,6 +125,8 @@ struct mlf_scheduler {
     int single;              /* run_task(): only the chosen TI runs; nothing else is evaluated */
     pid_t *notifiers;        /* callback processes not reaped yet */
     size_t nnotifiers;
+    sti *submitting;         /* the TI whose spec is being handed to the executor (lease callbacks) */
+    int is_zmq;
 };
 
 static mlf_time_us now_us(void)
@@ -430,9 +437,11 @@ static void free_run(srun *r)
         mlf_value_free(r->tasks[i].expanded_values);
     }
     free(r->tasks);
+    free(r->dirty);
     mlf_value_free(r->conf);
     mlf_value_free(r->params);
     mlf_value_free(r->xcoms);
+    mlf_value_free(r->xcom_view);
     mlf_run_rec_clear(&r->rec);
     mlf_dag_free(r->dag);
     free(r);
@@ -443,10 +452,18 @@ static void mark_dirty(mlf_scheduler *s, srun *r, size_t task)
     stask *st = &r->tasks[task];
     if (st->decided || st->dirty)
         return;
-    st->dirty = 1;
-    for (size_t i = 0; i < s->ndirty; i++)
-        if (s->dirty_runs[i] == r)
+    if (r->ndirty == r->capdirty) {
+        size_t cap = r->capdirty ? r->capdirty * 2 : 16;
+        size_t *v = realloc(r->dirty, cap * sizeof *v);
+        if (!v)
             return;
+        r->dirty = v;
+        r->capdirty = cap;
+    }
+    st->dirty = 1;
+    r->dirty[r->ndirty++] = task;
+    if (r->in_dirty_runs)
+        return;
     if (s->ndirty == s->capdirty) {
         size_t cap = s->capdirty ? s->capdirty * 2 : 16;
         srun **v = realloc(s->dirty_runs, cap * sizeof *v);
@@ -456,6 +473,7 @@ static void mark_dirty(mlf_scheduler *s, srun *r, size_t task)
         s->capdirty = cap;
     }
     s->dirty_runs[s->ndirty++] = r;
+    r->in_dirty_runs = 1;
 }
 
 /* Builds the in-memory run around @p rec (copied): per-task state and upstream totals, nothing decided. */
@@ -484,8 +502,11 @@ static srun *make_run(mlf_dag *dag, const mlf_run_rec *rec)
     for (size_t i = 0; r->params && mlf_value_type(r->conf) == MLF_MAP && i < mlf_value_len(r->conf); i++)
         mlf_map_set(r->params, mlf_map_key_at(r->conf, i), mlf_value_copy(mlf_map_value_at(r->conf, i)));
     r->xcoms = mlf_value_map();
+    r->xcom_view = mlf_value_map();
+    for (size_t i = 0; r->xcom_view && i < dag->ntasks; i++)
+        mlf_map_set(r->xcom_view, dag->tasks[i].task_id, mlf_value_nil());
     r->tasks = calloc(dag->ntasks ? dag->ntasks : 1, sizeof *r->tasks);
-    if (!r->rec.dag_id || !r->rec.run_id || !r->params || !r->xcoms || !r->tasks) {
+    if (!r->rec.dag_id || !r->rec.run_id || !r->params || !r->xcoms || !r->xcom_view || !r->tasks) {
         free_run(r);
         return NULL;
     }
@@ -863,12 +884,11 @@ static void evaluate_dirty(mlf_scheduler *s)
     /* decisions can finish TIs (skip / upstream_failed), which dirties more tasks: loop until quiet */
     while (s->ndirty) {
         srun *r = s->dirty_runs[--s->ndirty];
+        r->in_dirty_runs = 0;
         const mlf_dag *dag = r->dag;
-        for (size_t k = 0; k < dag->ntasks && !r->finished; k++) {
-            size_t task = dag->topo[k];
+        while (r->ndirty && !r->finished) {
+            size_t task = r->dirty[--r->ndirty];
             stask *st = &r->tasks[task];
-            if (!st->dirty)
-                continue;
             st->dirty = 0;
             if (st->decided)
                 continue;
@@ -1075,13 +1095,10 @@ static int render_lookup(void *ud, const char *name, const mlf_value **out)
         if (txn)
             mlf_store_conn_foreach(txn, collect_conn, &cc);
     } else if (strcmp(name, "xcom") == 0) {
-        /* every task of the DAG: one that pushed nothing (yet, or skipped) reads as None, as Airflow's
-         * xcom_pull returns None */
-        v = mlf_value_map();
-        for (size_t i = 0; v && i < r->dag->ntasks; i++) {
-            const mlf_value *per = mlf_map_get(r->xcoms, r->dag->tasks[i].task_id);
-            mlf_map_set(v, r->dag->tasks[i].task_id, per ? xcom_view(per) : mlf_value_nil());
-        }
+        /* the run's view, kept up to date as XComs arrive (O(1) here): a task that pushed nothing (yet, or
+         * skipped) reads as None, as Airflow's xcom_pull returns None */
+        *out = r->xcom_view;
+        return MLF_OK;
     } else {
         return MLF_ENOTFOUND;
     }
@@ -1116,17 +1133,16 @@ static int render_call(void *ud, const char *name, const mlf_value *const *args,
 
 static void random_token(char out[33])
 {
-    unsigned char b[16];
-    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+    /* 64 random bits, as 16 hex digits: the store keeps lease tokens as uint64 */
+    uint64_t v;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
         /* no entropy (very early boot): time and a counter still make tokens unique in this process */
         static uint64_t counter;
-        mlf_time_us t = now_us();
-        uint64_t c = ++counter;
-        memcpy(b, &t, 8);
-        memcpy(b + 8, &c, 8);
+        v = (uint64_t)now_us() * 1000003u + ++counter;
     }
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    if (!v)
+        v = 1;
+    snprintf(out, 33, "%016llx", (unsigned long long)v);
 }
 
 char *mlf_ti_log_path(const char *home, const char *dag_id, const char *run_id, const char *task_id, int map_index,
@@ -1261,6 +1277,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     sdag *sd = find_sdag(s, r->rec.dag_id);
     t->try_number++;
     random_token(t->attempt);
+    set_message(t, NULL); /* a waiting reason from dispatch, or the previous try's outcome */
     t->queued_at = now;
     t->start_date = now;
     t->end_date = 0;
@@ -1327,8 +1344,11 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     mlf_value_free(conns);
     free(secret);
     mlf_value_free(secrets);
-    if (rcode == MLF_OK)
+    if (rcode == MLF_OK) {
+        s->submitting = t;
         rcode = s->ex.ops->submit(s->ex.impl, specv, task->queue, now, err, sizeof err);
+        s->submitting = NULL;
+    }
     else
         snprintf(err, sizeof err, "cannot build the task spec: %s", mlf_strerror(rcode));
     mlf_value_free(specv);
@@ -1371,10 +1391,16 @@ static void dispatch(mlf_scheduler *s, mlf_time_us now)
         }
         char why[256] = "";
         if (!hold && !s->ex.ops->can_accept(s->ex.impl, task->queue, task->operator_name, why, sizeof why)) {
+            if (!s->is_zmq) { /* the local executor is simply full: nothing else can start this turn */
+                heap_push(&s->ready, t, ready_before);
+                break;
+            }
+            /* remote workers: nothing serves this queue/operator now, or all its workers are busy; record why
+             * once (`mlflowd tasks state` shows it) and try the next TI */
             hold = 1;
-            refused++; /* the executor is full (or nothing serves this queue/operator now) */
+            refused++;
             if (!t->message || strcmp(t->message, why) != 0) {
-                set_message(t, why); /* `mlflowd tasks state` says why it waits */
+                set_message(t, why);
                 save_ti(s, t);
             }
         }
@@ -1444,6 +1470,9 @@ static void store_xcoms(mlf_scheduler *s, sti *t, const mlf_value *xcoms)
         if (m)
             mlf_map_set(r->xcoms, task->task_id, m);
     }
+    const mlf_value *per = mlf_map_get(r->xcoms, task->task_id);
+    if (per && r->xcom_view)
+        mlf_map_set(r->xcom_view, task->task_id, xcom_view(per));
 }
 
 /* Branching: direct downstream tasks the operator did not follow are skipped (Airflow's skip_all_except). */
@@ -1828,6 +1857,8 @@ static int load_xcom(void *ud, const mlf_ti_key *ti, const char *key, const void
 }
 
 /* Rebuilds one run's in-memory state from its records. */
+static int adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now);
+
 static int resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, mlf_time_us now)
 {
     mlf_run_rec rec;
@@ -1898,7 +1929,19 @@ static int resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, ml
             sti *t = st->tis[j];
             if (is_unfinished_active(t->state))
                 r->active_tis++;
-            if (t->state == MLF_TI_QUEUED || t->state == MLF_TI_RUNNING) {
+            if ((t->state == MLF_TI_QUEUED || t->state == MLF_TI_RUNNING) && adopt_leased(s, txn, t, now)) {
+                t->state = MLF_TI_RUNNING; /* its worker still has it: the executor settles it */
+                add_running(s, t);
+                const mlf_task *tk = &dag->tasks[i];
+                int p = pool_index(s, tk->pool);
+                if (p >= 0)
+                    s->pool_used[p] += tk->pool_slots;
+                sdag *sd2 = find_sdag(s, r->rec.dag_id);
+                if (sd2)
+                    sd2->running_tis++;
+                mlf_log(MLF_LOG_INFO, COMPONENT, "%s/%s/%s: try %d is still leased to a worker; waiting for it",
+                        r->rec.dag_id, r->rec.run_id, dag->tasks[i].task_id, t->try_number);
+            } else if (t->state == MLF_TI_QUEUED || t->state == MLF_TI_RUNNING) {
                 t->state = MLF_TI_SCHEDULED; /* counted active already */
                 if (t->try_number < t->max_tries) {
                     t->state = MLF_TI_UP_FOR_RETRY;
@@ -2013,6 +2056,73 @@ static int load_pool(void *ud, const mlf_pool_rec *rec)
     return 0;
 }
 
+/* ---- leases (remote executors): recorded in the turn's batch, so they are committed before a TASK leaves */
+
+static sti *find_by_attempt(mlf_scheduler *s, const char *attempt)
+{
+    if (s->submitting && strcmp(s->submitting->attempt, attempt) == 0)
+        return s->submitting;
+    for (size_t i = 0; i < s->nrunning; i++)
+        if (strcmp(s->running[i]->attempt, attempt) == 0)
+            return s->running[i];
+    return NULL;
+}
+
+static int host_persist_lease(void *ud, const char *attempt, const char *worker, mlf_time_us deadline)
+{
+    mlf_scheduler *s = ud;
+    sti *t = find_by_attempt(s, attempt);
+    mlf_store_txn *w = wtxn(s);
+    if (!t || !w)
+        return t ? s->store_error : MLF_ENOTFOUND;
+    mlf_lease_rec rec;
+    mlf_lease_rec_init(&rec);
+    rec.dag_id = t->run->rec.dag_id;
+    rec.run_id = t->run->rec.run_id;
+    rec.task_id = t->run->dag->tasks[t->task].task_id;
+    rec.map_index = t->map_index;
+    rec.attempt_token = strtoull(attempt, NULL, 16);
+    rec.worker = (char *)worker;
+    rec.deadline = deadline;
+    int rc = mlf_store_lease_put(w, &rec);
+    note_store(s, rc, "lease");
+    return rc;
+}
+
+static void host_drop_lease(void *ud, const char *attempt)
+{
+    mlf_scheduler *s = ud;
+    sti *t = find_by_attempt(s, attempt);
+    mlf_store_txn *w = wtxn(s);
+    if (!t || !w)
+        return;
+    mlf_ti_key key = {.dag_id = t->run->rec.dag_id, .run_id = t->run->rec.run_id,
+                      .task_id = t->run->dag->tasks[t->task].task_id, .map_index = t->map_index};
+    int rc = mlf_store_lease_delete(w, &key);
+    if (rc != MLF_ENOTFOUND)
+        note_store(s, rc, "lease");
+}
+
+/* After a restart with a remote executor: a try whose lease is in the store may still be running on its
+ * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
+static int adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now)
+{
+    if (!s->is_zmq || !t->attempt[0])
+        return 0;
+    mlf_ti_key key = {.dag_id = t->run->rec.dag_id, .run_id = t->run->rec.run_id,
+                      .task_id = t->run->dag->tasks[t->task].task_id, .map_index = t->map_index};
+    mlf_lease_rec lease;
+    mlf_lease_rec_init(&lease);
+    int adopted = 0;
+    if (mlf_store_lease_get(txn, &key, &lease) == MLF_OK && lease.attempt_token == strtoull(t->attempt, NULL, 16)) {
+        char *log = mlf_ti_log_path(s->home, key.dag_id, key.run_id, key.task_id, t->map_index, t->try_number);
+        adopted = log && mlf_executor_zmq_adopt(&s->ex, t->attempt, lease.worker, log, now) == MLF_OK;
+        free(log);
+    }
+    mlf_lease_rec_clear(&lease);
+    return adopted;
+}
+
 int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char *err, size_t errlen)
 {
     mlf_scheduler *s = calloc(1, sizeof *s);
@@ -2023,14 +2133,25 @@ int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char 
     s->home = mlf_config_home(opts->cfg);
     s->xcom_max = mlf_config_int(opts->cfg, "xcom.max_size");
     s->default_pool_slots = mlf_config_int(opts->cfg, "core.default_pool_slots");
-    const char *kind = mlf_config_str(opts->cfg, "executor");
+    const char *kind = opts->executor ? opts->executor : mlf_config_str(opts->cfg, "executor");
     int rc;
     if (!kind || strcmp(kind, "local") == 0)
         rc = mlf_executor_local_open(opts->exe, opts->parallelism, &s->ex);
     else if (strcmp(kind, "sequential") == 0) /* Airflow's SequentialExecutor: one try at a time */
         rc = mlf_executor_local_open(opts->exe, 1, &s->ex);
-    else {
-        snprintf(err, errlen, "executor '%s' is not supported yet in this build (use local or sequential)", kind);
+    else if (strcmp(kind, "zmq") == 0) { /* remote `mlflowd worker` processes */
+        mlf_executor_host host = {.persist_lease = host_persist_lease, .drop_lease = host_drop_lease, .ud = s};
+        char zerr[512] = "";
+        rc = mlf_executor_zmq_open(opts->cfg, &host, &s->ex, zerr, sizeof zerr);
+        if (rc != MLF_OK) {
+            snprintf(err, errlen, "cannot start the zmq executor: %s", zerr[0] ? zerr : mlf_strerror(rc));
+            free(s);
+            return rc;
+        }
+        s->is_zmq = 1;
+        mlf_log(MLF_LOG_INFO, COMPONENT, "zmq executor listening on %s", mlf_executor_zmq_endpoint(&s->ex));
+    } else {
+        snprintf(err, errlen, "executor '%s' is not supported (use local, sequential or zmq)", kind);
         free(s);
         return MLF_ENOTSUP;
     }
@@ -2102,7 +2223,7 @@ static void reap_finished_runs(mlf_scheduler *s)
     srun **p = &s->runs;
     while (*p) {
         srun *r = *p;
-        if (r->finished) {
+        if (r->finished && !r->in_dirty_runs) { /* still listed as dirty: next turn, after evaluation */
             *p = r->next;
             free_run(r);
         } else {
@@ -2118,9 +2239,7 @@ static void detect_deadlocks(mlf_scheduler *s)
     for (srun *r = s->runs; r; r = r->next) {
         if (r->finished || r->rec.state != MLF_RUN_RUNNING || r->active_tis > 0 || r->open_tasks == 0)
             continue;
-        int pending = 0;
-        for (size_t i = 0; i < r->dag->ntasks && !pending; i++)
-            pending = r->tasks[i].dirty;
+        int pending = r->ndirty > 0;
         for (srun *o = s->runs; o && !pending; o = o->next)
             pending = o != r && !o->finished && strcmp(o->rec.dag_id, r->rec.dag_id) == 0 &&
                       o->rec.logical_date < r->rec.logical_date;
@@ -2234,9 +2353,14 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
             return rc ? rc : MLF_ENOTFOUND;
         }
     }
-    s->ndirty = 0; /* nothing but the chosen TI is evaluated */
-    for (size_t i = 0; i < r->dag->ntasks; i++)
-        r->tasks[i].dirty = 0;
+    for (size_t i = 0; i < s->ndirty; i++) { /* nothing but the chosen TI is evaluated */
+        srun *o = s->dirty_runs[i];
+        for (size_t k = 0; k < o->ndirty; k++)
+            o->tasks[o->dirty[k]].dirty = 0;
+        o->ndirty = 0;
+        o->in_dirty_runs = 0;
+    }
+    s->ndirty = 0;
     long task = mlf_dag_task_index(r->dag, task_id);
     if (task < 0) {
         snprintf(err, errlen, "DAG %s has no task '%s'", dag_id, task_id);
@@ -2327,4 +2451,9 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char
     }
     *out = params;
     return MLF_OK;
+}
+
+const char *mlf_scheduler_worker_endpoint(const mlf_scheduler *s)
+{
+    return s->is_zmq ? mlf_executor_zmq_endpoint(&s->ex) : NULL;
 }

@@ -35,6 +35,9 @@ typedef struct mlf_scheduler_opts {
     int parallelism;            /**< at most this many task instances run at once */
     int create_scheduled_runs;  /**< 1: create runs from schedules (the daemon); 0: only explicit runs */
     int watch_dags;             /**< 1: re-read the DAG folder when it changes */
+    /** NULL: the `executor` setting; else this executor (foreground commands run "local", so that with
+     * executor zmq configured they never bind the running scheduler's port). */
+    const char *executor;
     /** Called when a DAG run finishes (may be NULL): progress for `dags backfill`. */
     void (*on_run_finished)(void *ud, const char *dag_id, const char *run_id, mlf_run_state state);
     void *ud;
@@ -83,6 +86,9 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
  * Returns a new map in *@p out (free with mlf_value_free()), or an error with a message in @p err. */
 int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag, const char *task_id, mlf_time_us logical_date,
                               mlf_value **out, char *err, size_t errlen);
+
+/** The endpoint remote workers connect to (a zmq executor), or NULL for local executors. Borrowed. */
+const char *mlf_scheduler_worker_endpoint(const mlf_scheduler *s);
 
 /** The log file path of one try (new string: free()). */
 char *mlf_ti_log_path(const char *home, const char *dag_id, const char *run_id, const char *task_id, int map_index,

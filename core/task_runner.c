@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "duration.h"
+#include "fsutil.h"
 #include "plugin_loader.h"
 #include "registry.h"
 #include "strutil.h"
@@ -27,27 +28,10 @@ static mlf_time_us now_us(void)
     return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Creates every missing folder above the file @p path (mkdir -p of its dirname). */
-static int mkdir_parents(const char *path)
-{
-    char *p = strdup(path);
-    if (!p)
-        return ENOMEM;
-    int rc = 0;
-    for (char *s = strchr(p + 1, '/'); s && rc == 0; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdir(p, 0750) != 0 && errno != EEXIST)
-            rc = errno;
-        *s = '/';
-    }
-    free(p);
-    return rc;
-}
-
 /* Opens the try's log for appending, creating it and its folders. Returns the fd, or -1 with errno set. */
 static int open_log(const char *path)
 {
-    int rc = mkdir_parents(path);
+    int rc = mlf_mkdir_parents(path);
     if (rc != 0) {
         errno = rc;
         return -1;

@@ -1,9 +1,14 @@
 # Benchmark programs (built by `make bench`, never run by make check: no timing assertions in tests).
-EXTRA_PROGRAMS = tests/bench/bench_dagbag
+EXTRA_PROGRAMS = tests/bench/bench_dagbag tests/bench/bench_scheduler
 tests_bench_bench_dagbag_SOURCES = tests/bench/bench_dagbag.c
 tests_bench_bench_dagbag_CPPFLAGS = $(CORE_CPPFLAGS)
 tests_bench_bench_dagbag_LDADD = libmlfcore.la
+# runs DAG runs through the real scheduler; its task processes are $(top_builddir)/mlflowd task-exec
+tests_bench_bench_scheduler_SOURCES = tests/bench/bench_scheduler.c
+tests_bench_bench_scheduler_CPPFLAGS = $(CORE_CPPFLAGS)
+tests_bench_bench_scheduler_LDADD = libmlfcore.la
 CLEANFILES += $(EXTRA_PROGRAMS)
-bench: $(EXTRA_PROGRAMS) $(plugin_LTLIBRARIES)
+bench: $(EXTRA_PROGRAMS) $(plugin_LTLIBRARIES) mlflowd$(EXEEXT)
 	./tests/bench/bench_dagbag
+	./tests/bench/bench_scheduler
 .PHONY: bench

@@ -35,9 +35,11 @@ MLFLOWD__PLUGINS__LOAD="shell,nosuch" expect_exit 1 "$MLFLOWD" plugins list -o j
 json_check '[p["name"] for p in d] == ["shell"]'
 case "$err" in *"plugin 'nosuch' not found; searched:"*) ;; *) fail "missing plugin message: $err" ;; esac
 
-# Commands that arrive with later work say so instead of pretending.
-expect_exit 1 "$MLFLOWD" worker --connect tcp://127.0.0.1:5555
-case "$err" in *"not supported yet"*) ;; *) fail "unsupported command message: $err" ;; esac
+# An executor this build does not have is refused by name, with the ones it has.
+mkdir -p "$tmp/dags"
+printf 'dag_id: one\ntasks: {a: {operator: empty}}\n' >"$tmp/dags/one.yaml"
+MLFLOWD__EXECUTOR=kubernetes expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"executor 'kubernetes' is not supported (use local, sequential or zmq)"*) ;; *) fail "unknown executor: $err" ;; esac
 
 # A DAG that does not exist (or does not load) is bad input: exit 2.
 expect_exit 2 "$MLFLOWD" --dags-folder "$tmp" dags test some_dag

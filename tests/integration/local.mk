@@ -9,7 +9,18 @@ INTEGRATION_TESTS = \
 	tests/integration/store_cli.sh \
 	tests/integration/sensors_branch.sh \
 	tests/integration/connections_pipeline.sh \
+	tests/integration/zmq_failover.sh \
+	tests/integration/zmq_queues.sh \
+	tests/integration/zmq_curve.sh \
+	tests/integration/zmq_flood.sh \
+	tests/integration/standalone.sh \
 	tests/integration/example_crypto_ml.sh \
 	tests/integration/example_sweep.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += tests/integration/lib.sh tests/lsan.supp $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh tests/integration/zmq_lib.sh tests/lsan.supp $(INTEGRATION_TESTS)
+
+# a raw ZeroMQ peer that floods the scheduler with malformed frames (zmq_flood.sh)
+check_PROGRAMS += tests/integration/zmq_flood
+tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
+tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
+tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)

@@ -83,6 +83,38 @@ expect_exit 0 "$MLFLOWD" dags test limited 2024-01-01
 max=$(awk '/start/ {n++; if (n > m) m = n} /end/ {n--} END {print m}' "$tmp/conc")
 [ "$max" -eq 2 ] || fail "max_active_tasks 2, but $max ran at once"
 
+# --- pools: never more tasks in a pool than its slots (recorded by the tasks themselves); pool_slots counts
+expect_exit 0 "$MLFLOWD" pools set two 2 "two slots"
+cat >"$tmp/dags/pooled.yaml" <<YAML
+dag_id: pooled
+tasks:
+$(for i in 1 2 3 4 5; do printf '  p%d: {operator: shell, pool: two, command: "echo start >> %s/pool; sleep 0.3; echo end >> %s/pool"}\n' $i "$tmp" "$tmp"; done)
+  big: {operator: shell, pool: two, pool_slots: 2, command: "echo start >> $tmp/pool; echo start >> $tmp/pool; sleep 0.3; echo end >> $tmp/pool; echo end >> $tmp/pool"}
+  nopool: {operator: shell, pool: nosuch, command: "true"}
+YAML
+expect_exit 1 "$MLFLOWD" dags test pooled 2024-01-01 -o json
+json_check '{t["task_id"]: t["state"] for t in d["task_instances"]}["nopool"] == "failed"'
+json_check 'all(t["state"] == "success" for t in d["task_instances"] if t["task_id"] != "nopool")'
+max=$(awk '/start/ {n++; if (n > m) m = n} /end/ {n--} END {print m}' "$tmp/pool")
+[ "$max" -eq 2 ] || fail "pool of 2 slots, but $max slots were used at once"
+run_id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+expect_exit 0 "$MLFLOWD" tasks state pooled nopool "$run_id"
+case "$err" in *"pool 'nosuch' does not exist"*) ;; *) fail "missing pool message: $err" ;; esac
+
+# --- mapping over an upstream's XCom list (a python task pushes it)
+cat >"$tmp/gen.py" <<'PY'
+import json
+print("MLFLOWD_XCOM " + json.dumps(["echo x", "echo y"]))
+PY
+cat >"$tmp/dags/xmap.yaml" <<YAML
+dag_id: xmap
+tasks:
+  gen: {operator: python, script: $tmp/gen.py}
+  each: {operator: shell, upstream: gen, expand: {command: "{{ xcom.gen }}"}}
+YAML
+expect_exit 0 "$MLFLOWD" dags test xmap 2024-01-01 -o json
+expect_states "each[0]=success/1 each[1]=success/1 gen=success/1"
+
 # --- XCom: the last line of one task's output feeds a template of the next; mapping over params
 cat >"$tmp/dags/xcom.yaml" <<YAML
 dag_id: xcom_map

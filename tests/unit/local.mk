@@ -185,3 +185,20 @@ tests_unit_test_notifiers_LDADD = $(UNIT_LDADD) $(MHD_LIBS) -lpthread
 TESTS += tests/unit/test_notifiers
 endif
 endif
+check_PROGRAMS += tests/unit/test_proto
+tests_unit_test_proto_SOURCES = tests/unit/test_proto.c
+tests_unit_test_proto_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_proto_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
+TESTS += tests/unit/test_proto
+
+check_PROGRAMS += tests/unit/test_zmq_auth
+tests_unit_test_zmq_auth_SOURCES = tests/unit/test_zmq_auth.c
+tests_unit_test_zmq_auth_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_zmq_auth_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
+TESTS += tests/unit/test_zmq_auth
+
+check_PROGRAMS += tests/unit/test_executor_zmq
+tests_unit_test_executor_zmq_SOURCES = tests/unit/test_executor_zmq.c
+tests_unit_test_executor_zmq_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_executor_zmq_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
+TESTS += tests/unit/test_executor_zmq
