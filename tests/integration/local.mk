@@ -13,7 +13,9 @@ INTEGRATION_TESTS = \
 	tests/integration/zmq_queues.sh \
 	tests/integration/zmq_curve.sh \
 	tests/integration/zmq_flood.sh \
-	tests/integration/standalone.sh
+	tests/integration/standalone.sh \
+	tests/integration/example_crypto_ml.sh \
+	tests/integration/example_sweep.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh tests/integration/zmq_lib.sh tests/lsan.supp $(INTEGRATION_TESTS)
 
