@@ -44,4 +44,8 @@ case "$err" in *"executor 'kubernetes' is not supported (use local, sequential o
 # A DAG that does not exist (or does not load) is bad input: exit 2.
 expect_exit 2 "$MLFLOWD" --dags-folder "$tmp" dags test some_dag
 case "$err" in *"DAG 'some_dag' does not load"*) ;; *) fail "dags test of a missing DAG: $err" ;; esac
+# doc/cli.md is generated from this help: it must be current
+sh "$top_srcdir/scripts/gen-cli-doc.sh" "$MLFLOWD" >"$tmp/cli.md"
+diff -u "$top_srcdir/doc/cli.md" "$tmp/cli.md" >"$tmp/cli.diff" || fail "doc/cli.md is stale: run scripts/gen-cli-doc.sh build/mlflowd > doc/cli.md
+$(head -20 "$tmp/cli.diff")"
 echo "cli basics ok"
