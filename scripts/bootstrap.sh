@@ -101,7 +101,7 @@ build) deps; build ;;
 run)
     deps; build
     echo "bootstrap: starting mlflowd standalone on the bundled example DAGs (Ctrl-C stops it)"
-    exec ./build/mlflowd standalone --dags-folder "$here/examples/dags"
+    exec sh "$here/examples/standalone.sh"
     ;;
 test) deps; run_tests ;;
 *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;

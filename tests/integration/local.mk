@@ -15,6 +15,7 @@ INTEGRATION_TESTS = \
 	tests/integration/zmq_flood.sh \
 	tests/integration/zmq_restart.sh \
 	tests/integration/standalone.sh \
+	tests/integration/run_command.sh \
 	tests/integration/example_crypto_ml.sh \
 	tests/integration/example_sweep.sh
 TESTS += $(INTEGRATION_TESTS)
