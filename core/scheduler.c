@@ -126,6 +126,8 @@ struct mlf_scheduler {
     pid_t *notifiers;        /* callback processes not reaped yet */
     size_t nnotifiers;
     sti *submitting;         /* the TI whose spec is being handed to the executor (lease callbacks) */
+    char (*keep)[33];        /* reload_run(): attempts still running here, reattached by resume_run */
+    size_t nkeep;
     int is_zmq;
 };
 
@@ -1929,7 +1931,20 @@ static int resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, ml
             sti *t = st->tis[j];
             if (is_unfinished_active(t->state))
                 r->active_tis++;
-            if ((t->state == MLF_TI_QUEUED || t->state == MLF_TI_RUNNING) && adopt_leased(s, txn, t, now)) {
+            int kept = 0;
+            for (size_t q = 0; q < s->nkeep && !kept && t->attempt[0]; q++)
+                kept = strcmp(s->keep[q], t->attempt) == 0;
+            if ((t->state == MLF_TI_QUEUED || t->state == MLF_TI_RUNNING) && kept) {
+                t->state = MLF_TI_RUNNING; /* still running in our executor (a reloaded run) */
+                add_running(s, t);
+                const mlf_task *tk = &dag->tasks[i];
+                int p = pool_index(s, tk->pool);
+                if (p >= 0)
+                    s->pool_used[p] += tk->pool_slots;
+                sdag *sd2 = find_sdag(s, r->rec.dag_id);
+                if (sd2)
+                    sd2->running_tis++;
+            } else if ((t->state == MLF_TI_QUEUED || t->state == MLF_TI_RUNNING) && adopt_leased(s, txn, t, now)) {
                 t->state = MLF_TI_RUNNING; /* its worker still has it: the executor settles it */
                 add_running(s, t);
                 const mlf_task *tk = &dag->tasks[i];
@@ -1970,14 +1985,6 @@ static int resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, ml
     return MLF_OK;
 }
 
-static int run_in_memory(mlf_scheduler *s, const char *dag_id, const char *run_id)
-{
-    for (srun *r = s->runs; r; r = r->next)
-        if (strcmp(r->rec.dag_id, dag_id) == 0 && strcmp(r->rec.run_id, run_id) == 0)
-            return 1;
-    return 0;
-}
-
 static int read_paused(void *ud, const mlf_dag_rec *rec)
 {
     sdag *sd = find_sdag(ud, rec->dag_id);
@@ -1987,6 +1994,72 @@ static int read_paused(void *ud, const mlf_dag_rec *rec)
         ((mlf_scheduler *)ud)->next_dag_check = 0;
     }
     return 0;
+}
+
+/* `tasks clear` (another process) queued run @p r again while it is in memory: drop our view of it and
+ * rebuild it from the store. Tries of TIs the clear reset are killed; the run's other running tries stay
+ * attached. */
+static void reload_run(mlf_scheduler *s, mlf_store_txn *w, srun *r, mlf_time_us now)
+{
+    char (*keep)[33] = NULL;
+    size_t nkeep = 0;
+    for (size_t i = 0; i < s->nrunning;) {
+        sti *t = s->running[i];
+        if (t->run != r) {
+            i++;
+            continue;
+        }
+        mlf_ti_key key = {.dag_id = r->rec.dag_id, .run_id = r->rec.run_id, .task_id = r->dag->tasks[t->task].task_id,
+                          .map_index = t->map_index};
+        mlf_ti_rec rec;
+        mlf_ti_rec_init(&rec);
+        int cleared = mlf_store_ti_get(w, &key, &rec) == MLF_OK && rec.state == MLF_TI_NONE;
+        mlf_ti_rec_clear(&rec);
+        if (cleared) {
+            s->ex.ops->kill(s->ex.impl, t->attempt, now); /* its result will be ignored as stale */
+        } else {
+            char (*v)[33] = realloc(keep, (nkeep + 1) * sizeof *v);
+            if (v) {
+                keep = v;
+                mlf_strlcpy(keep[nkeep++], t->attempt, 33);
+            }
+        }
+        release_slots(s, t);
+        s->running[i] = s->running[--s->nrunning];
+    }
+    for (size_t i = 0; i < r->dag->ntasks; i++)
+        for (size_t k = 0; k < r->tasks[i].ntis; k++) {
+            sti *t = r->tasks[i].tis[k];
+            if (t->heap_idx != (size_t)-1)
+                heap_remove(&s->ready, t, ready_before);
+            if (t->in_timer)
+                heap_remove(&s->timers, t, timer_before);
+        }
+    for (size_t i = 0; i < s->ndirty;) { /* no dangling pointer in the dirty list */
+        if (s->dirty_runs[i] == r)
+            s->dirty_runs[i] = s->dirty_runs[--s->ndirty];
+        else
+            i++;
+    }
+    sdag *sd = find_sdag(s, r->rec.dag_id);
+    if (sd && r->rec.state == MLF_RUN_RUNNING && sd->active_runs)
+        sd->active_runs--;
+    for (srun **p = &s->runs; *p; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    run_key k = {strdup(r->rec.dag_id), strdup(r->rec.run_id)};
+    free_run(r);
+    s->keep = keep;
+    s->nkeep = nkeep;
+    if (k.dag_id && k.run_id)
+        resume_run(s, w, &k, now);
+    s->keep = NULL;
+    s->nkeep = 0;
+    free(keep);
+    free(k.dag_id);
+    free(k.run_id);
 }
 
 /* Runs created and DAGs paused by other processes (`mlflowd dags trigger`, `dags pause` while this
@@ -2004,9 +2077,23 @@ static void adopt_external_changes(mlf_scheduler *s, mlf_time_us now)
     key_list keys = {0};
     mlf_store_ti_foreach_state(w, MLF_TI_NONE, collect_run_key, &keys);
     for (size_t i = 0; i < keys.n; i++) {
-        if (!run_in_memory(s, keys.v[i].dag_id, keys.v[i].run_id)) {
+        srun *mine = NULL;
+        for (srun *o = s->runs; o && !mine; o = o->next)
+            if (strcmp(o->rec.dag_id, keys.v[i].dag_id) == 0 && strcmp(o->rec.run_id, keys.v[i].run_id) == 0)
+                mine = o;
+        if (!mine) {
             mlf_log(MLF_LOG_INFO, COMPONENT, "picked up DAG run %s/%s", keys.v[i].dag_id, keys.v[i].run_id);
             resume_run(s, w, &keys.v[i], now);
+        } else if (mine->rec.state == MLF_RUN_RUNNING && !mine->finished) {
+            /* `tasks clear` sets a cleared run back to queued in the store */
+            mlf_run_rec rec;
+            mlf_run_rec_init(&rec);
+            if (mlf_store_run_get(w, keys.v[i].dag_id, keys.v[i].run_id, &rec) == MLF_OK && rec.state == MLF_RUN_QUEUED) {
+                mlf_log(MLF_LOG_INFO, COMPONENT, "DAG run %s/%s was cleared: reloading it", keys.v[i].dag_id,
+                        keys.v[i].run_id);
+                reload_run(s, w, mine, now);
+            }
+            mlf_run_rec_clear(&rec);
         }
         free(keys.v[i].dag_id);
         free(keys.v[i].run_id);

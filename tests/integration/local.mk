@@ -5,6 +5,7 @@ INTEGRATION_TESTS = \
 	tests/integration/scheduler_restart.sh \
 	tests/integration/scheduler_semantics.sh \
 	tests/integration/runs_cli.sh \
+	tests/integration/clear_active.sh \
 	tests/integration/callbacks.sh \
 	tests/integration/store_cli.sh \
 	tests/integration/sensors_branch.sh \
