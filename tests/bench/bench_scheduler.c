@@ -337,7 +337,8 @@ static int start_workers(const char *home, const char *dags, const char *endpoin
     while (environ[nenv])
         nenv++;
     char **env = calloc(nenv + 5, sizeof *env);
-    char *home_env = mlf_strdup_printf("MLFLOWD_HOME=%s", home), *dags_env = mlf_strdup_printf("MLFLOWD_DAGS_FOLDER=%s", dags);
+    char *home_env = mlf_strdup_printf("MLFLOWD_HOME=%s", home);
+    char *dags_env = mlf_strdup_printf("MLFLOWD_DAGS_FOLDER=%s", dags);
     char *logs = mlf_strdup_printf("%s/logs", home);
     int started = 0;
     if (!env || !home_env || !dags_env || !logs || (mkdir(logs, 0755) != 0 && errno != EEXIST)) {
@@ -363,7 +364,8 @@ static int start_workers(const char *home, const char *dags, const char *endpoin
         if (log)
             posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        char *argv[] = {MLFLOWD_EXE, "worker", "--connect", (char *)endpoint, "--name", name, "--concurrency", conc, NULL};
+        char *argv[] = {MLFLOWD_EXE, "worker", "--connect", (char *)endpoint,
+                        "--name",    name,     "--concurrency", conc, NULL};
         int rc = posix_spawn(&pids[i], MLFLOWD_EXE, &fa, NULL, argv, env);
         if (rc == 0) {
             started++;
