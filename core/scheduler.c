@@ -2544,3 +2544,8 @@ const char *mlf_scheduler_worker_endpoint(const mlf_scheduler *s)
 {
     return s->is_zmq ? mlf_executor_zmq_endpoint(&s->ex) : NULL;
 }
+
+size_t mlf_scheduler_worker_count(const mlf_scheduler *s)
+{
+    return s->is_zmq ? mlf_executor_zmq_worker_count(&s->ex) : 0;
+}

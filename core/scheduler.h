@@ -90,6 +90,10 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag, const char *
 /** The endpoint remote workers connect to (a zmq executor), or NULL for local executors. Borrowed. */
 const char *mlf_scheduler_worker_endpoint(const mlf_scheduler *s);
 
+/** Remote workers registered with a zmq executor now (0 for local executors). Registrations are read while
+ * mlf_scheduler_run() turns. */
+size_t mlf_scheduler_worker_count(const mlf_scheduler *s);
+
 /** The log file path of one try (new string: free()). */
 char *mlf_ti_log_path(const char *home, const char *dag_id, const char *run_id, const char *task_id, int map_index,
                       int try_number);

@@ -1,6 +1,7 @@
-/* bench_scheduler -- how fast the scheduler runs DAG runs through the local executor.
+/* bench_scheduler -- how fast the scheduler runs DAG runs through the local or the zmq executor.
  *
- *   bench_scheduler [--parallelism P] [--only wide|chain|fanout|layered] [--kind empty|shell] [SIZE...]
+ *   bench_scheduler [--executor local|zmq] [--workers N] [--parallelism P] [--only wide|chain|fanout|layered]
+ *                   [--kind empty|shell] [SIZE...]
  *
  * Shapes: wide N (N independent tasks), chain N (t0 -> t1 -> ...), fanout N (root -> N tasks -> join),
  * layered N (layers of ~sqrt(N) tasks, each depending on 1 to 3 random tasks of the layer before, fixed
@@ -12,19 +13,29 @@
  * the DAG file into a temporary folder, loads the shell and empty plugins from the build tree, creates a
  * temporary home and state store, runs one DAG run through the real scheduler (mlf_scheduler_new with the
  * local executor, which starts MLF_ABS_BUILDDIR/mlflowd task-exec per try) until it finishes, then reads
- * the task instance records back from the store. It prints one row per case:
+ * the task instance records back from the store.
+ *
+ * With --executor zmq (default local) the scheduler binds the zmq executor on tcp://127.0.0.1:0 and the
+ * case starts N (--workers, default 2) `MLF_ABS_BUILDDIR/mlflowd worker --connect ENDPOINT` processes of
+ * parallelism/N slots each (at least 1), as `standalone` does; it waits until all of them registered
+ * before the run is created (not timed), and stops them (SIGTERM, then waits) after the run. Their logs
+ * are HOME/logs/worker-bench-I.log in the case's folder. It prints one row per case:
  *   wall        creating the run and running it to the end; tasks/s = tasks / wall
  *   up>start    per task with upstreams: its start_date - the latest end_date of its upstreams (p50, p99)
  *   up>disp     the scheduler's share of that: queued_at (dispatch) - the latest upstream end_date
  *   disp>start  per task: start_date - queued_at (starting a task process until the try begins)
  *   sched cpu   the scheduler process's own CPU (RUSAGE_SELF, user + system) per task
  *   rss         the scheduler process's peak RSS (ru_maxrss)
- *   task cpu    the task processes' CPU (RUSAGE_CHILDREN) per task
+ *   task cpu    the task processes' CPU (RUSAGE_CHILDREN) per task; with zmq the workers' CPU (from
+ *               their start, reaped after the run) and their task processes' CPU
+ *   load1       the 1-minute load average (/proc/loadavg) when the case started
  * No timing assertions: it exits 1 only when a run does not succeed (or a case cannot be set up), and
  * keeps that case's temporary folder for a look at the logs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +58,15 @@ typedef enum shape { WIDE, CHAIN, FANOUT, LAYERED, NSHAPES } shape;
 static const char *const shape_names[NSHAPES] = {"wide", "chain", "fanout", "layered"};
 static const int default_sizes[NSHAPES] = {1000, 200, 500, 1000};
 static const char *const kind_names[] = {"empty", "shell"};
+
+#define MAX_WORKERS 64
+
+/* How cases run (from the command line). */
+typedef struct bench_opts {
+    int parallelism;
+    int zmq;      /* 1: executor zmq with local worker processes; 0: executor local */
+    int nworkers; /* zmq only */
+} bench_opts;
 
 typedef struct bench_case {
     shape sh;
@@ -77,9 +97,22 @@ static double cpu_of(const struct rusage *ru)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bench_scheduler [--parallelism P] [--only wide|chain|fanout|layered] "
-                    "[--kind empty|shell] [SIZE...]\n");
+    fprintf(stderr, "usage: bench_scheduler [--executor local|zmq] [--workers N] [--parallelism P] "
+                    "[--only wide|chain|fanout|layered] [--kind empty|shell] [SIZE...]\n");
     return 2;
+}
+
+/* The 1-minute load average, or -1 when /proc/loadavg cannot be read. */
+static double load1(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = -1;
+        fclose(f);
+    }
+    return l;
 }
 
 /* ------------------------------------------------------------------------------------------ DAG files */
@@ -256,7 +289,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 /* Reads the run's state and its TI times from the store and prints the case's row. Returns 1 when the run
  * and every TI succeeded. */
 static int report_case(const char *label, const char *base, mlf_store *st, const mlf_dag *dag, const char *run_id,
-                       double wall, const struct rusage self[2], const struct rusage kids[2])
+                       double wall, const struct rusage self[2], const struct rusage kids[2], double load)
 {
     size_t n = dag->ntasks;
     ti_times tt = {.dag = dag, .start = calloc(n + 1, sizeof(mlf_time_us)), .end = calloc(n + 1, sizeof(mlf_time_us)),
@@ -277,6 +310,7 @@ static int report_case(const char *label, const char *base, mlf_store *st, const
     print_latencies(&tt);
     printf(" %9.1f %7.1f %9.2f", (cpu_of(&self[1]) - cpu_of(&self[0])) * 1e6 / (double)n,
            (double)self[1].ru_maxrss / 1024.0, (cpu_of(&kids[1]) - cpu_of(&kids[0])) * 1e3 / (double)n);
+    printf(" %5.2f", load);
     if (!ok)
         printf("  FAILED: run %s, %zu of %zu TIs succeeded; kept %s", mlf_run_state_name(run.state), tt.nsuccess,
                n, base);
@@ -289,11 +323,134 @@ static int report_case(const char *label, const char *base, mlf_store *st, const
     return ok;
 }
 
+/* ------------------------------------------------------------------------------------------ workers */
+
+/* Starts @p n `mlflowd worker` processes connected to @p endpoint with @p concurrency slots each, their
+ * configuration only HOME, DAGS and the build tree's shell and empty plugins (never the caller's MLFLOWD*
+ * variables), their stderr in HOME/logs/worker-bench-I.log. Fills @p pids (0: not started). Returns how
+ * many started. */
+static int start_workers(const char *home, const char *dags, const char *endpoint, int n, int concurrency,
+                         pid_t *pids)
+{
+    extern char **environ;
+    size_t nenv = 0;
+    while (environ[nenv])
+        nenv++;
+    char **env = calloc(nenv + 5, sizeof *env);
+    char *home_env = mlf_strdup_printf("MLFLOWD_HOME=%s", home);
+    char *dags_env = mlf_strdup_printf("MLFLOWD_DAGS_FOLDER=%s", dags);
+    char *logs = mlf_strdup_printf("%s/logs", home);
+    int started = 0;
+    if (!env || !home_env || !dags_env || !logs || (mkdir(logs, 0755) != 0 && errno != EEXIST)) {
+        fprintf(stderr, "bench: cannot prepare the workers' environment\n");
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nenv; i++)
+        if (strncmp(environ[i], "MLFLOWD_", 8) != 0)
+            env[k++] = environ[i];
+    env[k++] = home_env;
+    env[k++] = dags_env;
+    env[k++] = "MLFLOWD__PLUGINS__PATH=" MLF_BUILD_PLUGINDIR;
+    env[k++] = "MLFLOWD__PLUGINS__LOAD=shell,empty";
+    char conc[16];
+    snprintf(conc, sizeof conc, "%d", concurrency);
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "bench-%d", i + 1);
+        char *log = mlf_strdup_printf("%s/worker-%s.log", logs, name);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        if (log)
+            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        char *argv[] = {MLFLOWD_EXE, "worker", "--connect", (char *)endpoint,
+                        "--name",    name,     "--concurrency", conc, NULL};
+        int rc = posix_spawn(&pids[i], MLFLOWD_EXE, &fa, NULL, argv, env);
+        if (rc == 0) {
+            started++;
+        } else {
+            pids[i] = 0;
+            fprintf(stderr, "bench: cannot start worker %s: %s\n", name, strerror(rc));
+        }
+        posix_spawn_file_actions_destroy(&fa);
+        free(log);
+    }
+out:
+    free(env);
+    free(home_env);
+    free(dags_env);
+    free(logs);
+    return started;
+}
+
+/* Turns the scheduler (no run exists yet: each mlf_scheduler_run() call is one turn) until @p n workers
+ * registered, at most 30 s. Returns 0, or -1 after printing why (a worker exited, or the time ran out). */
+static int wait_workers(mlf_scheduler *s, const char *dag_id, pid_t *pids, int n)
+{
+    for (int waited = 0; waited < 3000 && !stop_requested; waited++) {
+        if (mlf_scheduler_run(s, &stop_requested, dag_id, NULL) != MLF_OK)
+            break;
+        if (mlf_scheduler_worker_count(s) >= (size_t)n)
+            return 0;
+        for (int i = 0; i < n; i++) {
+            int status = 0;
+            if (pids[i] > 0 && waitpid(pids[i], &status, WNOHANG) == pids[i]) {
+                fprintf(stderr, "bench: worker bench-%d exited (status %d) before registering; see its log\n",
+                        i + 1, status);
+                pids[i] = 0;
+                return -1;
+            }
+        }
+        usleep(10000);
+    }
+    fprintf(stderr, "bench: %zu of %d workers registered\n", mlf_scheduler_worker_count(s), n);
+    return -1;
+}
+
+/* SIGTERM to each worker, then waits for them (SIGKILL after 30 s). */
+static void stop_workers(pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0)
+            kill(pids[i], SIGTERM);
+    for (int waited = 0; waited < 3000; waited++) {
+        int left = 0;
+        for (int i = 0; i < n; i++) {
+            if (pids[i] <= 0)
+                continue;
+            int status = 0;
+            pid_t r = waitpid(pids[i], &status, WNOHANG);
+            if (r == 0) {
+                left++;
+                continue;
+            }
+            if (r == pids[i] && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                fprintf(stderr, "bench: worker bench-%d ended with status %d\n", i + 1, status);
+            pids[i] = 0;
+        }
+        if (!left)
+            return;
+        usleep(10000);
+    }
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0) {
+            fprintf(stderr, "bench: worker bench-%d did not stop in 30 s: killed\n", i + 1);
+            kill(pids[i], SIGKILL);
+            waitpid(pids[i], NULL, 0);
+            pids[i] = 0;
+        }
+}
+
 /* Runs case @p c in this (child) process, in folder @p base, and prints its row. Returns 0 when the run
  * succeeded, 1 when it did not, 2 when the case could not be set up, 3 when it was interrupted (SIGINT,
  * SIGTERM). */
-static int run_case(const bench_case *c, int parallelism, const char *base)
+static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
 {
+    int parallelism = bo->parallelism;
+    double load = load1();
+    pid_t workers[MAX_WORKERS] = {0};
+    int nworkers = bo->zmq ? bo->nworkers : 0;
     char dag_id[96], label[64], err[512], run_id[200];
     snprintf(dag_id, sizeof dag_id, "bench_%s_%s_%d", shape_names[c->sh], c->kind, c->size);
     snprintf(label, sizeof label, "%s/%s %d", shape_names[c->sh], c->kind, c->size);
@@ -315,7 +472,10 @@ static int run_case(const bench_case *c, int parallelism, const char *base)
     }
 
     /* the configuration sees only these variables, never the caller's MLFLOWD__* */
-    const char *env[] = {"MLFLOWD__EXECUTOR=local", "MLFLOWD__CORE__DEFAULT_POOL_SLOTS=1000000", par_env, NULL};
+    const char *env_local[] = {"MLFLOWD__EXECUTOR=local", "MLFLOWD__CORE__DEFAULT_POOL_SLOTS=1000000", par_env, NULL};
+    const char *env_zmq[] = {"MLFLOWD__EXECUTOR=zmq", "MLFLOWD__ZMQ__BIND=tcp://127.0.0.1:0",
+                             "MLFLOWD__CORE__DEFAULT_POOL_SLOTS=1000000", par_env, NULL};
+    const char **env = bo->zmq ? env_zmq : env_local;
     mlf_config_args args = {.home = home, .dags_folder = dags, .envp = env};
     if (mlf_config_load(&args, &cfg, &errors) != MLF_OK) {
         fprintf(stderr, "bench: configuration: %s\n", errors ? errors : "invalid");
@@ -340,10 +500,24 @@ static int run_case(const bench_case *c, int parallelism, const char *base)
         goto out;
     }
     mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = MLFLOWD_EXE,
-                            .parallelism = parallelism, .create_scheduled_runs = 0, .watch_dags = 0};
+                            .parallelism = parallelism, .create_scheduled_runs = 0, .watch_dags = 0,
+                            .executor = bo->zmq ? "zmq" : "local"};
     if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
         fprintf(stderr, "bench: scheduler: %s\n", err);
         goto out;
+    }
+    if (bo->zmq) {
+        const char *endpoint = mlf_scheduler_worker_endpoint(s);
+        int per = parallelism / nworkers;
+        if (!endpoint) {
+            fprintf(stderr, "bench: the scheduler has no worker endpoint\n");
+            goto out;
+        }
+        if (start_workers(home, dags, endpoint, nworkers, per > 0 ? per : 1, workers) != nworkers ||
+            wait_workers(s, dag_id, workers, nworkers) != 0) {
+            fprintf(stderr, "bench: %s: the workers did not register; kept %s\n", label, base);
+            goto out;
+        }
     }
 
     struct rusage self[2], kids[2];
@@ -359,14 +533,16 @@ static int run_case(const bench_case *c, int parallelism, const char *base)
     rc = mlf_scheduler_run(s, &stop_requested, dag->dag_id, run_id);
     double wall = mono_s() - w0;
     getrusage(RUSAGE_SELF, &self[1]);
+    stop_workers(workers, nworkers); /* reaped: their CPU joins RUSAGE_CHILDREN */
     getrusage(RUSAGE_CHILDREN, &kids[1]);
     mlf_scheduler_free(s);
     s = NULL;
     if (rc != MLF_OK)
         fprintf(stderr, "bench: %s: the scheduler stopped: %s\n", label, mlf_strerror(rc));
-    int ok = report_case(label, base, st, dag, run_id, wall, self, kids) && rc == MLF_OK;
+    int ok = report_case(label, base, st, dag, run_id, wall, self, kids, load) && rc == MLF_OK;
     result = stop_requested ? 3 : ok ? 0 : 1;
 out:
+    stop_workers(workers, nworkers);
     mlf_scheduler_free(s);
     mlf_store_close(st);
     mlf_dagbag_free(bag);
@@ -383,7 +559,7 @@ out:
 
 /* Runs @p c in a child process. Returns its run_case() result (2 when it died). The folder stays when the
  * run did not succeed. */
-static int fork_case(const bench_case *c, int parallelism)
+static int fork_case(const bench_case *c, const bench_opts *bo)
 {
     char base[] = "/tmp/mlf-bench-sched-XXXXXX";
     if (!mkdtemp(base)) {
@@ -400,7 +576,7 @@ static int fork_case(const bench_case *c, int parallelism)
         struct sigaction sa = {.sa_handler = on_stop_signal};
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        exit(run_case(c, parallelism, base)); /* exit, not _exit: LeakSanitizer checks the case */
+        exit(run_case(c, bo, base)); /* exit, not _exit: LeakSanitizer checks the case */
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -415,13 +591,23 @@ static int fork_case(const bench_case *c, int parallelism)
 
 int main(int argc, char **argv)
 {
-    int parallelism = 32, only = -1, kind = -1;
+    bench_opts bo = {.parallelism = 32, .zmq = 0, .nworkers = 2};
+    int only = -1, kind = -1;
     int sizes[64], nsizes = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if ((strcmp(a, "--parallelism") == 0 || strcmp(a, "-p") == 0) && i + 1 < argc) {
-            parallelism = atoi(argv[++i]);
-            if (parallelism < 1)
+            bo.parallelism = atoi(argv[++i]);
+            if (bo.parallelism < 1)
+                return usage();
+        } else if (strcmp(a, "--executor") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            bo.zmq = strcmp(v, "zmq") == 0 ? 1 : strcmp(v, "local") == 0 ? 0 : -1;
+            if (bo.zmq < 0)
+                return usage();
+        } else if (strcmp(a, "--workers") == 0 && i + 1 < argc) {
+            bo.nworkers = atoi(argv[++i]);
+            if (bo.nworkers < 1 || bo.nworkers > MAX_WORKERS)
                 return usage();
         } else if (strcmp(a, "--only") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
@@ -463,16 +649,23 @@ int main(int argc, char **argv)
     }
 
     mlf_log_set_level(MLF_LOG_WARNING);
-    printf("scheduler: local executor, parallelism %d, %ld CPU(s); latencies in ms (p50/p99), sched cpu in "
-           "us/task, rss in MiB, task cpu in ms/task\n",
-           parallelism, sysconf(_SC_NPROCESSORS_ONLN));
-    printf("%-20s %6s %8s %8s %8s %8s %8s %8s %8s %8s %9s %7s %9s\n", "case", "tasks", "wall s", "tasks/s",
-           "up>st50", "up>st99", "up>dsp50", "up>dsp99", "dsp>st50", "dsp>st99", "sched cpu", "rss", "task cpu");
+    if (bo.zmq) {
+        int per = bo.parallelism / bo.nworkers;
+        printf("scheduler: zmq executor, %d local worker(s) x %d slot(s)", bo.nworkers, per > 0 ? per : 1);
+    } else {
+        printf("scheduler: local executor");
+    }
+    printf(", parallelism %d, %ld CPU(s); latencies in ms (p50/p99), sched cpu in us/task, rss in MiB, task cpu "
+           "in ms/task%s\n",
+           bo.parallelism, sysconf(_SC_NPROCESSORS_ONLN), bo.zmq ? " (workers included)" : "");
+    printf("%-20s %6s %8s %8s %8s %8s %8s %8s %8s %8s %9s %7s %9s %5s\n", "case", "tasks", "wall s", "tasks/s",
+           "up>st50", "up>st99", "up>dsp50", "up>dsp99", "dsp>st50", "dsp>st99", "sched cpu", "rss", "task cpu",
+           "load1");
     /* the child handles ^C (it drains its run); the parent waits for it */
     signal(SIGINT, SIG_IGN);
     int failed = 0;
     for (size_t i = 0; i < ncases; i++) {
-        int rc = fork_case(&cases[i], parallelism);
+        int rc = fork_case(&cases[i], &bo);
         failed |= rc != 0;
         if (rc == 3)
             break;
