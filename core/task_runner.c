@@ -71,10 +71,11 @@ static int spec_conn_lookup(void *ud, const char *conn_id, mlf_value **out)
 /* The state store as a try sees it: opened read-only on first use, closed when the try ends. */
 typedef struct external_store {
     mlf_store *st;
+    mlf_task_ctx *ctx; /* the try's log, for the reason a store cannot be opened */
 } external_store;
 
 /* The state store directory: $MLFLOWD_HOME/state (the scheduler passes its home down), else the one of
- * the default configuration. Returns a new string, or NULL (the reason logged by the caller). */
+ * the default configuration. Returns a new string, or NULL when there is no usable configuration. */
 static char *state_dir(void)
 {
     const char *home = getenv("MLFLOWD_HOME");
@@ -99,8 +100,11 @@ static int external_store_open(external_store *x)
     char *dir = state_dir();
     if (!dir)
         return MLF_ENOTSUP;
-    char err[256];
+    char err[256] = "";
     int rc = mlf_store_open(dir, MLF_STORE_RDONLY, &x->st, err, sizeof err);
+    if (rc != MLF_OK && x->ctx)
+        mlf_ctx_log(x->ctx, MLF_LOG_WARNING, "Cannot open the state store %s read-only: %s", dir,
+                    err[0] ? err : mlf_strerror(rc));
     free(dir);
     /* no store here: a remote worker's host (or a home that was never initialised) */
     if (rc == MLF_ENOTFOUND || rc == ENOENT || rc == EACCES)
@@ -416,6 +420,7 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
         mlf_task_spec_free(spec);
         return MLF_ENOMEM;
     }
+    external.ctx = t.ctx;
 
     struct sigaction old_term;
     if (own_process) {

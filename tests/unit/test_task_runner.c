@@ -507,6 +507,9 @@ START_TEST(test_external_state_run_and_missing_store)
     r = poke_external("elsewhere", "ok", &rv, &spec);
     ck_assert_int_eq(r->outcome, MLF_FAILED_NO_RETRY);
     ck_assert_str_eq(r->message, "external_task_sensor needs the state store: run it with the local executor");
+    char *log = read_file(log_path);
+    ck_assert_msg(strstr(log, "Cannot open the state store ") && strstr(log, "/elsewhere/state read-only"), "%s", log);
+    free(log);
     done(r, rv, spec);
 }
 END_TEST
