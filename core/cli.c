@@ -214,6 +214,8 @@ int mlf_cli_config(mlf_cli *cli)
         return rc;
     }
     free(errors);
+    /* the task processes executors start from here find the state store through it (external_task_sensor) */
+    setenv("MLFLOWD_HOME", mlf_config_home(cli->cfg), 1);
     return MLF_OK;
 }
 

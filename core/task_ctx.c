@@ -299,3 +299,17 @@ int mlf_ctx_reschedule_at(mlf_task_ctx *ctx, mlf_time_us when)
     ctx->reschedule_at = when;
     return MLF_OK;
 }
+
+int mlf_ctx_external_state(mlf_task_ctx *ctx, const char *dag_id, const char *task_id, int map_index,
+                           mlf_time_us logical_date, char *state, size_t statelen)
+{
+    if (!ctx || !dag_id || !*dag_id || !state || !statelen)
+        return MLF_EINVAL;
+    state[0] = '\0';
+    if (task_id && !*task_id)
+        return MLF_EINVAL;
+    if (!ctx->in.external_state)
+        return MLF_ENOTSUP;
+    return ctx->in.external_state(ctx->in.external_ud, dag_id, task_id, task_id ? map_index : -1, logical_date,
+                                  state, statelen);
+}

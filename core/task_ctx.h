@@ -8,6 +8,12 @@
  * in *out and returns MLF_OK, or returns MLF_ENOTFOUND / MLF_EPARSE. */
 typedef int (*mlf_conn_lookup_fn)(void *ud, const char *conn_id, mlf_value **out);
 
+/** Reads the state of another DAG's run or task instance for mlf_ctx_external_state() (same arguments
+ * and contract: @p task_id NULL asks for the run's state). Writes the state name into @p state and returns
+ * MLF_OK, or returns MLF_ENOTFOUND, MLF_ENOTSUP, MLF_EINVAL or a store error. */
+typedef int (*mlf_external_state_fn)(void *ud, const char *dag_id, const char *task_id, int map_index,
+                                     mlf_time_us logical_date, char *state, size_t statelen);
+
 /** Everything a context is built from. Strings and values are borrowed and must outlive the context. */
 typedef struct mlf_task_ctx_init {
     const char *dag_id, *task_id, *run_id;
@@ -26,6 +32,8 @@ typedef struct mlf_task_ctx_init {
     void *conn_ud;
     const char *const *secrets;   /**< strings to mask in log lines */
     size_t nsecrets;
+    mlf_external_state_fn external_state; /**< NULL: mlf_ctx_external_state() gives MLF_ENOTSUP */
+    void *external_ud;
 } mlf_task_ctx_init;
 
 /** A new context, or NULL when memory runs out. Free with mlf_task_ctx_free(). */

@@ -12,11 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "diag.h"
 #include "duration.h"
 #include "fsutil.h"
 #include "plugin_loader.h"
 #include "registry.h"
+#include "state.h"
+#include "store.h"
 #include "strutil.h"
 #include "task_ctx.h"
 #include "task_spec.h"
@@ -61,6 +64,108 @@ static int spec_conn_lookup(void *ud, const char *conn_id, mlf_value **out)
         return MLF_ENOTFOUND;
     *out = mlf_value_copy(c);
     return *out ? MLF_OK : MLF_ENOMEM;
+}
+
+/* ------------------------------------------------------------------- other DAGs' state (read-only) */
+
+/* The state store as a try sees it: opened read-only on first use, closed when the try ends. */
+typedef struct external_store {
+    mlf_store *st;
+    mlf_task_ctx *ctx; /* the try's log, for the reason a store cannot be opened */
+} external_store;
+
+/* The state store directory: $MLFLOWD_HOME/state (the scheduler passes its home down), else the one of
+ * the default configuration. Returns a new string, or NULL when there is no usable configuration. */
+static char *state_dir(void)
+{
+    const char *home = getenv("MLFLOWD_HOME");
+    if (home && *home)
+        return mlf_strdup_printf("%s/state", home);
+    mlf_config *cfg = NULL;
+    char *errors = NULL;
+    if (mlf_config_load(NULL, &cfg, &errors) != MLF_OK) {
+        free(errors);
+        return NULL;
+    }
+    free(errors);
+    char *dir = mlf_strdup_printf("%s/state", mlf_config_home(cfg));
+    mlf_config_free(cfg);
+    return dir;
+}
+
+static int external_store_open(external_store *x)
+{
+    if (x->st)
+        return MLF_OK;
+    char *dir = state_dir();
+    if (!dir)
+        return MLF_ENOTSUP;
+    char err[256] = "";
+    int rc = mlf_store_open(dir, MLF_STORE_RDONLY, &x->st, err, sizeof err);
+    if (rc != MLF_OK && x->ctx)
+        mlf_ctx_log(x->ctx, MLF_LOG_WARNING, "Cannot open the state store %s read-only: %s", dir,
+                    err[0] ? err : mlf_strerror(rc));
+    free(dir);
+    /* no store here: a remote worker's host (or a home that was never initialised) */
+    if (rc == MLF_ENOTFOUND || rc == ENOENT || rc == EACCES)
+        return MLF_ENOTSUP;
+    return rc;
+}
+
+static void external_store_close(external_store *x)
+{
+    mlf_store_close(x->st);
+    x->st = NULL;
+}
+
+typedef struct run_at {
+    char *run_id;
+    mlf_run_state state;
+} run_at;
+
+static int take_run(void *ud, const mlf_run_rec *rec)
+{
+    run_at *r = ud;
+    r->run_id = strdup(rec->run_id);
+    r->state = rec->state;
+    return r->run_id ? MLF_STORE_STOP : MLF_ENOMEM;
+}
+
+static int copy_state(const char *name, char *state, size_t statelen)
+{
+    return mlf_strlcpy(state, name, statelen) < statelen ? MLF_OK : MLF_EINVAL;
+}
+
+/* mlf_ctx_external_state() for a try: one short read transaction per call. */
+static int store_external_state(void *ud, const char *dag_id, const char *task_id, int map_index,
+                                 mlf_time_us logical_date, char *state, size_t statelen)
+{
+    external_store *x = ud;
+    if (logical_date == INT64_MAX)
+        return MLF_ENOTFOUND;
+    int rc = external_store_open(x);
+    if (rc != MLF_OK)
+        return rc;
+    mlf_store_txn *txn;
+    if ((rc = mlf_store_read_begin(x->st, &txn)) != MLF_OK)
+        return rc;
+    run_at run = {0};
+    rc = mlf_store_run_foreach(txn, dag_id, logical_date, logical_date + 1, 0, take_run, &run);
+    if (rc == MLF_OK && !run.run_id)
+        rc = MLF_ENOTFOUND;
+    mlf_ti_rec ti;
+    mlf_ti_rec_init(&ti);
+    if (rc == MLF_OK && task_id) {
+        mlf_ti_key key = {.dag_id = dag_id, .run_id = run.run_id, .task_id = task_id, .map_index = map_index};
+        rc = mlf_store_ti_get(txn, &key, &ti);
+    }
+    mlf_store_read_end(txn);
+    if (rc == MLF_OK)
+        rc = copy_state(task_id ? mlf_ti_state_name(ti.state) : mlf_run_state_name(run.state), state, statelen);
+    mlf_ti_rec_clear(&ti);
+    free(run.run_id);
+    /* ids the store cannot hold name nothing it has */
+    return rc == MLF_ETOOBIG ? MLF_ENOTFOUND : rc;
 }
 
 /* State of one try while it runs. */
@@ -298,6 +403,7 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
         dup2(t.log_fd, STDERR_FILENO);
     }
 
+    external_store external = {0};
     mlf_task_ctx_init init = {
         .dag_id = spec->dag_id, .task_id = spec->task_id, .run_id = spec->run_id,
         .try_number = spec->try_number, .map_index = spec->map_index,
@@ -306,13 +412,15 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
         .xcom_inputs = spec->xcom_inputs, .log_fd = t.log_fd, .is_branch = spec->is_branch,
         .downstream = spec->downstream, .ndownstream = spec->ndownstream,
         .xcom_max_size = (size_t)spec->xcom_max_size, .conn_lookup = spec_conn_lookup, .conn_ud = spec,
-        .secrets = spec->secrets, .nsecrets = spec->nsecrets};
+        .secrets = spec->secrets, .nsecrets = spec->nsecrets, .external_state = store_external_state,
+        .external_ud = &external};
     t.ctx = mlf_task_ctx_new(&init);
     if (!t.ctx) {
         close(t.log_fd);
         mlf_task_spec_free(spec);
         return MLF_ENOMEM;
     }
+    external.ctx = t.ctx;
 
     struct sigaction old_term;
     if (own_process) {
@@ -353,6 +461,7 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
         sigaction(SIGTERM, &old_term, NULL);
         cancel_target = NULL;
     }
+    external_store_close(&external);
     mlf_task_ctx_free(t.ctx);
     mlf_catalog_free(t.cat); /* after the context: XCom values were made by the plugin's host calls */
     free(t.message);

@@ -23,6 +23,11 @@
  * exponential_backoff, or until the time it asked for) between pokes; past its timeout it ends
  * "failed_no_retry", or "skipped" with soft_fail.
  *
+ * mlf_ctx_external_state() reads the state store at $MLFLOWD_HOME/state (without MLFLOWD_HOME: the default
+ * configuration's home), opened read-only on its first call and closed before this returns; where there is
+ * no store (a remote worker's host) it gives MLF_ENOTSUP. The caller must not have that store open in this
+ * process (LMDB allows one open per process): task-exec processes never do.
+ *
  * The plugin is loaded for this call and unloaded before it returns. In a result made here exit_status is
  * -1 and exit_signal 0 (the process has not exited); the executor fills them in.
  *

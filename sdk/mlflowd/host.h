@@ -76,7 +76,8 @@ extern "C" {
     X(int, mlf_ctx_follow, (mlf_task_ctx * ctx, const char *task_id), (ctx, task_id), return) \
     X(int, mlf_ctx_reschedule_at, (mlf_task_ctx * ctx, mlf_time_us when), (ctx, when), return) \
     X(int, mlf_ctx_cancelled, (mlf_task_ctx * ctx), (ctx), return) \
-    X(const char *const *, mlf_ctx_downstream, (mlf_task_ctx * ctx, size_t *n), (ctx, n), return)
+    X(const char *const *, mlf_ctx_downstream, (mlf_task_ctx * ctx, size_t *n), (ctx, n), return) \
+    X(int, mlf_ctx_external_state, (mlf_task_ctx * ctx, const char *dag_id, const char *task_id, int map_index, mlf_time_us logical_date, char *state, size_t statelen), (ctx, dag_id, task_id, map_index, logical_date, state, statelen), return)
 
 #define MLF__HOST_MEMBER(ret, name, params, args, ret_kw) ret(*name) params;
 

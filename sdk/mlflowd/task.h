@@ -89,6 +89,21 @@ MLF_API int mlf_ctx_follow(mlf_task_ctx *ctx, const char *task_id);
  * first table: check MLF_HOST_HAS(mlf_ctx_downstream) before calling it. */
 MLF_API const char *const *mlf_ctx_downstream(mlf_task_ctx *ctx, size_t *n);
 
+/** Sensors: the state of another DAG's work, as Airflow's ExternalTaskSensor reads it. Writes into
+ * @p state (@p statelen bytes, NUL-terminated) the state name of task instance (@p task_id, @p map_index:
+ * -1 for an unmapped task) of the run of DAG @p dag_id whose logical date is exactly @p logical_date, or,
+ * with @p task_id NULL, the state of that DAG run itself (@p map_index is then ignored). TI state names are
+ * those of DESIGN §6 ("none", "scheduled", "queued", "running", "success", "failed", "up_for_retry",
+ * "up_for_reschedule", "upstream_failed", "skipped", "removed"); run states "queued", "running",
+ * "success", "failed". The state is read from the state store at the time of the call (one short read).
+ * Errors: MLF_ENOTFOUND (no run of @p dag_id at that logical date, or no such task instance in it),
+ * MLF_ENOTSUP (this process cannot see the state store, e.g. a try on a remote worker), MLF_EINVAL (NULL
+ * or empty @p dag_id, NULL @p state, @p statelen too small for the name), or another MLF_E* code when
+ * the store cannot be read (MLF_EIO, MLF_ECORRUPT).
+ * Appended in ABI 1.1: check MLF_HOST_HAS(mlf_ctx_external_state) before calling it. */
+MLF_API int mlf_ctx_external_state(mlf_task_ctx *ctx, const char *dag_id, const char *task_id, int map_index,
+                                   mlf_time_us logical_date, char *state, size_t statelen);
+
 /** Sensors: ask to be poked again no earlier than @p when (otherwise poke_interval decides). */
 MLF_API int mlf_ctx_reschedule_at(mlf_task_ctx *ctx, mlf_time_us when);
 

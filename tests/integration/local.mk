@@ -9,6 +9,7 @@ INTEGRATION_TESTS = \
 	tests/integration/callbacks.sh \
 	tests/integration/store_cli.sh \
 	tests/integration/sensors_branch.sh \
+	tests/integration/external_sensor.sh \
 	tests/integration/connections_pipeline.sh \
 	tests/integration/zmq_failover.sh \
 	tests/integration/zmq_queues.sh \

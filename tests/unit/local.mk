@@ -202,3 +202,12 @@ tests_unit_test_executor_zmq_SOURCES = tests/unit/test_executor_zmq.c
 tests_unit_test_executor_zmq_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_executor_zmq_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
 TESTS += tests/unit/test_executor_zmq
+
+# the external_task_sensor plugin (with a fake state store behind the context)
+if BUILD_PLUGIN_EXTERNAL_TASK_SENSOR
+check_PROGRAMS += tests/unit/test_op_external_sensor
+tests_unit_test_op_external_sensor_SOURCES = tests/unit/test_op_external_sensor.c
+tests_unit_test_op_external_sensor_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_external_sensor_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_op_external_sensor
+endif

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store.h"
 #include "strutil.h"
 #include "task_runner.h"
 #include "task_spec.h"
@@ -21,6 +22,7 @@
 #define SHELL_PLUGIN TEST_BUILDDIR "/plugins/shell.la"
 #define EMPTY_PLUGIN TEST_BUILDDIR "/plugins/empty.la"
 #define OPS_PLUGIN TEST_BUILDDIR "/tests/plugins/runner_ops.la"
+#define EXTERNAL_PLUGIN TEST_BUILDDIR "/plugins/external_task_sensor.la"
 
 extern char **environ;
 
@@ -412,6 +414,106 @@ START_TEST(test_sensor_reschedule_mode)
 }
 END_TEST
 
+/* ---- mlf_ctx_external_state() from the state store at $MLFLOWD_HOME/state ---- */
+
+/* Writes a store under tmpdir/home with DAG "up": a run at the spec's logical date (state @p run_state)
+ * with TI "ok" succeeded and TI "bad" failed. */
+static void write_upstream_store(mlf_run_state run_state)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/home/state", tmpdir);
+    char home[160];
+    snprintf(home, sizeof home, "%s/home", tmpdir);
+    ck_assert_int_eq(mkdir(home, 0700), 0);
+    mlf_store *st = NULL;
+    char err[256];
+    ck_assert_msg(mlf_store_open(dir, MLF_STORE_CREATE, &st, err, sizeof err) == MLF_OK, "%s", err);
+    mlf_store_txn *w;
+    ck_assert_int_eq(mlf_store_write_begin(st, &w), MLF_OK);
+    mlf_run_rec run;
+    mlf_run_rec_init(&run);
+    run.dag_id = "up";
+    run.run_id = "manual__2024-01-01";
+    run.logical_date = INT64_C(1704067200000000);
+    run.state = run_state;
+    run.run_type = MLF_RUN_TYPE_MANUAL;
+    ck_assert_int_eq(mlf_store_run_put(w, &run), MLF_OK);
+    const char *tasks[] = {"ok", "bad"};
+    mlf_ti_state states[] = {MLF_TI_SUCCESS, MLF_TI_FAILED};
+    for (int i = 0; i < 2; i++) {
+        mlf_ti_rec ti;
+        mlf_ti_rec_init(&ti);
+        ti.dag_id = "up";
+        ti.run_id = "manual__2024-01-01";
+        ti.task_id = (char *)tasks[i];
+        ti.state = states[i];
+        ck_assert_int_eq(mlf_store_ti_put(w, &ti), MLF_OK);
+    }
+    ck_assert_int_eq(mlf_store_write_commit(w), MLF_OK);
+    mlf_store_close(st);
+}
+
+/* Runs external_task_sensor (one poke) on DAG "up", task @p task_id (NULL: the run), with the home
+ * @p home (relative to tmpdir); returns the result (free with done()). */
+static mlf_task_result *poke_external(const char *home, const char *task_id, mlf_value **rv, mlf_value **spec)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, home);
+    setenv("MLFLOWD_HOME", path, 1);
+    mlf_value *p = mlf_value_map();
+    mlf_map_set(p, "external_dag_id", mlf_value_str("up"));
+    if (task_id)
+        mlf_map_set(p, "external_task_id", mlf_value_str(task_id));
+    mlf_value *failed = mlf_value_array();
+    mlf_array_append(failed, mlf_value_str("failed"));
+    mlf_map_set(p, "failed_states", failed);
+    *spec = make_spec(EXTERNAL_PLUGIN, "external_task_sensor", p);
+    mlf_task_result *r = run_here(*spec, rv);
+    unsetenv("MLFLOWD_HOME");
+    return r;
+}
+
+START_TEST(test_external_state_from_store)
+{
+    write_upstream_store(MLF_RUN_SUCCESS);
+    mlf_value *rv, *spec;
+    mlf_task_result *r = poke_external("home", "ok", &rv, &spec);
+    ck_assert_msg(r->outcome == MLF_SUCCESS, "%d %s", r->outcome, r->message ? r->message : "");
+    done(r, rv, spec);
+    /* the store was closed at the end of the try: the next try opens it again */
+    r = poke_external("home", "bad", &rv, &spec);
+    ck_assert_int_eq(r->outcome, MLF_FAILED_NO_RETRY);
+    ck_assert_str_eq(r->message, "external_task_sensor: the external task up.bad (logical date "
+                                 "2024-01-01T00:00:00Z) is failed (in failed_states)");
+    done(r, rv, spec);
+    r = poke_external("home", "nosuch", &rv, &spec);
+    ck_assert_int_eq(r->outcome, MLF_RESCHEDULE);
+    done(r, rv, spec);
+    r = poke_external("home", NULL, &rv, &spec);
+    ck_assert_int_eq(r->outcome, MLF_SUCCESS);
+    done(r, rv, spec);
+}
+END_TEST
+
+START_TEST(test_external_state_run_and_missing_store)
+{
+    write_upstream_store(MLF_RUN_FAILED);
+    mlf_value *rv, *spec;
+    mlf_task_result *r = poke_external("home", NULL, &rv, &spec);
+    ck_assert_int_eq(r->outcome, MLF_FAILED_NO_RETRY);
+    ck_assert_ptr_nonnull(strstr(r->message, "DAG run of up (logical date 2024-01-01T00:00:00Z) is failed"));
+    done(r, rv, spec);
+    /* a home without a store: a remote worker's host */
+    r = poke_external("elsewhere", "ok", &rv, &spec);
+    ck_assert_int_eq(r->outcome, MLF_FAILED_NO_RETRY);
+    ck_assert_str_eq(r->message, "external_task_sensor needs the state store: run it with the local executor");
+    char *log = read_file(log_path);
+    ck_assert_msg(strstr(log, "Cannot open the state store ") && strstr(log, "/elsewhere/state read-only"), "%s", log);
+    free(log);
+    done(r, rv, spec);
+}
+END_TEST
+
 START_TEST(test_misbehaving_outcomes)
 {
     mlf_value *spec = make_spec(OPS_PLUGIN, "bad_outcome", NULL);
@@ -622,6 +724,8 @@ int main(void)
     tcase_add_test(tc, test_sensor_poke_mode_timeout);
     tcase_add_test(tc, test_sensor_reschedule_mode);
     tcase_add_test(tc, test_misbehaving_outcomes);
+    tcase_add_test(tc, test_external_state_from_store);
+    tcase_add_test(tc, test_external_state_run_and_missing_store);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("task_exec");
     tcase_add_checked_fixture(te, setup, teardown);
