@@ -13,6 +13,7 @@ INTEGRATION_TESTS = \
 	tests/integration/zmq_queues.sh \
 	tests/integration/zmq_curve.sh \
 	tests/integration/zmq_flood.sh \
+	tests/integration/zmq_netns.sh \
 	tests/integration/standalone.sh \
 	tests/integration/example_crypto_ml.sh \
 	tests/integration/example_sweep.sh
