@@ -16,6 +16,7 @@ INTEGRATION_TESTS = \
 	tests/integration/zmq_curve.sh \
 	tests/integration/zmq_flood.sh \
 	tests/integration/zmq_restart.sh \
+	tests/integration/zmq_netns.sh \
 	tests/integration/standalone.sh \
 	tests/integration/run_command.sh \
 	tests/integration/example_crypto_ml.sh \

@@ -22,14 +22,14 @@ skip_unless_wired() {
     esac
 }
 
-# start_scheduler [ARGS...]: starts `mlflowd scheduler` on a free port (tries others when one is taken);
-# sets $sched (pid), $endpoint and $slog. Skips the test (exit 77) while the scheduler cannot use the zmq
+# start_scheduler [ARGS...]: starts `mlflowd scheduler` on a free port (tries others when one is taken) of
+# $zmq_host (127.0.0.1 unless set); sets $sched (pid), $endpoint and $slog. Skips the test (exit 77) while the scheduler cannot use the zmq
 # executor yet.
 start_scheduler() {
     slog="$tmp/scheduler.log"
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
         port=$(( 20000 + ($$ * 7 + attempt * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/') ) % 40000 ))
-        endpoint="tcp://127.0.0.1:$port"
+        endpoint="tcp://${zmq_host:-127.0.0.1}:$port"
         : >"$slog"
         # only the scheduler uses the zmq executor (`dags trigger` and the like build no executor of their own)
         MLFLOWD__EXECUTOR=zmq MLFLOWD__ZMQ__BIND=$endpoint "$MLFLOWD" scheduler "$@" >>"$slog" 2>&1 &
