@@ -11,6 +11,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
+# mlflowd refuses plugin files and folders writable by group or others: build them with the usual umask
+umask 022
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # Everything the build, the plugins and the tests need, by Debian package name.
