@@ -43,6 +43,7 @@ mlf_dag *mlf_dag_new(void)
         mlf_dag_free(dag);
         return NULL;
     }
+    dag->refs = 1;
     dag->max_active_runs = 16;  /* Airflow's core.max_active_runs_per_dag */
     dag->max_active_tasks = 16; /* Airflow's core.max_active_tasks_per_dag */
     return dag;
@@ -66,9 +67,15 @@ static void task_free(mlf_task *t)
     free(t->on_retry_callback);
 }
 
+mlf_dag *mlf_dag_retain(mlf_dag *dag)
+{
+    dag->refs++;
+    return dag;
+}
+
 void mlf_dag_free(mlf_dag *dag)
 {
-    if (!dag)
+    if (!dag || --dag->refs > 0)
         return;
     for (size_t i = 0; i < dag->ntasks; i++)
         task_free(&dag->tasks[i]);

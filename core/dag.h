@@ -106,13 +106,19 @@ typedef struct mlf_dag {
     size_t *id_hash;     /**< open-addressing index task_id -> index+1 (0 = empty), id_hash_cap slots */
     size_t id_hash_cap;
     int line, col;
+    int refs;            /**< references: mlf_dag_new() gives 1, mlf_dag_retain() adds, mlf_dag_free() drops */
 } mlf_dag;
 
 /** A new empty DAG (fields zero, params an empty map), or NULL when memory runs out. */
 mlf_dag *mlf_dag_new(void);
 
-/** Frees a DAG and everything it owns. NULL is allowed. */
+/** Drops one reference to @p dag and frees it with everything it owns when none is left. NULL is allowed.
+ * (The DAG bag holds one reference; a scheduler keeps a DAG alive for its active runs with
+ * mlf_dag_retain() even after the file changed.) */
 void mlf_dag_free(mlf_dag *dag);
+
+/** Adds a reference to @p dag and returns it. */
+mlf_dag *mlf_dag_retain(mlf_dag *dag);
 
 /** Appends a task with id @p task_id (copied); returns its index in *index. Defaults are Airflow's:
  * all_success, 0 retries, 300 s retry_delay, default_pool, 1 slot, queue "default", weight 1, downstream.

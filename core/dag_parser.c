@@ -784,7 +784,8 @@ static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node
 
     /* required parameters, then declared defaults */
     for (const mlf_param_spec *s = op->params; s && s->name; s++)
-        if ((s->flags & MLF_PARAM_REQUIRED) && !mlf_map_get(t->params, s->name) && !mlf_map_get(t->expand, s->name))
+        if ((s->flags & MLF_PARAM_REQUIRED) && !mlf_map_get(t->params, s->name) && !mlf_map_get(t->expand, s->name) &&
+            !mlf_yaml_map_get(tn, s->name)) /* given but invalid: already reported */
             perr(c, idnode, "task '%s': operator '%s' requires '%s' (%s)", task_id, opname, s->name,
                  s->help ? s->help : mlf_param_type_name(s->type));
     const char *problem = NULL;

@@ -292,6 +292,6 @@ int mlf_duration_format(int64_t us, char *buf, size_t n)
     else if (mag)
         len += (size_t)snprintf(tmp + len, sizeof tmp - len, "%" PRIu64 "us", mag);
     if (len == 0)
-        len = (size_t)snprintf(tmp, sizeof tmp, "0s");
+        snprintf(tmp, sizeof tmp, "0s");
     return mlf_strlcpy(buf, tmp, n) < n ? MLF_OK : MLF_ERANGE;
 }

@@ -20,7 +20,7 @@ int mlf_buf_append(mlf_buf *b, const void *p, size_t n);
 int mlf_buf_puts(mlf_buf *b, const char *s);
 /** Appends printf-formatted text. */
 int mlf_buf_printf(mlf_buf *b, const char *fmt, ...) MLF_PRINTF(2, 3);
-int mlf_buf_vprintf(mlf_buf *b, const char *fmt, va_list ap);
+int mlf_buf_vprintf(mlf_buf *b, const char *fmt, va_list ap) MLF_PRINTF(2, 0);
 /** Hands the buffer's string to the caller (free with free(); never NULL unless memory ran out) and
  * resets the buffer. */
 char *mlf_buf_steal(mlf_buf *b);

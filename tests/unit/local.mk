@@ -65,6 +65,46 @@ tests_unit_test_template_SOURCES = tests/unit/test_template.c
 tests_unit_test_template_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_template_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_template
+check_PROGRAMS += tests/unit/test_tz
+tests_unit_test_tz_SOURCES = tests/unit/test_tz.c
+tests_unit_test_tz_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_tz_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_tz
+
+check_PROGRAMS += tests/unit/test_timefmt
+tests_unit_test_timefmt_SOURCES = tests/unit/test_timefmt.c
+tests_unit_test_timefmt_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_timefmt_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_timefmt
+
+check_PROGRAMS += tests/unit/test_cron
+tests_unit_test_cron_SOURCES = tests/unit/test_cron.c
+tests_unit_test_cron_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_cron_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cron
+
+check_PROGRAMS += tests/unit/test_schedule
+tests_unit_test_schedule_SOURCES = tests/unit/test_schedule.c
+tests_unit_test_schedule_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_schedule_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_schedule
+check_PROGRAMS += tests/unit/test_state
+tests_unit_test_state_SOURCES = tests/unit/test_state.c
+tests_unit_test_state_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_state_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_state
+
+check_PROGRAMS += tests/unit/test_store
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_store_LDADD = $(UNIT_LDADD) $(LMDB_LIBS)
+TESTS += tests/unit/test_store
+
+check_PROGRAMS += tests/unit/test_store_crash
+tests_unit_test_store_crash_SOURCES = tests/unit/test_store_crash.c
+tests_unit_test_store_crash_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_store_crash_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_store_crash
 
 check_PROGRAMS += tests/unit/test_trigger_rule
 tests_unit_test_trigger_rule_SOURCES = tests/unit/test_trigger_rule.c

@@ -204,9 +204,9 @@ END_TEST
 START_TEST(test_wrong_value_types)
 {
     expect_error("dag_id: x\ntasks:\n  a: {operator: empty, retries: many}\n",
-                 "dags/t.yaml:3:32: retries: expected an integer, got string");
+                 "dags/t.yaml:3:33: retries: expected an integer, got string");
     expect_error("dag_id: x\ntasks:\n  a: {operator: test_op, message: hi, times: [1]}\n",
-                 "dags/t.yaml:3:47: task 'a': times: expected an integer, got list");
+                 "dags/t.yaml:3:46: task 'a': times: expected an integer, got list");
     expect_error("dag_id: x\ncatchup: maybe\ntasks: {a: {operator: empty}}\n",
                  "dags/t.yaml:2:10: catchup: expected true or false, got string");
     expect_error("dag_id: x\ntasks:\n  a: {operator: test_op, message: hi, level: loud}\n",
@@ -242,14 +242,14 @@ END_TEST
 START_TEST(test_unknown_trigger_rule)
 {
     expect_error("dag_id: x\ntasks:\n  a: {operator: empty, trigger_rule: all_sucess}\n",
-                 "dags/t.yaml:3:37: unknown trigger rule 'all_sucess' (did you mean 'all_success'?)");
+                 "dags/t.yaml:3:38: unknown trigger rule 'all_sucess' (did you mean 'all_success'?)");
 }
 END_TEST
 
 START_TEST(test_bad_durations)
 {
-    expect_error("dag_id: x\ntasks:\n  a: {operator: empty, retry_delay: 5x}\n", "~dags/t.yaml:3:36: retry_delay: ");
-    expect_error("dag_id: x\ntasks:\n  a: {operator: empty, execution_timeout: P1M}\n", "~dags/t.yaml:3:42: execution_timeout: ");
+    expect_error("dag_id: x\ntasks:\n  a: {operator: empty, retry_delay: 5x}\n", "~dags/t.yaml:3:37: retry_delay: duration \"5x\": unknown unit \"x\"");
+    expect_error("dag_id: x\ntasks:\n  a: {operator: empty, execution_timeout: P1M}\n", "~dags/t.yaml:3:43: execution_timeout: ");
 }
 END_TEST
 
@@ -290,9 +290,9 @@ END_TEST
 START_TEST(test_templates_that_do_not_parse_or_use_unknown_names)
 {
     expect_error("dag_id: x\ntasks:\n  a: {operator: shell, command: \"echo {{ ds \"}\n",
-                 "~dags/t.yaml:3:32: task 'a': command: template does not parse: ");
+                 "~dags/t.yaml:3:33: task 'a': command: template does not parse: column 12: expected '}}'");
     expect_error("dag_id: x\ntasks:\n  a: {operator: shell, command: \"echo {{ dss }}\"}\n",
-                 "dags/t.yaml:3:32: task 'a': command: template uses unknown variable 'dss' (did you mean 'ds'?)");
+                 "dags/t.yaml:3:33: task 'a': command: template uses unknown variable 'dss' (did you mean 'ds'?)");
     expect_error("dag_id: x\ntasks:\n  a: {operator: shell, command: \"echo {{ xcom.nosuch }}\"}\n",
                  "~task 'a': template pulls XCom from task 'nosuch', which is not in this DAG");
 }
