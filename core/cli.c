@@ -1,15 +1,22 @@
 /* cli.c -- command table, global options, argument helpers and the dispatcher. */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "plugin_loader.h"
 #include "suggest.h"
+#include "task_runner.h"
 
 static int cmd_version(mlf_cli *cli);
+static int cmd_task_exec(mlf_cli *cli);
+
+/* Commands whose help starts with this are for mlflowd's own use: never listed nor suggested. */
+#define INTERNAL_PREFIX "internal:"
 
 /* The whole CLI of DESIGN.md §7. Commands whose handler is NULL are documented but not built yet: they
  * fail with a clear "not supported yet" message instead of pretending. */
@@ -54,6 +61,7 @@ static const mlf_cli_command commands[] = {
     {"pools", "delete", NULL, "NAME", "delete a pool"},
     {"db", "init", NULL, "", "create the state store"},
     {"db", "check", NULL, "", "verify the state store"},
+    {NULL, "task-exec", cmd_task_exec, "", "internal: run one task instance (used by executors)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -91,6 +99,8 @@ static void print_help(FILE *f, const char *group)
     for (size_t i = 0; i < NCOMMANDS; i++) {
         const mlf_cli_command *c = &commands[i];
         if (group && (!c->group || strcmp(c->group, group) != 0))
+            continue;
+        if (strncmp(c->help, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0)
             continue;
         char name[64];
         snprintf(name, sizeof name, "%s%s%s", c->group ? c->group : "", c->group ? " " : "", c->verb);
@@ -226,6 +236,24 @@ static int cmd_version(mlf_cli *cli)
     return MLF_EXIT_OK;
 }
 
+/* `mlflowd task-exec`: one task spec frame on stdin, one result frame on fd 3 (stdout when fd 3 is not
+ * open). See task_runner.h. */
+static int cmd_task_exec(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    /* with stdout as the result channel, keep a private copy: stdout itself is redirected to the log */
+    int out_fd = fcntl(3, F_GETFD) != -1 ? 3 : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (out_fd < 0)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "task-exec: no result channel (neither fd 3 nor stdout is open)");
+    char err[512];
+    rc = mlf_task_exec_main(STDIN_FILENO, out_fd, err, sizeof err);
+    if (rc != 0)
+        mlf_cli_fail(rc, "task-exec: %s", err);
+    return rc;
+}
+
 /* Removes the global options from argv (they are accepted anywhere). Returns 0 or an exit code. */
 static int take_globals(mlf_cli *cli, int *want_help)
 {
@@ -277,6 +305,8 @@ static const char *suggest_word(const char *group, const char *word)
     size_t n = 0;
     for (size_t i = 0; i < NCOMMANDS; i++) {
         const mlf_cli_command *c = &commands[i];
+        if (strncmp(c->help, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0)
+            continue;
         const char *w = group ? (c->group && strcmp(c->group, group) == 0 ? c->verb : NULL)
                               : (c->group ? c->group : c->verb);
         int dup = 0;

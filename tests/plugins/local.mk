@@ -24,3 +24,17 @@ tests_plugins_bad_param_la_SOURCES = tests/plugins/bad_param.c
 tests_plugins_bad_param_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 tests_plugins_bad_param_la_CFLAGS = $(PLUGIN_CFLAGS)
 tests_plugins_bad_param_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+# Misbehaving and helper plugins used by the task runner and local executor tests.
+check_LTLIBRARIES += tests/plugins/crash.la tests/plugins/hang.la tests/plugins/runner_ops.la
+tests_plugins_crash_la_SOURCES = tests/plugins/crash.c
+tests_plugins_crash_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
+tests_plugins_crash_la_CFLAGS = $(PLUGIN_CFLAGS)
+tests_plugins_crash_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_hang_la_SOURCES = tests/plugins/hang.c
+tests_plugins_hang_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
+tests_plugins_hang_la_CFLAGS = $(PLUGIN_CFLAGS)
+tests_plugins_hang_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_runner_ops_la_SOURCES = tests/plugins/runner_ops.c
+tests_plugins_runner_ops_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
+tests_plugins_runner_ops_la_CFLAGS = $(PLUGIN_CFLAGS)
+tests_plugins_runner_ops_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)

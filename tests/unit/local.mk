@@ -112,3 +112,21 @@ tests_unit_test_trigger_rule_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_trigger_rule_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_trigger_rule
 EXTRA_DIST += tests/unit/gen_trigger_table.py
+
+check_PROGRAMS += tests/unit/test_task_spec
+tests_unit_test_task_spec_SOURCES = tests/unit/test_task_spec.c
+tests_unit_test_task_spec_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_task_spec_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_task_spec
+
+check_PROGRAMS += tests/unit/test_task_runner
+tests_unit_test_task_runner_SOURCES = tests/unit/test_task_runner.c
+tests_unit_test_task_runner_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_task_runner_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_task_runner
+
+check_PROGRAMS += tests/unit/test_executor_local
+tests_unit_test_executor_local_SOURCES = tests/unit/test_executor_local.c
+tests_unit_test_executor_local_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_executor_local_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_executor_local
