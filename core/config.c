@@ -418,65 +418,69 @@ static mlf_value *value_from_text(const mlf_config_key *k, const char *text, cha
     return v;
 }
 
+/* Why str value @p v cannot be a setting's string ("an empty string", ...), or NULL when it can. */
+static const char *string_problem(const mlf_value *v)
+{
+    size_t len = 0;
+    const char *s = mlf_value_get_str(v, &len);
+    if (!len)
+        return "an empty string";
+    if (strlen(s) != len)
+        return "a string with a NUL character";
+    return NULL;
+}
+
+/* Converts list node @p node for key @p k into a new array, or reports positioned errors and returns NULL. */
+static mlf_value *list_from_node(loadctx *C, const mlf_config_key *k, const mlf_yaml_node *node)
+{
+    if (node->kind != MLF_YAML_SEQUENCE) {
+        NODE_ERROR(C, MLF_EINVAL, node, "%s: expected a list of strings, got %s", k->name, mlf_yaml_describe(node));
+        return NULL;
+    }
+    mlf_value *arr = mlf_value_array();
+    int bad = !arr;
+    for (size_t i = 0; i < node->n; i++) {
+        const mlf_yaml_node *item = node->items[i];
+        mlf_value *v = NULL;
+        char err[512];
+        int rc = item->kind == MLF_YAML_SCALAR ? mlf_yaml_scalar_to_value(item, &v, err, sizeof err) : MLF_OK;
+        const char *problem = NULL;
+        if (rc) {
+            add_error(C, rc, "%s", err);
+        } else if (mlf_value_type(v) != MLF_STR || (problem = string_problem(v))) {
+            NODE_ERROR(C, MLF_EINVAL, item, "%s[%zu]: expected a non-empty string, got %s", k->name, i,
+                       problem ? problem : mlf_yaml_describe(item));
+        } else if (!bad) {
+            if (mlf_array_append(arr, v) != MLF_OK) { /* which took v, even on failure */
+                note_rc(C, MLF_ENOMEM);
+                bad = 1;
+            }
+            continue;
+        }
+        mlf_value_free(v);
+        bad = 1;
+    }
+    if (bad) {
+        mlf_value_free(arr);
+        return NULL;
+    }
+    return arr;
+}
+
 /* Converts file node @p node for key @p k into a new value, or reports positioned errors and returns NULL. */
 static mlf_value *value_from_node(loadctx *C, const mlf_config_key *k, const mlf_yaml_node *node)
 {
-    char expected[128], err[512];
+    if (k->type == MLF_CFG_LIST || k->type == MLF_CFG_PATH_LIST)
+        return list_from_node(C, k, node);
+    char expected[128], err[512], why[256];
     describe_expected(k, expected, sizeof expected);
-    int is_list = k->type == MLF_CFG_LIST || k->type == MLF_CFG_PATH_LIST;
-    if (is_list) {
-        if (node->kind != MLF_YAML_SEQUENCE) {
-            NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got %s", k->name, expected, mlf_yaml_describe(node));
-            return NULL;
-        }
-        mlf_value *arr = mlf_value_array();
-        int bad = !arr;
-        for (size_t i = 0; arr && i < node->n; i++) {
-            const mlf_yaml_node *item = node->items[i];
-            mlf_value *v = NULL;
-            int rc = item->kind == MLF_YAML_SCALAR ? mlf_yaml_scalar_to_value(item, &v, err, sizeof err) : MLF_ETYPE;
-            if (rc && item->kind == MLF_YAML_SCALAR) {
-                add_error(C, rc, "%s", err);
-            } else if (mlf_value_type(v) != MLF_STR || !mlf_value_len(v)) {
-                NODE_ERROR(C, MLF_EINVAL, item, "%s[%zu]: expected a non-empty string, got %s", k->name, i,
-                           mlf_value_type(v) == MLF_STR ? "an empty string" : mlf_yaml_describe(item));
-            } else {
-                if (mlf_array_append(arr, v) != MLF_OK)
-                    note_rc(C, MLF_ENOMEM);
-                continue;
-            }
-            mlf_value_free(v);
-            bad = 1;
-        }
-        if (!arr)
-            note_rc(C, MLF_ENOMEM);
-        if (bad) {
-            mlf_value_free(arr);
-            return NULL;
-        }
-        return arr;
-    }
-    if (node->kind != MLF_YAML_SCALAR) {
-        NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got %s", k->name, expected, mlf_yaml_describe(node));
-        return NULL;
-    }
-    if (mlf_yaml_is_null(node)) {
-        if (k->nullable)
-            return mlf_value_nil();
-        NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got null", k->name, expected);
-        return NULL;
-    }
     const char *what = mlf_yaml_describe(node);
-    if (k->type == MLF_CFG_ENUM || (k->type == MLF_CFG_DURATION && (!strcmp(what, "string") ||
-                                                                    !strcmp(what, "int") ||
-                                                                    !strcmp(what, "float")))) {
-        /* The text as written: `enabled: true` is the choice "true" whatever YAML resolves it to, and
-         * `heartbeat: 90` is a duration of 90 seconds. */
-        char why[256];
-        mlf_value *v = string_value(k, node->text, why, sizeof why);
-        if (!v)
-            NODE_ERROR(C, MLF_EINVAL, node, "%s: %s", k->name, why);
-        return v;
+    if (node->kind != MLF_YAML_SCALAR || !strcmp(what, "null") ||
+        (k->type == MLF_CFG_DURATION && !strcmp(what, "bool"))) {
+        if (k->nullable && !strcmp(what, "null"))
+            return mlf_value_nil();
+        NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got %s", k->name, expected, what);
+        return NULL;
     }
     mlf_value *v = NULL;
     int rc = mlf_yaml_scalar_to_value(node, &v, err, sizeof err);
@@ -484,31 +488,28 @@ static mlf_value *value_from_node(loadctx *C, const mlf_config_key *k, const mlf
         add_error(C, rc, "%s", err);
         return NULL;
     }
+    mlf_value *out = NULL;
+    const char *problem = NULL;
     if (k->type == MLF_CFG_INT) {
         int64_t n;
-        if (mlf_value_get_int(v, &n) != MLF_OK) {
-            NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got %s", k->name, expected, mlf_yaml_describe(node));
-        } else if (n < k->min || n > k->max) {
+        if (mlf_value_get_int(v, &n) != MLF_OK)
+            NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got %s", k->name, expected, what);
+        else if (n < k->min || n > k->max)
             NODE_ERROR(C, MLF_EINVAL, node, "%s: %lld is out of range [%lld, %lld]", k->name, (long long)n,
                        (long long)k->min, (long long)k->max);
-        } else {
+        else
             return v;
-        }
-        mlf_value_free(v);
-        return NULL;
-    }
-    const char *s = mlf_value_get_str(v, NULL);
-    if (!s) {
-        NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got %s", k->name, expected, mlf_yaml_describe(node));
-        mlf_value_free(v);
-        return NULL;
-    }
-    char why[256];
-    mlf_value *checked = string_value(k, s, why, sizeof why);
-    mlf_value_free(v);
-    if (!checked)
+    } else if (k->type != MLF_CFG_ENUM && k->type != MLF_CFG_DURATION && mlf_value_type(v) != MLF_STR) {
+        NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got %s", k->name, expected, what);
+    } else if (mlf_value_type(v) == MLF_STR && (problem = string_problem(v))) {
+        NODE_ERROR(C, MLF_EINVAL, node, "%s: expected %s, got %s", k->name, expected, problem);
+    } else if (!(out = string_value(k, node->text, why, sizeof why))) {
+        /* Enums and durations read the text as written: `enabled: true` is the choice "true" whatever YAML
+         * resolves it to, and `heartbeat: 90` is 90 seconds. */
         NODE_ERROR(C, MLF_EINVAL, node, "%s: %s", k->name, why);
-    return checked;
+    }
+    mlf_value_free(v);
+    return out;
 }
 
 /* Replaces entry @p i's value (ownership of @p v taken). Returns MLF_OK or MLF_ENOMEM. */

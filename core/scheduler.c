@@ -985,9 +985,12 @@ static void random_token(char out[33])
 {
     unsigned char b[16];
     if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+        /* no entropy (very early boot): time and a counter still make tokens unique in this process */
+        static uint64_t counter;
         mlf_time_us t = now_us();
-        memcpy(b, &t, sizeof t);
-        memcpy(b + 8, &out, sizeof out < 8 ? sizeof out : 8);
+        uint64_t c = ++counter;
+        memcpy(b, &t, 8);
+        memcpy(b + 8, &c, 8);
     }
     for (int i = 0; i < 16; i++)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
@@ -1082,7 +1085,42 @@ static int render_params(mlf_scheduler *s, sti *t, render_ctx *rc, mlf_value **o
     return MLF_OK;
 }
 
-/* The XComs a task may pull: every task's of this run (cheap: the run's cache). */
+/* The XComs a TI may pull (mlf_ctx_xcom_pull): those of its direct upstream tasks, as task_id -> {key:
+ * value}; a mapped upstream gives each key a list with one element per map index. Bounded by the TI's
+ * upstream edges, so dispatch never copies a whole run's XComs. */
+static mlf_value *xcom_inputs(const srun *r, const mlf_task *task)
+{
+    mlf_value *in = mlf_value_map();
+    for (size_t u = 0; in && u < task->nupstream; u++) {
+        const char *id = r->dag->tasks[task->upstream[u]].task_id;
+        const mlf_value *per = mlf_map_get(r->xcoms, id);
+        if (!per)
+            continue;
+        if (mlf_value_type(per) != MLF_ARRAY) {
+            mlf_map_set(in, id, mlf_value_copy(per));
+            continue;
+        }
+        /* one pass per distinct key: [value at map index 0, 1, ...] (nil where an index pushed none) */
+        mlf_value *byk = mlf_value_map();
+        for (size_t i = 0; byk && i < mlf_value_len(per); i++) {
+            const mlf_value *one = mlf_array_at(per, i);
+            for (size_t k = 0; k < mlf_value_len(one); k++) {
+                const char *key = mlf_map_key_at(one, k);
+                if (mlf_map_get(byk, key))
+                    continue;
+                mlf_value *arr = mlf_value_array();
+                for (size_t j = 0; arr && j < mlf_value_len(per); j++) {
+                    const mlf_value *v = mlf_map_get(mlf_array_at(per, j), key);
+                    mlf_array_append(arr, v ? mlf_value_copy(v) : mlf_value_nil());
+                }
+                mlf_map_set(byk, key, arr);
+            }
+        }
+        mlf_map_set(in, id, byk);
+    }
+    return in;
+}
+
 static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
 {
     srun *r = t->run;
@@ -1123,12 +1161,15 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         .try_number = t->try_number, .attempt = t->attempt, .operator_name = task->operator_name,
         .plugin_path = e && e->owner ? e->owner->path : "", .is_branch = (task->op->flags & MLF_OP_BRANCH) != 0,
         .downstream = down, .ndownstream = task->ndownstream, .params = params, .dag_params = r->params,
-        .xcom_inputs = r->xcoms, .logical_date = r->rec.logical_date,
+        .xcom_inputs = NULL, .logical_date = r->rec.logical_date,
         .data_interval_start = r->rec.data_interval_start, .data_interval_end = r->rec.data_interval_end,
         .log_path = log_path, .xcom_max_size = s->xcom_max, .execution_timeout = task->execution_timeout_us,
         .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE};
+    mlf_value *inputs = xcom_inputs(r, task);
+    spec.xcom_inputs = inputs;
     mlf_value *specv = NULL;
-    rcode = down && log_path ? mlf_task_spec_encode(&spec, &specv) : MLF_ENOMEM;
+    rcode = down && log_path && inputs ? mlf_task_spec_encode(&spec, &specv) : MLF_ENOMEM;
+    mlf_value_free(inputs);
     if (rcode == MLF_OK)
         rcode = mlf_local_executor_submit(s->ex, specv, now, err, sizeof err);
     else

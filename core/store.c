@@ -11,7 +11,6 @@
  * exact only on the snapshot the batch began with: if another process committed in between (the txn id
  * differs), the batch fails with MLF_ESTATE instead of committing changes computed on stale reads.
  */
-#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include "store_internal.h"
 
 #include <errno.h>

@@ -40,28 +40,54 @@ typedef struct parser {
 
 /* ------------------------------------------------------------------------------------------ errors */
 
-/* 1-based line and column (in characters) of byte offset @p off of @p s. */
-static void position(const char *s, size_t off, unsigned *line, unsigned *col)
+/* A byte offset of a text with its 1-based line and column (in characters). */
+typedef struct textpos {
+    size_t off;
+    unsigned line, col;
+} textpos;
+
+/* Moves @p pos to byte offset @p off (the start of a character) of @p s: forward from where it is, or from
+ * the start when @p off lies before it. Listing positions in increasing order costs one pass. */
+static void locate(const char *s, size_t off, textpos *pos)
 {
-    size_t start = 0;
-    unsigned l = 1;
-    for (size_t i = 0; i < off; i++)
+    if (off < pos->off || pos->line == 0)
+        *pos = (textpos){.off = 0, .line = 1, .col = 1};
+    for (size_t i = pos->off; i < off;) {
         if (s[i] == '\n') {
-            l++;
-            start = i + 1;
+            pos->line++;
+            pos->col = 1;
+            i++;
+        } else {
+            pos->col++;
+            i = tpl_utf8_next(s, off, i);
         }
-    *line = l;
-    *col = (unsigned)tpl_utf8_count(s + start, off - start) + 1;
+    }
+    pos->off = off;
 }
 
 static void format_pos(const parser *p, size_t off, char *buf, size_t size)
 {
-    unsigned line, col;
-    position(p->s, off, &line, &col);
+    textpos pos = {0};
+    locate(p->s, off, &pos);
     if (p->multiline)
-        snprintf(buf, size, "line %u, column %u", line, col);
+        snprintf(buf, size, "line %u, column %u", pos.line, pos.col);
     else
-        snprintf(buf, size, "column %u", col);
+        snprintf(buf, size, "column %u", pos.col);
+}
+
+/* Makes room for one more element in the array *@p items of *@p n elements and capacity *@p cap.
+ * Returns 0, or -1 when memory runs out. */
+static int grow(void **items, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *p = ncap <= SIZE_MAX / size ? realloc(*items, ncap * size) : NULL;
+    if (!p)
+        return -1;
+    *items = p;
+    *cap = ncap;
+    return 0;
 }
 
 /* Records the first error: its code and "POSITION: message". */
@@ -163,6 +189,16 @@ bad:
     return 0;
 }
 
+/* A number ending at @p end (0 after an error) must not run into a name: "12ab", "1__0", "1e". */
+static size_t check_number_end(parser *p, size_t end, size_t start)
+{
+    if (end && end < p->n && is_name_char(p->s[end])) {
+        perr(p, MLF_EPARSE, start, "invalid number literal");
+        return 0;
+    }
+    return end;
+}
+
 static size_t lex_number(parser *p, size_t i, tok *t)
 {
     const char *s = p->s;
@@ -172,11 +208,11 @@ static size_t lex_number(parser *p, size_t i, tok *t)
         size_t j = i + 2;
         if (j < p->n && s[j] == '_') /* Python allows 0x_ff */
             j++;
-        return scan_digits(p, j, base, i);
+        return check_number_end(p, scan_digits(p, j, base, i), i);
     }
     size_t j = scan_digits(p, i, 10, i);
     if (!j || p->prev_dot) /* after '.', "x.0.1" is two indexes, not a float */
-        return j;
+        return check_number_end(p, j, i);
     if (j + 1 < p->n && s[j] == '.' && is_digit(s[j + 1])) {
         t->kind = TK_FLOAT;
         if (!(j = scan_digits(p, j + 1, 10, i)))
@@ -192,7 +228,7 @@ static size_t lex_number(parser *p, size_t i, tok *t)
                 return 0;
         }
     }
-    return j;
+    return check_number_end(p, j, i);
 }
 
 static size_t lex_string(parser *p, size_t i)
@@ -795,7 +831,9 @@ static tpl_node *parse_filters(parser *p, tpl_node *nd)
         }
         const tpl_filter *f = tpl_filter_find(p->s + p->cur.off, p->cur.len);
         if (!f) {
-            perr(p, MLF_EPARSE, p->cur.off, "unknown filter '%.*s'", (int)p->cur.len, p->s + p->cur.off);
+            const char *near = tpl_filter_suggest(p->s + p->cur.off, p->cur.len);
+            perr(p, MLF_EPARSE, p->cur.off, "unknown filter '%.*s'%s%s%s", (int)p->cur.len, p->s + p->cur.off,
+                 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
             node_free(nd);
             return NULL;
         }
@@ -914,14 +952,12 @@ static tpl_node *parse_print(parser *p, size_t open)
 
 static int push_part(parser *p, mlf_template *t, size_t off, size_t len, tpl_node *expr)
 {
-    tpl_part *parts = realloc(t->parts, (t->nparts + 1) * sizeof *parts);
-    if (!parts) {
+    if (grow((void **)&t->parts, &t->parts_cap, t->nparts, sizeof *t->parts) != 0) {
         node_free(expr);
         perr_nomem(p);
         return -1;
     }
-    parts[t->nparts++] = (tpl_part){.off = off, .len = len, .expr = expr};
-    t->parts = parts;
+    t->parts[t->nparts++] = (tpl_part){.off = off, .len = len, .expr = expr};
     return 0;
 }
 
@@ -1022,7 +1058,7 @@ static void classify(mlf_template *t)
         t->literal_len = len;
         free(t->parts);
         t->parts = NULL;
-        t->nparts = 0;
+        t->nparts = t->parts_cap = 0;
         t->kind = MLF_TEMPLATE_LITERAL;
     } else {
         t->kind = exprs == 1 && spaces ? MLF_TEMPLATE_EXPR : MLF_TEMPLATE_TEXT;
@@ -1031,32 +1067,24 @@ static void classify(mlf_template *t)
 
 /* ------------------------------------------------------------------------------------------ refs */
 
-static int add_name(mlf_template *t, const char *name)
-{
-    for (size_t i = 0; i < t->nnames; i++)
-        if (strcmp(t->names[i], name) == 0)
-            return 0;
-    const char **names = realloc(t->names, (t->nnames + 1) * sizeof *names);
-    if (!names)
-        return MLF_ENOMEM;
-    names[t->nnames++] = name;
-    t->names = names;
-    return 0;
-}
+/* Walks the expressions of a template to list what they refer to. */
+typedef struct collector {
+    mlf_template *t;
+    textpos pos; /* of the last reference: references come nearly in source order */
+} collector;
 
-static int add_ref(mlf_template *t, mlf_template_ref_kind kind, const char *name, size_t off,
-                   const char **path, size_t npath)
+static int add_ref(collector *cl, mlf_template_ref_kind kind, const char *name, size_t off, const char **path,
+                   size_t npath)
 {
-    mlf_template_ref *refs = realloc(t->refs, (t->nrefs + 1) * sizeof *refs);
-    if (!refs) {
+    mlf_template *t = cl->t;
+    if (grow((void **)&t->refs, &t->refs_cap, t->nrefs, sizeof *t->refs) != 0) {
         free(path);
         return MLF_ENOMEM;
     }
-    t->refs = refs;
-    mlf_template_ref *r = &refs[t->nrefs++];
-    *r = (mlf_template_ref){.kind = kind, .name = name, .npath = npath, .path = path};
-    position(t->src, off, &r->line, &r->column);
-    return kind == MLF_TEMPLATE_REF_NAME ? add_name(t, name) : 0;
+    locate(t->src, off, &cl->pos);
+    t->refs[t->nrefs++] = (mlf_template_ref){.kind = kind, .name = name, .npath = npath, .path = path,
+                                              .line = cl->pos.line, .column = cl->pos.col};
+    return MLF_OK;
 }
 
 /* The constant key of an ATTR or INDEX node, or NULL. */
@@ -1069,10 +1097,10 @@ static const char *const_key(const tpl_node *nd)
     return NULL;
 }
 
-static int collect(mlf_template *t, const tpl_node *nd);
+static int collect(collector *cl, const tpl_node *nd);
 
 /* A chain of ATTR / INDEX nodes topped by @p top: a name ref with the constant keys after the name. */
-static int collect_chain(mlf_template *t, const tpl_node *top)
+static int collect_chain(collector *cl, const tpl_node *top)
 {
     const tpl_node *links[MLF_TEMPLATE_MAX_DEPTH + 1];
     size_t nlinks = 0;
@@ -1091,34 +1119,72 @@ static int collect_chain(mlf_template *t, const tpl_node *top)
             return MLF_ENOMEM;
         for (size_t i = 0; i < npath; i++)
             path[i] = const_key(links[nlinks - 1 - i]);
-        rc = add_ref(t, MLF_TEMPLATE_REF_NAME, root->name, root->off, path, npath);
+        rc = add_ref(cl, MLF_TEMPLATE_REF_NAME, root->name, root->off, path, npath);
     } else {
-        rc = collect(t, root);
+        rc = collect(cl, root);
     }
     for (size_t i = nlinks; i-- > 0 && rc == MLF_OK;)
         if (links[i]->kind == TPL_INDEX)
-            rc = collect(t, links[i]->b);
+            rc = collect(cl, links[i]->b);
     return rc;
 }
 
-static int collect(mlf_template *t, const tpl_node *nd)
+static int collect(collector *cl, const tpl_node *nd)
 {
     int rc = MLF_OK;
     switch (nd->kind) {
     case TPL_NAME:
     case TPL_ATTR:
-    case TPL_INDEX: return collect_chain(t, nd);
-    case TPL_CALL: rc = add_ref(t, MLF_TEMPLATE_REF_MACRO, nd->name, nd->off, NULL, 0); break;
+    case TPL_INDEX: return collect_chain(cl, nd);
+    case TPL_CALL: rc = add_ref(cl, MLF_TEMPLATE_REF_MACRO, nd->name, nd->off, NULL, 0); break;
     default:
         if (nd->a)
-            rc = collect(t, nd->a);
+            rc = collect(cl, nd->a);
         if (rc == MLF_OK && nd->b)
-            rc = collect(t, nd->b);
+            rc = collect(cl, nd->b);
         break;
     }
     for (size_t i = 0; i < nd->nargs && rc == MLF_OK; i++)
-        rc = collect(t, nd->args[i]);
+        rc = collect(cl, nd->args[i]);
     return rc;
+}
+
+static int by_name_then_index(const void *a, const void *b)
+{
+    const mlf_template_ref *const *x = a, *const *y = b;
+    int c = strcmp((*x)->name, (*y)->name);
+    return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+/* t->names: the distinct names of the name refs in order of first appearance (sorting, not a scan per
+ * name, so that a template with very many names stays cheap). */
+static int list_names(mlf_template *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->nrefs; i++)
+        n += t->refs[i].kind == MLF_TEMPLATE_REF_NAME;
+    if (n == 0)
+        return MLF_OK;
+    const mlf_template_ref **sorted = malloc(n * sizeof *sorted);
+    unsigned char *first = calloc(t->nrefs, 1);
+    if (!sorted || !first || !(t->names = malloc(n * sizeof *t->names))) {
+        free(sorted);
+        free(first);
+        return MLF_ENOMEM;
+    }
+    for (size_t i = 0, k = 0; i < t->nrefs; i++)
+        if (t->refs[i].kind == MLF_TEMPLATE_REF_NAME)
+            sorted[k++] = &t->refs[i];
+    qsort(sorted, n, sizeof *sorted, by_name_then_index);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(sorted[i - 1]->name, sorted[i]->name) != 0)
+            first[sorted[i] - t->refs] = 1;
+    for (size_t i = 0; i < t->nrefs; i++)
+        if (first[i])
+            t->names[t->nnames++] = t->refs[i].name;
+    free(sorted);
+    free(first);
+    return MLF_OK;
 }
 
 /* ------------------------------------------------------------------------------------------ API */
@@ -1144,9 +1210,12 @@ int mlf_template_compile(const char *text, size_t len, mlf_template **out, char 
     parser p = {.s = t->src, .n = len, .multiline = memchr(t->src, '\n', len) != NULL, .err = err, .errlen = errlen};
     if (split(&p, t) == 0) {
         classify(t);
+        collector cl = {.t = t};
         for (size_t i = 0; i < t->nparts && p.rc == MLF_OK; i++)
-            if (t->parts[i].expr && collect(t, t->parts[i].expr) != MLF_OK)
+            if (t->parts[i].expr && collect(&cl, t->parts[i].expr) != MLF_OK)
                 perr(&p, MLF_ENOMEM, t->parts[i].off, "out of memory");
+        if (p.rc == MLF_OK && list_names(t) != MLF_OK)
+            perr(&p, MLF_ENOMEM, 0, "out of memory");
     }
     if (p.rc != MLF_OK) {
         mlf_template_free(t);

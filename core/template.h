@@ -95,10 +95,14 @@ typedef struct mlf_template_env {
     int (*lookup)(void *ud, const char *name, const mlf_value **out);
     /** Calls macro @p name with @p nargs defined argument values. Returns MLF_OK and a new value in
      * *out (the engine frees it), or an error code with a reason in @p err (MLF_ENOTFOUND: no such
-     * macro). */
+     * macro) and nothing in *out (the engine ignores it then). */
     int (*call)(void *ud, const char *name, const mlf_value *const *args, size_t nargs, mlf_value **out,
                 char *err, size_t errlen);
     void *ud; /**< passed to both callbacks */
+    /** Optional: the top-level names lookup knows (@p nnames of them), used only to suggest one when a
+     * name is undefined ("'dss' is undefined (did you mean 'ds'?)"). */
+    const char *const *names;
+    size_t nnames;
 } mlf_template_env;
 
 /**
@@ -122,7 +126,8 @@ mlf_template_kind mlf_template_get_kind(const mlf_template *t);
 /**
  * Renders @p t with @p env into a new value in *out (free with mlf_value_free()): a str, or for an
  * MLF_TEMPLATE_EXPR template the expression's value whatever its type. On failure *out is NULL and
- * @p err explains, naming what was undefined ("'dss' is undefined").
+ * @p err explains, naming what was undefined and the closest known name or key when one is close
+ * ("'dss' is undefined (did you mean 'ds'?)", "'params' has no key 'dirr' (did you mean 'dir'?)").
  * Errors: MLF_EINVAL (NULL t or out), MLF_ENOTFOUND (an undefined name or key was used),
  * MLF_ERANGE (an index out of range was used, integer overflow), MLF_ETYPE (an operator or filter got a
  * value of the wrong type), MLF_ETOOBIG (a string would exceed MLF_TEMPLATE_MAX_STRING), MLF_ENOTSUP (a macro call without a call callback), the code returned by a

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "strutil.h"
+#include "suggest.h"
 
 const char *tpl_text_of(const mlf_value *v, size_t *len, char **tmp)
 {
@@ -426,4 +427,18 @@ const tpl_filter *tpl_filter_find(const char *name, size_t len)
         if (strlen(filters[i].name) == len && memcmp(filters[i].name, name, len) == 0)
             return &filters[i];
     return NULL;
+}
+
+const char *tpl_filter_suggest(const char *name, size_t len)
+{
+    enum { NFILTERS = sizeof filters / sizeof filters[0] };
+    const char *names[NFILTERS];
+    char word[MLF_SUGGEST_MAX_LEN + 1];
+    if (len > MLF_SUGGEST_MAX_LEN)
+        return NULL;
+    memcpy(word, name, len);
+    word[len] = '\0';
+    for (size_t i = 0; i < NFILTERS; i++)
+        names[i] = filters[i].name;
+    return mlf_suggest(word, names, NFILTERS);
 }

@@ -29,6 +29,9 @@ const char *tpl_text_of(const mlf_value *v, size_t *len, char **tmp);
 /** The filter named by the @p len bytes at @p name, or NULL. */
 const tpl_filter *tpl_filter_find(const char *name, size_t len);
 
+/** The name of the filter closest to the @p len bytes at @p name (a likely typo of it), or NULL. */
+const char *tpl_filter_suggest(const char *name, size_t len);
+
 typedef enum tpl_node_kind {
     TPL_LIT,    /**< lit */
     TPL_NAME,   /**< name: a top-level name */
@@ -68,12 +71,12 @@ struct mlf_template {
     size_t srclen;
     mlf_template_kind kind;
     tpl_part *parts;
-    size_t nparts;
+    size_t nparts, parts_cap;
     size_t expr_part; /**< MLF_TEMPLATE_EXPR: the index of the one expression part */
     char *literal;    /**< MLF_TEMPLATE_LITERAL: the text with comments removed */
     size_t literal_len;
     mlf_template_ref *refs;
-    size_t nrefs;
+    size_t nrefs, refs_cap;
     const char **names;
     size_t nnames;
 };

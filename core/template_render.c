@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "strutil.h"
+#include "suggest.h"
 
 /* The value of an expression: borrowed (from the environment or the template) or owned. */
 typedef struct tval {
@@ -83,6 +84,16 @@ static const char *snip(const rctx *c, const tpl_node *nd, char *buf, size_t siz
         snprintf(buf, size, "%.*s...", (int)max, c->t->src + nd->off);
     else
         snprintf(buf, size, "%.*s", (int)nd->len, c->t->src + nd->off);
+    return buf;
+}
+
+/* " (did you mean 'X'?)" when one of the @p n @p candidates is close to @p word, else "". */
+static const char *did_you_mean(const char *word, const char *const *candidates, size_t n, char *buf, size_t size)
+{
+    const char *near = n ? mlf_suggest(word, candidates, n) : NULL;
+    buf[0] = '\0';
+    if (near && strcmp(near, word) != 0)
+        snprintf(buf, size, " (did you mean '%s'?)", near);
     return buf;
 }
 
@@ -170,8 +181,11 @@ static int eval_name(rctx *c, const tpl_node *nd, tval *out)
 {
     const mlf_value *v = NULL;
     int rc = c->env && c->env->lookup ? c->env->lookup(c->env->ud, nd->name, &v) : MLF_ENOTFOUND;
-    if (rc == MLF_ENOTFOUND || (rc == MLF_OK && !v))
-        return undefined(c, out, MLF_ENOTFOUND, "'%s' is undefined", nd->name);
+    if (rc == MLF_ENOTFOUND || (rc == MLF_OK && !v)) {
+        char hint[80];
+        did_you_mean(nd->name, c->env ? c->env->names : NULL, c->env ? c->env->nnames : 0, hint, sizeof hint);
+        return undefined(c, out, MLF_ENOTFOUND, "'%s' is undefined%s", nd->name, hint);
+    }
     if (rc != MLF_OK)
         return fail(c, rc, "looking up '%s': %s", nd->name, mlf_strerror(rc));
     out->v = v;
@@ -188,8 +202,18 @@ static int get_key(rctx *c, const tpl_node *nd, const mlf_value *obj, const char
         return undefined(c, out, MLF_ENOTFOUND, "'%s' is %s %s, it has no key '%s'", what,
                          type == MLF_ARRAY || type == MLF_INT ? "an" : "a", mlf_type_name(type), key);
     const mlf_value *v = strlen(key) == keylen ? mlf_map_get(obj, key) : NULL;
-    if (!v)
-        return undefined(c, out, MLF_ENOTFOUND, "'%s' has no key '%s'", what, key);
+    if (!v) {
+        size_t n = mlf_value_len(obj);
+        const char **keys = malloc((n ? n : 1) * sizeof *keys);
+        char hint[80] = "";
+        if (keys) { /* without memory, no suggestion */
+            for (size_t i = 0; i < n; i++)
+                keys[i] = mlf_map_key_at(obj, i);
+            did_you_mean(key, keys, n, hint, sizeof hint);
+            free(keys);
+        }
+        return undefined(c, out, MLF_ENOTFOUND, "'%s' has no key '%s'%s", what, key, hint);
+    }
     out->v = v;
     return MLF_OK;
 }
@@ -265,8 +289,9 @@ static int eval_list(rctx *c, const tpl_node *nd, tval *out)
         if (rc == MLF_OK)
             rc = need(c, &item);
         if (rc == MLF_OK) {
-            rc = mlf_array_append(arr, item.own ? item.own : mlf_value_copy(item.v));
+            mlf_value *copy = item.own ? item.own : mlf_value_copy(item.v);
             item.own = NULL;
+            rc = copy ? mlf_array_append(arr, copy) : MLF_ENOMEM;
         }
         tval_free(&item);
     }
@@ -290,7 +315,6 @@ static int eval_call(rctx *c, const tpl_node *nd, tval *out)
     rc = c->env->call(c->env->ud, nd->name, a.argv, nd->nargs, &v, merr, sizeof merr);
     args_free(nd, &a);
     if (rc != MLF_OK) {
-        mlf_value_free(v);
         if (merr[0])
             return fail(c, rc, "macro '%s': %s", nd->name, merr);
         if (rc == MLF_ENOTFOUND)
@@ -389,8 +413,10 @@ static int eval_arith(rctx *c, tpl_node_kind kind, const tval *a, const tval *b,
     if (kind == TPL_ADD && ta == MLF_ARRAY && tb == MLF_ARRAY) {
         mlf_value *arr = mlf_value_copy(a->v);
         int rc = arr ? MLF_OK : MLF_ENOMEM;
-        for (size_t i = 0; i < mlf_value_len(b->v) && rc == MLF_OK; i++)
-            rc = mlf_array_append(arr, mlf_value_copy(mlf_array_at(b->v, i)));
+        for (size_t i = 0; i < mlf_value_len(b->v) && rc == MLF_OK; i++) {
+            mlf_value *copy = mlf_value_copy(mlf_array_at(b->v, i));
+            rc = copy ? mlf_array_append(arr, copy) : MLF_ENOMEM;
+        }
         if (rc != MLF_OK) {
             mlf_value_free(arr);
             return fail(c, rc, "out of memory");

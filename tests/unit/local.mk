@@ -60,11 +60,13 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_config
+
 check_PROGRAMS += tests/unit/test_template
 tests_unit_test_template_SOURCES = tests/unit/test_template.c
 tests_unit_test_template_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_template_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_template
+
 check_PROGRAMS += tests/unit/test_tz
 tests_unit_test_tz_SOURCES = tests/unit/test_tz.c
 tests_unit_test_tz_CPPFLAGS = $(UNIT_CPPFLAGS)

@@ -324,6 +324,30 @@ START_TEST(test_durations_in_file)
 }
 END_TEST
 
+START_TEST(test_nul_characters_and_nulls)
+{
+    char *file = mlf_strdup_printf("%s/c.yaml", tmpdir);
+    write_file(file, "executor: \"loc\\0al\"\nplugins.load: [\"a\\0b\"]\nzmq.curve.enabled: ~\n");
+    char *err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
+    char *want = mlf_strdup_printf("%s:1:11: executor: expected a string, got a string with a NUL character\n"
+                                   "%s:2:16: plugins.load[0]: expected a non-empty string, got a string with a NUL "
+                                   "character\n"
+                                   "%s:3:20: zmq.curve.enabled: expected one of auto, true, false, got null\n",
+                                   file, file, file);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    /* Settings that may be null take null from the file. */
+    write_file(file, "zmq.curve:\n  secret_key_file: /k\n  authorized_keys: ~\n");
+    mlf_config *cfg = load_ok((mlf_config_args){.config_file = file});
+    ck_assert_str_eq(mlf_config_str(cfg, "zmq.curve.secret_key_file"), "/k");
+    ck_assert_int_eq(mlf_value_type(mlf_config_get(cfg, "zmq.curve.authorized_keys")), MLF_NIL);
+    ck_assert_int_eq(mlf_config_source_of(cfg, "zmq.curve.authorized_keys"), MLF_CFG_FROM_FILE);
+    mlf_config_free(cfg);
+    free(file);
+}
+END_TEST
+
 START_TEST(test_empty_file_is_fine)
 {
     mlf_config *cfg = load_ok((mlf_config_args){.config_file = DATA "/empty.yaml"});
@@ -602,6 +626,7 @@ int main(void)
     tcase_add_test(tc, test_precedence_file_env_cli);
     tcase_add_test(tc, test_file_found_in_home);
     tcase_add_test(tc, test_durations_in_file);
+    tcase_add_test(tc, test_nul_characters_and_nulls);
     tcase_add_test(tc, test_empty_file_is_fine);
     tcase_add_test(tc, test_home_tilde_and_placeholders);
     tcase_add_test(tc, test_home_cannot_use_home);

@@ -10,6 +10,7 @@
 /* ------------------------------------------------------------------------------------------ fixture */
 
 static mlf_value *ctx; /* the names templates see: a map */
+static const char *ctx_names[16]; /* its keys, for suggestions */
 
 static mlf_value *str_list(const char *a, const char *b)
 {
@@ -54,6 +55,8 @@ static void setup(void)
     mlf_map_set(m, "k", mlf_value_str("v"));
     mlf_map_set(ctx, "m", m);
     ck_assert_uint_eq(mlf_value_len(ctx), 16);
+    for (size_t i = 0; i < 16; i++)
+        ctx_names[i] = mlf_map_key_at(ctx, i);
 }
 
 static void teardown(void)
@@ -112,7 +115,7 @@ static int call(void *ud, const char *name, const mlf_value *const *args, size_t
 
 static mlf_template_env env(void)
 {
-    return (mlf_template_env){.lookup = lookup, .call = call, .ud = ctx};
+    return (mlf_template_env){.lookup = lookup, .call = call, .ud = ctx, .names = ctx_names, .nnames = 16};
 }
 
 /* Compiles and renders @p text; the error message (if any) goes to @p err (256 bytes). */
@@ -216,13 +219,22 @@ START_TEST(test_syntax_errors)
     expect_err("{{ ds[1 }}", MLF_EPARSE, "expected ']' to close the '[' at column 6");
     expect_err("{{ ds. }}", MLF_EPARSE, "column 8: expected a name or an index after '.', found '}}'");
     expect_err("{{ ds | }}", MLF_EPARSE, "column 9: expected a filter name after '|', found '}}'");
-    expect_err("{{ ds | uper }}", MLF_EPARSE, "column 9: unknown filter 'uper'");
+    expect_err("{{ ds | uper }}", MLF_EPARSE, "column 9: unknown filter 'uper' (did you mean 'upper'?)");
+    expect_err("{{ ds | tojsn }}", MLF_EPARSE, "unknown filter 'tojsn' (did you mean 'tojson'?)");
+    {
+        mlf_value *v;
+        char e[256];
+        ck_assert_int_eq(render("{{ ds | slugify }}", &v, e), MLF_EPARSE);
+        ck_assert_str_eq(e, "column 9: unknown filter 'slugify'"); /* nothing close: no suggestion */
+    }
     expect_err("{{ ds | upper(1) }}", MLF_EPARSE, "filter 'upper' takes 0 arguments, got 1");
     expect_err("{{ ds | replace('a') }}", MLF_EPARSE, "filter 'replace' takes 2 to 3 arguments, got 1");
     expect_err("{{ ds | join(',', 1) }}", MLF_EPARSE, "filter 'join' takes 0 to 1 arguments, got 2");
     expect_err("{{ echo(1 2) }}", MLF_EPARSE, "expected ',' or ')' to close the '(' at column 8, found '2'");
     expect_err("{{ 1__0 }}", MLF_EPARSE, "column 4: invalid number literal");
     expect_err("{{ 0x }}", MLF_EPARSE, "invalid number literal");
+    expect_err("{{ 12ab }}", MLF_EPARSE, "column 4: invalid number literal");
+    expect_err("{{ 1.5e }}", MLF_EPARSE, "invalid number literal");
     expect_err("{{ 012 }}", MLF_EPARSE, "leading zeros are not allowed");
     expect_err("{{ 99999999999999999999 }}", MLF_ERANGE, "column 4: number literal out of range");
     expect_err("{{ 1e999 }}", MLF_ERANGE, "number literal out of range");
@@ -320,10 +332,10 @@ START_TEST(test_literals)
     expect_str("{{ 'line\\\ncont' }}", "linecont");
     expect_str("{{ '}}' }}", "}}");
     expect_str("{{ 42 }} {{ 1_000 }} {{ 0x1F }} {{ 0o17 }} {{ 0b101 }} {{ 0 }} {{ 00 }}", "42 1000 31 15 5 0 0");
-    expect_str("{{ 1.5 }} {{ 2e3 }} {{ 2.5e-1 }}", "1.5 2000 0.25");
+    expect_str("{{ 1.5 }} {{ 2e3 }} {{ 2.5e-1 }}", "1.5 2000.0 0.25");
     expect_str("{{ true }} {{ True }} {{ false }} {{ False }} {{ none }} {{ None }}", "True True False False None None");
-    expect_str("{{ [1, 'a', [true], none, ] }}", "[1,\"a\",[true],null]");
-    expect_str("{{ [] }}", "[]");
+    expect_str("{{ [1, 'a', [true], none, ] | tojson }}", "[1,\"a\",[true],null]");
+    expect_str("{{ [] | tojson }}", "[]");
     expect_str("{{ (ds) }}", "2024-01-05");
 }
 END_TEST
@@ -424,8 +436,8 @@ START_TEST(test_operators)
     expect_str("{{ nothing ~ yes ~ 1.5 }}", "NoneTrue1.5");
     expect_str("{{ 1 + 2 }} {{ 1 + 0.5 }} {{ 5 - 7 }} {{ 1.5 - 1 }}", "3 1.5 -2 0.5");
     expect_str("{{ 'a' + 'b' }}", "ab");
-    expect_str("{{ [1] + ['x'] }}", "[1,\"x\"]");
-    expect_str("{{ params.symbols + ['sol'] }}", "[\"btc\",\"eth\",\"sol\"]");
+    expect_str("{{ ([1] + ['x']) | tojson }}", "[1,\"x\"]");
+    expect_str("{{ params.symbols + ['sol'] }}!", "[\"btc\",\"eth\",\"sol\"]!");
 }
 END_TEST
 
@@ -480,6 +492,34 @@ START_TEST(test_undefined)
 }
 END_TEST
 
+START_TEST(test_did_you_mean)
+{
+    mlf_value *v;
+    char err[256];
+    ck_assert_int_eq(render("{{ dss }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'dss' is undefined (did you mean 'ds'?)");
+    ck_assert_int_eq(render("{{ Params.dir }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'Params' is undefined (did you mean 'params'?)");
+    ck_assert_int_eq(render("{{ zzzzzz }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'zzzzzz' is undefined");
+    ck_assert_int_eq(render("{{ params.dirr }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'params' has no key 'dirr' (did you mean 'dir'?)");
+    ck_assert_int_eq(render("{{ xcom['predcit'][0] }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'xcom' has no key 'predcit' (did you mean 'predict'?)");
+    ck_assert_int_eq(render("{{ params.zzzzzz }}", &v, err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'params' has no key 'zzzzzz'");
+    ck_assert_int_eq(render("{{ echo(m)[0].x }}", &v, err), MLF_ENOTFOUND); /* a key of an owned map */
+    ck_assert_str_eq(err, "'echo(m)[0]' has no key 'x'");
+    /* Suggestions for names need the environment's list of names. */
+    mlf_template *t;
+    ck_assert_int_eq(mlf_template_compile("{{ dss }}", 9, &t, err, sizeof err), MLF_OK);
+    mlf_template_env e = {.lookup = lookup, .ud = ctx};
+    ck_assert_int_eq(mlf_template_render(t, &e, &v, err, sizeof err), MLF_ENOTFOUND);
+    ck_assert_str_eq(err, "'dss' is undefined");
+    mlf_template_free(t);
+}
+END_TEST
+
 START_TEST(test_subscripts_out_of_range)
 {
     expect_err("{{ params.symbols[2] }}", MLF_ERANGE, "index 2 is out of range for 'params.symbols' (an array of length 2)");
@@ -488,7 +528,7 @@ START_TEST(test_subscripts_out_of_range)
     expect_err("{{ word[5] }}", MLF_ERANGE, "index 5 is out of range for 'word' (a string of length 5)");
     expect_err("{{ [][0] }}", MLF_ERANGE, "index 0 is out of range for '[]'");
     expect_str("{{ params.symbols[2] | default('none') }}", "none");
-    expect_str("{{ [5, 6][1] }}", "6");
+    expect_str("<{{ [5, 6][1] }}>", "<6>");
     expect_str("{{ echo('a', 'b')[1] }}", "b");
 }
 END_TEST
@@ -538,10 +578,10 @@ START_TEST(test_filters)
                "0 -1 0 255 big");
     expect_str("{{ '101' | int(0, 2) }} {{ params.symbols | int }}", "5 0");
     expect_str("{{ '2.5' | float }} {{ 2 | float }} {{ 'x' | float }} {{ 'x' | float(1.5) }} {{ no | float }}",
-               "2.5 2 0 1.5 0");
+               "2.5 2.0 0.0 1.5 0.0");
     expect_str("{{ params.window | string ~ 'd' }} {{ nothing | string }}", "30d None");
     expect_str("{{ params.symbols | tojson }} {{ 'a\"b' | tojson }} {{ nothing | tojson }}", "[\"btc\",\"eth\"] \"a\\\"b\" null");
-    expect_str("{{ ds | replace('-', '') | int + 1 }}", "20240106");
+    expect_str("={{ ds | replace('-', '') | int + 1 }}", "=20240106");
     expect_str("{{ -ratio | string }}", "-1.5"); /* (-ratio) | string, as in Jinja */
 }
 END_TEST
@@ -654,6 +694,35 @@ START_TEST(test_names_and_refs)
 }
 END_TEST
 
+START_TEST(test_many_names)
+{
+    /* 20000 lines "{{ nI }} {{ nI }}" with I = line % 5000: 40000 refs, 5000 names. */
+    mlf_buf b = {0};
+    for (int i = 0; i < 20000; i++)
+        ck_assert_int_eq(mlf_buf_printf(&b, "{{ n%d }} {{ n%d }}\n", i % 5000, i % 5000), MLF_OK);
+    mlf_template *t;
+    char err[128];
+    ck_assert_int_eq(mlf_template_compile(b.data, b.len, &t, err, sizeof err), MLF_OK);
+    const char *const *names;
+    size_t n;
+    ck_assert_int_eq(mlf_template_names(t, &names, &n), MLF_OK);
+    ck_assert_uint_eq(n, 5000);
+    ck_assert_str_eq(names[0], "n0");
+    ck_assert_str_eq(names[1234], "n1234");
+    ck_assert_str_eq(names[4999], "n4999");
+    const mlf_template_ref *refs;
+    ck_assert_int_eq(mlf_template_refs(t, &refs, &n), MLF_OK);
+    ck_assert_uint_eq(n, 40000);
+    ck_assert_str_eq(refs[39999].name, "n4999");
+    ck_assert_uint_eq(refs[39999].line, 20000);
+    ck_assert_uint_eq(refs[39999].column, 16); /* after "{{ n4999 }} {{ " */
+    ck_assert_uint_eq(refs[2].line, 2);
+    ck_assert_uint_eq(refs[2].column, 4);
+    mlf_template_free(t);
+    mlf_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_render_value)
 {
     mlf_value *in = mlf_value_map();
@@ -684,7 +753,7 @@ START_TEST(test_render_value)
     mlf_array_append(list, mlf_value_str("{{ dss }}"));
     ck_assert_int_eq(mlf_template_render_value(in, &e, &out, err, sizeof err), MLF_ENOTFOUND);
     ck_assert_ptr_null(out);
-    ck_assert_str_eq(err, "args[2]: 'dss' is undefined");
+    ck_assert_str_eq(err, "args[2]: 'dss' is undefined (did you mean 'ds'?)");
     mlf_map_set(env_map, "PATH", mlf_value_str("{{ ds"));
     ck_assert_int_eq(mlf_template_render_value(env_map, &e, &out, err, sizeof err), MLF_EPARSE);
     ck_assert_str_eq(err, "PATH: column 6: expected '}}' to close the '{{' at column 1, found end of text");
@@ -758,6 +827,7 @@ int main(void)
     tcase_add_test(render_tc, test_operators);
     tcase_add_test(render_tc, test_operator_errors);
     tcase_add_test(render_tc, test_undefined);
+    tcase_add_test(render_tc, test_did_you_mean);
     tcase_add_test(render_tc, test_subscripts_out_of_range);
     tcase_add_test(render_tc, test_filter_default);
     tcase_add_test(render_tc, test_filters);
@@ -765,6 +835,7 @@ int main(void)
     tcase_add_test(render_tc, test_size_limit);
     tcase_add_test(render_tc, test_macros);
     tcase_add_test(render_tc, test_names_and_refs);
+    tcase_add_test(render_tc, test_many_names);
     tcase_add_test(render_tc, test_render_value);
     tcase_add_test(render_tc, test_compile_once_render_many);
     suite_add_tcase(s, render_tc);
