@@ -2,9 +2,11 @@
 #include "cli.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -61,7 +63,7 @@ static const mlf_cli_command commands[] = {
     {"pools", "delete", NULL, "NAME", "delete a pool"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
-    {NULL, "task-exec", cmd_task_exec, "", "internal: run one task instance (used by executors)"},
+    {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -238,11 +240,27 @@ static int cmd_version(mlf_cli *cli)
 
 /* `mlflowd task-exec`: one task spec frame on stdin, one result frame on fd 3 (stdout when fd 3 is not
  * open). See task_runner.h. */
+/* The parent-death signal of task-exec: take the whole task (its process group) down with the daemon,
+ * so that a scheduler killed with SIGKILL never leaves an orphaned try running beside its retry. */
+static void kill_own_group(int sig)
+{
+    (void)sig;
+    kill(0, SIGKILL);
+    _exit(128 + SIGKILL);
+}
+
 static int cmd_task_exec(mlf_cli *cli)
 {
-    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    const char *parent = mlf_cli_take_value(cli, "--parent", NULL, NULL);
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--parent", NULL});
     if (rc)
         return rc;
+    if (parent) {
+        signal(SIGUSR2, kill_own_group);
+        prctl(PR_SET_PDEATHSIG, SIGUSR2);
+        if (getppid() != (pid_t)atol(parent)) /* the parent died before the signal was armed */
+            kill_own_group(0);
+    }
     /* with stdout as the result channel, keep a private copy: stdout itself is redirected to the log */
     int out_fd = fcntl(3, F_GETFD) != -1 ? 3 : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
     if (out_fd < 0)

@@ -302,7 +302,9 @@ static int spawn_job(mlf_local_executor *ex, job *j, mlf_time_us now)
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    char *argv[] = {ex->exe, "task-exec", NULL};
+    char ppid[24];
+    snprintf(ppid, sizeof ppid, "%ld", (long)getpid());
+    char *argv[] = {ex->exe, "task-exec", "--parent", ppid, NULL}; /* it dies with us: see task-exec */
     pid_t pid;
     err = posix_spawn(&pid, ex->exe, &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);

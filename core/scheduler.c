@@ -112,6 +112,7 @@ struct mlf_scheduler {
     int draining;
     int watch_fd;
     mlf_time_us next_dag_check;
+    mlf_time_us next_adopt;  /* when to look for runs and pauses written by other processes */
 };
 
 static mlf_time_us now_us(void)
@@ -1750,6 +1751,50 @@ static int resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, ml
     return MLF_OK;
 }
 
+static int run_in_memory(mlf_scheduler *s, const char *dag_id, const char *run_id)
+{
+    for (srun *r = s->runs; r; r = r->next)
+        if (strcmp(r->rec.dag_id, dag_id) == 0 && strcmp(r->rec.run_id, run_id) == 0)
+            return 1;
+    return 0;
+}
+
+static int read_paused(void *ud, const mlf_dag_rec *rec)
+{
+    sdag *sd = find_sdag(ud, rec->dag_id);
+    if (sd && sd->paused != rec->is_paused) {
+        sd->paused = rec->is_paused;
+        sd->next_check = 0;
+        ((mlf_scheduler *)ud)->next_dag_check = 0;
+    }
+    return 0;
+}
+
+/* Runs created and DAGs paused by other processes (`mlflowd dags trigger`, `dags pause` while this
+ * scheduler runs): new runs have task instances in state none, found through the state index; pause
+ * flags are read from the DAG records. */
+static void adopt_external_changes(mlf_scheduler *s, mlf_time_us now)
+{
+    if (now < s->next_adopt)
+        return;
+    s->next_adopt = now + 2 * 1000000LL;
+    mlf_store_txn *w = wtxn(s);
+    if (!w)
+        return;
+    mlf_store_dag_foreach(w, read_paused, s);
+    key_list keys = {0};
+    mlf_store_ti_foreach_state(w, MLF_TI_NONE, collect_run_key, &keys);
+    for (size_t i = 0; i < keys.n; i++) {
+        if (!run_in_memory(s, keys.v[i].dag_id, keys.v[i].run_id)) {
+            mlf_log(MLF_LOG_INFO, COMPONENT, "picked up DAG run %s/%s", keys.v[i].dag_id, keys.v[i].run_id);
+            resume_run(s, w, &keys.v[i], now);
+        }
+        free(keys.v[i].dag_id);
+        free(keys.v[i].run_id);
+    }
+    free(keys.v);
+}
+
 int mlf_scheduler_recover(mlf_scheduler *s)
 {
     mlf_store_txn *w = wtxn(s);
@@ -1923,6 +1968,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
                 sync_dags(s);
             }
         }
+        if (s->o.create_scheduled_runs)
+            adopt_external_changes(s, now);
         create_scheduled_runs(s, now);
         start_queued_runs(s);
         evaluate_dirty(s);
@@ -1952,6 +1999,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             wake = s->timers.v[0]->wake_at;
         if (s->o.create_scheduled_runs && s->next_dag_check < wake)
             wake = s->next_dag_check;
+        if (s->o.create_scheduled_runs && s->next_adopt < wake)
+            wake = s->next_adopt;
         /* TIs left in the ready heap are held by a limit: only a finishing task (the executor's fd) frees one */
         if (s->ndirty)
             wake = now;

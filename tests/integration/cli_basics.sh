@@ -34,6 +34,10 @@ json_check '[p["name"] for p in d] == ["shell"]'
 case "$err" in *"plugin 'nosuch' not found; searched:"*) ;; *) fail "missing plugin message: $err" ;; esac
 
 # Commands that arrive with later work say so instead of pretending.
-expect_exit 1 "$MLFLOWD" dags test some_dag
+expect_exit 1 "$MLFLOWD" worker --connect tcp://127.0.0.1:5555
 case "$err" in *"not supported yet"*) ;; *) fail "unsupported command message: $err" ;; esac
+
+# A DAG that does not exist (or does not load) is bad input: exit 2.
+expect_exit 2 "$MLFLOWD" --dags-folder "$tmp" dags test some_dag
+case "$err" in *"DAG 'some_dag' does not load"*) ;; *) fail "dags test of a missing DAG: $err" ;; esac
 echo "cli basics ok"
