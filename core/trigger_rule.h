@@ -45,8 +45,9 @@
  *    all_failed, all_skipped, none_failed and none_failed_min_one_success a TI whose upstreams are all
  *    done can still get WAIT for ever (e.g. all_success with one removed, the rest success). Airflow
  *    leaves such a TI unscheduled and then fails the DAG run as deadlocked; so should the scheduler.
- *  - Airflow's wait_for_past_depends_before_skipping (a SKIP is held back while a depends_on_past TI's
- *    past dependency is unmet) belongs to the scheduler's depends_on_past check, not to this function.
+ *  - Airflow's per-task option wait_for_past_depends_before_skipping (default off; with depends_on_past,
+ *    a SKIP is held back while the previous run's TI is unmet) is not a task key of ours; it would belong
+ *    to the scheduler's depends_on_past check, not to this function.
  */
 #ifndef MLF_CORE_TRIGGER_RULE_H
 #define MLF_CORE_TRIGGER_RULE_H
