@@ -565,6 +565,18 @@ int mlf_value_equal(const mlf_value *a, const mlf_value *b)
     return 0;
 }
 
+int mlf_value_decoded(mlf_value *v, int rc, mlf_value **out)
+{
+    if (!v)
+        return MLF_ENOMEM;
+    if (rc != MLF_OK) {
+        mlf_value_free(v);
+        return rc == MLF_EEXIST ? MLF_EPARSE : rc;
+    }
+    *out = v;
+    return MLF_OK;
+}
+
 static size_t depth_at(const mlf_value *v, size_t level, size_t limit)
 {
     size_t deepest = level;
@@ -618,9 +630,8 @@ size_t mlf_format_double(double d, char buf[MLF_DOUBLE_BUFSZ])
     if (nd == 0)
         nd = 1;
 
-    char *out = buf;
     size_t n = 0;
-#define PUT(c) (out[n++] = (c))
+#define PUT(c) (buf[n++] = (c))
     if (neg)
         PUT('-');
     if (exp < -4 || exp >= 16) {
@@ -630,7 +641,7 @@ size_t mlf_format_double(double d, char buf[MLF_DOUBLE_BUFSZ])
             for (size_t i = 1; i < nd; i++)
                 PUT(digits[i]);
         }
-        n += (size_t)snprintf(out + n, MLF_DOUBLE_BUFSZ - n, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+        n += (size_t)snprintf(buf + n, MLF_DOUBLE_BUFSZ - n, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
     } else if (exp < 0) {
         PUT('0');
         PUT('.');
@@ -648,7 +659,7 @@ size_t mlf_format_double(double d, char buf[MLF_DOUBLE_BUFSZ])
             PUT(digits[i]);
     }
 #undef PUT
-    out[n] = '\0';
+    buf[n] = '\0';
     return n;
 }
 

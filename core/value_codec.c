@@ -290,14 +290,7 @@ static int decode(reader *r, mlf_value **out)
         }
         break;
     }
-    if (!v)
-        return MLF_ENOMEM;
-    if (rc != MLF_OK) {
-        mlf_value_free(v);
-        return rc == MLF_EEXIST ? MLF_EPARSE : rc;
-    }
-    *out = v;
-    return MLF_OK;
+    return mlf_value_decoded(v, rc, out);
 }
 
 int mlf_value_unpack(const void *buf, size_t len, mlf_value **out)

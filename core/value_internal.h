@@ -19,6 +19,11 @@ int mlf_map_add_n(mlf_value *map, const char *key, size_t klen, mlf_value *val);
  * when out of range or not a map. */
 const char *mlf_map_key_n_at(const mlf_value *map, size_t i, size_t *klen);
 
+/** Ends one step of a decoder (msgpack or JSON) that built @p v with result @p rc, so that both decoders
+ * report alike: on success stores @p v in @p *out and returns MLF_OK; otherwise frees @p v and returns
+ * @p rc, except that a NULL @p v is MLF_ENOMEM and a duplicate map key (MLF_EEXIST) is MLF_EPARSE. */
+int mlf_value_decoded(mlf_value *v, int rc, mlf_value **out);
+
 /** Nesting depth of @p v: 0 for a scalar, 1 + the deepest element for an array or map (so an empty
  * array is 1). Stops counting at @p limit + 1, so the cost is bounded for any value. */
 size_t mlf_value_depth(const mlf_value *v, size_t limit);

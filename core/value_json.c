@@ -248,14 +248,7 @@ static int from_json(const json_t *j, size_t depth, mlf_value **out)
         break;
     }
     }
-    if (!v)
-        return MLF_ENOMEM;
-    if (rc != MLF_OK) {
-        mlf_value_free(v);
-        return rc == MLF_EEXIST ? MLF_EPARSE : rc;
-    }
-    *out = v;
-    return MLF_OK;
+    return mlf_value_decoded(v, rc, out);
 }
 
 int mlf_value_from_json(const char *text, size_t len, mlf_value **out, char *errbuf, size_t errlen)
