@@ -15,6 +15,10 @@
 #include "tz.h"
 #include "yaml_doc.h"
 
+/* Longest dag_id / task_id: the state store's id limit (its composite keys must fit LMDB's 511 bytes). Airflow
+ * allows 250; ids that long do not fit mlflowd's keys. */
+#define MLF_ID_MAX 120
+
 const char *const mlf_template_context_names[] = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
     "prev_ds", "prev_ds_nodash", "next_ds", "next_ds_nodash", "run_id", "dag_id", "task_id", "try_number",
@@ -726,8 +730,8 @@ static int valid_id(const char *s, size_t max)
 static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node *tn)
 {
     const char *task_id = idnode->text;
-    if (!valid_id(task_id, 250)) {
-        perr(c, idnode, "task id '%s' must be 1-250 characters of letters, digits, '_', '-' and '.'", task_id);
+    if (!valid_id(task_id, MLF_ID_MAX)) {
+        perr(c, idnode, "task id '%s' must be 1-%d characters of letters, digits, '_', '-' and '.'", task_id, MLF_ID_MAX);
         return;
     }
     if (tn->kind != MLF_YAML_MAPPING) {
@@ -881,8 +885,8 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
     if (!(v = mlf_yaml_map_get(root, "dag_id"))) {
         perr(c, root, "missing required key 'dag_id'");
     } else if (want_text(c, v, "dag_id", "a string")) {
-        if (!valid_id(v->text, 250))
-            perr(c, v, "dag_id '%s' must be 1-250 characters of letters, digits, '_', '-' and '.'", v->text);
+        if (!valid_id(v->text, MLF_ID_MAX))
+            perr(c, v, "dag_id '%s' must be 1-%d characters of letters, digits, '_', '-' and '.'", v->text, MLF_ID_MAX);
         else
             dag->dag_id = strdup(v->text);
     }

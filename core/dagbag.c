@@ -166,7 +166,8 @@ static int cmp_dags(const void *a, const void *b)
  * owns it; later files with the same dag_id become import errors. */
 static int rebuild(mlf_dagbag *bag)
 {
-    qsort(bag->files, bag->nfiles, sizeof *bag->files, cmp_files);
+    if (bag->nfiles > 1) /* qsort's base must not be NULL, even for zero elements */
+        qsort(bag->files, bag->nfiles, sizeof *bag->files, cmp_files);
     free(bag->dags);
     bag->dags = calloc(bag->nfiles ? bag->nfiles : 1, sizeof *bag->dags);
     mlf_diag_clear(&bag->errors);
@@ -181,7 +182,8 @@ static int rebuild(mlf_dagbag *bag)
         if (f->dag)
             bag->dags[bag->ndags++] = f->dag;
     }
-    qsort(bag->dags, bag->ndags, sizeof *bag->dags, cmp_dags);
+    if (bag->ndags > 1)
+        qsort(bag->dags, bag->ndags, sizeof *bag->dags, cmp_dags);
     /* equal dag_ids are now adjacent; files were visited in path order, but qsort is not stable, so pick
      * the owner explicitly: the one with the smallest path */
     size_t out = 0;

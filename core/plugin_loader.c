@@ -229,7 +229,8 @@ static void scan_dir(const char *dir, char ***files, size_t *nfiles, char ***see
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
         size_t stem = strlen(names[i]) - 3;
         int dup = 0;

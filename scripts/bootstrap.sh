@@ -18,7 +18,7 @@ packages=(
     build-essential autoconf automake libtool pkg-config
     libltdl-dev libzmq3-dev libmsgpack-dev liblmdb-dev libyaml-dev libjansson-dev
     libcurl4-openssl-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev
-    check clang python3 procps
+    check clang python3 procps tzdata
 )
 
 as_root() {
