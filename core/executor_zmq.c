@@ -641,12 +641,9 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     x->nleases++;
     w->busy++;
     w->last_pick = ++x->pick_seq;
-    if (!x->host.persist_lease) { /* nothing to commit first */
-        l->persisted = 1;
+    l->persisted = 1; /* in the turn's batch: after_commit() (or any later process()) sends it */
+    if (!x->host.persist_lease) /* nothing to commit first */
         send_task(x, l, now);
-    } else {
-        l->persisted = 1; /* in the turn's batch: sent by after_commit() or any later process() */
-    }
     return MLF_OK;
 }
 

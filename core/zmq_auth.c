@@ -413,7 +413,9 @@ static int handle_one(mlf_zap *z)
     zmq_msg_t f[Z_FRAMES];
     size_t n = 0, total = 0;
     for (;;) {
-        zmq_msg_t spare, *p = n < Z_FRAMES ? &f[n] : &spare;
+        zmq_msg_t spare;
+        memset(&spare, 0, sizeof spare);
+        zmq_msg_t *p = n < Z_FRAMES ? &f[n] : &spare;
         zmq_msg_init(p);
         if (zmq_msg_recv(p, z->sock, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(p);
