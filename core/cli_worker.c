@@ -79,7 +79,8 @@ int mlf_cmd_worker(mlf_cli *cli)
     if (mlf_cli_config(cli) != MLF_OK)
         return MLF_EXIT_USAGE;
     if (!connect && !(connect = default_endpoint(cli->cfg)))
-        return mlf_cli_fail(MLF_EXIT_USAGE, "worker: --connect ENDPOINT is required (zmq.bind names no single address)");
+        return mlf_cli_fail(MLF_EXIT_USAGE,
+                            "worker: --connect ENDPOINT is required (zmq.bind names no single address)");
     long concurrency = conc ? strtol(conc, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
     if (concurrency < 1 || concurrency > MLF_PROTO_MAX_CAPACITY)
         return mlf_cli_fail(MLF_EXIT_USAGE, "worker: --concurrency must be 1..%d", MLF_PROTO_MAX_CAPACITY);
@@ -93,8 +94,8 @@ int mlf_cmd_worker(mlf_cli *cli)
     char server_key[MLF_CURVE_KEY_LEN + 1] = "", secret_key[MLF_CURVE_KEY_LEN + 1] = "", err[600];
     if (server_key_file) {
         if (!secret_key_file)
-            return mlf_cli_fail(MLF_EXIT_USAGE, "worker: CurveZMQ needs this worker's secret key too (--secret-key FILE "
-                                                "or zmq.curve.worker_secret_key_file; see mlflowd keys generate)");
+            return mlf_cli_fail(MLF_EXIT_USAGE, "worker: CurveZMQ needs this worker's secret key too (--secret-key "
+                                                "FILE or zmq.curve.worker_secret_key_file; see mlflowd keys generate)");
         if (mlf_curve_read_key_file(server_key_file, 0, server_key, err, sizeof err) != MLF_OK ||
             mlf_curve_read_key_file(secret_key_file, 1, secret_key, err, sizeof err) != MLF_OK)
             return mlf_cli_fail(MLF_EXIT_USAGE, "worker: %s", err);

@@ -114,17 +114,6 @@ static const mlf_executor_ops zmq_ops;
 
 /* ------------------------------------------------------------------------------------------ helpers */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) MLF_PRINTF(3, 4);
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int str_in(const char *s, char *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -535,7 +524,7 @@ static int zx_can_accept(void *impl, const char *queue, const char *op, char *wh
     if (!queue || !*queue)
         queue = "default";
     if (x->shutting_down) {
-        set_err(why, whylen, "the zmq executor is shutting down");
+        snprintf(why, whylen, "the zmq executor is shutting down");
         return 0;
     }
     size_t on_queue = 0, with_op = 0, slots = 0, live = 0;
@@ -552,15 +541,15 @@ static int zx_can_accept(void *impl, const char *queue, const char *op, char *wh
         slots += free_slots(w);
     }
     if (live == 0)
-        set_err(why, whylen, "no worker is connected to %s (start one with: mlflowd worker --connect %s)", x->endpoint,
-                x->endpoint);
+        snprintf(why, whylen, "no worker is connected to %s (start one with: mlflowd worker --connect %s)", x->endpoint,
+                 x->endpoint);
     else if (on_queue == 0)
-        set_err(why, whylen, "no connected worker listens on queue '%s'", queue);
+        snprintf(why, whylen, "no connected worker listens on queue '%s'", queue);
     else if (with_op == 0)
-        set_err(why, whylen, "no worker listening on queue '%s' has operator '%s' loaded", queue, op ? op : "?");
+        snprintf(why, whylen, "no worker listening on queue '%s' has operator '%s' loaded", queue, op ? op : "?");
     else if (slots == 0)
-        set_err(why, whylen, "all slots of the %zu worker(s) listening on queue '%s' with operator '%s' are busy",
-                with_op, queue, op);
+        snprintf(why, whylen, "all slots of the %zu worker(s) listening on queue '%s' with operator '%s' are busy",
+                 with_op, queue, op);
     return live && on_queue && with_op && slots;
 }
 
@@ -581,13 +570,14 @@ static zworker *pick_worker(zx *x, const char *queue, const char *op)
 static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_time_us now, char *err, size_t errlen)
 {
     zx *x = impl;
-    set_err(err, errlen, "%s", "");
+    if (err && errlen)
+        err[0] = '\0';
     if (!spec)
         return MLF_EINVAL;
     if (!queue || !*queue)
         queue = "default";
     if (x->shutting_down) {
-        set_err(err, errlen, "the zmq executor is shutting down");
+        snprintf(err, errlen, "the zmq executor is shutting down");
         return MLF_ESTATE;
     }
     mlf_task_spec *s = NULL;
@@ -597,16 +587,16 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     lease *l = NULL;
     zworker *w = NULL;
     if (!mlf_proto_valid_token(s->attempt)) {
-        set_err(err, errlen, "attempt token '%.80s' cannot travel in MLFW/1 (1..64 characters of A-Z a-z 0-9 _ . @ : + -)",
-                s->attempt);
+        snprintf(err, errlen, "attempt token '%.80s' cannot travel in MLFW/1 (1..64 characters of "
+                              "A-Z a-z 0-9 _ . @ : + -)", s->attempt);
         rc = MLF_EINVAL;
     } else if (find_lease(x, s->attempt)) {
-        set_err(err, errlen, "a try with attempt token '%s' is already in flight", s->attempt);
+        snprintf(err, errlen, "a try with attempt token '%s' is already in flight", s->attempt);
         rc = MLF_EEXIST;
     } else if (!(w = pick_worker(x, queue, s->operator_name))) {
         char why[300] = "";
         zx_can_accept(x, queue, s->operator_name, why, sizeof why);
-        set_err(err, errlen, "no worker can take the task now: %s", why);
+        snprintf(err, errlen, "no worker can take the task now: %s", why);
         rc = MLF_ESTATE;
     }
     if (rc == MLF_OK) {
@@ -615,8 +605,8 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
         mlf_proto_msg m = {.cmd = MLF_PROTO_TASK, .payload = spec};
         rc = mlf_proto_encode(&m, &body, &len); /* refuse here what the TASK frame could not carry */
         if (rc == MLF_ETOOBIG)
-            set_err(err, errlen, "the task spec is bigger than the %zu bytes a TASK may carry",
-                    mlf_proto_body_max(MLF_PROTO_TASK));
+            snprintf(err, errlen, "the task spec is bigger than the %zu bytes a TASK may carry",
+                     mlf_proto_body_max(MLF_PROTO_TASK));
         if (rc == MLF_OK)
             free(body);
     }
@@ -637,13 +627,13 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     if (rc == MLF_OK && x->host.persist_lease) {
         rc = x->host.persist_lease(x->host.ud, l->attempt, w->name, now + x->expiry);
         if (rc != MLF_OK)
-            set_err(err, errlen, "cannot record the lease of attempt %s: %s", l->attempt, mlf_strerror(rc));
+            snprintf(err, errlen, "cannot record the lease of attempt %s: %s", l->attempt, mlf_strerror(rc));
     }
     mlf_task_spec_free(s);
     if (rc != MLF_OK) {
         free_lease(l);
         if (rc == MLF_ENOMEM && err && errlen && !err[0])
-            set_err(err, errlen, "out of memory");
+            snprintf(err, errlen, "out of memory");
         return rc;
     }
     l->next = x->leases;
@@ -651,12 +641,9 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     x->nleases++;
     w->busy++;
     w->last_pick = ++x->pick_seq;
-    if (!x->host.persist_lease) { /* nothing to commit first */
-        l->persisted = 1;
+    l->persisted = 1; /* in the turn's batch: after_commit() (or any later process()) sends it */
+    if (!x->host.persist_lease) /* nothing to commit first */
         send_task(x, l, now);
-    } else {
-        l->persisted = 1; /* in the turn's batch: sent by after_commit() or any later process() */
-    }
     return MLF_OK;
 }
 
@@ -1109,20 +1096,20 @@ static int decide_curve(const mlf_config *cfg, const char *bind, int *use, char 
     else
         *use = !loopback && (keys || !insecure);
     if (!*use && !loopback && !insecure) {
-        set_err(err, errlen,
-                "zmq.bind %s is not a loopback address and CurveZMQ is off: refusing to accept unauthenticated "
-                "workers from the network (pass --insecure, i.e. zmq.insecure: true, to accept them anyway)",
-                bind);
+        snprintf(err, errlen,
+                 "zmq.bind %s is not a loopback address and CurveZMQ is off: refusing to accept unauthenticated "
+                 "workers from the network (pass --insecure, i.e. zmq.insecure: true, to accept them anyway)",
+                 bind);
         return MLF_EINVAL;
     }
     if (*use && !keys) {
-        set_err(err, errlen,
-                "CurveZMQ is required for zmq.bind %s but %s is not set: create keys with `mlflowd keys generate "
-                "FILE` for the scheduler and for each worker, set zmq.curve.secret_key_file to the scheduler's and "
-                "list the workers' .pub keys in zmq.curve.authorized_keys%s",
-                bind, mlf_config_str(cfg, "zmq.curve.secret_key_file") ? "zmq.curve.authorized_keys"
-                                                                        : "zmq.curve.secret_key_file",
-                loopback ? "" : " (or pass --insecure)");
+        snprintf(err, errlen,
+                 "CurveZMQ is required for zmq.bind %s but %s is not set: create keys with `mlflowd keys generate "
+                 "FILE` for the scheduler and for each worker, set zmq.curve.secret_key_file to the scheduler's and "
+                 "list the workers' .pub keys in zmq.curve.authorized_keys%s",
+                 bind, mlf_config_str(cfg, "zmq.curve.secret_key_file") ? "zmq.curve.authorized_keys"
+                                                                         : "zmq.curve.secret_key_file",
+                 loopback ? "" : " (or pass --insecure)");
         return MLF_EINVAL;
     }
     if (!*use && !loopback)
@@ -1134,27 +1121,28 @@ static int decide_curve(const mlf_config *cfg, const char *bind, int *use, char 
 static int setup_curve(zx *x, const mlf_config *cfg, char *err, size_t errlen)
 {
     if (!mlf_curve_available()) {
-        set_err(err, errlen, "CurveZMQ is required but this libzmq was built without it (no libsodium)");
+        snprintf(err, errlen, "CurveZMQ is required but this libzmq was built without it (no libsodium)");
         return MLF_ENOTSUP;
     }
     char secret[MLF_CURVE_KEY_LEN + 1];
-    const char *sk = mlf_config_str(cfg, "zmq.curve.secret_key_file"), *ak = mlf_config_str(cfg, "zmq.curve.authorized_keys");
+    const char *sk = mlf_config_str(cfg, "zmq.curve.secret_key_file");
+    const char *ak = mlf_config_str(cfg, "zmq.curve.authorized_keys");
     int rc = mlf_curve_read_key_file(sk, 1, secret, err, errlen);
     if (rc == MLF_OK)
         rc = mlf_authkeys_load(ak, &x->authkeys, err, errlen);
     if (rc == MLF_OK && mlf_authkeys_count(x->authkeys) == 0) {
-        set_err(err, errlen, "%s lists no worker key: no worker could connect", ak);
+        snprintf(err, errlen, "%s lists no worker key: no worker could connect", ak);
         rc = MLF_EINVAL;
     }
     /* the ZAP handler first: a CURVE server without one accepts any client key */
     if (rc == MLF_OK && (rc = mlf_zap_start(x->ctx, x->authkeys, &x->zap)) != MLF_OK)
-        set_err(err, errlen, "cannot start the ZAP handler: %s", mlf_strerror(rc));
+        snprintf(err, errlen, "cannot start the ZAP handler: %s", mlf_strerror(rc));
     int one = 1;
     if (rc == MLF_OK && (zmq_setsockopt(x->router, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
                          zmq_setsockopt(x->router, ZMQ_CURVE_SECRETKEY, secret, MLF_CURVE_KEY_LEN) != 0 ||
                          zmq_setsockopt(x->router, ZMQ_ZAP_DOMAIN, "mlflowd", 7) != 0)) {
         rc = zmq_errno();
-        set_err(err, errlen, "cannot set up CurveZMQ: %s", zmq_strerror(rc));
+        snprintf(err, errlen, "cannot set up CurveZMQ: %s", zmq_strerror(rc));
     }
     explicit_bzero(secret, sizeof secret);
     return rc;
@@ -1173,12 +1161,13 @@ static int watch(zx *x, void *sock)
 int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, mlf_executor *out, char *err,
                           size_t errlen)
 {
-    set_err(err, errlen, "%s", "");
+    if (err && errlen)
+        err[0] = '\0';
     if (!cfg || !out)
         return MLF_EINVAL;
     const char *bind = mlf_config_str(cfg, "zmq.bind");
     if (!bind) {
-        set_err(err, errlen, "zmq.bind is not set");
+        snprintf(err, errlen, "zmq.bind is not set");
         return MLF_EINVAL;
     }
     int use_curve = 0;
@@ -1201,7 +1190,7 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
     x->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (!x->ctx || !x->router || x->epfd < 0) {
         rc = x->epfd < 0 ? errno : zmq_errno();
-        set_err(err, errlen, "cannot create the zmq socket: %s", mlf_strerror(rc));
+        snprintf(err, errlen, "cannot create the zmq socket: %s", mlf_strerror(rc));
         zx_free(x);
         return rc ? rc : MLF_ENOMEM;
     }
@@ -1213,7 +1202,7 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
         zmq_setsockopt(x->router, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(x->router, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0) {
         rc = zmq_errno();
-        set_err(err, errlen, "cannot configure the zmq socket: %s", zmq_strerror(rc));
+        snprintf(err, errlen, "cannot configure the zmq socket: %s", zmq_strerror(rc));
         zx_free(x);
         return rc;
     }
@@ -1223,7 +1212,7 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
     }
     if (zmq_bind(x->router, bind) != 0) {
         rc = zmq_errno();
-        set_err(err, errlen, "cannot bind zmq.bind %s: %s", bind, zmq_strerror(rc));
+        snprintf(err, errlen, "cannot bind zmq.bind %s: %s", bind, zmq_strerror(rc));
         zx_free(x);
         return rc;
     }
@@ -1231,7 +1220,7 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
     if (zmq_getsockopt(x->router, ZMQ_LAST_ENDPOINT, x->endpoint, &eplen) != 0)
         snprintf(x->endpoint, sizeof x->endpoint, "%s", bind);
     if ((rc = watch(x, x->router)) != MLF_OK || (x->zap && (rc = watch(x, mlf_zap_socket(x->zap))) != MLF_OK)) {
-        set_err(err, errlen, "cannot watch the zmq sockets: %s", mlf_strerror(rc));
+        snprintf(err, errlen, "cannot watch the zmq sockets: %s", mlf_strerror(rc));
         zx_free(x);
         return rc;
     }

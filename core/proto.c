@@ -592,6 +592,7 @@ int mlf_proto_recv(void *sock, int router, mlf_proto_peer *peer, mlf_proto_msg *
     int rc = MLF_OK;
     for (;;) {
         zmq_msg_t spare;
+        memset(&spare, 0, sizeof spare);
         zmq_msg_t *p = kept < want ? &parts[kept] : &spare; /* beyond the expected count: read to discard */
         zmq_msg_init(p);
         /* only the first frame can be missing: the rest of a multipart message arrives with it */

@@ -71,17 +71,6 @@ static mlf_time_us now_us(void)
     return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) MLF_PRINTF(3, 4);
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void random_hex(char *out, size_t nbytes)
 {
     unsigned char b[32];
@@ -439,14 +428,15 @@ static void on_pool_result(void *ud, const mlf_task_result *res)
 
 int mlf_worker_new(const mlf_worker_opts *o, mlf_worker **out, char *err, size_t errlen)
 {
-    set_err(err, errlen, "%s", "");
+    if (err && errlen)
+        err[0] = '\0';
     if (!o || !out || !o->endpoint || !o->exe || !o->cat || !o->spool_root) {
-        set_err(err, errlen, "a required worker option is missing");
+        snprintf(err, errlen, "a required worker option is missing");
         return MLF_EINVAL;
     }
     *out = NULL;
     if (o->concurrency < 1 || o->concurrency > MLF_PROTO_MAX_CAPACITY) {
-        set_err(err, errlen, "--concurrency must be 1..%d", MLF_PROTO_MAX_CAPACITY);
+        snprintf(err, errlen, "--concurrency must be 1..%d", MLF_PROTO_MAX_CAPACITY);
         return MLF_EINVAL;
     }
     mlf_worker *w = calloc(1, sizeof *w);
@@ -479,16 +469,16 @@ int mlf_worker_new(const mlf_worker_opts *o, mlf_worker **out, char *err, size_t
     int rc = w->endpoint && w->exe && w->name && w->queues ? MLF_OK : MLF_ENOMEM;
     for (size_t i = 0; rc == MLF_OK && i < nq; i++) {
         if (!mlf_proto_valid_name(queues[i])) {
-            set_err(err, errlen, "invalid queue name '%s' (1..%u characters of A-Z a-z 0-9 _ . @ : + -)", queues[i],
-                    MLF_PROTO_NAME_MAX);
+            snprintf(err, errlen, "invalid queue name '%s' (1..%u characters of A-Z a-z 0-9 _ . @ : + -)", queues[i],
+                     MLF_PROTO_NAME_MAX);
             rc = MLF_EINVAL;
         } else if (!(w->queues[w->nqueues++] = strdup(queues[i]))) {
             rc = MLF_ENOMEM;
         }
     }
     if (rc == MLF_OK && !mlf_proto_valid_name(w->name)) {
-        set_err(err, errlen, "invalid worker name '%s' (1..%u characters of A-Z a-z 0-9 _ . @ : + -)", w->name,
-                MLF_PROTO_NAME_MAX);
+        snprintf(err, errlen, "invalid worker name '%s' (1..%u characters of A-Z a-z 0-9 _ . @ : + -)", w->name,
+                 MLF_PROTO_NAME_MAX);
         rc = MLF_EINVAL;
     }
     if (rc == MLF_OK) {
@@ -500,18 +490,18 @@ int mlf_worker_new(const mlf_worker_opts *o, mlf_worker **out, char *err, size_t
                 w->ops[keep++] = w->ops[i];
         w->nops = keep;
         if (!w->nops) {
-            set_err(err, errlen, "no operator is loaded: a worker without operators cannot run anything (check "
-                                 "plugins.path and plugins.load)");
+            snprintf(err, errlen, "no operator is loaded: a worker without operators cannot run anything (check "
+                                  "plugins.path and plugins.load)");
             rc = MLF_EINVAL;
         }
     }
     if (rc == MLF_OK && o->server_public_key) {
         if (!mlf_curve_available()) {
-            set_err(err, errlen, "CurveZMQ keys were given but this libzmq was built without CURVE (no libsodium)");
+            snprintf(err, errlen, "CurveZMQ keys were given but this libzmq was built without CURVE (no libsodium)");
             rc = MLF_ENOTSUP;
         } else if (!mlf_curve_key_valid(o->server_public_key) || !o->secret_key ||
                    mlf_curve_public_of(o->secret_key, w->public_key) != MLF_OK) {
-            set_err(err, errlen, "CurveZMQ needs the scheduler's public key and this worker's secret key (Z85)");
+            snprintf(err, errlen, "CurveZMQ needs the scheduler's public key and this worker's secret key (Z85)");
             rc = MLF_EINVAL;
         } else {
             w->curve = 1;
@@ -526,13 +516,13 @@ int mlf_worker_new(const mlf_worker_opts *o, mlf_worker **out, char *err, size_t
         rc = probe ? mlf_mkdir_parents(probe) : MLF_ENOMEM;
         free(probe);
         if (rc != MLF_OK)
-            set_err(err, errlen, "cannot create the spool folder %s: %s", w->spool, mlf_strerror(rc));
+            snprintf(err, errlen, "cannot create the spool folder %s: %s", w->spool, mlf_strerror(rc));
     }
     if (rc == MLF_OK && (rc = mlf_local_executor_new(w->exe, w->concurrency, 0, &w->pool)) != MLF_OK)
-        set_err(err, errlen, "cannot start the task process pool: %s", mlf_strerror(rc));
+        snprintf(err, errlen, "cannot start the task process pool: %s", mlf_strerror(rc));
     if (rc == MLF_OK && !(w->ctx = zmq_ctx_new())) {
         rc = zmq_errno();
-        set_err(err, errlen, "cannot create a zmq context: %s", zmq_strerror(rc));
+        snprintf(err, errlen, "cannot create a zmq context: %s", zmq_strerror(rc));
     }
     if (rc != MLF_OK) {
         mlf_worker_free(w);

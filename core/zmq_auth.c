@@ -21,17 +21,6 @@
 #define AUTHKEYS_FILE_MAX (16 * 1024 * 1024)
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) MLF_PRINTF(3, 4);
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------------------------------------ keys */
 
 int mlf_curve_available(void)
@@ -69,7 +58,7 @@ static int write_new_file(const char *path, int force, mode_t mode, const char *
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), mode);
     if (fd < 0) {
         int e = errno;
-        set_err(err, errlen, "%s: %s%s", path, strerror(e), e == EEXIST ? " (use --force to replace it)" : "");
+        snprintf(err, errlen, "%s: %s%s", path, strerror(e), e == EEXIST ? " (use --force to replace it)" : "");
         return e == EEXIST ? MLF_EEXIST : e;
     }
     size_t len = strlen(text), off = 0;
@@ -86,7 +75,7 @@ static int write_new_file(const char *path, int force, mode_t mode, const char *
     if (close(fd) != 0 && rc == MLF_OK)
         rc = errno;
     if (rc != MLF_OK)
-        set_err(err, errlen, "%s: %s", path, strerror(rc));
+        snprintf(err, errlen, "%s: %s", path, strerror(rc));
     return rc;
 }
 
@@ -97,7 +86,7 @@ int mlf_curve_write_keypair(const char *path, int force, char *public_out, char 
     char pub[MLF_CURVE_KEY_LEN + 1], sec[MLF_CURVE_KEY_LEN + 1];
     int rc = mlf_curve_keypair(pub, sec);
     if (rc != MLF_OK) {
-        set_err(err, errlen, "this libzmq has no CURVE support (it was built without libsodium)");
+        snprintf(err, errlen, "this libzmq has no CURVE support (it was built without libsodium)");
         return rc;
     }
     char *pub_path = mlf_strdup_printf("%s.pub", path);
@@ -127,7 +116,7 @@ static int slurp(const char *path, size_t max, mlf_buf *out, char *err, size_t e
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        set_err(err, errlen, "%s: %s", path, strerror(e));
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
         return e;
     }
     char buf[4096];
@@ -138,14 +127,14 @@ static int slurp(const char *path, size_t max, mlf_buf *out, char *err, size_t e
             continue;
         if (r < 0) {
             rc = errno;
-            set_err(err, errlen, "%s: %s", path, strerror(rc));
+            snprintf(err, errlen, "%s: %s", path, strerror(rc));
             break;
         }
         if (r == 0)
             break;
         if (out->len + (size_t)r > max) {
             rc = MLF_ETOOBIG;
-            set_err(err, errlen, "%s: bigger than %zu bytes", path, max);
+            snprintf(err, errlen, "%s: bigger than %zu bytes", path, max);
             break;
         }
         if ((rc = mlf_buf_append(out, buf, (size_t)r)) != MLF_OK)
@@ -194,12 +183,12 @@ int mlf_curve_read_key_file(const char *path, int secret, char *z85_out, char *e
     struct stat st;
     if (stat(path, &st) != 0) {
         int e = errno;
-        set_err(err, errlen, "%s: %s", path, strerror(e));
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
         return e;
     }
     if (secret && (st.st_mode & 077)) {
-        set_err(err, errlen, "%s: permissions %04o are too open for a secret key (chmod 600 %s)", path,
-                (unsigned)(st.st_mode & 07777), path);
+        snprintf(err, errlen, "%s: permissions %04o are too open for a secret key (chmod 600 %s)", path,
+                 (unsigned)(st.st_mode & 07777), path);
         return EACCES;
     }
     mlf_buf b = {0};
@@ -212,7 +201,7 @@ int mlf_curve_read_key_file(const char *path, int secret, char *z85_out, char *e
     char word[MLF_CURVE_KEY_LEN + 2];
     size_t wl;
     rc = MLF_EPARSE;
-    set_err(err, errlen, "%s: holds no CURVE key", path);
+    snprintf(err, errlen, "%s: holds no CURVE key", path);
     for (int line = 1; p < end; line++) {
         p = next_line(p, end, word, sizeof word, &wl);
         int kind = classify(word, wl);
@@ -222,8 +211,8 @@ int mlf_curve_read_key_file(const char *path, int secret, char *z85_out, char *e
             break;
         }
         if (kind == 3) {
-            set_err(err, errlen, "%s:%d: not a CURVE key (%d Z85 characters expected)", path, line,
-                    MLF_CURVE_KEY_LEN);
+            snprintf(err, errlen, "%s:%d: not a CURVE key (%d Z85 characters expected)", path, line,
+                     MLF_CURVE_KEY_LEN);
             break;
         }
     }
@@ -267,9 +256,9 @@ int mlf_authkeys_parse(const char *text, size_t len, const char *origin, mlf_aut
         if (kind == 0 || kind == 1)
             continue;
         if (kind == 3) {
-            set_err(err, errlen, "%s:%d: not a CURVE public key (%d Z85 characters expected, as in a .pub file "
-                    "written by mlflowd keys generate)", origin ? origin : "authorized keys", line,
-                    MLF_CURVE_KEY_LEN);
+            snprintf(err, errlen, "%s:%d: not a CURVE public key (%d Z85 characters expected, as in a .pub file "
+                     "written by mlflowd keys generate)", origin ? origin : "authorized keys", line,
+                     MLF_CURVE_KEY_LEN);
             mlf_authkeys_free(ak);
             return MLF_EPARSE;
         }
@@ -424,7 +413,9 @@ static int handle_one(mlf_zap *z)
     zmq_msg_t f[Z_FRAMES];
     size_t n = 0, total = 0;
     for (;;) {
-        zmq_msg_t spare, *p = n < Z_FRAMES ? &f[n] : &spare;
+        zmq_msg_t spare;
+        memset(&spare, 0, sizeof spare);
+        zmq_msg_t *p = n < Z_FRAMES ? &f[n] : &spare;
         zmq_msg_init(p);
         if (zmq_msg_recv(p, z->sock, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(p);
@@ -449,9 +440,9 @@ static int handle_one(mlf_zap *z)
         memcpy(address, zmq_msg_data(&f[Z_ADDRESS]), al);
         address[al] = '\0';
     }
-    int curve = total == Z_FRAMES && zmq_msg_size(&f[Z_VERSION]) == 3 && memcmp(zmq_msg_data(&f[Z_VERSION]), "1.0", 3) == 0 &&
-                zmq_msg_size(&f[Z_MECHANISM]) == 5 && memcmp(zmq_msg_data(&f[Z_MECHANISM]), "CURVE", 5) == 0 &&
-                zmq_msg_size(&f[Z_CREDENTIALS]) == KEY_BYTES;
+    int curve = total == Z_FRAMES && zmq_msg_size(&f[Z_VERSION]) == 3 &&
+                memcmp(zmq_msg_data(&f[Z_VERSION]), "1.0", 3) == 0 && zmq_msg_size(&f[Z_MECHANISM]) == 5 &&
+                memcmp(zmq_msg_data(&f[Z_MECHANISM]), "CURVE", 5) == 0 && zmq_msg_size(&f[Z_CREDENTIALS]) == KEY_BYTES;
     if (curve)
         key = zmq_msg_data(&f[Z_CREDENTIALS]);
     if (n > Z_REQUEST_ID) {

@@ -2,8 +2,8 @@
  * handler that enforces it (RFC 27), and the loopback test that decides when CURVE is on by default.
  *
  * Key files hold one Z85 key (40 characters) on the first line that is not a comment; a comment line
- * starts with '#' (no Z85 key can). `mlflowd keys generate FILE` writes the secret key to FILE (mode 0600) and the public key to
- * FILE.pub. An authorized-keys file lists public keys, one per line, each optionally followed by
+ * starts with '#' (no Z85 key can). `mlflowd keys generate FILE` writes the secret key to FILE (mode 0600)
+ * and the public key to FILE.pub. An authorized-keys file lists public keys, one per line, each optionally followed by
  * whitespace and a comment (`cat worker.key.pub >> authorized_keys` works).
  *
  * CurveZMQ without a ZAP handler accepts any client key: the handler is bound (inproc://zeromq.zap.01 in

@@ -58,7 +58,8 @@ int main(int argc, char **argv)
             send3(s, "MLFW01", 6, "\x01", 1, "\x81\xa4name\xdd\xff\xff\xff\xff", 11);
             break;
         case 4:
-            send3(s, "MLFW01", 6, "\x04", 1, "\x83\xa7" "attempt\xa1" "a\xa6offset\x00\xa4" "data\xc6\xff\xff\xff\xff", 30);
+            send3(s, "MLFW01", 6, "\x04", 1,
+                  "\x83\xa7" "attempt\xa1" "a\xa6offset\x00\xa4" "data\xc6\xff\xff\xff\xff", 30);
             break;
         case 5:
             send3(s, "MLFW01", 6, "\x05", 1, junk, n);

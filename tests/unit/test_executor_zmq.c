@@ -4,6 +4,7 @@
  * stale tokens, kills, zombies, lost tasks, reconnection, name clashes, hostile peers, CurveZMQ. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -309,35 +310,55 @@ static const mlf_proto_msg *fake_find(fake *f, int cmd, const char *attempt)
 
 typedef int (*pred_fn)(harness *h, void *arg);
 
-/* The scheduler loop in miniature (process, then a commit and after_commit, then poll until the next
- * deadline) until @p pred holds; fails after @p max_ms. Live fakes heartbeat every 100 ms. */
+/* One turn of the scheduler loop in miniature: live fakes heartbeat every 100 ms, then process, a commit
+ * and after_commit, then a poll of the executor's fd until its next deadline (at most 10 ms). Returns the
+ * time the turn started. */
+static mlf_time_us turn(harness *h, pred_fn pred, void *arg, int *done)
+{
+    mlf_time_us now = now_us();
+    for (int i = 0; i < h->nfakes; i++) {
+        fake *f = h->fakes[i];
+        if (f->sock && f->heartbeat && now - f->last_hb >= 100 * MS) {
+            mlf_proto_msg hb = {.cmd = MLF_PROTO_HEARTBEAT};
+            mlf_proto_send(f->sock, NULL, 0, &hb);
+            f->last_hb = now;
+        }
+        fake_drain(f);
+    }
+    ck_assert_int_ge(h->ex.ops->process(h->ex.impl, now, collect, h), 0);
+    h->ex.ops->after_commit(h->ex.impl, now);
+    if (pred && (*done = pred(h, arg)))
+        return now;
+    mlf_time_us next = h->ex.ops->next_deadline(h->ex.impl);
+    int wait = 10;
+    if (next && next <= now)
+        wait = 0;
+    else if (next && (next - now) / 1000 < wait)
+        wait = (int)((next - now) / 1000);
+    struct pollfd pfd = {.fd = h->ex.ops->fd(h->ex.impl), .events = POLLIN};
+    poll(&pfd, 1, wait);
+    return now;
+}
+
+/* Runs the loop until @p pred holds; fails after @p max_ms. */
 static void pump_until(harness *h, pred_fn pred, void *arg, int max_ms, const char *what)
 {
     mlf_time_us give_up = now_us() + max_ms * MS;
     for (;;) {
-        mlf_time_us now = now_us();
-        for (int i = 0; i < h->nfakes; i++) {
-            fake *f = h->fakes[i];
-            if (f->sock && f->heartbeat && now - f->last_hb >= 100 * MS) {
-                mlf_proto_msg hb = {.cmd = MLF_PROTO_HEARTBEAT};
-                mlf_proto_send(f->sock, NULL, 0, &hb);
-                f->last_hb = now;
-            }
-            fake_drain(f);
-        }
-        ck_assert_int_ge(h->ex.ops->process(h->ex.impl, now, collect, h), 0);
-        h->ex.ops->after_commit(h->ex.impl, now);
-        if (pred(h, arg))
+        int done = 0;
+        mlf_time_us now = turn(h, pred, arg, &done);
+        if (done)
             return;
         ck_assert_msg(now < give_up, "timed out after %d ms waiting for: %s", max_ms, what);
-        mlf_time_us next = h->ex.ops->next_deadline(h->ex.impl);
-        int wait = 10;
-        if (next && next <= now)
-            wait = 0;
-        else if (next && (next - now) / 1000 < wait)
-            wait = (int)((next - now) / 1000);
-        struct pollfd pfd = {.fd = h->ex.ops->fd(h->ex.impl), .events = POLLIN};
-        poll(&pfd, 1, wait);
+    }
+}
+
+/* Runs the loop for @p ms without expecting anything. */
+static void pump_for(harness *h, int ms)
+{
+    mlf_time_us end = now_us() + ms * MS;
+    int done = 0;
+    while (turn(h, NULL, NULL, &done) < end) {
     }
 }
 
@@ -368,36 +389,6 @@ static void wait_msg(harness *h, fake *f, int cmd, const char *attempt, const ch
 {
     want_msg w = {f, cmd, attempt};
     pump_until(h, p_fake_got, &w, 3000, what);
-}
-
-static int p_never(harness *h, void *arg)
-{
-    (void)h;
-    (void)arg;
-    return 0;
-}
-
-/* Runs the loop for @p ms without expecting anything. */
-static void pump_for(harness *h, int ms)
-{
-    mlf_time_us end = now_us() + ms * MS;
-    while (now_us() < end) {
-        mlf_time_us now = now_us();
-        for (int i = 0; i < h->nfakes; i++) {
-            fake *f = h->fakes[i];
-            if (f->sock && f->heartbeat && now - f->last_hb >= 100 * MS) {
-                mlf_proto_msg hb = {.cmd = MLF_PROTO_HEARTBEAT};
-                mlf_proto_send(f->sock, NULL, 0, &hb);
-                f->last_hb = now;
-            }
-            fake_drain(f);
-        }
-        h->ex.ops->process(h->ex.impl, now, collect, h);
-        h->ex.ops->after_commit(h->ex.impl, now);
-        struct pollfd pfd = {.fd = h->ex.ops->fd(h->ex.impl), .events = POLLIN};
-        poll(&pfd, 1, 5);
-    }
-    (void)p_never;
 }
 
 static void send_result(fake *f, const char *attempt, mlf_outcome outcome, const char *xcom)
@@ -878,6 +869,10 @@ static pid_t start_worker(const char *endpoint, const char *name, const char *co
         putenv(home);
         putenv("MLFLOWD__ZMQ__HEARTBEAT=100ms");
         putenv("MLFLOWD__PLUGINS__LOAD=shell,empty");
+        char *log = mlf_strdup_printf("%s/%s.log", tmpdir, name);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0)
+            dup2(fd, STDERR_FILENO);
         execl(MLFLOWD, MLFLOWD, "worker", "--connect", endpoint, "--name", name, "--concurrency", conc, "--queues",
               queues, (char *)NULL);
         _exit(127);
@@ -962,6 +957,57 @@ START_TEST(test_real_workers)
 }
 END_TEST
 
+/* The scheduler goes away and comes back on the same endpoint (a restart): the worker keeps running its
+ * tries, registers again after its back-off, re-reports the result it still holds (accepted: its lease was
+ * adopted from the store) and stops the try nobody holds a lease on any more. */
+START_TEST(test_worker_survives_scheduler_restart)
+{
+    harness *h = open_harness(NULL);
+    char ep[256];
+    snprintf(ep, sizeof ep, "%s", mlf_executor_zmq_endpoint(&h->ex));
+    pid_t w = start_worker(ep, "rw", "2", "default");
+    pump_until(h, p_workers, (void *)1, 5000, "the worker registered");
+    submit(h, "held1", "default", "shell", "sleep 0.5; echo 5");
+    submit(h, "gone1", "default", "shell", "sleep 30");
+    pump_for(h, 200);
+    /* the old scheduler goes (its DISCONNECT sends the worker into its back-off); a new one binds the same
+     * endpoint and, as after reading its store, adopts held1's lease but not gone1's */
+    h->ex.ops->free(h->ex.impl);
+    mlf_config_free(h->cfg);
+    char *bind = mlf_strdup_printf("MLFLOWD__ZMQ__BIND=%s", ep);
+    const char *extra[] = {bind, NULL};
+    h->cfg = cfg_with(extra);
+    mlf_executor_host host = {.persist_lease = persist, .drop_lease = drop, .ud = h};
+    char err[600];
+    ck_assert_msg(mlf_executor_zmq_open(h->cfg, &host, &h->ex, err, sizeof err) == MLF_OK, "%s", err);
+    free(bind);
+    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "held1", "rw", NULL, now_us()), MLF_OK);
+    pump_until(h, p_results, (void *)1, 5000, "the held result re-reported");
+    const got *g = result_of(h, "held1");
+    ck_assert_msg(g && g->outcome == MLF_SUCCESS, "%s", g ? g->message : "missing");
+    ck_assert_str_eq(g->xcom, "5");
+    /* gone1 was stopped on the worker: its process group is gone well before its 30 s */
+    char *log_path = mlf_strdup_printf("%s/rw.log", tmpdir);
+    for (int i = 0; i < 300; i++) {
+        char *log = read_file(log_path);
+        int killed = strstr(log, "killing attempt gone1") != NULL;
+        free(log);
+        if (killed)
+            break;
+        pump_for(h, 10);
+    }
+    char *log = read_file(log_path);
+    ck_assert_msg(strstr(log, "killing attempt gone1"), "%s", log);
+    ck_assert_msg(strstr(log, "reconnecting to"), "%s", log);
+    free(log);
+    free(log_path);
+    ck_assert_int_eq(h->n, 1); /* gone1's late failure is not reported: nobody holds its lease */
+    kill(w, SIGKILL);
+    waitpid(w, NULL, 0);
+    close_harness(h);
+}
+END_TEST
+
 START_TEST(test_worker_refuses_open_network_without_curve)
 {
     char *cmd = mlf_strdup_printf("MLFLOWD_HOME=%s %s worker --connect tcp://10.1.2.3:5555 2>&1", tmpdir, MLFLOWD);
@@ -1000,6 +1046,7 @@ int main(void)
     tcase_add_checked_fixture(real_tc, setup, teardown);
     tcase_set_timeout(real_tc, 30);
     tcase_add_test(real_tc, test_real_workers);
+    tcase_add_test(real_tc, test_worker_survives_scheduler_restart);
     tcase_add_test(real_tc, test_worker_refuses_open_network_without_curve);
     suite_add_tcase(s, real_tc);
     SRunner *sr = srunner_create(s);
