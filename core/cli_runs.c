@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fsutil.h"
 #include "scheduler.h"
 #include "strutil.h"
 #include "suggest.h"
@@ -52,16 +53,6 @@ static mlf_store *open_store(mlf_cli *cli, int create)
         mlf_cli_fail(MLF_EXIT_FAILED, "cannot open the state store %s: %s", dir ? dir : "", err);
     free(dir);
     return rc == MLF_OK ? st : NULL;
-}
-
-static char *self_exe(void)
-{
-    char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return strdup("mlflowd");
-    buf[n] = '\0';
-    return strdup(buf);
 }
 
 /* The DAG of the first positional argument, or NULL after printing why (and its import errors). */
@@ -196,7 +187,9 @@ static int parse_date_arg(const char *text, mlf_time_us *out)
 
 static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, char **exe)
 {
-    *exe = self_exe();
+    *exe = mlf_self_exe();
+    if (!*exe)
+        *exe = strdup("mlflowd"); /* no /proc: rely on PATH */
     int64_t parallelism = mlf_config_int(cli->cfg, "parallelism");
     mlf_scheduler_opts o = {.cfg = cli->cfg, .cat = cli->cat, .bag = cli->bag, .store = st, .exe = *exe,
                             .parallelism = parallelism > 0 ? (int)parallelism : 1, .create_scheduled_runs = daemon,

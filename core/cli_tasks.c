@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fsutil.h"
 #include "scheduler.h"
 #include "schedule.h"
 #include "strutil.h"
@@ -47,16 +48,6 @@ static mlf_store *home_store(mlf_cli *cli, int create)
     mlf_store *st = dir ? open_store_at(dir, create) : NULL;
     free(dir);
     return st;
-}
-
-static char *self_exe(void)
-{
-    char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return strdup("mlflowd");
-    buf[n] = '\0';
-    return strdup(buf);
 }
 
 static int parse_date(const char *text, mlf_time_us *out)
@@ -100,7 +91,9 @@ static void on_run_finished(void *ud, const char *dag_id, const char *run_id, ml
 
 static mlf_scheduler *scheduler_for(mlf_cli *cli, mlf_store *st, char **exe, progress *p)
 {
-    *exe = self_exe();
+    *exe = mlf_self_exe();
+    if (!*exe)
+        *exe = strdup("mlflowd"); /* no /proc: rely on PATH */
     int64_t par = mlf_config_int(cli->cfg, "parallelism");
     mlf_scheduler_opts o = {.cfg = cli->cfg, .cat = cli->cat, .bag = cli->bag, .store = st, .exe = *exe,
                             .parallelism = par > 0 ? (int)par : 1, .on_run_finished = p ? on_run_finished : NULL,
