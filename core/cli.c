@@ -10,7 +10,13 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <sys/stat.h>
+
 #include "diag.h"
+#include "store.h"
+#include "strutil.h"
+#include "timefmt.h"
 #include "notify.h"
 #include "plugin_loader.h"
 #include "suggest.h"
@@ -378,6 +384,82 @@ int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag)
 {
     (void)cli;
     return dag->is_paused_upon_creation;
+}
+
+mlf_store *mlf_cli_store_at(const char *dir, int create)
+{
+    mlf_store *st = NULL;
+    char err[512] = "";
+    int rc = mlf_store_open(dir, create ? MLF_STORE_CREATE : 0, &st, err, sizeof err);
+    if (rc != MLF_OK) {
+        mlf_cli_fail(MLF_EXIT_FAILED, "cannot open the state store %s: %s", dir, *err ? err : mlf_strerror(rc));
+        return NULL;
+    }
+    return st;
+}
+
+mlf_store *mlf_cli_store(mlf_cli *cli, int create)
+{
+    if (mlf_cli_config(cli) != MLF_OK)
+        return NULL;
+    if (create)
+        mkdir(mlf_config_home(cli->cfg), 0755);
+    char *dir = mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg));
+    if (!dir) {
+        mlf_cli_fail(MLF_EXIT_FAILED, "out of memory");
+        return NULL;
+    }
+    mlf_store *st = mlf_cli_store_at(dir, create);
+    free(dir);
+    return st;
+}
+
+const mlf_dag *mlf_cli_dag(mlf_cli *cli, const char *dag_id)
+{
+    const mlf_dag *d = mlf_dagbag_get(cli->bag, dag_id);
+    if (d)
+        return d;
+    /* a file named after the DAG that failed to load: show its errors */
+    const mlf_diag *errs = mlf_dagbag_errors(cli->bag);
+    size_t shown = 0;
+    for (size_t i = 0; i < errs->n; i++) {
+        const char *f = errs->v[i].file ? strrchr(errs->v[i].file, '/') : NULL;
+        f = f ? f + 1 : errs->v[i].file;
+        if (f && strncmp(f, dag_id, strlen(dag_id)) == 0) {
+            char *msg = mlf_diag_format(errs, i);
+            fprintf(stderr, "%s\n", msg ? msg : errs->v[i].message);
+            free(msg);
+            shown++;
+        }
+    }
+    size_t n = mlf_dagbag_count(cli->bag);
+    const char **ids = malloc((n ? n : 1) * sizeof *ids);
+    const char *sug = NULL;
+    for (size_t i = 0; ids && i < n; i++)
+        ids[i] = mlf_dagbag_at(cli->bag, i)->dag_id;
+    if (ids)
+        sug = mlf_suggest(dag_id, ids, n);
+    mlf_cli_fail(MLF_EXIT_USAGE, "DAG '%s' does not load%s%s%s%s", dag_id, sug ? " (did you mean '" : "", sug ? sug : "",
+                 sug ? "'?)" : "", shown ? ": see the errors above" : "; see mlflowd dags list-import-errors");
+    free(ids);
+    return NULL;
+}
+
+int mlf_cli_parse_date(const char *text, mlf_time_us *out)
+{
+    char err[256];
+    if (mlf_time_parse(text, mlf_tz_utc(), out, err, sizeof err) != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "bad date '%s': %s", text, err);
+    return 0;
+}
+
+void mlf_cli_print_json(mlf_cli *cli, json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (text)
+        fprintf(cli->out, "%s\n", text);
+    free(text);
 }
 
 static void cli_cleanup(mlf_cli *cli)

@@ -14,6 +14,9 @@
 #define MLF_EXIT_FAILED 1
 #define MLF_EXIT_USAGE 2
 
+struct json_t;
+struct mlf_store;
+
 typedef struct mlf_cli mlf_cli;
 
 /** A command handler: returns an exit code. */
@@ -72,6 +75,24 @@ int mlf_cli_plugins(mlf_cli *cli);
 /** Loads config, plugins and the DAG folder once. Returns 0, or an exit code after printing why. Plugin
  * refusals are printed but do not stop the command (their DAGs then fail to load, visibly). */
 int mlf_cli_dagbag(mlf_cli *cli);
+
+/** Opens the state store under the home (creating home and store when @p create). Prints why on failure
+ * and returns NULL. Close with mlf_store_close(). */
+struct mlf_store *mlf_cli_store(mlf_cli *cli, int create);
+
+/** As mlf_cli_store() for the store in folder @p dir. */
+struct mlf_store *mlf_cli_store_at(const char *dir, int create);
+
+/** The DAG named @p dag_id from the DAG bag (load it first with mlf_cli_dagbag()), or NULL after printing
+ * why (exit code 2): that file's own load errors when it failed to load, and a "did you mean". */
+const mlf_dag *mlf_cli_dag(mlf_cli *cli, const char *dag_id);
+
+/** Parses a DATE argument (a date or RFC 3339 timestamp, UTC unless an offset is given). Returns 0, or
+ * exit code 2 after printing why. */
+int mlf_cli_parse_date(const char *text, mlf_time_us *out);
+
+/** Prints @p j (reference stolen) as indented JSON, keys in insertion order. */
+void mlf_cli_print_json(mlf_cli *cli, struct json_t *j);
 
 /** Whether @p dag is paused (from the state store when it exists; else the DAG's is_paused_upon_creation). */
 int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag);

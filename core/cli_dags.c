@@ -9,41 +9,6 @@
 #include "strutil.h"
 #include "suggest.h"
 
-/* The DAG named by the first positional argument, or NULL after printing why (exit 2). */
-static const mlf_dag *dag_arg(mlf_cli *cli)
-{
-    const char *id = cli->argv[0];
-    const mlf_dag *dag = mlf_dagbag_get(cli->bag, id);
-    if (dag)
-        return dag;
-    size_t n = mlf_dagbag_count(cli->bag);
-    const char **ids = malloc((n ? n : 1) * sizeof *ids);
-    const char *s = NULL;
-    if (ids) {
-        for (size_t i = 0; i < n; i++)
-            ids[i] = mlf_dagbag_at(cli->bag, i)->dag_id;
-        s = mlf_suggest(id, ids, n);
-    }
-    int failed_file = 0;
-    const mlf_diag *errs = mlf_dagbag_errors(cli->bag);
-    for (size_t i = 0; i < errs->n && !failed_file; i++)
-        failed_file = errs->v[i].file && strstr(errs->v[i].file, id) != NULL;
-    mlf_cli_fail(MLF_EXIT_USAGE, "no DAG with dag_id '%s' in %s%s%s%s%s", id, mlf_config_dags_folder(cli->cfg),
-                 s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "",
-                 failed_file ? "; a file with that name failed to load: see mlflowd dags list-import-errors" : "");
-    free(ids);
-    return NULL;
-}
-
-static void print_json(mlf_cli *cli, json_t *j)
-{
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    if (text)
-        fprintf(cli->out, "%s\n", text);
-    free(text);
-}
-
 int mlf_cmd_dags_list(mlf_cli *cli)
 {
     int rc = mlf_cli_check_args(cli, 0, 0, NULL);
@@ -64,7 +29,7 @@ int mlf_cmd_dags_list(mlf_cli *cli)
             json_object_set_new(o, "is_paused", json_boolean(mlf_cli_dag_paused(cli, d)));
             json_array_append_new(arr, o);
         }
-        print_json(cli, arr);
+        mlf_cli_print_json(cli, arr);
     } else {
         fprintf(cli->out, "%-30s %-16s %-6s %-6s %s\n", "dag_id", "schedule", "tasks", "paused", "fileloc");
         for (size_t i = 0; i < n; i++) {
@@ -92,7 +57,7 @@ int mlf_cmd_dags_list_import_errors(mlf_cli *cli)
             json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:s}", "filename", e->file ? e->file : "", "line",
                                                  e->line, "column", e->col, "message", e->message));
         }
-        print_json(cli, arr);
+        mlf_cli_print_json(cli, arr);
     } else {
         for (size_t i = 0; i < errs->n; i++) {
             char *s = mlf_diag_format(errs, i);
@@ -146,7 +111,7 @@ int mlf_cmd_dags_show(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--format", "--save", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *d = dag_arg(cli);
+    const mlf_dag *d = mlf_cli_dag(cli, cli->argv[0]);
     if (!d)
         return MLF_EXIT_USAGE;
     if (!fmt && save)
@@ -210,7 +175,7 @@ int mlf_cmd_tasks_list(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--tree", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *d = dag_arg(cli);
+    const mlf_dag *d = mlf_cli_dag(cli, cli->argv[0]);
     if (!d)
         return MLF_EXIT_USAGE;
     if (tree) {
@@ -237,7 +202,7 @@ int mlf_cmd_tasks_list(mlf_cli *cli)
                                                  mlf_trigger_rule_names[t->trigger_rule], "priority_weight",
                                                  (json_int_t)t->effective_priority));
         }
-        print_json(cli, arr);
+        mlf_cli_print_json(cli, arr);
     } else {
         for (size_t i = 0; i < d->ntasks; i++)
             fprintf(cli->out, "%s\n", ids[i]);

@@ -27,65 +27,6 @@ static void on_stop_signal(int sig)
     stop_requested = 1;
 }
 
-static mlf_time_us now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Opens the state store of the home (creating it when @p create). Prints why on failure. */
-static mlf_store *open_store(mlf_cli *cli, int create)
-{
-    if (mlf_cli_config(cli) != MLF_OK)
-        return NULL;
-    char *dir = mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg));
-    if (create) {
-        char *home = mlf_strdup_printf("%s", mlf_config_home(cli->cfg));
-        if (home)
-            mkdir(home, 0755);
-        free(home);
-    }
-    mlf_store *st = NULL;
-    char err[512];
-    int rc = dir ? mlf_store_open(dir, create ? MLF_STORE_CREATE : 0, &st, err, sizeof err) : MLF_ENOMEM;
-    if (rc != MLF_OK)
-        mlf_cli_fail(MLF_EXIT_FAILED, "cannot open the state store %s: %s", dir ? dir : "", err);
-    free(dir);
-    return rc == MLF_OK ? st : NULL;
-}
-
-/* The DAG of the first positional argument, or NULL after printing why (and its import errors). */
-static const mlf_dag *want_dag(mlf_cli *cli, const char *dag_id)
-{
-    const mlf_dag *d = mlf_dagbag_get(cli->bag, dag_id);
-    if (d)
-        return d;
-    const mlf_diag *errs = mlf_dagbag_errors(cli->bag);
-    size_t shown = 0;
-    for (size_t i = 0; i < errs->n; i++) {
-        const char *f = errs->v[i].file ? strrchr(errs->v[i].file, '/') : NULL;
-        f = f ? f + 1 : errs->v[i].file;
-        if (f && strncmp(f, dag_id, strlen(dag_id)) == 0) {
-            char *s = mlf_diag_format(errs, i);
-            fprintf(stderr, "%s\n", s ? s : errs->v[i].message);
-            free(s);
-            shown++;
-        }
-    }
-    size_t n = mlf_dagbag_count(cli->bag);
-    const char **ids = malloc((n ? n : 1) * sizeof *ids);
-    const char *sug = NULL;
-    for (size_t i = 0; ids && i < n; i++)
-        ids[i] = mlf_dagbag_at(cli->bag, i)->dag_id;
-    if (ids)
-        sug = mlf_suggest(dag_id, ids, n);
-    mlf_cli_fail(MLF_EXIT_USAGE, "DAG '%s' does not load%s%s%s%s", dag_id, sug ? " (did you mean '" : "", sug ? sug : "",
-                 sug ? "'?)" : "", shown ? ": see the errors above" : "; see mlflowd dags list-import-errors");
-    free(ids);
-    return NULL;
-}
-
 static json_t *time_json(mlf_time_us t)
 {
     char buf[64];
@@ -101,15 +42,6 @@ static int collect_ti_json(void *ud, const mlf_ti_rec *r)
                                         "try_number", r->try_number, "start_date", time_json(r->start_date),
                                         "end_date", time_json(r->end_date)));
     return 0;
-}
-
-static void print_json(mlf_cli *cli, json_t *j)
-{
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    if (text)
-        fprintf(cli->out, "%s\n", text);
-    free(text);
 }
 
 static void print_ti_table(mlf_cli *cli, json_t *tis)
@@ -146,13 +78,13 @@ static int print_run(mlf_cli *cli, mlf_store *st, const char *dag_id, const char
     mlf_store_read_end(txn);
     if (only_tis) {
         if (cli->output == MLF_OUTPUT_JSON)
-            print_json(cli, tis);
+            mlf_cli_print_json(cli, tis);
         else {
             print_ti_table(cli, tis);
             json_decref(tis);
         }
     } else if (cli->output == MLF_OUTPUT_JSON) {
-        print_json(cli, json_pack("{s:s, s:s, s:s, s:o}", "dag_id", dag_id, "run_id", run_id, "state",
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:s, s:o}", "dag_id", dag_id, "run_id", run_id, "state",
                                   mlf_run_state_name(run.state), "task_instances", tis));
     } else {
         fprintf(cli->out, "DAG run %s/%s: %s\n", dag_id, run_id, mlf_run_state_name(run.state));
@@ -175,14 +107,6 @@ static int run_state_of(mlf_store *st, const char *dag_id, const char *run_id, m
     *out = run.state;
     mlf_run_rec_clear(&run);
     return rc;
-}
-
-static int parse_date_arg(const char *text, mlf_time_us *out)
-{
-    char err[256];
-    if (mlf_time_parse(text, mlf_tz_utc(), out, err, sizeof err) != MLF_OK)
-        return mlf_cli_fail(MLF_EXIT_USAGE, "bad date '%s': %s", text, err);
-    return 0;
 }
 
 static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, char **exe)
@@ -218,13 +142,13 @@ int mlf_cmd_dags_test(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 1, 2, NULL);
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *dag = want_dag(cli, cli->argv[0]);
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
-    mlf_time_us logical = now_us();
-    if (cli->argc > 1 && (rc = parse_date_arg(cli->argv[1], &logical)))
+    mlf_time_us logical = mlf_time_now();
+    if (cli->argc > 1 && (rc = mlf_cli_parse_date(cli->argv[1], &logical)))
         return rc;
-    mlf_store *st = open_store(cli, 1);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     /* as `airflow dags test`: an earlier run for the same date is replaced */
@@ -367,7 +291,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 (long long)mlf_config_int(cli->cfg, "parallelism"));
     }
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
-    mlf_store *st = open_store(cli, 1);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     char *exe = NULL;
@@ -415,7 +339,7 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--conf", "--run-id", "--logical-date", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *dag = want_dag(cli, cli->argv[0]);
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
     mlf_value *conf = NULL;
@@ -427,12 +351,12 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
             return mlf_cli_fail(MLF_EXIT_USAGE, "--conf must be a JSON object: %s", conf ? "got another type" : err);
         }
     }
-    mlf_time_us logical = now_us();
-    if (date && (rc = parse_date_arg(date, &logical))) {
+    mlf_time_us logical = mlf_time_now();
+    if (date && (rc = mlf_cli_parse_date(date, &logical))) {
         mlf_value_free(conf);
         return rc;
     }
-    mlf_store *st = open_store(cli, 1);
+    mlf_store *st = mlf_cli_store(cli, 1);
     char *exe = NULL;
     mlf_scheduler *s = st ? make_scheduler(cli, st, 0, &exe) : NULL;
     char id[200], err[512];
@@ -453,7 +377,7 @@ int mlf_cmd_dags_state(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 2, 2, NULL);
     if (rc)
         return rc;
-    mlf_store *st = open_store(cli, 0);
+    mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_run_state state;
@@ -470,7 +394,7 @@ int mlf_cmd_tasks_states_for_dag_run(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 2, 2, NULL);
     if (rc)
         return rc;
-    mlf_store *st = open_store(cli, 0);
+    mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
     rc = print_run(cli, st, cli->argv[0], cli->argv[1], 1);
@@ -493,7 +417,7 @@ int mlf_cmd_dags_list_runs(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 1, 1, NULL);
     if (rc)
         return rc;
-    mlf_store *st = open_store(cli, 0);
+    mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_store_txn *txn;
@@ -504,7 +428,7 @@ int mlf_cmd_dags_list_runs(mlf_cli *cli)
     }
     mlf_store_close(st);
     if (cli->output == MLF_OUTPUT_JSON) {
-        print_json(cli, runs);
+        mlf_cli_print_json(cli, runs);
         return MLF_EXIT_OK;
     }
     fprintf(cli->out, "%-50s %-8s %-10s %-27s %s\n", "run_id", "state", "run_type", "logical_date", "end_date");
@@ -526,10 +450,10 @@ static int set_paused(mlf_cli *cli, int paused)
     int rc = mlf_cli_check_args(cli, 1, 1, NULL);
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *dag = want_dag(cli, cli->argv[0]);
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
-    mlf_store *st = open_store(cli, 1);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_store_txn *w;
@@ -564,7 +488,7 @@ int mlf_cmd_tasks_state(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 3, 3, (const char *const[]){"--map-index", NULL});
     if (rc)
         return rc;
-    mlf_store *st = open_store(cli, 0);
+    mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_ti_key key = {.dag_id = cli->argv[0], .task_id = cli->argv[1], .run_id = cli->argv[2],
@@ -598,7 +522,7 @@ int mlf_cmd_tasks_logs(mlf_cli *cli)
     int try_number = try_text ? atoi(try_text) : 0;
     int map_index = mi ? atoi(mi) : -1;
     if (!try_number) { /* the latest try */
-        mlf_store *st = open_store(cli, 0);
+        mlf_store *st = mlf_cli_store(cli, 0);
         if (!st)
             return MLF_EXIT_FAILED;
         mlf_ti_key key = {.dag_id = cli->argv[0], .run_id = cli->argv[1], .task_id = cli->argv[2], .map_index = map_index};
@@ -636,7 +560,7 @@ int mlf_cmd_db_init(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 0, 0, NULL);
     if (rc)
         return rc;
-    mlf_store *st = open_store(cli, 1);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_store_close(st);
@@ -655,7 +579,7 @@ int mlf_cmd_db_check(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 0, 0, NULL);
     if (rc)
         return rc;
-    mlf_store *st = open_store(cli, 0);
+    mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
     unsigned long problems = 0;

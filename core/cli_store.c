@@ -20,23 +20,6 @@
 /* Longest value shown in a table cell before it is cut with "...". */
 #define CELL_MAX 60
 
-/* Opens (creating when needed, as `db init` does: a fresh home shows its default pool) the state store of
- * the home. Prints why on failure. */
-static mlf_store *open_store(mlf_cli *cli)
-{
-    if (mlf_cli_config(cli) != MLF_OK)
-        return NULL;
-    mkdir(mlf_config_home(cli->cfg), 0755);
-    char *dir = mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg));
-    mlf_store *st = NULL;
-    char err[512] = "";
-    int rc = dir ? mlf_store_open(dir, MLF_STORE_CREATE, &st, err, sizeof err) : MLF_ENOMEM;
-    if (rc != MLF_OK)
-        mlf_cli_fail(MLF_EXIT_FAILED, "cannot open the state store %s: %s", dir ? dir : "", *err ? err : mlf_strerror(rc));
-    free(dir);
-    return rc == MLF_OK ? st : NULL;
-}
-
 /* Reports a store error of a write: input the store refuses is bad input (exit 2), the rest a failure. */
 static int store_failed(int rc, const char *what)
 {
@@ -118,7 +101,7 @@ static int read_rows(mlf_cli *cli, int (*each)(mlf_store_txn *, mlf_value *), co
     int rc = mlf_cli_check_args(cli, 0, 0, NULL);
     if (rc)
         return rc;
-    mlf_store *st = open_store(cli);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     *rows = mlf_value_array();
@@ -327,7 +310,7 @@ int mlf_cmd_connections_add(mlf_cli *cli)
     mlf_conn_rec rec;
     if ((rc = conn_from_args(conn_id, v, &rec)))
         return rc;
-    mlf_store *st = open_store(cli);
+    mlf_store *st = mlf_cli_store(cli, 1);
     mlf_store_txn *w = NULL;
     rc = st ? mlf_store_write_begin(st, &w) : MLF_EIO;
     if (rc == MLF_OK) {
@@ -360,7 +343,7 @@ int mlf_cmd_connections_get(mlf_cli *cli)
     if (rc)
         return rc;
     const char *conn_id = cli->argv[0];
-    mlf_store *st = open_store(cli);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_store_txn *txn;
@@ -423,7 +406,7 @@ static int delete_one(mlf_cli *cli, const char *kind, const char *group, int (*d
     if (rc)
         return rc;
     const char *id = cli->argv[0];
-    mlf_store *st = open_store(cli);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_store_txn *w;
@@ -464,7 +447,7 @@ int mlf_cmd_variables_set(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 2, 2, (const char *const[]){"--description", NULL});
     if (rc || (rc = check_id(cli->argv[0], "variable key", 0)))
         return rc;
-    mlf_store *st = open_store(cli);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_store_txn *w;
@@ -498,7 +481,7 @@ int mlf_cmd_variables_get(mlf_cli *cli)
     if (rc)
         return rc;
     const char *key = cli->argv[0];
-    mlf_store *st = open_store(cli);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_store_txn *txn;
@@ -564,7 +547,7 @@ int mlf_cmd_pools_set(mlf_cli *cli)
     long slots = strtol(text, &end, 10);
     if (!*text || *end || slots < -1 || slots > INT_MAX)
         return mlf_cli_fail(MLF_EXIT_USAGE, "bad slot count '%s': an integer >= -1 (-1 is unlimited)", text);
-    mlf_store *st = open_store(cli);
+    mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_store_txn *w;

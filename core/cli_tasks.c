@@ -23,49 +23,6 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
-static mlf_time_us now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static mlf_store *open_store_at(const char *dir, int create)
-{
-    mlf_store *st = NULL;
-    char err[512];
-    if (mlf_store_open(dir, create ? MLF_STORE_CREATE : 0, &st, err, sizeof err) != MLF_OK) {
-        mlf_cli_fail(MLF_EXIT_FAILED, "cannot open the state store %s: %s", dir, err);
-        return NULL;
-    }
-    return st;
-}
-
-static mlf_store *home_store(mlf_cli *cli, int create)
-{
-    mkdir(mlf_config_home(cli->cfg), 0755);
-    char *dir = mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg));
-    mlf_store *st = dir ? open_store_at(dir, create) : NULL;
-    free(dir);
-    return st;
-}
-
-static int parse_date(const char *text, mlf_time_us *out)
-{
-    char err[256];
-    if (mlf_time_parse(text, mlf_tz_utc(), out, err, sizeof err) != MLF_OK)
-        return mlf_cli_fail(MLF_EXIT_USAGE, "bad date '%s': %s", text, err);
-    return 0;
-}
-
-static const mlf_dag *need_dag(mlf_cli *cli, const char *id)
-{
-    const mlf_dag *d = mlf_dagbag_get(cli->bag, id);
-    if (!d)
-        mlf_cli_fail(MLF_EXIT_USAGE, "DAG '%s' does not load (see mlflowd dags list-import-errors)", id);
-    return d;
-}
-
 typedef struct progress {
     int total, done, ok, failed;
     int tty;
@@ -136,11 +93,11 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
         return rc;
     if (!start_s || !end_s)
         return mlf_cli_fail(MLF_EXIT_USAGE, "dags backfill needs -s START and -e END");
-    const mlf_dag *dag = need_dag(cli, cli->argv[0]);
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
     mlf_time_us start, end;
-    if ((rc = parse_date(start_s, &start)) || (rc = parse_date(end_s, &end)))
+    if ((rc = mlf_cli_parse_date(start_s, &start)) || (rc = mlf_cli_parse_date(end_s, &end)))
         return rc;
     if (end < start)
         return mlf_cli_fail(MLF_EXIT_USAGE, "the end date %s is before the start date %s", end_s, start_s);
@@ -151,7 +108,7 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
     char err[512];
     if (mlf_schedule_parse(dag->schedule, dag->timezone, &sched, err, sizeof err) != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_USAGE, "schedule: %s", err);
-    mlf_store *st = home_store(cli, 1);
+    mlf_store *st = mlf_cli_store(cli, 1);
     char *exe = NULL;
     progress p = {.tty = isatty(STDERR_FILENO)};
     mlf_scheduler *s = st ? scheduler_for(cli, st, &exe, &p) : NULL;
@@ -293,11 +250,11 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
                                                                  "--downstream", "--upstream", "--only-failed", "--yes", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *dag = need_dag(cli, cli->argv[0]);
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
     mlf_time_us start = INT64_MIN, end = INT64_MAX;
-    if ((start_s && (rc = parse_date(start_s, &start))) || (end_s && (rc = parse_date(end_s, &end))))
+    if ((start_s && (rc = mlf_cli_parse_date(start_s, &start))) || (end_s && (rc = mlf_cli_parse_date(end_s, &end))))
         return rc;
     regex_t re;
     if (regex && regcomp(&re, regex, REG_EXTENDED | REG_NOSUB) != 0)
@@ -321,7 +278,7 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
                 select_closure(dag, i, 0, sel);
         }
     free(base);
-    mlf_store *st = home_store(cli, 0);
+    mlf_store *st = mlf_cli_store(cli, 0);
     if (!st) {
         free(sel);
         return MLF_EXIT_FAILED;
@@ -429,10 +386,10 @@ int mlf_cmd_tasks_run(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 3, 3, (const char *const[]){"--map-index", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *dag = need_dag(cli, cli->argv[0]);
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
-    mlf_store *st = home_store(cli, 0);
+    mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
     rc = run_one(cli, st, mlf_config_home(cli->cfg), dag, cli->argv[2], cli->argv[1], mi ? atoi(mi) : -1);
@@ -447,19 +404,19 @@ int mlf_cmd_tasks_test(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 2, 3, NULL);
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *dag = need_dag(cli, cli->argv[0]);
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
     if (mlf_dag_task_index(dag, cli->argv[1]) < 0)
         return mlf_cli_fail(MLF_EXIT_USAGE, "DAG %s has no task '%s'", dag->dag_id, cli->argv[1]);
-    mlf_time_us logical = now_us();
-    if (cli->argc > 2 && (rc = parse_date(cli->argv[2], &logical)))
+    mlf_time_us logical = mlf_time_now();
+    if (cli->argc > 2 && (rc = mlf_cli_parse_date(cli->argv[2], &logical)))
         return rc;
     char tmp[] = "/tmp/mlflowd-tasks-test-XXXXXX";
     if (!mkdtemp(tmp))
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot create a temporary folder");
     char *dir = mlf_strdup_printf("%s/state", tmp);
-    mlf_store *st = dir ? open_store_at(dir, 1) : NULL;
+    mlf_store *st = dir ? mlf_cli_store_at(dir, 1) : NULL;
     free(dir);
     char *exe = NULL, run_id[200], err[512];
     mlf_scheduler *s = st ? scheduler_for(cli, st, &exe, NULL) : NULL;
@@ -485,13 +442,13 @@ int mlf_cmd_tasks_render(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 2, 3, NULL);
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
-    const mlf_dag *dag = need_dag(cli, cli->argv[0]);
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
-    mlf_time_us logical = now_us();
-    if (cli->argc > 2 && (rc = parse_date(cli->argv[2], &logical)))
+    mlf_time_us logical = mlf_time_now();
+    if (cli->argc > 2 && (rc = mlf_cli_parse_date(cli->argv[2], &logical)))
         return rc;
-    mlf_store *st = home_store(cli, 1);
+    mlf_store *st = mlf_cli_store(cli, 1);
     char *exe = NULL;
     mlf_scheduler *s = st ? scheduler_for(cli, st, &exe, NULL) : NULL;
     mlf_value *params = NULL;

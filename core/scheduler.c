@@ -131,13 +131,6 @@ struct mlf_scheduler {
     int is_zmq;
 };
 
-static mlf_time_us now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
 static mlf_store_txn *wtxn(mlf_scheduler *s)
 {
@@ -282,7 +275,7 @@ static sdag *find_sdag(mlf_scheduler *s, const char *dag_id)
  * creation), DAGs whose file disappeared become inactive (their history stays). */
 static void sync_dags(mlf_scheduler *s)
 {
-    mlf_time_us now = now_us();
+    mlf_time_us now = mlf_time_now();
     for (size_t i = 0; i < s->ndags; i++)
         s->dags[i].dag = NULL;
     for (size_t i = 0; i < mlf_dagbag_count(s->o.bag); i++) {
@@ -650,7 +643,7 @@ static void finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *
         heap_remove(&s->ready, t, ready_before);
     t->state = state;
     if (!t->end_date)
-        t->end_date = now_us();
+        t->end_date = mlf_time_now();
     if (message)
         set_message(t, message);
     save_ti(s, t);
@@ -924,7 +917,7 @@ static void finalize_run(mlf_scheduler *s, srun *r, int deadlock)
     }
     r->finished = 1;
     r->rec.state = failed ? MLF_RUN_FAILED : MLF_RUN_SUCCESS;
-    r->rec.end_date = now_us();
+    r->rec.end_date = mlf_time_now();
     if (deadlock) {
         free(r->rec.note);
         r->rec.note = strdup("deadlock: some tasks can never run (their trigger rules can never be met)");
@@ -1140,7 +1133,7 @@ static void random_token(char out[33])
     if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
         /* no entropy (very early boot): time and a counter still make tokens unique in this process */
         static uint64_t counter;
-        v = (uint64_t)now_us() * 1000003u + ++counter;
+        v = (uint64_t)mlf_time_now() * 1000003u + ++counter;
     }
     if (!v)
         v = 1;
@@ -1504,7 +1497,7 @@ static void on_result(void *ud, const mlf_task_result *res)
     release_slots(s, t);
     srun *r = t->run;
     const mlf_task *task = &r->dag->tasks[t->task];
-    mlf_time_us now = now_us();
+    mlf_time_us now = mlf_time_now();
     free(t->hostname);
     t->hostname = res->hostname ? strdup(res->hostname) : NULL;
     t->pid = (int)res->pid;
@@ -1577,7 +1570,7 @@ static void process_timers(mlf_scheduler *s, mlf_time_us now)
 static void start_run(mlf_scheduler *s, srun *r)
 {
     r->rec.state = MLF_RUN_RUNNING;
-    r->rec.start_date = now_us();
+    r->rec.start_date = mlf_time_now();
     save_run(s, r);
     /* every undecided task once (roots run; a cleared run resumes where its finished upstreams allow) */
     for (size_t i = 0; i < r->dag->ntasks; i++)
@@ -1652,7 +1645,7 @@ static int create_run_iv(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, cons
     rec.state = MLF_RUN_QUEUED;
     rec.run_type = type;
     rec.external_trigger = type == MLF_RUN_TYPE_MANUAL;
-    rec.queued_at = now_us();
+    rec.queued_at = mlf_time_now();
     void *cbuf = NULL;
     size_t clen = 0;
     if (conf && mlf_value_pack(conf, &cbuf, &clen) == MLF_OK) {
@@ -2111,7 +2104,7 @@ int mlf_scheduler_recover(mlf_scheduler *s)
                                         MLF_TI_UP_FOR_RETRY, MLF_TI_UP_FOR_RESCHEDULE};
     for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
         mlf_store_ti_foreach_state(w, live[i], collect_run_key, &keys);
-    mlf_time_us now = now_us();
+    mlf_time_us now = mlf_time_now();
     int rc = MLF_OK;
     for (size_t i = 0; i < keys.n; i++) {
         if (rc == MLF_OK)
@@ -2276,7 +2269,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
     if (!s)
         return;
     if (s->ex.ops) {
-        s->ex.ops->shutdown(s->ex.impl, 0, now_us());
+        s->ex.ops->shutdown(s->ex.impl, 0, mlf_time_now());
         s->ex.ops->free(s->ex.impl);
     }
     if (s->w)
@@ -2347,7 +2340,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
 {
     mlf_time_us drain_deadline = 0;
     for (;;) {
-        mlf_time_us now = now_us();
+        mlf_time_us now = mlf_time_now();
         if (stop && *stop && !s->draining) {
             s->draining = 1;
             drain_deadline = now + 30 * 1000000LL;
@@ -2431,7 +2424,7 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
             r = o;
     if (!r) {
         run_key k = {(char *)dag_id, (char *)run_id};
-        int rc = resume_run(s, w, &k, now_us());
+        int rc = resume_run(s, w, &k, mlf_time_now());
         for (srun *o = s->runs; o && !r; o = o->next)
             if (strcmp(o->rec.dag_id, dag_id) == 0 && strcmp(o->rec.run_id, run_id) == 0)
                 r = o;

@@ -12,6 +12,7 @@
  * differs), the batch fails with MLF_ESTATE instead of committing changes computed on stale reads.
  */
 #include "store_internal.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -94,13 +95,6 @@ static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
         va_end(ap);
     }
     return rc;
-}
-
-static mlf_time_us now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Sets the map size (0: adopt the size another process grew the map to). The caller holds no txn. */
@@ -232,7 +226,7 @@ static int open_tables(mlf_store *st, const char *dir, char *err, size_t errlen)
         if (version == 0) {
             rc = put_meta_int(st, txn, MLF_ST_META_SCHEMA, MLF_STORE_SCHEMA_VERSION);
             if (rc == MLF_OK)
-                rc = put_meta_int(st, txn, MLF_ST_META_CREATED, now_us());
+                rc = put_meta_int(st, txn, MLF_ST_META_CREATED, mlf_time_now());
         }
         if (rc == MLF_OK)
             rc = ensure_default_pool(st, txn);

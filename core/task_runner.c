@@ -1,5 +1,6 @@
 /* task_runner.c -- one try of a task instance in the current process, and `mlflowd task-exec` around it. */
 #include "task_runner.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,13 +24,6 @@
 #include "strutil.h"
 #include "task_ctx.h"
 #include "task_spec.h"
-
-static mlf_time_us now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Opens the try's log for appending, creating it and its folders. Returns the fd, or -1 with errno set. */
 static int open_log(const char *path)
@@ -216,11 +210,11 @@ static const char *fmt_duration(int64_t us, char *buf, size_t n)
 /* Sleeps @p us unless the try is cancelled first; returns 1 when cancelled. */
 static int sleep_unless_cancelled(mlf_task_ctx *ctx, int64_t us)
 {
-    mlf_time_us until = now_us() + us;
+    mlf_time_us until = mlf_time_now() + us;
     for (;;) {
         if (mlf_ctx_cancelled(ctx))
             return 1;
-        int64_t left = until - now_us();
+        int64_t left = until - mlf_time_now();
         if (left <= 0)
             return 0;
         if (left > 200000) /* wake up now and then: a signal may have landed just before the sleep */
@@ -239,13 +233,13 @@ static mlf_outcome poke_until_done(try_state *t, const mlf_operator_desc *op)
     int backoff = param_bool(spec, "exponential_backoff");
     if (interval < 0)
         interval = 0;
-    mlf_time_us started = now_us();
+    mlf_time_us started = mlf_time_now();
     char d1[MLF_DURATION_FMT_MAX], d2[MLF_DURATION_FMT_MAX];
     for (int poke = 1;; poke++) {
         mlf_outcome o = op->execute(t->ctx, op->data);
         if (o != MLF_RESCHEDULE)
             return o;
-        mlf_time_us now = now_us();
+        mlf_time_us now = mlf_time_now();
         if (timeout > 0 && now - started >= timeout) {
             if (param_bool(spec, "soft_fail")) {
                 set_message(t, "sensor timed out after %s; skipping (soft_fail)", fmt_duration(timeout, d1, sizeof d1));
@@ -359,7 +353,7 @@ static int early_result(const char *attempt, mlf_outcome outcome, const char *me
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     mlf_task_result r = {.attempt = attempt, .outcome = outcome, .message = message, .start_date = start,
-                         .end_date = now_us(), .exit_status = -1, .pid = getpid(), .hostname = host};
+                         .end_date = mlf_time_now(), .exit_status = -1, .pid = getpid(), .hostname = host};
     return mlf_task_result_encode(&r, out);
 }
 
@@ -370,7 +364,7 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
     if (!spec_value || !result_out)
         return MLF_EINVAL;
     *result_out = NULL;
-    mlf_time_us start = now_us();
+    mlf_time_us start = mlf_time_now();
     char err[512];
     mlf_task_spec *spec = NULL;
     int rc = mlf_task_spec_decode(spec_value, &spec, err, sizeof err);
@@ -440,7 +434,7 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
 
     execute_try(&t);
 
-    mlf_time_us end = now_us();
+    mlf_time_us end = mlf_time_now();
     const char *message = t.message ? t.message : mlf_task_ctx_message(t.ctx);
     mlf_ctx_log(t.ctx, t.outcome == MLF_FAILED || t.outcome == MLF_FAILED_NO_RETRY ? MLF_LOG_ERROR : MLF_LOG_INFO,
                 "Marking task as %s%s%s%s. dag_id=%s, task_id=%s, run_id=%s, try_number=%d",

@@ -1,6 +1,8 @@
 /* timefmt.c -- parse dates/RFC 3339 timestamps; format ds, ts, ISO 8601 and strftime-style strings. */
 #include "timefmt.h"
 
+#include <time.h>
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -336,4 +338,11 @@ int mlf_time_strftime(const char *fmt, mlf_time_us t, char *buf, size_t n, char 
         return MLF_ERANGE;
     }
     return MLF_OK;
+}
+
+mlf_time_us mlf_time_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

@@ -52,6 +52,9 @@ int mlf_time_parse_parts(const char *s, mlf_time_parts *out, char *err, size_t e
  */
 int mlf_time_parse(const char *s, const mlf_tz *tz, mlf_time_us *out, char *err, size_t errlen);
 
+/** The current time (CLOCK_REALTIME) in microseconds since the epoch. */
+mlf_time_us mlf_time_now(void);
+
 /** "YYYY-MM-DD" of @p t in UTC (Airflow's ds). */
 int mlf_time_format_ds(mlf_time_us t, char *buf, size_t n);
 

@@ -1,6 +1,7 @@
 /* worker.c -- `mlflowd worker`: one DEALER socket, a pool of task processes, logs and results streamed back
  * (see worker.h and doc/protocol.md). */
 #include "worker.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,20 +65,13 @@ struct mlf_worker {
     int auth_warned;
 };
 
-static mlf_time_us now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void random_hex(char *out, size_t nbytes)
 {
     unsigned char b[32];
     if (nbytes > sizeof b)
         nbytes = sizeof b;
     if (getrandom(b, nbytes, 0) != (ssize_t)nbytes) {
-        mlf_time_us t = now_us();
+        mlf_time_us t = mlf_time_now();
         pid_t p = getpid();
         memset(b, 0, sizeof b);
         memcpy(b, &t, sizeof t);
@@ -421,7 +415,7 @@ static void on_pool_result(void *ud, const mlf_task_result *res)
         if (mlf_task_result_encode(&r, &t->result) != MLF_OK)
             return; /* nothing to say: the scheduler's lease will expire it */
     }
-    send_result(w, t, now_us());
+    send_result(w, t, mlf_time_now());
 }
 
 /* ------------------------------------------------------------------------------------------ lifecycle */
@@ -595,7 +589,7 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
 {
     if (!w)
         return MLF_EINVAL;
-    mlf_time_us now = now_us();
+    mlf_time_us now = mlf_time_now();
     int rc = open_socket(w, now);
     if (rc != MLF_OK) {
         mlf_log(MLF_LOG_ERROR, COMPONENT, "cannot connect to %s: %s", w->endpoint, zmq_strerror(rc));
@@ -605,7 +599,7 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
             w->endpoint, w->curve ? " (CurveZMQ)" : "", w->concurrency, w->nqueues, w->nops);
     mlf_time_us stop_at = 0;
     for (;;) {
-        now = now_us();
+        now = mlf_time_now();
         if (stop && *stop && !w->draining) {
             w->draining = 1;
             w->drain_deadline = now + w->drain_grace;
