@@ -25,6 +25,16 @@ json_check 'all(r["state"] == "success" and r["run_type"] == "backfill" for r in
 expect_exit 0 "$MLFLOWD" dags backfill daily -s 2024-01-01 -e 2024-01-01
 case "$out" in *"0 run(s) created"*"already existed"*) ;; *) fail "second backfill: $out" ;; esac
 expect_exit 2 "$MLFLOWD" dags backfill daily -s 2024-01-05 -e 2024-01-01
+expect_exit 2 "$MLFLOWD" dags backfill daily -s 2024-01-05
+case "$err" in *"needs -s START and -e END"*) ;; *) fail "backfill without -e: $err" ;; esac
+expect_exit 2 "$MLFLOWD" dags backfill daily -s 2024-13-01 -e 2024-01-01
+case "$err" in *"bad date '2024-13-01'"*) ;; *) fail "backfill bad date: $err" ;; esac
+expect_exit 2 "$MLFLOWD" tasks clear daily -t '(unclosed'
+case "$err" in *"bad --task-regex"*) ;; *) fail "clear with a bad regex: $err" ;; esac
+expect_exit 2 "$MLFLOWD" standalone --workers 0
+case "$err" in *"--workers must be 1..256"*) ;; *) fail "standalone --workers 0: $err" ;; esac
+expect_exit 2 "$MLFLOWD" dags show dayly
+case "$err" in *"DAG 'dayly' does not load (did you mean 'daily'?)"*) ;; *) fail "misspelt DAG: $err" ;; esac
 
 # rendering a task as it would run on a date
 expect_exit 0 "$MLFLOWD" tasks render daily a 2024-02-29 -o json
