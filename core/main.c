@@ -1,5 +1,5 @@
 /* main.c -- the mlflowd binary: hands argv to the CLI dispatcher. */
-#include "cli.h"
+#include "cli/cli.h"
 
 int main(int argc, char **argv)
 {

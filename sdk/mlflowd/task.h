@@ -93,7 +93,7 @@ MLF_API const char *const *mlf_ctx_downstream(mlf_task_ctx *ctx, size_t *n);
  * @p state (@p statelen bytes, NUL-terminated) the state name of task instance (@p task_id, @p map_index:
  * -1 for an unmapped task) of the run of DAG @p dag_id whose logical date is exactly @p logical_date, or,
  * with @p task_id NULL, the state of that DAG run itself (@p map_index is then ignored). TI state names are
- * those of DESIGN §6 ("none", "scheduled", "queued", "running", "success", "failed", "up_for_retry",
+ * those of doc/architecture.md §6 ("none", "scheduled", "queued", "running", "success", "failed", "up_for_retry",
  * "up_for_reschedule", "upstream_failed", "skipped", "removed"); run states "queued", "running",
  * "success", "failed". The state is read from the state store at the time of the call (one short read).
  * Errors: MLF_ENOTFOUND (no run of @p dag_id at that logical date, or no such task instance in it),

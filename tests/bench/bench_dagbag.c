@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dagbag.h"
-#include "diag.h"
-#include "plugin_loader.h"
-#include "strutil.h"
+#include "dag/dagbag.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+#include "base/strutil.h"
 
 static double now_s(void)
 {

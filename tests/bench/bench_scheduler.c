@@ -45,10 +45,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "plugin_loader.h"
-#include "scheduler.h"
-#include "strutil.h"
+#include "base/log.h"
+#include "plugin/plugin_loader.h"
+#include "sched/scheduler.h"
+#include "base/strutil.h"
 
 #define MLFLOWD_EXE MLF_ABS_BUILDDIR "/mlflowd"
 #define LOGICAL_DATE INT64_C(1704067200000000) /* 2024-01-01T00:00:00Z */

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "dag_parser.h"
-#include "plugin_loader.h"
+#include "dag/dag_parser.h"
+#include "plugin/plugin_loader.h"
 
 static mlf_catalog *cat;
 static mlf_dag_parser *parser;

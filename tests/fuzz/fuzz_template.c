@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "template.h"
-#include "template_macros.h"
+#include "tmpl/template.h"
+#include "tmpl/template_macros.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "value_codec.h"
+#include "value/value_codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

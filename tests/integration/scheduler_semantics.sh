@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run semantics through `mlflowd dags test` (real scheduler, real task processes): retries, execution_timeout,
 # trigger rules with Airflow's skip and upstream_failed propagation, run state from leaves, max_active_tasks,
-# XCom between tasks, dynamic task mapping, and the DESIGN.md §7 JSON shape and exit codes.
+# XCom between tasks, dynamic task mapping, and the doc/architecture.md §7 JSON shape and exit codes.
 . "$top_srcdir/tests/integration/lib.sh"
 
 mkdir -p "$tmp/dags"

@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "plugin_loader.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
 
 struct test_server {
     struct MHD_Daemon *d;

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "registry.h"
+#include "plugin/registry.h"
 
 /** One recorded request. */
 typedef struct ts_request {

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/config.h" /* not "config.h": that names the build directory's autoconf header */
-#include "strutil.h"
+#include "conf/config.h"
+#include "base/strutil.h"
 
 #define DATA TEST_SRCDIR "/tests/data/config"
 

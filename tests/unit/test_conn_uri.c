@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conn_uri.h"
-#include "value_json.h"
+#include "conf/conn_uri.h"
+#include "value/value_json.h"
 
 /* ------------------------------------------------------------------------------------------ helpers */
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "civil.h"
-#include "cron.h"
-#include "tz.h"
+#include "time/civil.h"
+#include "time/cron.h"
+#include "time/tz.h"
 
 #define SEC MLF_US_PER_SEC
 

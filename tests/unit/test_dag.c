@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dag.h"
+#include "dag/dag.h"
 
 static mlf_dag *make(const char *const *ids, size_t n)
 {

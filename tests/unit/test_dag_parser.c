@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dag_parser.h"
-#include "dagbag.h"
-#include "plugin_loader.h"
-#include "strutil.h"
+#include "dag/dag_parser.h"
+#include "dag/dagbag.h"
+#include "plugin/plugin_loader.h"
+#include "base/strutil.h"
 
 static mlf_catalog *cat;
 static mlf_dag_parser *parser;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duration.h"
+#include "time/duration.h"
 
 #define US 1LL
 #define MS (1000 * US)

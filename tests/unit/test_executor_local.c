@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "executor_local.h"
-#include "strutil.h"
-#include "task_spec.h"
+#include "exec/executor_local.h"
+#include "base/strutil.h"
+#include "exec/task_spec.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define SHELL_PLUGIN TEST_BUILDDIR "/plugins/shell.la"

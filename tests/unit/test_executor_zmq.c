@@ -17,11 +17,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "config.h"
-#include "executor_zmq.h"
-#include "proto.h"
-#include "strutil.h"
-#include "zmq_auth.h"
+#include "conf/config.h"
+#include "exec/executor_zmq.h"
+#include "exec/proto.h"
+#include "base/strutil.h"
+#include "exec/zmq_auth.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define MS INT64_C(1000)

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "http_test_server.h"
-#include "registry.h"
-#include "strutil.h"
+#include "plugin/registry.h"
+#include "base/strutil.h"
 
 static mlf_catalog *cat;
 static test_server *srv;

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "plugin_loader.h"
-#include "registry.h"
-#include "task_ctx.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+#include "plugin/registry.h"
+#include "plugin/task_ctx.h"
 
 static mlf_catalog *cat;
 static const mlf_operator_desc *op;

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "plugin_loader.h"
-#include "registry.h"
-#include "strutil.h"
-#include "task_ctx.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+#include "plugin/registry.h"
+#include "base/strutil.h"
+#include "plugin/task_ctx.h"
 
 #define DAY INT64_C(86400000000)
 #define JAN1 INT64_C(1704067200000000) /* 2024-01-01T00:00:00Z */

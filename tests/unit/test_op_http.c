@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "http_test_server.h"
-#include "registry.h"
-#include "strutil.h"
-#include "task_ctx.h"
+#include "plugin/registry.h"
+#include "base/strutil.h"
+#include "plugin/task_ctx.h"
 
 static mlf_catalog *cat;
 static test_server *srv;

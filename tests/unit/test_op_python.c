@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "plugin_loader.h"
-#include "registry.h"
-#include "strutil.h"
-#include "task_ctx.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+#include "plugin/registry.h"
+#include "base/strutil.h"
+#include "plugin/task_ctx.h"
 #include "../../plugins/python/xcom_lines.h"
 
 #define SCRIPTS TEST_SRCDIR "/tests/data/python"

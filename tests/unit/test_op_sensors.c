@@ -9,11 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "plugin_loader.h"
-#include "registry.h"
-#include "strutil.h"
-#include "task_ctx.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+#include "plugin/registry.h"
+#include "base/strutil.h"
+#include "plugin/task_ctx.h"
 
 static mlf_catalog *cat;
 

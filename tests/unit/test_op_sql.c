@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "plugin_loader.h"
-#include "registry.h"
-#include "strutil.h"
-#include "task_ctx.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+#include "plugin/registry.h"
+#include "base/strutil.h"
+#include "plugin/task_ctx.h"
 
 static mlf_catalog *cat;
 static char dir[64], dbpath[128], missing[128], logpath[128];

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "plugin_loader.h"
-#include "registry.h"
-#include "strutil.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+#include "plugin/registry.h"
+#include "base/strutil.h"
 
 #define TEST_PLUGINS TEST_BUILDDIR "/tests/plugins"
 #define BUILTIN_PLUGINS TEST_BUILDDIR "/plugins"

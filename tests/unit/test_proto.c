@@ -7,8 +7,8 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "proto.h"
-#include "task_spec.h"
+#include "exec/proto.h"
+#include "exec/task_spec.h"
 
 /* ---------------------------------------------------------------- helpers */
 

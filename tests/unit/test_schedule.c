@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schedule.h"
-#include "timefmt.h"
+#include "time/schedule.h"
+#include "time/timefmt.h"
 
 /* An RFC 3339 string as an instant. */
 static mlf_time_us T(const char *s)

@@ -2,7 +2,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "state.h"
+#include "store/state.h"
 
 START_TEST(test_ti_state_names_roundtrip)
 {

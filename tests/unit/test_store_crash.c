@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define ROUNDS 50
 #define TIS 6

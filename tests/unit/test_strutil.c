@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strutil.h"
+#include "base/strutil.h"
 
 START_TEST(test_buf_grows_and_formats)
 {

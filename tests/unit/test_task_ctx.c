@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "plugin_loader.h"
-#include "registry.h"
-#include "strutil.h"
-#include "task_ctx.h"
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+#include "plugin/registry.h"
+#include "base/strutil.h"
+#include "plugin/task_ctx.h"
 
 /* ---- a temporary log file the context writes to ---- */
 static char logpath[64];

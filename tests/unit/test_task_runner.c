@@ -13,10 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "store.h"
-#include "strutil.h"
-#include "task_runner.h"
-#include "task_spec.h"
+#include "store/store.h"
+#include "base/strutil.h"
+#include "exec/task_runner.h"
+#include "exec/task_spec.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define SHELL_PLUGIN TEST_BUILDDIR "/plugins/shell.la"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "task_spec.h"
+#include "exec/task_spec.h"
 
 /* ---- a full spec, built through the encoder ---- */
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strutil.h"
-#include "template.h"
-#include "template_macros.h"
+#include "base/strutil.h"
+#include "tmpl/template.h"
+#include "tmpl/template_macros.h"
 
 /* ------------------------------------------------------------------------------------------ fixture */
 

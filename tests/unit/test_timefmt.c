@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "civil.h"
-#include "timefmt.h"
-#include "tz.h"
+#include "time/civil.h"
+#include "time/timefmt.h"
+#include "time/tz.h"
 
 #define SEC MLF_US_PER_SEC
 

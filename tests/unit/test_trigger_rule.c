@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "trigger_rule.h"
+#include "sched/trigger_rule.h"
 
 typedef struct row {
     mlf_trigger_rule rule;

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "civil.h"
-#include "tz.h"
+#include "time/civil.h"
+#include "time/tz.h"
 
 #define H 3600
 #define SEC MLF_US_PER_SEC

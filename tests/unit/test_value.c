@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "value_codec.h"
-#include "value_internal.h"
-#include "value_json.h"
+#include "value/value_codec.h"
+#include "value/value_internal.h"
+#include "value/value_json.h"
 
 /* Packs @p v, unpacks the bytes and checks the result equals @p v; returns the encoded size. */
 static size_t roundtrip_msgpack(const mlf_value *v)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "value_codec.h"
+#include "value/value_codec.h"
 
 /* Unpacks @p len bytes and checks the result is @p want (and that nothing is returned on error). */
 static void expect_unpack(const void *buf, size_t len, int want)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yaml_doc.h"
+#include "conf/yaml_doc.h"
 
 #define DATA TEST_SRCDIR "/tests/data/config"
 

@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "proto.h"
-#include "strutil.h"
-#include "zmq_auth.h"
+#include "exec/proto.h"
+#include "base/strutil.h"
+#include "exec/zmq_auth.h"
 
 static char tmpdir[64];
 

@@ -1,0 +1,540 @@
+/* cli.c -- command table, global options, argument helpers and the dispatcher. */
+#include "cli/cli.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sys/stat.h>
+
+#include "base/diag.h"
+#include "store/store.h"
+#include "base/strutil.h"
+#include "time/timefmt.h"
+#include "sched/notify.h"
+#include "plugin/plugin_loader.h"
+#include "base/suggest.h"
+#include "exec/task_runner.h"
+
+static int cmd_version(mlf_cli *cli);
+static int cmd_task_exec(mlf_cli *cli);
+static int cmd_notify(mlf_cli *cli);
+
+/* Commands whose help starts with this are for mlflowd's own use: never listed nor suggested. */
+#define INTERNAL_PREFIX "internal:"
+
+/* The whole CLI of doc/architecture.md §7. Commands whose handler is NULL are documented but not built yet: they
+ * fail with a clear "not supported yet" message instead of pretending. */
+static const mlf_cli_command commands[] = {
+    {NULL, "version", cmd_version, "[-o table|json]", "print the version and the plugin SDK ABI"},
+    {NULL, "standalone", mlf_cmd_standalone, "[--workers N]", "scheduler, zmq executor and N local workers (default: one per core) in one command"},
+    {NULL, "scheduler", mlf_cmd_scheduler, "[--insecure]", "run the scheduler daemon"},
+    {NULL, "worker", mlf_cmd_worker,
+     "--connect ENDPOINT [--concurrency N] [--queues a,b] [--name NAME] [--server-key FILE.pub --secret-key FILE] "
+     "[--insecure]",
+     "run a worker that takes task instances from the scheduler (executor: zmq)"},
+    {"keys", "generate", mlf_cmd_keys_generate, "FILE [--force]",
+     "write a CurveZMQ key pair: the secret key to FILE (mode 0600), the public key to FILE.pub"},
+    {"config", "list", mlf_cmd_config_list, "[-o table|json]", "show every configuration key, its value and source"},
+    {"config", "get", mlf_cmd_config_get, "KEY", "print one configuration value"},
+    {"plugins", "list", mlf_cmd_plugins_list, "[-o table|json]",
+     "list loaded plugins and what they registered (operators with their parameters)"},
+    {"dags", "list", mlf_cmd_dags_list, "[-o table|json]", "list DAGs"},
+    {"dags", "show", mlf_cmd_dags_show, "DAG_ID [--format text|dot|svg] [--save FILE]", "print a DAG's graph"},
+    {"dags", "trigger", mlf_cmd_dags_trigger, "DAG_ID [--conf JSON] [--run-id ID] [--logical-date DATE]", "start a manual DAG run"},
+    {"dags", "pause", mlf_cmd_dags_pause, "DAG_ID", "pause a DAG"},
+    {"dags", "unpause", mlf_cmd_dags_unpause, "DAG_ID", "unpause a DAG"},
+    {"dags", "backfill", mlf_cmd_dags_backfill, "DAG_ID -s START -e END [--reset-dagruns]", "run a date range in the foreground"},
+    {"dags", "test", mlf_cmd_dags_test, "DAG_ID [DATE] [-o json]", "run one DAG run in the foreground"},
+    {"dags", "list-runs", mlf_cmd_dags_list_runs, "DAG_ID [-o table|json]", "list a DAG's runs"},
+    {"dags", "state", mlf_cmd_dags_state, "DAG_ID RUN_ID", "print a DAG run's state"},
+    {"dags", "list-import-errors", mlf_cmd_dags_list_import_errors, "[-o table|json]", "list DAG files that failed to load"},
+    {"tasks", "list", mlf_cmd_tasks_list, "DAG_ID [--tree] [-o table|json]", "list a DAG's tasks"},
+    {"tasks", "test", mlf_cmd_tasks_test, "DAG_ID TASK_ID [DATE]", "run one task instance in the foreground"},
+    {"tasks", "run", mlf_cmd_tasks_run, "DAG_ID TASK_ID RUN_ID [--map-index N]", "run one task instance"},
+    {"tasks", "state", mlf_cmd_tasks_state, "DAG_ID TASK_ID RUN_ID [--map-index N]", "print a task instance's state"},
+    {"tasks", "clear", mlf_cmd_tasks_clear, "DAG_ID [-t REGEX] [--downstream] [--upstream] [--only-failed] [-s START] [-e END]",
+     "clear task instances so they run again"},
+    {"tasks", "logs", mlf_cmd_tasks_logs, "DAG_ID RUN_ID TASK_ID [--try N] [--map-index N]", "print a task instance's log"},
+    {"tasks", "states-for-dag-run", mlf_cmd_tasks_states_for_dag_run, "DAG_ID RUN_ID [-o table|json]", "print the states of a run's TIs"},
+    {"tasks", "render", mlf_cmd_tasks_render, "DAG_ID TASK_ID [DATE] [-o json]", "print a task's rendered parameters"},
+    {"connections", "add", mlf_cmd_connections_add,
+     "CONN_ID (--conn-uri URI | --conn-json JSON | --conn-type TYPE [--conn-host H] [--conn-port P] [--conn-login L] "
+     "[--conn-password P] [--conn-schema S] [--conn-extra JSON]) [--conn-description D]",
+     "add a connection"},
+    {"connections", "get", mlf_cmd_connections_get, "CONN_ID [-o table|json]",
+     "show a connection (from the store, else $MLFLOWD_CONN_<ID>; secrets masked)"},
+    {"connections", "list", mlf_cmd_connections_list, "[-o table|json]", "list connections (secrets masked)"},
+    {"connections", "delete", mlf_cmd_connections_delete, "CONN_ID", "delete a connection"},
+    {"variables", "set", mlf_cmd_variables_set, "KEY VALUE [--description D]", "set a variable"},
+    {"variables", "get", mlf_cmd_variables_get, "KEY [--default V]", "print a variable"},
+    {"variables", "list", mlf_cmd_variables_list, "[-o table|json]", "list variables (sensitive values masked)"},
+    {"variables", "delete", mlf_cmd_variables_delete, "KEY", "delete a variable"},
+    {"pools", "set", mlf_cmd_pools_set, "NAME SLOTS [DESCRIPTION]", "create or resize a pool (SLOTS -1: unlimited)"},
+    {"pools", "list", mlf_cmd_pools_list, "[-o table|json]", "list pools"},
+    {"pools", "delete", mlf_cmd_pools_delete, "NAME", "delete a pool"},
+    {"db", "init", mlf_cmd_db_init, "", "create the state store"},
+    {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
+    {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
+    {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char *const global_help =
+    "Global options (accepted by every command):\n"
+    "  --home DIR          mlflowd home (default $MLFLOWD_HOME or ~/.mlflowd)\n"
+    "  --dags-folder DIR   DAG folder (default $MLFLOWD_DAGS_FOLDER or HOME/dags)\n"
+    "  --config FILE       configuration file (default $MLFLOWD_CONFIG or HOME/mlflowd.yaml)\n"
+    "  -o, --output FMT    table or json, for commands that print listings\n"
+    "  -h, --help          help for the command\n"
+    "Configuration keys can be overridden with MLFLOWD__SECTION__KEY environment variables.\n"
+    "Exit codes: 0 success, 1 the work failed, 2 bad usage or bad input.\n";
+
+int mlf_cli_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mlflowd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+static void print_usage(FILE *f, const mlf_cli_command *c)
+{
+    fprintf(f, "usage: mlflowd %s%s%s%s%s\n", c->group ? c->group : "", c->group ? " " : "", c->verb,
+            *c->usage ? " " : "", c->usage);
+}
+
+static void print_help(FILE *f, const char *group)
+{
+    fprintf(f, "mlflowd %s -- a workflow orchestrator for data and ML pipelines\n\n", MLF_VERSION_STRING);
+    fprintf(f, "usage: mlflowd COMMAND [ARGS...]\n       mlflowd GROUP VERB [ARGS...]\n\nCommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const mlf_cli_command *c = &commands[i];
+        if (group && (!c->group || strcmp(c->group, group) != 0))
+            continue;
+        if (strncmp(c->help, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0)
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "%s%s%s", c->group ? c->group : "", c->group ? " " : "", c->verb);
+        fprintf(f, "  %-30s %s%s\n", name, c->help, c->fn ? "" : " (not supported yet)");
+    }
+    fprintf(f, "\n%s", global_help);
+}
+
+/* Removes argv[i .. i+count-1] from the command's arguments. */
+static void drop_args(mlf_cli *cli, int i, int count)
+{
+    memmove(&cli->argv[i], &cli->argv[i + count], (size_t)(cli->argc - i - count) * sizeof(char *));
+    cli->argc -= count;
+}
+
+const char *mlf_cli_take_value(mlf_cli *cli, const char *name, const char *short_name, int *missing)
+{
+    size_t nl = strlen(name);
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, name, nl) == 0 && a[nl] == '=') {
+            drop_args(cli, i, 1);
+            return a + nl + 1;
+        }
+        if (strcmp(a, name) == 0 || (short_name && strcmp(a, short_name) == 0)) {
+            if (i + 1 >= cli->argc) {
+                if (missing)
+                    *missing = 1;
+                drop_args(cli, i, 1);
+                return NULL;
+            }
+            const char *v = cli->argv[i + 1];
+            drop_args(cli, i, 2);
+            return v;
+        }
+    }
+    return NULL;
+}
+
+int mlf_cli_take_flag(mlf_cli *cli, const char *name, const char *short_name)
+{
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--") == 0)
+            break;
+        if (strcmp(cli->argv[i], name) == 0 || (short_name && strcmp(cli->argv[i], short_name) == 0)) {
+            drop_args(cli, i, 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int mlf_cli_check_args(mlf_cli *cli, int min, int max, const char *const *known_flags)
+{
+    int positional = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--") == 0) {
+            positional += cli->argc - i - 1;
+            break;
+        }
+        if (a[0] == '-' && a[1] != '\0' && !isdigit((unsigned char)a[1])) { /* "-1" is a number */
+            size_t n = 0;
+            while (known_flags && known_flags[n])
+                n++;
+            const char *s = n ? mlf_suggest(a, known_flags, n) : NULL;
+            fprintf(stderr, "mlflowd: unknown option '%s'%s%s%s\n", a, s ? " (did you mean '" : "", s ? s : "",
+                    s ? "'?)" : "");
+            print_usage(stderr, cli->cmd);
+            return MLF_EXIT_USAGE;
+        }
+        positional++;
+    }
+    if (positional < min || (max >= 0 && positional > max)) {
+        fprintf(stderr, "mlflowd: %s %s: expected %s%d argument%s, got %d\n", cli->cmd->group ? cli->cmd->group : "",
+                cli->cmd->verb, max < 0 ? "at least " : min == max ? "" : "at most ", max < 0 || min == max ? min : max,
+                (max < 0 ? min : max) == 1 ? "" : "s", positional);
+        print_usage(stderr, cli->cmd);
+        return MLF_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int mlf_cli_config(mlf_cli *cli)
+{
+    if (cli->cfg)
+        return MLF_OK;
+    char *errors = NULL;
+    int rc = mlf_config_load(&cli->cfg_args, &cli->cfg, &errors);
+    if (rc != MLF_OK) {
+        fprintf(stderr, "mlflowd: the configuration is invalid:\n%s%s", errors ? errors : mlf_strerror(rc),
+                errors && *errors && errors[strlen(errors) - 1] == '\n' ? "" : "\n");
+        free(errors);
+        return rc;
+    }
+    free(errors);
+    /* the task processes executors start from here find the state store through it (external_task_sensor) */
+    setenv("MLFLOWD_HOME", mlf_config_home(cli->cfg), 1);
+    return MLF_OK;
+}
+
+int mlf_cli_plugins(mlf_cli *cli)
+{
+    if (cli->cat)
+        return 0;
+    if (mlf_cli_config(cli) != MLF_OK)
+        return -1;
+    cli->cat = mlf_catalog_new();
+    if (!cli->cat) {
+        fprintf(stderr, "mlflowd: out of memory\n");
+        return -1;
+    }
+    size_t npaths = 0, nnames = 0;
+    const char *const *paths = mlf_config_plugin_path(cli->cfg, &npaths);
+    const char *const *names = mlf_config_plugin_load(cli->cfg, &nnames);
+    mlf_diag errors = {0};
+    int refused = mlf_plugins_load(cli->cat, paths, npaths, names, nnames, &errors);
+    mlf_diag_print(&errors, "mlflowd: plugin error: ");
+    mlf_diag_clear(&errors);
+    return refused;
+}
+
+static int cmd_version(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    if (cli->output == MLF_OUTPUT_JSON)
+        fprintf(cli->out, "{\"version\":\"%s\",\"abi\":\"%d.%d\"}\n", MLF_VERSION_STRING, MLF_ABI_MAJOR,
+                MLF_ABI_MINOR);
+    else
+        fprintf(cli->out, "mlflowd %s (plugin SDK ABI %d.%d)\n", MLF_VERSION_STRING, MLF_ABI_MAJOR, MLF_ABI_MINOR);
+    return MLF_EXIT_OK;
+}
+
+/* `mlflowd task-exec`: one task spec frame on stdin, one result frame on fd 3 (stdout when fd 3 is not
+ * open). See task_runner.h. */
+static int cmd_notify(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    char err[1024];
+    if (mlf_notify_main(STDIN_FILENO, err, sizeof err) != 0)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "notify: %s", err);
+    return MLF_EXIT_OK;
+}
+
+/* The parent-death signal of task-exec: take the whole task (its process group) down with the daemon,
+ * so that a scheduler killed with SIGKILL never leaves an orphaned try running beside its retry. */
+static void kill_own_group(int sig)
+{
+    (void)sig;
+    kill(0, SIGKILL);
+    _exit(128 + SIGKILL);
+}
+
+static int cmd_task_exec(mlf_cli *cli)
+{
+    const char *parent = mlf_cli_take_value(cli, "--parent", NULL, NULL);
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--parent", NULL});
+    if (rc)
+        return rc;
+    if (parent) {
+        signal(SIGUSR2, kill_own_group);
+        prctl(PR_SET_PDEATHSIG, SIGUSR2);
+        if (getppid() != (pid_t)atol(parent)) /* the parent died before the signal was armed */
+            kill_own_group(0);
+    }
+    /* with stdout as the result channel, keep a private copy: stdout itself is redirected to the log */
+    int out_fd = fcntl(3, F_GETFD) != -1 ? 3 : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (out_fd < 0)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "task-exec: no result channel (neither fd 3 nor stdout is open)");
+    char err[512];
+    rc = mlf_task_exec_main(STDIN_FILENO, out_fd, err, sizeof err);
+    if (rc != 0)
+        mlf_cli_fail(rc, "task-exec: %s", err);
+    return rc;
+}
+
+/* Removes the global options from argv (they are accepted anywhere). Returns 0 or an exit code. */
+static int take_globals(mlf_cli *cli, int *want_help)
+{
+    int missing = 0;
+    const char *v;
+    if ((v = mlf_cli_take_value(cli, "--home", NULL, &missing)))
+        cli->cfg_args.home = v;
+    if ((v = mlf_cli_take_value(cli, "--dags-folder", NULL, &missing)))
+        cli->cfg_args.dags_folder = v;
+    if ((v = mlf_cli_take_value(cli, "--config", NULL, &missing)))
+        cli->cfg_args.config_file = v;
+    if ((v = mlf_cli_take_value(cli, "--output", "-o", &missing))) {
+        cli->output_given = 1;
+        if (strcmp(v, "json") == 0)
+            cli->output = MLF_OUTPUT_JSON;
+        else if (strcmp(v, "table") == 0 || strcmp(v, "plain") == 0)
+            cli->output = MLF_OUTPUT_TABLE;
+        else
+            return mlf_cli_fail(MLF_EXIT_USAGE, "unknown output format '%s' (use table or json)", v);
+    }
+    if (missing)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "an option is missing its value (see mlflowd --help)");
+    *want_help = mlf_cli_take_flag(cli, "--help", "-h");
+    return 0;
+}
+
+static const mlf_cli_command *find_command(const char *group, const char *verb)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const mlf_cli_command *c = &commands[i];
+        if ((group ? c->group && strcmp(c->group, group) == 0 : !c->group) && strcmp(c->verb, verb) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static int is_group(const char *word)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (commands[i].group && strcmp(commands[i].group, word) == 0)
+            return 1;
+    return 0;
+}
+
+/* "did you mean" over the top-level words (groups and top-level verbs), or over one group's verbs. */
+static const char *suggest_word(const char *group, const char *word)
+{
+    const char *cands[NCOMMANDS];
+    size_t n = 0;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const mlf_cli_command *c = &commands[i];
+        if (strncmp(c->help, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0)
+            continue;
+        const char *w = group ? (c->group && strcmp(c->group, group) == 0 ? c->verb : NULL)
+                              : (c->group ? c->group : c->verb);
+        int dup = 0;
+        for (size_t j = 0; w && j < n && !dup; j++)
+            dup = strcmp(cands[j], w) == 0;
+        if (w && !dup)
+            cands[n++] = w;
+    }
+    return mlf_suggest(word, cands, n);
+}
+
+int mlf_cli_dagbag(mlf_cli *cli)
+{
+    if (cli->bag)
+        return 0;
+    if (mlf_cli_plugins(cli) < 0)
+        return MLF_EXIT_USAGE;
+    cli->bag = mlf_dagbag_new(mlf_config_dags_folder(cli->cfg), cli->cat);
+    if (!cli->bag || mlf_dagbag_refresh(cli->bag, NULL) != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "out of memory reading the DAG folder");
+    return 0;
+}
+
+int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag)
+{
+    (void)cli;
+    return dag->is_paused_upon_creation;
+}
+
+mlf_store *mlf_cli_store_at(const char *dir, int create)
+{
+    mlf_store *st = NULL;
+    char err[512] = "";
+    int rc = mlf_store_open(dir, create ? MLF_STORE_CREATE : 0, &st, err, sizeof err);
+    if (rc != MLF_OK) {
+        mlf_cli_fail(MLF_EXIT_FAILED, "cannot open the state store %s: %s", dir, *err ? err : mlf_strerror(rc));
+        return NULL;
+    }
+    return st;
+}
+
+mlf_store *mlf_cli_store(mlf_cli *cli, int create)
+{
+    if (mlf_cli_config(cli) != MLF_OK)
+        return NULL;
+    if (create)
+        mkdir(mlf_config_home(cli->cfg), 0755);
+    char *dir = mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg));
+    if (!dir) {
+        mlf_cli_fail(MLF_EXIT_FAILED, "out of memory");
+        return NULL;
+    }
+    mlf_store *st = mlf_cli_store_at(dir, create);
+    free(dir);
+    return st;
+}
+
+const mlf_dag *mlf_cli_dag(mlf_cli *cli, const char *dag_id)
+{
+    const mlf_dag *d = mlf_dagbag_get(cli->bag, dag_id);
+    if (d)
+        return d;
+    /* a file named after the DAG that failed to load: show its errors */
+    const mlf_diag *errs = mlf_dagbag_errors(cli->bag);
+    size_t shown = 0;
+    for (size_t i = 0; i < errs->n; i++) {
+        const char *f = errs->v[i].file ? strrchr(errs->v[i].file, '/') : NULL;
+        f = f ? f + 1 : errs->v[i].file;
+        if (f && strncmp(f, dag_id, strlen(dag_id)) == 0) {
+            char *msg = mlf_diag_format(errs, i);
+            fprintf(stderr, "%s\n", msg ? msg : errs->v[i].message);
+            free(msg);
+            shown++;
+        }
+    }
+    size_t n = mlf_dagbag_count(cli->bag);
+    const char **ids = malloc((n ? n : 1) * sizeof *ids);
+    const char *sug = NULL;
+    for (size_t i = 0; ids && i < n; i++)
+        ids[i] = mlf_dagbag_at(cli->bag, i)->dag_id;
+    if (ids)
+        sug = mlf_suggest(dag_id, ids, n);
+    mlf_cli_fail(MLF_EXIT_USAGE, "DAG '%s' does not load%s%s%s%s", dag_id, sug ? " (did you mean '" : "", sug ? sug : "",
+                 sug ? "'?)" : "", shown ? ": see the errors above" : "; see mlflowd dags list-import-errors");
+    free(ids);
+    return NULL;
+}
+
+int mlf_cli_parse_date(const char *text, mlf_time_us *out)
+{
+    char err[256];
+    if (mlf_time_parse(text, mlf_tz_utc(), out, err, sizeof err) != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "bad date '%s': %s", text, err);
+    return 0;
+}
+
+void mlf_cli_print_json(mlf_cli *cli, json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (text)
+        fprintf(cli->out, "%s\n", text);
+    free(text);
+}
+
+static void cli_cleanup(mlf_cli *cli)
+{
+    mlf_dagbag_free(cli->bag);
+    mlf_catalog_free(cli->cat);
+    mlf_config_free(cli->cfg);
+}
+
+int mlf_cli_main(int argc, char **argv)
+{
+    mlf_cli cli = {.out = stdout};
+    /* work on a copy of argv[1..] so that handlers can consume arguments */
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "out of memory");
+    for (int i = 1; i < argc; i++)
+        args[i - 1] = argv[i];
+    cli.argv = args;
+    cli.argc = argc - 1;
+
+    int want_help = 0, rc = take_globals(&cli, &want_help);
+    if (rc) {
+        free(args);
+        return rc;
+    }
+    if (cli.argc == 0 || (cli.argc == 1 && strcmp(cli.argv[0], "help") == 0)) {
+        print_help(want_help || cli.argc ? stdout : stderr, NULL);
+        free(args);
+        return want_help || cli.argc ? MLF_EXIT_OK : MLF_EXIT_USAGE;
+    }
+    if (strcmp(cli.argv[0], "--version") == 0)
+        cli.argv[0] = "version";
+
+    const char *group = NULL, *verb = cli.argv[0];
+    int consumed = 1;
+    if (is_group(verb)) {
+        group = verb;
+        if (cli.argc < 2) {
+            print_help(want_help ? stdout : stderr, group);
+            free(args);
+            return want_help ? MLF_EXIT_OK : MLF_EXIT_USAGE;
+        }
+        verb = cli.argv[1];
+        consumed = 2;
+    }
+    cli.cmd = find_command(group, verb);
+    if (!cli.cmd) {
+        const char *s = suggest_word(group, verb);
+        if (group)
+            mlf_cli_fail(MLF_EXIT_USAGE, "unknown command '%s %s'%s%s%s (see mlflowd %s --help)", group, verb,
+                         s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "", group);
+        else
+            mlf_cli_fail(MLF_EXIT_USAGE, "unknown command '%s'%s%s%s (see mlflowd --help)", verb,
+                         s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+        free(args);
+        return MLF_EXIT_USAGE;
+    }
+    cli.argv += consumed;
+    cli.argc -= consumed;
+    if (want_help) {
+        print_usage(stdout, cli.cmd);
+        printf("\n%s\n\n%s", cli.cmd->help, global_help);
+        free(args);
+        return MLF_EXIT_OK;
+    }
+    if (!cli.cmd->fn) {
+        free(args);
+        return mlf_cli_fail(MLF_EXIT_FAILED, "'%s%s%s' is not supported yet in this build", group ? group : "",
+                            group ? " " : "", verb);
+    }
+    rc = cli.cmd->fn(&cli);
+    cli_cleanup(&cli);
+    free(args);
+    if (fflush(stdout) != 0 && rc == MLF_EXIT_OK)
+        rc = MLF_EXIT_FAILED;
+    return rc;
+}

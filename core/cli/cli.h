@@ -1,0 +1,140 @@
+/* cli.h -- the command-line front end: one binary, subcommands (`mlflowd GROUP VERB ...`), as `airflow`.
+ *
+ * Exit codes (doc/architecture.md §7): 0 success, 1 the work failed, 2 bad usage or bad input. */
+#ifndef MLF_CORE_CLI_H
+#define MLF_CORE_CLI_H
+
+#include <stdio.h>
+
+#include "conf/config.h"
+#include "dag/dagbag.h"
+#include "plugin/registry.h"
+
+#define MLF_EXIT_OK 0
+#define MLF_EXIT_FAILED 1
+#define MLF_EXIT_USAGE 2
+
+struct json_t;
+struct mlf_store;
+
+typedef struct mlf_cli mlf_cli;
+
+/** A command handler: returns an exit code. */
+typedef int (*mlf_cli_fn)(mlf_cli *cli);
+
+/** One command of the table. */
+typedef struct mlf_cli_command {
+    const char *group;  /**< "dags", "plugins"...; NULL for top-level verbs (version, scheduler...) */
+    const char *verb;
+    mlf_cli_fn fn;      /**< NULL: documented but not supported yet in this build */
+    const char *usage;  /**< the arguments after the verb, e.g. "DAG_ID [-o table|json]" */
+    const char *help;   /**< one line */
+} mlf_cli_command;
+
+/** Output format chosen with -o / --output. */
+typedef enum mlf_output { MLF_OUTPUT_TABLE = 0, MLF_OUTPUT_JSON = 1 } mlf_output;
+
+struct mlf_cli {
+    const mlf_cli_command *cmd;
+    int argc;                 /**< arguments after the verb, global options removed */
+    char **argv;
+    mlf_config_args cfg_args; /**< --config, --home, --dags-folder */
+    mlf_output output;
+    int output_given;
+    mlf_config *cfg;          /**< loaded on demand by mlf_cli_config() */
+    mlf_catalog *cat;         /**< loaded on demand by mlf_cli_plugins() */
+    mlf_dagbag *bag;          /**< loaded on demand by mlf_cli_dagbag() */
+    FILE *out;                /**< stdout */
+};
+
+/** Runs the command line; returns the process exit code. */
+int mlf_cli_main(int argc, char **argv);
+
+/** Removes the flag @p name (e.g. "--conf") or its short alias @p short_name (may be NULL) from the
+ * command's arguments and returns its value ("--conf X" or "--conf=X"), or NULL when absent. A flag given
+ * without its value sets *missing (when not NULL). Borrowed from argv. */
+const char *mlf_cli_take_value(mlf_cli *cli, const char *name, const char *short_name, int *missing);
+
+/** Removes a boolean flag; returns 1 when it was present. */
+int mlf_cli_take_flag(mlf_cli *cli, const char *name, const char *short_name);
+
+/** Checks that no unknown flag is left and that the positional count is within [min, max] (max -1:
+ * unbounded). On error prints the problem and the usage to stderr and returns MLF_EXIT_USAGE, else 0. */
+int mlf_cli_check_args(mlf_cli *cli, int min, int max, const char *const *known_flags);
+
+/** Prints "mlflowd: " + message to stderr and returns @p code. */
+int mlf_cli_fail(int code, const char *fmt, ...) MLF_PRINTF(2, 3);
+
+/** Loads the configuration once (printing its errors). Returns MLF_OK or an error already reported. */
+int mlf_cli_config(mlf_cli *cli);
+
+/** Loads the configuration and the plugins once. Plugin refusals are printed to stderr; the return value
+ * is the number of refused plugins (the loaded ones stay usable), or -1 when the config did not load. */
+int mlf_cli_plugins(mlf_cli *cli);
+
+/** Loads config, plugins and the DAG folder once. Returns 0, or an exit code after printing why. Plugin
+ * refusals are printed but do not stop the command (their DAGs then fail to load, visibly). */
+int mlf_cli_dagbag(mlf_cli *cli);
+
+/** Opens the state store under the home (creating home and store when @p create). Prints why on failure
+ * and returns NULL. Close with mlf_store_close(). */
+struct mlf_store *mlf_cli_store(mlf_cli *cli, int create);
+
+/** As mlf_cli_store() for the store in folder @p dir. */
+struct mlf_store *mlf_cli_store_at(const char *dir, int create);
+
+/** The DAG named @p dag_id from the DAG bag (load it first with mlf_cli_dagbag()), or NULL after printing
+ * why (exit code 2): that file's own load errors when it failed to load, and a "did you mean". */
+const mlf_dag *mlf_cli_dag(mlf_cli *cli, const char *dag_id);
+
+/** Parses a DATE argument (a date or RFC 3339 timestamp, UTC unless an offset is given). Returns 0, or
+ * exit code 2 after printing why. */
+int mlf_cli_parse_date(const char *text, mlf_time_us *out);
+
+/** Prints @p j (reference stolen) as indented JSON, keys in insertion order. */
+void mlf_cli_print_json(mlf_cli *cli, struct json_t *j);
+
+/** Whether @p dag is paused (from the state store when it exists; else the DAG's is_paused_upon_creation). */
+int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag);
+
+/* Handlers, one file per group. */
+int mlf_cmd_dags_list(mlf_cli *cli);
+int mlf_cmd_dags_list_import_errors(mlf_cli *cli);
+int mlf_cmd_dags_show(mlf_cli *cli);
+int mlf_cmd_tasks_list(mlf_cli *cli);
+int mlf_cmd_scheduler(mlf_cli *cli);
+int mlf_cmd_standalone(mlf_cli *cli);
+int mlf_cmd_dags_test(mlf_cli *cli);
+int mlf_cmd_dags_trigger(mlf_cli *cli);
+int mlf_cmd_dags_state(mlf_cli *cli);
+int mlf_cmd_dags_list_runs(mlf_cli *cli);
+int mlf_cmd_dags_pause(mlf_cli *cli);
+int mlf_cmd_dags_unpause(mlf_cli *cli);
+int mlf_cmd_tasks_state(mlf_cli *cli);
+int mlf_cmd_tasks_states_for_dag_run(mlf_cli *cli);
+int mlf_cmd_tasks_logs(mlf_cli *cli);
+int mlf_cmd_db_init(mlf_cli *cli);
+int mlf_cmd_db_check(mlf_cli *cli);
+int mlf_cmd_dags_backfill(mlf_cli *cli);
+int mlf_cmd_tasks_clear(mlf_cli *cli);
+int mlf_cmd_tasks_run(mlf_cli *cli);
+int mlf_cmd_tasks_test(mlf_cli *cli);
+int mlf_cmd_tasks_render(mlf_cli *cli);
+int mlf_cmd_plugins_list(mlf_cli *cli);
+int mlf_cmd_config_list(mlf_cli *cli);
+int mlf_cmd_config_get(mlf_cli *cli);
+int mlf_cmd_connections_add(mlf_cli *cli);
+int mlf_cmd_connections_get(mlf_cli *cli);
+int mlf_cmd_connections_list(mlf_cli *cli);
+int mlf_cmd_connections_delete(mlf_cli *cli);
+int mlf_cmd_variables_set(mlf_cli *cli);
+int mlf_cmd_variables_get(mlf_cli *cli);
+int mlf_cmd_variables_list(mlf_cli *cli);
+int mlf_cmd_variables_delete(mlf_cli *cli);
+int mlf_cmd_pools_set(mlf_cli *cli);
+int mlf_cmd_pools_list(mlf_cli *cli);
+int mlf_cmd_pools_delete(mlf_cli *cli);
+int mlf_cmd_worker(mlf_cli *cli);
+int mlf_cmd_keys_generate(mlf_cli *cli);
+
+#endif

@@ -1,0 +1,594 @@
+/* cli_runs.c -- commands around DAG runs: `scheduler`, `dags test|trigger|state|list-runs|pause|unpause`,
+ * `tasks state|states-for-dag-run|logs`, `db init|check`. */
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "base/fsutil.h"
+#include "sched/scheduler.h"
+#include "base/strutil.h"
+#include "base/suggest.h"
+#include "time/timefmt.h"
+#include "value/value_json.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static json_t *time_json(mlf_time_us t)
+{
+    char buf[64];
+    if (!t || mlf_time_format_ts(t, buf, sizeof buf) != MLF_OK)
+        return json_null();
+    return json_string(buf);
+}
+
+static int collect_ti_json(void *ud, const mlf_ti_rec *r)
+{
+    json_array_append_new(ud, json_pack("{s:s, s:i, s:s, s:i, s:o, s:o}", "task_id", r->task_id, "map_index",
+                                        r->map_index, "state", r->state == MLF_TI_NONE ? "none" : mlf_ti_state_name(r->state),
+                                        "try_number", r->try_number, "start_date", time_json(r->start_date),
+                                        "end_date", time_json(r->end_date)));
+    return 0;
+}
+
+static void print_ti_table(mlf_cli *cli, json_t *tis)
+{
+    fprintf(cli->out, "%-32s %-9s %-16s %-5s %-27s %s\n", "task_id", "map_index", "state", "try", "start_date", "end_date");
+    size_t i;
+    json_t *ti;
+    json_array_foreach(tis, i, ti)
+    {
+        json_t *sd = json_object_get(ti, "start_date"), *ed = json_object_get(ti, "end_date");
+        fprintf(cli->out, "%-32s %-9lld %-16s %-5lld %-27s %s\n", json_string_value(json_object_get(ti, "task_id")),
+                (long long)json_integer_value(json_object_get(ti, "map_index")),
+                json_string_value(json_object_get(ti, "state")),
+                (long long)json_integer_value(json_object_get(ti, "try_number")),
+                json_is_string(sd) ? json_string_value(sd) : "", json_is_string(ed) ? json_string_value(ed) : "");
+    }
+}
+
+/* Prints a run with its task instances (the doc/architecture.md §7 JSON shape, or a table). */
+static int print_run(mlf_cli *cli, mlf_store *st, const char *dag_id, const char *run_id, int only_tis)
+{
+    mlf_store_txn *txn;
+    if (mlf_store_read_begin(st, &txn) != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "cannot read the state store");
+    mlf_run_rec run;
+    mlf_run_rec_init(&run);
+    int rc = mlf_store_run_get(txn, dag_id, run_id, &run);
+    if (rc != MLF_OK) {
+        mlf_store_read_end(txn);
+        return mlf_cli_fail(MLF_EXIT_USAGE, "DAG %s has no run '%s' (see mlflowd dags list-runs %s)", dag_id, run_id, dag_id);
+    }
+    json_t *tis = json_array();
+    mlf_store_ti_foreach_run(txn, dag_id, run_id, NULL, collect_ti_json, tis);
+    mlf_store_read_end(txn);
+    if (only_tis) {
+        if (cli->output == MLF_OUTPUT_JSON)
+            mlf_cli_print_json(cli, tis);
+        else {
+            print_ti_table(cli, tis);
+            json_decref(tis);
+        }
+    } else if (cli->output == MLF_OUTPUT_JSON) {
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:s, s:o}", "dag_id", dag_id, "run_id", run_id, "state",
+                                  mlf_run_state_name(run.state), "task_instances", tis));
+    } else {
+        fprintf(cli->out, "DAG run %s/%s: %s\n", dag_id, run_id, mlf_run_state_name(run.state));
+        print_ti_table(cli, tis);
+        json_decref(tis);
+    }
+    mlf_run_rec_clear(&run);
+    return MLF_EXIT_OK;
+}
+
+static int run_state_of(mlf_store *st, const char *dag_id, const char *run_id, mlf_run_state *out)
+{
+    mlf_store_txn *txn;
+    if (mlf_store_read_begin(st, &txn) != MLF_OK)
+        return MLF_EIO;
+    mlf_run_rec run;
+    mlf_run_rec_init(&run);
+    int rc = mlf_store_run_get(txn, dag_id, run_id, &run);
+    mlf_store_read_end(txn);
+    *out = run.state;
+    mlf_run_rec_clear(&run);
+    return rc;
+}
+
+static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, char **exe)
+{
+    *exe = mlf_self_exe();
+    if (!*exe)
+        *exe = strdup("mlflowd"); /* no /proc: rely on PATH */
+    int64_t parallelism = mlf_config_int(cli->cfg, "parallelism");
+    mlf_scheduler_opts o = {.cfg = cli->cfg, .cat = cli->cat, .bag = cli->bag, .store = st, .exe = *exe,
+                            .parallelism = parallelism > 0 ? (int)parallelism : 1, .create_scheduled_runs = daemon,
+                            .watch_dags = daemon, .executor = daemon ? NULL : "local"};
+    mlf_scheduler *s = NULL;
+    char err[512];
+    if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
+        mlf_cli_fail(MLF_EXIT_FAILED, "%s", err);
+        return NULL;
+    }
+    return s;
+}
+
+typedef struct found_run {
+    char *run_id;
+} found_run;
+
+static int take_run_id(void *ud, const mlf_run_rec *rec)
+{
+    ((found_run *)ud)->run_id = strdup(rec->run_id);
+    return MLF_STORE_STOP;
+}
+
+int mlf_cmd_dags_test(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 1, 2, NULL);
+    if (rc || (rc = mlf_cli_dagbag(cli)))
+        return rc;
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
+    if (!dag)
+        return MLF_EXIT_USAGE;
+    mlf_time_us logical = mlf_time_now();
+    if (cli->argc > 1 && (rc = mlf_cli_parse_date(cli->argv[1], &logical)))
+        return rc;
+    mlf_store *st = mlf_cli_store(cli, 1);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    /* as `airflow dags test`: an earlier run for the same date is replaced */
+    mlf_store_txn *w;
+    if (mlf_store_write_begin(st, &w) == MLF_OK) {
+        found_run fr = {0};
+        mlf_store_run_foreach(w, dag->dag_id, logical, logical + 1, 0, take_run_id, &fr);
+        if (fr.run_id)
+            mlf_store_run_delete(w, dag->dag_id, fr.run_id);
+        free(fr.run_id);
+        mlf_store_write_commit(w);
+    }
+    char *exe = NULL;
+    mlf_scheduler *s = make_scheduler(cli, st, 0, &exe);
+    if (!s) {
+        free(exe);
+        mlf_store_close(st);
+        return MLF_EXIT_FAILED;
+    }
+    char run_id[200], err[512];
+    rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, logical, NULL, NULL, run_id, sizeof run_id, err, sizeof err);
+    if (rc != MLF_OK) {
+        mlf_scheduler_free(s);
+        mlf_store_close(st);
+        free(exe);
+        return mlf_cli_fail(MLF_EXIT_FAILED, "%s", err);
+    }
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
+    rc = mlf_scheduler_run(s, &stop_requested, dag->dag_id, run_id);
+    mlf_scheduler_free(s);
+    free(exe);
+    if (rc != MLF_OK) {
+        mlf_store_close(st);
+        return mlf_cli_fail(MLF_EXIT_FAILED, "the scheduler stopped: %s", mlf_strerror(rc));
+    }
+    int out = print_run(cli, st, dag->dag_id, run_id, 0);
+    mlf_run_state state = MLF_RUN_FAILED;
+    run_state_of(st, dag->dag_id, run_id, &state);
+    mlf_store_close(st);
+    if (out != MLF_EXIT_OK)
+        return out;
+    return state == MLF_RUN_SUCCESS ? MLF_EXIT_OK : MLF_EXIT_FAILED;
+}
+
+static int run_daemon(mlf_cli *cli, int standalone);
+
+int mlf_cmd_scheduler(mlf_cli *cli)
+{
+    return run_daemon(cli, 0);
+}
+
+/* `standalone`: the zero-configuration way to start: the home is created if needed, the store initialised,
+ * and the scheduler runs with the configured executor (local by default) until Ctrl-C. */
+int mlf_cmd_standalone(mlf_cli *cli)
+{
+    return run_daemon(cli, 1);
+}
+
+/* standalone's workers: `mlflowd worker --connect ENDPOINT` processes of this host, logging to HOME/logs. */
+static int start_workers(mlf_cli *cli, const char *exe, const char *endpoint, int n, int concurrency, pid_t *pids)
+{
+    char conc[16];
+    snprintf(conc, sizeof conc, "%d", concurrency);
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "local-%d", i + 1);
+        char *log = mlf_strdup_printf("%s/logs/worker-%s.log", mlf_config_home(cli->cfg), name);
+        char *dir = mlf_strdup_printf("%s/logs", mlf_config_home(cli->cfg));
+        if (dir)
+            mkdir(dir, 0755);
+        free(dir);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        if (log)
+            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        char *argv[] = {(char *)exe, "worker", "--connect", (char *)endpoint, "--name", name, "--concurrency", conc, NULL};
+        extern char **environ;
+        if (posix_spawn(&pids[i], exe, &fa, NULL, argv, environ) == 0)
+            started++;
+        else
+            pids[i] = 0;
+        posix_spawn_file_actions_destroy(&fa);
+        free(log);
+    }
+    return started;
+}
+
+static void stop_workers(pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0)
+            kill(pids[i], SIGTERM);
+    for (int waited = 0; waited < 100; waited++) { /* 10 s for them to finish what they run */
+        int left = 0;
+        for (int i = 0; i < n; i++)
+            if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == 0)
+                left++;
+            else
+                pids[i] = 0;
+        if (!left)
+            return;
+        usleep(100000);
+    }
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0) {
+            kill(pids[i], SIGKILL);
+            waitpid(pids[i], NULL, 0);
+        }
+}
+
+static int run_daemon(mlf_cli *cli, int standalone)
+{
+    /* --insecure: a non-loopback zmq.bind without CurveZMQ is accepted (zmq.insecure, read by the executor) */
+    if (mlf_cli_take_flag(cli, "--insecure", NULL))
+        setenv("MLFLOWD__ZMQ__INSECURE", "true", 1);
+    const char *nworkers_s = standalone ? mlf_cli_take_value(cli, "--workers", NULL, NULL) : NULL;
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--insecure", "--workers", NULL});
+    if (rc)
+        return rc;
+    if (standalone) {
+        /* the zmq executor on an ephemeral loopback port, served by local workers (unless configured otherwise) */
+        setenv("MLFLOWD__EXECUTOR", "zmq", 0);
+        setenv("MLFLOWD__ZMQ__BIND", "tcp://127.0.0.1:0", 0);
+    }
+    if ((rc = mlf_cli_dagbag(cli)))
+        return rc;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nworkers = nworkers_s ? atoi(nworkers_s) : (int)(ncpu > 0 ? ncpu : 2);
+    if (standalone && (nworkers < 1 || nworkers > 256))
+        return mlf_cli_fail(MLF_EXIT_USAGE, "--workers must be 1..256");
+    if (standalone) {
+        fprintf(stderr,
+                "mlflowd standalone %s\n  home:        %s\n  DAG folder:  %s (%zu DAG(s) loaded, %zu import error(s))\n"
+                "  executor:    %s, parallelism %lld\n  Ctrl-C stops it; `mlflowd dags list-runs DAG` shows what ran.\n",
+                MLF_VERSION_STRING, mlf_config_home(cli->cfg), mlf_config_dags_folder(cli->cfg),
+                mlf_dagbag_count(cli->bag), mlf_dagbag_errors(cli->bag)->n, mlf_config_str(cli->cfg, "executor"),
+                (long long)mlf_config_int(cli->cfg, "parallelism"));
+    }
+    mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
+    mlf_store *st = mlf_cli_store(cli, 1);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    char *exe = NULL;
+    mlf_scheduler *s = make_scheduler(cli, st, 1, &exe);
+    if (!s) {
+        free(exe);
+        mlf_store_close(st);
+        return MLF_EXIT_FAILED;
+    }
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    pid_t workers[256] = {0};
+    int nstarted = 0;
+    const char *endpoint = mlf_scheduler_worker_endpoint(s);
+    if (standalone && endpoint) {
+        int64_t par = mlf_config_int(cli->cfg, "parallelism");
+        int per = (int)((par > 0 ? par : 32) / nworkers);
+        nstarted = start_workers(cli, exe, endpoint, nworkers, per > 0 ? per : 1, workers);
+        fprintf(stderr, "  workers:     %d local `mlflowd worker` processes on %s (logs in %s/logs)\n", nstarted,
+                endpoint, mlf_config_home(cli->cfg));
+    }
+    rc = mlf_scheduler_recover(s);
+    if (rc == MLF_OK) {
+        fprintf(stderr, "mlflowd: scheduler running: %zu DAG(s) from %s, home %s\n", mlf_dagbag_count(cli->bag),
+                mlf_config_dags_folder(cli->cfg), mlf_config_home(cli->cfg));
+        rc = mlf_scheduler_run(s, &stop_requested, NULL, NULL);
+    }
+    if (nstarted)
+        stop_workers(workers, nworkers);
+    mlf_scheduler_free(s);
+    mlf_store_close(st);
+    free(exe);
+    if (rc != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "the scheduler stopped: %s", mlf_strerror(rc));
+    fprintf(stderr, "mlflowd: scheduler stopped\n");
+    return MLF_EXIT_OK;
+}
+
+int mlf_cmd_dags_trigger(mlf_cli *cli)
+{
+    const char *conf_text = mlf_cli_take_value(cli, "--conf", "-c", NULL);
+    const char *run_id = mlf_cli_take_value(cli, "--run-id", "-r", NULL);
+    const char *date = mlf_cli_take_value(cli, "--logical-date", "-l", NULL);
+    int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--conf", "--run-id", "--logical-date", NULL});
+    if (rc || (rc = mlf_cli_dagbag(cli)))
+        return rc;
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
+    if (!dag)
+        return MLF_EXIT_USAGE;
+    mlf_value *conf = NULL;
+    if (conf_text) {
+        char err[256];
+        if (mlf_value_from_json(conf_text, strlen(conf_text), &conf, err, sizeof err) != MLF_OK ||
+            mlf_value_type(conf) != MLF_MAP) {
+            mlf_value_free(conf);
+            return mlf_cli_fail(MLF_EXIT_USAGE, "--conf must be a JSON object: %s", conf ? "got another type" : err);
+        }
+    }
+    mlf_time_us logical = mlf_time_now();
+    if (date && (rc = mlf_cli_parse_date(date, &logical))) {
+        mlf_value_free(conf);
+        return rc;
+    }
+    mlf_store *st = mlf_cli_store(cli, 1);
+    char *exe = NULL;
+    mlf_scheduler *s = st ? make_scheduler(cli, st, 0, &exe) : NULL;
+    char id[200], err[512];
+    rc = s ? mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, logical, run_id, conf, id, sizeof id, err, sizeof err)
+           : MLF_EIO;
+    mlf_scheduler_free(s);
+    mlf_store_close(st);
+    mlf_value_free(conf);
+    free(exe);
+    if (rc != MLF_OK)
+        return s ? mlf_cli_fail(rc == MLF_EEXIST ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "%s", err) : MLF_EXIT_FAILED;
+    fprintf(cli->out, "Created DAG run %s/%s (queued; a running scheduler starts it)\n", dag->dag_id, id);
+    return MLF_EXIT_OK;
+}
+
+int mlf_cmd_dags_state(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 2, 2, NULL);
+    if (rc)
+        return rc;
+    mlf_store *st = mlf_cli_store(cli, 0);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    mlf_run_state state;
+    rc = run_state_of(st, cli->argv[0], cli->argv[1], &state);
+    mlf_store_close(st);
+    if (rc != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "DAG %s has no run '%s'", cli->argv[0], cli->argv[1]);
+    fprintf(cli->out, "%s\n", mlf_run_state_name(state));
+    return MLF_EXIT_OK;
+}
+
+int mlf_cmd_tasks_states_for_dag_run(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 2, 2, NULL);
+    if (rc)
+        return rc;
+    mlf_store *st = mlf_cli_store(cli, 0);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    rc = print_run(cli, st, cli->argv[0], cli->argv[1], 1);
+    mlf_store_close(st);
+    return rc;
+}
+
+static int collect_run_json(void *ud, const mlf_run_rec *r)
+{
+    json_array_append_new(ud, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "dag_id", r->dag_id, "run_id",
+                                        r->run_id, "state", mlf_run_state_name(r->state), "run_type",
+                                        mlf_run_type_name(r->run_type), "logical_date", time_json(r->logical_date),
+                                        "start_date", time_json(r->start_date), "end_date", time_json(r->end_date),
+                                        "data_interval_end", time_json(r->data_interval_end)));
+    return 0;
+}
+
+int mlf_cmd_dags_list_runs(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 1, 1, NULL);
+    if (rc)
+        return rc;
+    mlf_store *st = mlf_cli_store(cli, 0);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    mlf_store_txn *txn;
+    json_t *runs = json_array();
+    if (mlf_store_read_begin(st, &txn) == MLF_OK) {
+        mlf_store_run_foreach(txn, cli->argv[0], INT64_MIN, INT64_MAX, MLF_STORE_REVERSE, collect_run_json, runs);
+        mlf_store_read_end(txn);
+    }
+    mlf_store_close(st);
+    if (cli->output == MLF_OUTPUT_JSON) {
+        mlf_cli_print_json(cli, runs);
+        return MLF_EXIT_OK;
+    }
+    fprintf(cli->out, "%-50s %-8s %-10s %-27s %s\n", "run_id", "state", "run_type", "logical_date", "end_date");
+    size_t i;
+    json_t *r;
+    json_array_foreach(runs, i, r)
+    {
+        json_t *ld = json_object_get(r, "logical_date"), *ed = json_object_get(r, "end_date");
+        fprintf(cli->out, "%-50s %-8s %-10s %-27s %s\n", json_string_value(json_object_get(r, "run_id")),
+                json_string_value(json_object_get(r, "state")), json_string_value(json_object_get(r, "run_type")),
+                json_is_string(ld) ? json_string_value(ld) : "", json_is_string(ed) ? json_string_value(ed) : "");
+    }
+    json_decref(runs);
+    return MLF_EXIT_OK;
+}
+
+static int set_paused(mlf_cli *cli, int paused)
+{
+    int rc = mlf_cli_check_args(cli, 1, 1, NULL);
+    if (rc || (rc = mlf_cli_dagbag(cli)))
+        return rc;
+    const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
+    if (!dag)
+        return MLF_EXIT_USAGE;
+    mlf_store *st = mlf_cli_store(cli, 1);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    mlf_store_txn *w;
+    rc = mlf_store_write_begin(st, &w);
+    if (rc == MLF_OK) {
+        mlf_dag_rec rec;
+        mlf_dag_rec_init(&rec);
+        if (mlf_store_dag_get(w, dag->dag_id, &rec) != MLF_OK) {
+            mlf_dag_rec_init(&rec);
+            rec.dag_id = strdup(dag->dag_id);
+            rec.fileloc = strdup(dag->fileloc);
+            rec.is_active = true;
+        }
+        rec.is_paused = paused;
+        rc = mlf_store_dag_put(w, &rec);
+        mlf_dag_rec_clear(&rec);
+        rc = rc == MLF_OK ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
+    }
+    mlf_store_close(st);
+    if (rc != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "cannot update the store: %s", mlf_strerror(rc));
+    fprintf(cli->out, "DAG %s is %s\n", dag->dag_id, paused ? "paused" : "unpaused");
+    return MLF_EXIT_OK;
+}
+
+int mlf_cmd_dags_pause(mlf_cli *cli) { return set_paused(cli, 1); }
+int mlf_cmd_dags_unpause(mlf_cli *cli) { return set_paused(cli, 0); }
+
+int mlf_cmd_tasks_state(mlf_cli *cli)
+{
+    const char *mi = mlf_cli_take_value(cli, "--map-index", "-m", NULL);
+    int rc = mlf_cli_check_args(cli, 3, 3, (const char *const[]){"--map-index", NULL});
+    if (rc)
+        return rc;
+    mlf_store *st = mlf_cli_store(cli, 0);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    mlf_ti_key key = {.dag_id = cli->argv[0], .task_id = cli->argv[1], .run_id = cli->argv[2],
+                      .map_index = mi ? atoi(mi) : -1};
+    mlf_store_txn *txn;
+    mlf_ti_rec rec;
+    mlf_ti_rec_init(&rec);
+    rc = mlf_store_read_begin(st, &txn);
+    if (rc == MLF_OK) {
+        rc = mlf_store_ti_get(txn, &key, &rec);
+        mlf_store_read_end(txn);
+    }
+    mlf_store_close(st);
+    if (rc != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "no task instance %s/%s/%s (map index %d)", key.dag_id, key.run_id, key.task_id,
+                            key.map_index);
+    fprintf(cli->out, "%s\n", rec.state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec.state));
+    if (rec.message && cli->output != MLF_OUTPUT_JSON)
+        fprintf(stderr, "%s\n", rec.message);
+    mlf_ti_rec_clear(&rec);
+    return MLF_EXIT_OK;
+}
+
+int mlf_cmd_tasks_logs(mlf_cli *cli)
+{
+    const char *try_text = mlf_cli_take_value(cli, "--try", NULL, NULL);
+    const char *mi = mlf_cli_take_value(cli, "--map-index", "-m", NULL);
+    int rc = mlf_cli_check_args(cli, 3, 3, (const char *const[]){"--try", "--map-index", NULL});
+    if (rc || mlf_cli_config(cli) != MLF_OK)
+        return rc ? rc : MLF_EXIT_USAGE;
+    int try_number = try_text ? atoi(try_text) : 0;
+    int map_index = mi ? atoi(mi) : -1;
+    if (!try_number) { /* the latest try */
+        mlf_store *st = mlf_cli_store(cli, 0);
+        if (!st)
+            return MLF_EXIT_FAILED;
+        mlf_ti_key key = {.dag_id = cli->argv[0], .run_id = cli->argv[1], .task_id = cli->argv[2], .map_index = map_index};
+        mlf_store_txn *txn;
+        mlf_ti_rec rec;
+        mlf_ti_rec_init(&rec);
+        if (mlf_store_read_begin(st, &txn) == MLF_OK) {
+            if (mlf_store_ti_get(txn, &key, &rec) == MLF_OK)
+                try_number = rec.try_number;
+            mlf_store_read_end(txn);
+        }
+        mlf_ti_rec_clear(&rec);
+        mlf_store_close(st);
+        if (!try_number)
+            return mlf_cli_fail(MLF_EXIT_USAGE, "task instance %s/%s/%s has not run", cli->argv[0], cli->argv[1], cli->argv[2]);
+    }
+    char *path = mlf_ti_log_path(mlf_config_home(cli->cfg), cli->argv[0], cli->argv[1], cli->argv[2], map_index, try_number);
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f) {
+        rc = mlf_cli_fail(MLF_EXIT_USAGE, "no log at %s", path ? path : "?");
+        free(path);
+        return rc;
+    }
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, cli->out);
+    fclose(f);
+    free(path);
+    return MLF_EXIT_OK;
+}
+
+int mlf_cmd_db_init(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    mlf_store *st = mlf_cli_store(cli, 1);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    mlf_store_close(st);
+    fprintf(cli->out, "State store ready in %s/state\n", mlf_config_home(cli->cfg));
+    return MLF_EXIT_OK;
+}
+
+static void report_problem(void *ud, const char *table, const char *key, const char *problem)
+{
+    (void)ud;
+    fprintf(stderr, "%s %s: %s\n", table, key ? key : "", problem);
+}
+
+int mlf_cmd_db_check(mlf_cli *cli)
+{
+    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    if (rc)
+        return rc;
+    mlf_store *st = mlf_cli_store(cli, 0);
+    if (!st)
+        return MLF_EXIT_FAILED;
+    unsigned long problems = 0;
+    rc = mlf_store_check(st, report_problem, NULL, &problems);
+    mlf_store_close(st);
+    if (rc != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "check failed: %s", mlf_strerror(rc));
+    if (problems)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "%lu problem(s) found", problems);
+    fprintf(cli->out, "State store OK\n");
+    return MLF_EXIT_OK;
+}

@@ -1,0 +1,162 @@
+/* cli_worker.c -- `mlflowd worker` and `mlflowd keys generate`. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "base/fsutil.h"
+#include "exec/proto.h"
+#include "base/strutil.h"
+#include "exec/worker.h"
+#include "exec/zmq_auth.h"
+
+static volatile sig_atomic_t worker_stop;
+
+/* The first signal drains, the second kills what still runs. */
+static void on_worker_signal(int sig)
+{
+    (void)sig;
+    if (worker_stop < 2)
+        worker_stop++;
+}
+
+/* Splits "a,b" into a new array of new strings (free with free_words()); empty items are skipped. */
+static char **split_words(const char *text, size_t *n)
+{
+    *n = 0;
+    size_t cap = 1;
+    for (const char *c = text; *c; c++)
+        cap += *c == ',';
+    char **v = calloc(cap + 1, sizeof *v);
+    const char *p = text;
+    while (v && *p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len && !(v[(*n)++] = strndup(p, len))) {
+            for (size_t i = 0; i < *n; i++)
+                free(v[i]);
+            free(v);
+            return NULL;
+        }
+        p += len + (e ? 1 : 0);
+    }
+    return v;
+}
+
+static void free_words(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* The default endpoint: zmq.bind when it names one address (not a wildcard). */
+static const char *default_endpoint(const mlf_config *cfg)
+{
+    const char *bind = mlf_config_str(cfg, "zmq.bind");
+    return bind && !strchr(bind, '*') && !strstr(bind, "0.0.0.0") ? bind : NULL;
+}
+
+int mlf_cmd_worker(mlf_cli *cli)
+{
+    int missing = 0;
+    const char *connect = mlf_cli_take_value(cli, "--connect", NULL, &missing);
+    const char *conc = mlf_cli_take_value(cli, "--concurrency", "-c", &missing);
+    const char *queues_arg = mlf_cli_take_value(cli, "--queues", "-q", &missing);
+    const char *name = mlf_cli_take_value(cli, "--name", NULL, &missing);
+    const char *server_key_file = mlf_cli_take_value(cli, "--server-key", NULL, &missing);
+    const char *secret_key_file = mlf_cli_take_value(cli, "--secret-key", NULL, &missing);
+    int insecure = mlf_cli_take_flag(cli, "--insecure", NULL);
+    static const char *const flags[] = {"--connect", "--concurrency", "--queues", "--name", "--server-key",
+                                        "--secret-key", "--insecure", NULL};
+    int rc = mlf_cli_check_args(cli, 0, 0, flags);
+    if (rc)
+        return rc;
+    if (missing)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "worker: an option is missing its value");
+    if (mlf_cli_config(cli) != MLF_OK)
+        return MLF_EXIT_USAGE;
+    if (!connect && !(connect = default_endpoint(cli->cfg)))
+        return mlf_cli_fail(MLF_EXIT_USAGE,
+                            "worker: --connect ENDPOINT is required (zmq.bind names no single address)");
+    long concurrency = conc ? strtol(conc, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (concurrency < 1 || concurrency > MLF_PROTO_MAX_CAPACITY)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "worker: --concurrency must be 1..%d", MLF_PROTO_MAX_CAPACITY);
+    const char *ins = mlf_config_str(cli->cfg, "zmq.insecure");
+    insecure = insecure || (ins && strcmp(ins, "true") == 0);
+    if (!server_key_file)
+        server_key_file = mlf_config_str(cli->cfg, "zmq.curve.server_public_key_file");
+    if (!secret_key_file)
+        secret_key_file = mlf_config_str(cli->cfg, "zmq.curve.worker_secret_key_file");
+
+    char server_key[MLF_CURVE_KEY_LEN + 1] = "", secret_key[MLF_CURVE_KEY_LEN + 1] = "", err[600];
+    if (server_key_file) {
+        if (!secret_key_file)
+            return mlf_cli_fail(MLF_EXIT_USAGE, "worker: CurveZMQ needs this worker's secret key too (--secret-key "
+                                                "FILE or zmq.curve.worker_secret_key_file; see mlflowd keys generate)");
+        if (mlf_curve_read_key_file(server_key_file, 0, server_key, err, sizeof err) != MLF_OK ||
+            mlf_curve_read_key_file(secret_key_file, 1, secret_key, err, sizeof err) != MLF_OK)
+            return mlf_cli_fail(MLF_EXIT_USAGE, "worker: %s", err);
+    } else if (!mlf_endpoint_is_loopback(connect) && !insecure) {
+        return mlf_cli_fail(MLF_EXIT_USAGE,
+                            "worker: refusing to connect to %s without CurveZMQ: give the scheduler's public key "
+                            "(--server-key FILE.pub) and this worker's secret key (--secret-key FILE), or pass "
+                            "--insecure", connect);
+    }
+    if (mlf_cli_plugins(cli) < 0)
+        return MLF_EXIT_USAGE;
+
+    size_t nqueues = 0;
+    char **queues = queues_arg ? split_words(queues_arg, &nqueues) : NULL;
+    char *exe = mlf_self_exe();
+    char *spool = mlf_strdup_printf("%s/worker", mlf_config_home(cli->cfg));
+    if ((queues_arg && !queues) || !exe || !spool) {
+        free_words(queues, nqueues);
+        free(exe);
+        free(spool);
+        return mlf_cli_fail(MLF_EXIT_FAILED, "worker: out of memory");
+    }
+    mlf_worker_opts o = {.endpoint = connect, .name = name, .concurrency = (int)concurrency,
+                         .queues = (const char *const *)queues, .nqueues = nqueues, .exe = exe, .cat = cli->cat,
+                         .spool_root = spool, .heartbeat_us = mlf_config_duration_us(cli->cfg, "zmq.heartbeat"),
+                         .liveness = (int)mlf_config_int(cli->cfg, "zmq.liveness"),
+                         .server_public_key = server_key[0] ? server_key : NULL,
+                         .secret_key = secret_key[0] ? secret_key : NULL};
+    mlf_worker *w = NULL;
+    rc = mlf_worker_new(&o, &w, err, sizeof err);
+    explicit_bzero(secret_key, sizeof secret_key);
+    free_words(queues, nqueues);
+    free(exe);
+    free(spool);
+    if (rc != MLF_OK)
+        return mlf_cli_fail(rc == MLF_EINVAL ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "worker: %s",
+                            err[0] ? err : mlf_strerror(rc));
+    struct sigaction sa = {.sa_handler = on_worker_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    rc = mlf_worker_run(w, &worker_stop);
+    mlf_worker_free(w);
+    if (rc != MLF_OK)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "worker stopped: %s", mlf_strerror(rc));
+    return MLF_EXIT_OK;
+}
+
+int mlf_cmd_keys_generate(mlf_cli *cli)
+{
+    int force = mlf_cli_take_flag(cli, "--force", "-f");
+    int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--force", NULL});
+    if (rc)
+        return rc;
+    const char *path = cli->argv[0];
+    char pub[MLF_CURVE_KEY_LEN + 1], err[600];
+    rc = mlf_curve_write_keypair(path, force, pub, err, sizeof err);
+    if (rc != MLF_OK)
+        return mlf_cli_fail(rc == MLF_EEXIST ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "keys generate: %s",
+                            err[0] ? err : mlf_strerror(rc));
+    fprintf(cli->out, "%s\n", pub);
+    fprintf(stderr, "mlflowd: wrote the secret key to %s (mode 0600) and the public key to %s.pub\n", path, path);
+    return MLF_EXIT_OK;
+}

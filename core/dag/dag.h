@@ -1,0 +1,142 @@
+/* dag.h -- the in-memory DAG model: a validated DAG file, ready for the scheduler.
+ *
+ * A DAG owns its tasks; tasks refer to each other by index. Everything here is immutable once
+ * mlf_dag_finalize() succeeded, so a DAG can be shared by readers without locks. */
+#ifndef MLF_CORE_DAG_H
+#define MLF_CORE_DAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mlflowd/mlflowd.h>
+
+#include "base/diag.h"
+
+/** Trigger rules (doc/architecture.md §6, Airflow's names). */
+typedef enum mlf_trigger_rule {
+    MLF_TR_ALL_SUCCESS = 0,
+    MLF_TR_ALL_FAILED,
+    MLF_TR_ALL_DONE,
+    MLF_TR_ALL_DONE_MIN_ONE_SUCCESS,
+    MLF_TR_ALL_SKIPPED,
+    MLF_TR_ONE_SUCCESS,
+    MLF_TR_ONE_FAILED,
+    MLF_TR_ONE_DONE,
+    MLF_TR_NONE_FAILED,
+    MLF_TR_NONE_FAILED_MIN_ONE_SUCCESS,
+    MLF_TR_NONE_SKIPPED,
+    MLF_TR_ALWAYS,
+    MLF_TR_COUNT
+} mlf_trigger_rule;
+
+/** Priority weight rules. */
+typedef enum mlf_weight_rule { MLF_WR_DOWNSTREAM = 0, MLF_WR_UPSTREAM, MLF_WR_ABSOLUTE, MLF_WR_COUNT } mlf_weight_rule;
+
+/** Sensor modes. */
+typedef enum mlf_sensor_mode { MLF_SENSOR_POKE = 0, MLF_SENSOR_RESCHEDULE } mlf_sensor_mode;
+
+/** The names, in enum order (static arrays of MLF_TR_COUNT / MLF_WR_COUNT strings). */
+extern const char *const mlf_trigger_rule_names[MLF_TR_COUNT];
+extern const char *const mlf_weight_rule_names[MLF_WR_COUNT];
+
+/** Parses a name into an enum; returns MLF_OK or MLF_ENOTFOUND. */
+int mlf_trigger_rule_parse(const char *name, mlf_trigger_rule *out);
+int mlf_weight_rule_parse(const char *name, mlf_weight_rule *out);
+
+/** Sensor settings (for operators flagged MLF_OP_SENSOR). */
+typedef struct mlf_sensor_cfg {
+    mlf_sensor_mode mode;
+    int64_t poke_interval_us;
+    int64_t timeout_us;
+    int soft_fail;
+    int exponential_backoff;
+} mlf_sensor_cfg;
+
+/** One task of a DAG. Strings and values are owned by the DAG. */
+typedef struct mlf_task {
+    char *task_id;
+    char *operator_name;
+    const mlf_operator_desc *op; /**< borrowed from the catalog the DAG was parsed with */
+    size_t *upstream, nupstream;     /**< indices of direct upstream tasks */
+    size_t *downstream, ndownstream; /**< indices of direct downstream tasks */
+    mlf_trigger_rule trigger_rule;
+    int retries;
+    int64_t retry_delay_us;
+    int retry_exponential_backoff;
+    int64_t max_retry_delay_us;  /**< 0: no cap */
+    int64_t execution_timeout_us; /**< 0: none */
+    int depends_on_past;
+    int wait_for_downstream;
+    char *pool;
+    int pool_slots;
+    char *queue;
+    int priority_weight;
+    mlf_weight_rule weight_rule;
+    int64_t effective_priority; /**< computed by mlf_dag_finalize() from the weight rule */
+    mlf_value *params;   /**< operator parameters (a map), defaults applied; templates not rendered */
+    mlf_value *expand;   /**< NULL, or a map: operator parameter -> list or one-expression template */
+    mlf_sensor_cfg sensor;
+    char *group, *doc, *owner;
+    /** Callbacks: NULL, or a map {notifier: NAME, config: {...}} (validated against the notifier's table). */
+    mlf_value *on_failure_callback, *on_success_callback, *on_retry_callback;
+    int line, col;       /**< where the task is defined in its file */
+} mlf_task;
+
+/** A DAG. */
+typedef struct mlf_dag {
+    char *dag_id;
+    char *fileloc;       /**< the DAG file's path */
+    char *description;
+    char *schedule;      /**< the schedule as written (NULL: manual only) */
+    char *timezone;      /**< IANA name, "UTC" by default */
+    mlf_time_us start_date;  /**< 0 when not given (manual-only DAGs) */
+    mlf_time_us end_date;    /**< 0: none */
+    int catchup;
+    int max_active_runs;
+    int max_active_tasks;
+    int is_paused_upon_creation;
+    int64_t dagrun_timeout_us; /**< 0: none */
+    char **tags;
+    size_t ntags;
+    mlf_value *params;   /**< DAG params (a map, never NULL) */
+    char *doc_md;
+    mlf_value *on_failure_callback, *on_success_callback; /**< as the task callbacks, for the run's end */
+    mlf_task *tasks;
+    size_t ntasks;
+    size_t *topo;        /**< task indices in a topological order (set by mlf_dag_finalize) */
+    size_t *id_hash;     /**< open-addressing index task_id -> index+1 (0 = empty), id_hash_cap slots */
+    size_t id_hash_cap;
+    int line, col;
+    int refs;            /**< references: mlf_dag_new() gives 1, mlf_dag_retain() adds, mlf_dag_free() drops */
+} mlf_dag;
+
+/** A new empty DAG (fields zero, params an empty map), or NULL when memory runs out. */
+mlf_dag *mlf_dag_new(void);
+
+/** Drops one reference to @p dag and frees it with everything it owns when none is left. NULL is allowed.
+ * (The DAG bag holds one reference; a scheduler keeps a DAG alive for its active runs with
+ * mlf_dag_retain() even after the file changed.) */
+void mlf_dag_free(mlf_dag *dag);
+
+/** Adds a reference to @p dag and returns it. */
+mlf_dag *mlf_dag_retain(mlf_dag *dag);
+
+/** Appends a task with id @p task_id (copied); returns its index in *index. Defaults are Airflow's:
+ * all_success, 0 retries, 300 s retry_delay, default_pool, 1 slot, queue "default", weight 1, downstream.
+ * Errors: MLF_EEXIST (duplicate id), MLF_ENOMEM. */
+int mlf_dag_add_task(mlf_dag *dag, const char *task_id, size_t *index);
+
+/** The index of task @p task_id, or -1. O(1) expected. */
+long mlf_dag_task_index(const mlf_dag *dag, const char *task_id);
+
+/** Adds the edge upstream -> downstream (indices); duplicates are ignored. MLF_OK or MLF_ENOMEM. */
+int mlf_dag_add_edge(mlf_dag *dag, size_t upstream, size_t downstream);
+
+/** Computes the topological order, rejects cycles (one diagnostic printing the cycle's path, e.g.
+ * "cycle: a -> b -> c -> a"), and computes effective priorities. Returns MLF_OK or MLF_EINVAL. */
+int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag);
+
+/** 1 when task @p t has no downstream (a leaf), which decides the run's final state. */
+int mlf_task_is_leaf(const mlf_task *t);
+
+#endif

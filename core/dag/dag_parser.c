@@ -1,0 +1,1147 @@
+/* dag_parser.c -- validates DAG files into mlf_dag models, reporting every problem with its position. */
+#include "dag/dag_parser.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "time/duration.h"
+#include "time/schedule.h"
+#include "base/strutil.h"
+#include "base/suggest.h"
+#include "tmpl/template.h"
+#include "tmpl/template_macros.h"
+#include "time/timefmt.h"
+#include "time/tz.h"
+#include "conf/yaml_doc.h"
+
+/* Longest dag_id / task_id: the state store's id limit (its composite keys must fit LMDB's 511 bytes). Airflow
+ * allows 250; ids that long do not fit mlflowd's keys. */
+#define MLF_ID_MAX 120
+
+const char *const mlf_template_context_names[] = {
+    "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
+    "prev_ds", "prev_ds_nodash", "next_ds", "next_ds_nodash", "run_id", "dag_id", "task_id", "try_number",
+    "map_index", "params", "var", "conn", "xcom", "dag_run", NULL};
+
+/* DAG-level keys. */
+static const char *const dag_keys[] = {
+    "dag_id", "description", "schedule", "start_date", "end_date", "catchup", "max_active_runs",
+    "max_active_tasks", "tags", "params", "default_args", "on_failure_callback", "on_success_callback",
+    "timezone", "doc_md", "is_paused_upon_creation", "dagrun_timeout", "tasks", NULL};
+
+/* Parsed defaults of one operator's parameter table, cached per descriptor. */
+typedef struct defaults_cache {
+    const mlf_operator_desc *op;
+    mlf_value *defaults; /* map name -> typed default, or NULL when a default is malformed */
+    char *problem;       /* why a default is malformed */
+    struct defaults_cache *next;
+} defaults_cache;
+
+struct mlf_dag_parser {
+    const mlf_catalog *cat;
+    const char **op_names;
+    size_t nops;
+    defaults_cache *cache;
+};
+
+/* One file's parse state. */
+typedef struct pctx {
+    mlf_dag_parser *p;
+    const char *file;
+    mlf_diag *diag;
+    size_t errors;
+    mlf_dag *dag;
+    const mlf_tz *tz;
+    const mlf_yaml_node *default_args;
+    size_t cur_task; /* the task being parsed */
+    /* references resolved once every task is known: upstream names and xcom.TASK in templates */
+    struct pending { size_t task; char *name; const mlf_yaml_node *node; } *ups, *xrefs;
+    size_t nups, capups, nxrefs, capxrefs;
+} pctx;
+
+static void perr(pctx *c, const mlf_yaml_node *n, const char *fmt, ...) MLF_PRINTF(3, 4);
+static void perr(pctx *c, const mlf_yaml_node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_diag_vadd(c->diag, c->file, n ? (int)n->line : 0, n ? (int)n->col : 0, fmt, ap);
+    va_end(ap);
+    c->errors++;
+}
+
+static size_t list_len(const char *const *list)
+{
+    size_t n = 0;
+    while (list[n])
+        n++;
+    return n;
+}
+
+/* " (did you mean 'x'?)" or "" into @p buf. */
+static const char *did_you_mean(const char *word, const char *const *cands, size_t n, char *buf, size_t len)
+{
+    const char *s = n ? mlf_suggest(word, cands, n) : NULL;
+    if (s && strcmp(s, word) != 0)
+        snprintf(buf, len, " (did you mean '%s'?)", s);
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
+static int in_list(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ scalar readers */
+
+static int is_scalar(const mlf_yaml_node *n)
+{
+    return n && n->kind == MLF_YAML_SCALAR;
+}
+
+/* A non-null scalar's text, or NULL after reporting "KEY: expected WHAT, got ...". */
+static const char *want_text(pctx *c, const mlf_yaml_node *n, const char *key, const char *what)
+{
+    if (!is_scalar(n) || mlf_yaml_is_null(n)) {
+        perr(c, n, "%s: expected %s, got %s", key, what, mlf_yaml_describe(n));
+        return NULL;
+    }
+    return n->text;
+}
+
+static char *want_strdup(pctx *c, const mlf_yaml_node *n, const char *key)
+{
+    const char *t = want_text(c, n, key, "a string");
+    return t ? strdup(t) : NULL;
+}
+
+static int want_bool(pctx *c, const mlf_yaml_node *n, const char *key, int *out)
+{
+    if (is_scalar(n) && strcmp(mlf_yaml_describe(n), "bool") == 0) {
+        mlf_value *v = NULL;
+        char err[256];
+        if (mlf_yaml_scalar_to_value(n, &v, err, sizeof err) == MLF_OK && mlf_value_get_bool(v, out) == MLF_OK) {
+            mlf_value_free(v);
+            return 1;
+        }
+        mlf_value_free(v);
+    }
+    perr(c, n, "%s: expected true or false, got %s", key, mlf_yaml_describe(n));
+    return 0;
+}
+
+static int want_int(pctx *c, const mlf_yaml_node *n, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+    if (is_scalar(n) && strcmp(mlf_yaml_describe(n), "int") == 0) {
+        mlf_value *v = NULL;
+        char err[256];
+        int rc = mlf_yaml_scalar_to_value(n, &v, err, sizeof err);
+        int64_t i = 0;
+        if (rc == MLF_OK && mlf_value_get_int(v, &i) == MLF_OK) {
+            mlf_value_free(v);
+            if (i < min || i > max) {
+                perr(c, n, "%s: %lld is out of range %lld..%lld", key, (long long)i, (long long)min, (long long)max);
+                return 0;
+            }
+            *out = i;
+            return 1;
+        }
+        mlf_value_free(v);
+    }
+    perr(c, n, "%s: expected an integer, got %s", key, mlf_yaml_describe(n));
+    return 0;
+}
+
+/* Durations: "30s", "5m", "PT5M", or a number of seconds. null means 0 (none) when @p null_ok. */
+static int want_duration(pctx *c, const mlf_yaml_node *n, const char *key, int null_ok, int64_t *out)
+{
+    if (null_ok && mlf_yaml_is_null(n)) {
+        *out = 0;
+        return 1;
+    }
+    if (!is_scalar(n) || mlf_yaml_is_null(n)) {
+        perr(c, n, "%s: expected a duration such as 30s, 5m, 2h, 1d or PT5M, got %s", key, mlf_yaml_describe(n));
+        return 0;
+    }
+    char err[256];
+    if (mlf_duration_parse(n->text, out, err, sizeof err) != MLF_OK) {
+        perr(c, n, "%s: %s", key, err);
+        return 0;
+    }
+    return 1;
+}
+
+/* Dates: "2024-01-01", RFC 3339 timestamps; a date without an offset is in the DAG's time zone. */
+static int want_date(pctx *c, const mlf_yaml_node *n, const char *key, mlf_time_us *out)
+{
+    const char *t = want_text(c, n, key, "a date (2024-01-01) or a timestamp (2024-01-01T06:00:00Z)");
+    if (!t)
+        return 0;
+    char err[256];
+    if (mlf_time_parse(t, c->tz, out, err, sizeof err) != MLF_OK) {
+        perr(c, n, "%s: %s", key, err);
+        return 0;
+    }
+    return 1;
+}
+
+/* Records a name to resolve once every task is known (copied: template refs die with their template). */
+static void add_pending(struct pending **v, size_t *n, size_t *cap, size_t task, const char *name,
+                        const mlf_yaml_node *node)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct pending *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return;
+        *v = nv;
+        *cap = nc;
+    }
+    char *copy = strdup(name);
+    if (copy)
+        (*v)[(*n)++] = (struct pending){task, copy, node};
+}
+
+static void free_pending(struct pending *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
+/* ------------------------------------------------------------------ templates */
+
+static int has_template_syntax(const char *s, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++)
+        if (s[i] == '{' && (s[i + 1] == '{' || s[i + 1] == '%' || s[i + 1] == '#'))
+            return 1;
+    return 0;
+}
+
+/* Compiles template @p text (at node @p n, for parameter @p key of task @p task_id) and checks the names it
+ * uses: context variables, and tasks named by xcom.TASK. Returns 1 when valid. */
+static int check_template(pctx *c, const mlf_yaml_node *n, const char *task_id, const char *key, const char *text,
+                          size_t len)
+{
+    if (!has_template_syntax(text, len))
+        return 1;
+    mlf_template *t = NULL;
+    char err[512];
+    if (mlf_template_compile(text, len, &t, err, sizeof err) != MLF_OK) {
+        perr(c, n, "task '%s': %s: template does not parse: %s", task_id, key, err);
+        return 0;
+    }
+    const mlf_template_ref *refs;
+    size_t nrefs = 0;
+    int ok = 1;
+    mlf_template_refs(t, &refs, &nrefs);
+    for (size_t i = 0; i < nrefs; i++) {
+        const mlf_template_ref *r = &refs[i];
+        char dym[160];
+        if (r->kind == MLF_TEMPLATE_REF_MACRO) {
+            /* a macro must exist: registered by a plugin, or built in */
+            if (mlf_catalog_find(c->p->cat, MLF_REG_MACRO, r->name))
+                continue;
+            size_t nb = 0, nm = 0;
+            const mlf_macro_desc *builtins = mlf_template_builtin_macros(&nb);
+            int found = 0;
+            for (size_t b = 0; b < nb && !found; b++)
+                found = strcmp(builtins[b].name, r->name) == 0;
+            if (found)
+                continue;
+            const char **names = mlf_catalog_names(c->p->cat, MLF_REG_MACRO, &nm);
+            const char **all = malloc((nm + nb + 1) * sizeof *all);
+            size_t na = 0;
+            for (size_t b = 0; all && b < nb; b++)
+                all[na++] = builtins[b].name;
+            for (size_t m = 0; all && m < nm; m++)
+                all[na++] = names[m];
+            perr(c, n, "task '%s': %s: template calls unknown macro '%s'%s", task_id, key, r->name,
+                 all ? did_you_mean(r->name, all, na, dym, sizeof dym) : "");
+            free(all);
+            free(names);
+            ok = 0;
+            continue;
+        }
+        if (!in_list(r->name, mlf_template_context_names)) {
+            perr(c, n, "task '%s': %s: template uses unknown variable '%s'%s", task_id, key, r->name,
+                 did_you_mean(r->name, mlf_template_context_names, list_len(mlf_template_context_names), dym,
+                              sizeof dym));
+            ok = 0;
+        } else if (strcmp(r->name, "xcom") == 0 && r->npath > 0) {
+            add_pending(&c->xrefs, &c->nxrefs, &c->capxrefs, c->cur_task, r->path[0], n);
+        }
+    }
+    mlf_template_free(t);
+    return ok;
+}
+
+/* Checks every string inside @p v (lists and maps) as a template. */
+static int check_templates_in_value(pctx *c, const mlf_yaml_node *n, const char *task_id, const char *key,
+                                    const mlf_value *v)
+{
+    switch (mlf_value_type(v)) {
+    case MLF_STR: {
+        size_t len;
+        const char *s = mlf_value_get_str(v, &len);
+        return check_template(c, n, task_id, key, s, len);
+    }
+    case MLF_ARRAY: {
+        int ok = 1;
+        for (size_t i = 0; i < mlf_value_len(v); i++)
+            ok &= check_templates_in_value(c, n, task_id, key, mlf_array_at(v, i));
+        return ok;
+    }
+    case MLF_MAP: {
+        int ok = 1;
+        for (size_t i = 0; i < mlf_value_len(v); i++)
+            ok &= check_templates_in_value(c, n, task_id, key, mlf_map_value_at(v, i));
+        return ok;
+    }
+    default:
+        return 1;
+    }
+}
+
+/* ------------------------------------------------------------------ operator parameters */
+
+/* 1 when @p text is one of the '|'-separated @p choices. */
+static int in_choices(const char *text, const char *choices)
+{
+    size_t tl = strlen(text);
+    for (const char *p = choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t l = bar ? (size_t)(bar - p) : strlen(p);
+        if (l == tl && strncmp(p, text, l) == 0)
+            return 1;
+        p += l + (bar ? 1 : 0);
+    }
+    return 0;
+}
+
+/* Converts YAML node @p n into a value of parameter @p spec's type. A templated parameter may hold a
+ * template string wherever a value of its type is expected (it is type-checked when rendered). Returns a
+ * new value, or NULL after writing why into @p why. */
+static mlf_value *param_value(const mlf_param_spec *spec, const mlf_yaml_node *n, char *why, size_t whylen)
+{
+    mlf_value *v = NULL;
+    char err[512];
+    int templ = (spec->flags & MLF_PARAM_TEMPLATED) && is_scalar(n) && n->len && has_template_syntax(n->text, n->len);
+    if (templ && spec->type != MLF_PARAM_STR && spec->type != MLF_PARAM_ANY)
+        return mlf_value_strn(n->text, n->len);
+    const char *got = mlf_yaml_describe(n);
+    switch (spec->type) {
+    case MLF_PARAM_STR:
+        if (!is_scalar(n)) {
+            snprintf(why, whylen, "expected a string, got %s", got);
+            return NULL;
+        }
+        return mlf_value_strn(n->text, n->len);
+    case MLF_PARAM_INT:
+    case MLF_PARAM_FLOAT:
+    case MLF_PARAM_BOOL: {
+        const char *want = spec->type == MLF_PARAM_INT ? "int" : spec->type == MLF_PARAM_BOOL ? "bool" : "float";
+        int ok = is_scalar(n) && (strcmp(got, want) == 0 || (spec->type == MLF_PARAM_FLOAT && strcmp(got, "int") == 0));
+        if (!ok || mlf_yaml_scalar_to_value(n, &v, err, sizeof err) != MLF_OK) {
+            snprintf(why, whylen, "expected %s, got %s",
+                     spec->type == MLF_PARAM_INT ? "an integer" : spec->type == MLF_PARAM_BOOL ? "true or false" : "a number",
+                     ok ? err : got);
+            mlf_value_free(v);
+            return NULL;
+        }
+        if (spec->type == MLF_PARAM_FLOAT && mlf_value_type(v) == MLF_INT) {
+            double d = 0;
+            mlf_value_get_float(v, &d);
+            mlf_value_free(v);
+            v = mlf_value_float(d);
+        }
+        return v;
+    }
+    case MLF_PARAM_DURATION: {
+        int64_t us;
+        if (!is_scalar(n) || mlf_yaml_is_null(n)) {
+            snprintf(why, whylen, "expected a duration such as 30s, 5m, 2h, 1d or PT5M, got %s", got);
+            return NULL;
+        }
+        if (mlf_duration_parse(n->text, &us, err, sizeof err) != MLF_OK) {
+            snprintf(why, whylen, "%s", err);
+            return NULL;
+        }
+        return mlf_value_int(us);
+    }
+    case MLF_PARAM_ENUM:
+        if (!is_scalar(n) || !in_choices(n->text, spec->choices)) {
+            snprintf(why, whylen, "expected one of %s, got %s%s%s%s", spec->choices, is_scalar(n) ? "'" : "",
+                     is_scalar(n) ? n->text : got, is_scalar(n) ? "'" : "", "");
+            return NULL;
+        }
+        return mlf_value_strn(n->text, n->len);
+    case MLF_PARAM_LIST:
+        if (n->kind == MLF_YAML_MAPPING) {
+            snprintf(why, whylen, "expected a list, got a mapping");
+            return NULL;
+        }
+        if (mlf_yaml_node_to_value(n, &v, err, sizeof err) != MLF_OK) {
+            snprintf(why, whylen, "%s", err);
+            return NULL;
+        }
+        if (mlf_value_type(v) != MLF_ARRAY) { /* a scalar is a one-element list */
+            mlf_value *arr = mlf_value_array();
+            if (mlf_array_append(arr, v) != MLF_OK) {
+                mlf_value_free(arr);
+                snprintf(why, whylen, "out of memory");
+                return NULL;
+            }
+            v = arr;
+        }
+        return v;
+    case MLF_PARAM_MAP:
+        if (n->kind != MLF_YAML_MAPPING) {
+            snprintf(why, whylen, "expected a mapping, got %s", got);
+            return NULL;
+        }
+        /* fall through */
+    case MLF_PARAM_ANY:
+    default:
+        if (mlf_yaml_node_to_value(n, &v, err, sizeof err) != MLF_OK) {
+            snprintf(why, whylen, "%s", err);
+            return NULL;
+        }
+        return v;
+    }
+}
+
+/* Typed defaults of @p op's parameters (cached). Returns the map (borrowed) or NULL with *problem set. */
+static const mlf_value *op_defaults(mlf_dag_parser *p, const mlf_operator_desc *op, const char **problem)
+{
+    for (defaults_cache *d = p->cache; d; d = d->next)
+        if (d->op == op) {
+            *problem = d->problem;
+            return d->defaults;
+        }
+    defaults_cache *d = calloc(1, sizeof *d);
+    if (!d) {
+        *problem = "out of memory";
+        return NULL;
+    }
+    d->op = op;
+    d->defaults = mlf_value_map();
+    for (const mlf_param_spec *s = op->params; s && s->name && d->defaults; s++) {
+        if (!s->default_value || (s->flags & MLF_PARAM_REQUIRED))
+            continue;
+        mlf_yaml_doc *doc = NULL;
+        char err[512], why[512];
+        mlf_value *v = NULL;
+        if (mlf_yaml_load(s->default_value, strlen(s->default_value), NULL, NULL, &doc, err, sizeof err) == MLF_OK)
+            v = param_value(s, mlf_yaml_root(doc), why, sizeof why);
+        else
+            snprintf(why, sizeof why, "%s", err);
+        mlf_yaml_free(doc);
+        if (!v) {
+            d->problem = mlf_strdup_printf("operator '%s' declares an invalid default for '%s' (%s): %s", op->name,
+                                           s->name, s->default_value, why);
+            mlf_value_free(d->defaults);
+            d->defaults = NULL;
+            break;
+        }
+        mlf_map_set(d->defaults, s->name, v);
+    }
+    d->next = p->cache;
+    p->cache = d;
+    *problem = d->problem ? d->problem : (d->defaults ? NULL : "out of memory");
+    return d->defaults;
+}
+
+static const mlf_param_spec *find_param(const mlf_operator_desc *op, const char *name)
+{
+    for (const mlf_param_spec *s = op->params; s && s->name; s++)
+        if (strcmp(s->name, name) == 0)
+            return s;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ tasks */
+
+/* A callback: a notifier name, or a mapping {notifier: NAME, key: value...} whose other keys are the
+ * notifier's parameters (checked against its table). Returns a new map {notifier, config} or NULL. */
+static mlf_value *parse_callback(pctx *c, const mlf_yaml_node *n, const char *key)
+{
+    const mlf_yaml_node *namenode = n;
+    if (n->kind == MLF_YAML_MAPPING) {
+        namenode = mlf_yaml_map_get(n, "notifier");
+        if (!namenode) {
+            perr(c, n, "%s: a mapping needs the key 'notifier' (the notifier plugin to call)", key);
+            return NULL;
+        }
+    }
+    const char *name = want_text(c, namenode, key, "a notifier name or {notifier: NAME, ...}");
+    if (!name)
+        return NULL;
+    const mlf_reg_entry *e = mlf_catalog_find(c->p->cat, MLF_REG_NOTIFIER, name);
+    if (!e) {
+        size_t nn = 0;
+        const char **names = mlf_catalog_names(c->p->cat, MLF_REG_NOTIFIER, &nn);
+        char dym[160];
+        perr(c, namenode, "%s: no notifier plugin named '%s' is loaded%s", key, name,
+             did_you_mean(name, names, nn, dym, sizeof dym));
+        free(names);
+        return NULL;
+    }
+    const mlf_notifier_desc *nd = e->desc;
+    mlf_value *config = mlf_value_map();
+    int bad = 0;
+    for (size_t i = 0; n->kind == MLF_YAML_MAPPING && i < n->n && config; i++) {
+        const mlf_yaml_node *k = n->items[i];
+        if (strcmp(k->text, "notifier") == 0)
+            continue;
+        const mlf_param_spec *spec = NULL;
+        for (const mlf_param_spec *ps = nd->params; ps && ps->name && !spec; ps++)
+            if (strcmp(ps->name, k->text) == 0)
+                spec = ps;
+        if (!spec) {
+            const char *cands[128];
+            size_t nc = 0;
+            for (const mlf_param_spec *ps = nd->params; ps && ps->name && nc < 128; ps++)
+                cands[nc++] = ps->name;
+            char dym[160];
+            perr(c, k, "%s: unknown key '%s' for notifier '%s'%s", key, k->text, name,
+                 did_you_mean(k->text, cands, nc, dym, sizeof dym));
+            bad = 1;
+            continue;
+        }
+        char why[600];
+        mlf_value *v = param_value(spec, n->values[i], why, sizeof why);
+        if (!v) {
+            perr(c, n->values[i], "%s: %s: %s", key, k->text, why);
+            bad = 1;
+            continue;
+        }
+        mlf_map_set(config, k->text, v);
+    }
+    for (const mlf_param_spec *ps = nd->params; ps && ps->name && config; ps++)
+        if ((ps->flags & MLF_PARAM_REQUIRED) && !mlf_map_get(config, ps->name)) {
+            perr(c, n, "%s: notifier '%s' requires '%s'", key, name, ps->name);
+            bad = 1;
+        }
+    mlf_value *cb = bad || !config ? NULL : mlf_value_map();
+    if (cb) {
+        mlf_map_set(cb, "notifier", mlf_value_str(name));
+        mlf_map_set(cb, "config", config);
+    } else {
+        mlf_value_free(config);
+    }
+    return cb;
+}
+
+static void set_callback(pctx *c, mlf_value **slot, const mlf_yaml_node *n, const char *key)
+{
+    mlf_value *cb = parse_callback(c, n, key);
+    if (cb) {
+        mlf_value_free(*slot);
+        *slot = cb;
+    }
+}
+
+static void set_str(char **slot, char *value)
+{
+    if (value) {
+        free(*slot);
+        *slot = value;
+    }
+}
+
+static void add_upstream(pctx *c, size_t task, const mlf_yaml_node *n)
+{
+    add_pending(&c->ups, &c->nups, &c->capups, task, n->text, n);
+}
+
+/* Applies one core task key. Returns 1 when @p key is a core key (valid or not), 0 when it is not. */
+static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_node *v)
+{
+    mlf_task *t = &c->dag->tasks[ti];
+    int64_t i;
+    int b;
+    if (strcmp(key, "operator") == 0)
+        return 1; /* handled first */
+    if (strcmp(key, "upstream") == 0) {
+        if (is_scalar(v) && !mlf_yaml_is_null(v)) {
+            add_upstream(c, ti, v);
+        } else if (v->kind == MLF_YAML_SEQUENCE) {
+            for (size_t k = 0; k < v->n; k++)
+                if (want_text(c, v->items[k], "upstream", "a task id"))
+                    add_upstream(c, ti, v->items[k]);
+        } else if (!mlf_yaml_is_null(v)) {
+            perr(c, v, "upstream: expected a task id or a list of task ids, got %s", mlf_yaml_describe(v));
+        }
+    } else if (strcmp(key, "trigger_rule") == 0) {
+        const char *name = want_text(c, v, key, "a trigger rule");
+        mlf_trigger_rule r;
+        char dym[160];
+        if (name && mlf_trigger_rule_parse(name, &r) == MLF_OK)
+            t->trigger_rule = r;
+        else if (name)
+            perr(c, v, "unknown trigger rule '%s'%s", name,
+                 did_you_mean(name, mlf_trigger_rule_names, MLF_TR_COUNT, dym, sizeof dym));
+    } else if (strcmp(key, "weight_rule") == 0) {
+        const char *name = want_text(c, v, key, "downstream, upstream or absolute");
+        mlf_weight_rule r;
+        char dym[160];
+        if (name && mlf_weight_rule_parse(name, &r) == MLF_OK)
+            t->weight_rule = r;
+        else if (name)
+            perr(c, v, "unknown weight rule '%s'%s (use downstream, upstream or absolute)", name,
+                 did_you_mean(name, mlf_weight_rule_names, MLF_WR_COUNT, dym, sizeof dym));
+    } else if (strcmp(key, "retries") == 0) {
+        if (want_int(c, v, key, 0, 1000, &i))
+            t->retries = (int)i;
+    } else if (strcmp(key, "retry_delay") == 0) {
+        want_duration(c, v, key, 0, &t->retry_delay_us);
+    } else if (strcmp(key, "retry_exponential_backoff") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->retry_exponential_backoff = b;
+    } else if (strcmp(key, "max_retry_delay") == 0) {
+        want_duration(c, v, key, 1, &t->max_retry_delay_us);
+    } else if (strcmp(key, "execution_timeout") == 0) {
+        want_duration(c, v, key, 1, &t->execution_timeout_us);
+    } else if (strcmp(key, "depends_on_past") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->depends_on_past = b;
+    } else if (strcmp(key, "wait_for_downstream") == 0) {
+        if (want_bool(c, v, key, &b)) {
+            t->wait_for_downstream = b;
+            if (b) /* as in Airflow: waiting for the previous run's downstream implies depends_on_past */
+                t->depends_on_past = 1;
+        }
+    } else if (strcmp(key, "pool") == 0) {
+        set_str(&t->pool, want_strdup(c, v, key));
+    } else if (strcmp(key, "pool_slots") == 0) {
+        if (want_int(c, v, key, 1, 1000000, &i))
+            t->pool_slots = (int)i;
+    } else if (strcmp(key, "queue") == 0) {
+        set_str(&t->queue, want_strdup(c, v, key));
+    } else if (strcmp(key, "priority_weight") == 0) {
+        if (want_int(c, v, key, -1000000, 1000000, &i))
+            t->priority_weight = (int)i;
+    } else if (strcmp(key, "group") == 0) {
+        set_str(&t->group, want_strdup(c, v, key));
+    } else if (strcmp(key, "doc") == 0) {
+        set_str(&t->doc, want_strdup(c, v, key));
+    } else if (strcmp(key, "owner") == 0) {
+        set_str(&t->owner, want_strdup(c, v, key));
+    } else if (strcmp(key, "email") == 0) {
+        if (!(is_scalar(v) || v->kind == MLF_YAML_SEQUENCE))
+            perr(c, v, "email: expected an address or a list of addresses, got %s", mlf_yaml_describe(v));
+    } else if (strcmp(key, "on_failure_callback") == 0) {
+        set_callback(c, &t->on_failure_callback, v, key);
+    } else if (strcmp(key, "on_success_callback") == 0) {
+        set_callback(c, &t->on_success_callback, v, key);
+    } else if (strcmp(key, "on_retry_callback") == 0) {
+        set_callback(c, &t->on_retry_callback, v, key);
+    } else if (strcmp(key, "expand") == 0) {
+        return 1; /* handled after the operator parameters */
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* Sensor keys (mode, poke_interval, timeout, soft_fail, exponential_backoff). */
+static int apply_sensor_key(pctx *c, size_t ti, const char *key, const mlf_yaml_node *v)
+{
+    mlf_task *t = &c->dag->tasks[ti];
+    int b;
+    if (strcmp(key, "mode") == 0) {
+        const char *m = want_text(c, v, key, "poke or reschedule");
+        if (m && strcmp(m, "poke") == 0)
+            t->sensor.mode = MLF_SENSOR_POKE;
+        else if (m && strcmp(m, "reschedule") == 0)
+            t->sensor.mode = MLF_SENSOR_RESCHEDULE;
+        else if (m)
+            perr(c, v, "mode: expected poke or reschedule, got '%s'", m);
+    } else if (strcmp(key, "poke_interval") == 0) {
+        want_duration(c, v, key, 0, &t->sensor.poke_interval_us);
+    } else if (strcmp(key, "timeout") == 0) {
+        want_duration(c, v, key, 0, &t->sensor.timeout_us);
+    } else if (strcmp(key, "soft_fail") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->sensor.soft_fail = b;
+    } else if (strcmp(key, "exponential_backoff") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->sensor.exponential_backoff = b;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static int is_sensor_key(const char *key)
+{
+    for (const mlf_param_spec *s = mlf_sensor_params; s->name; s++)
+        if (strcmp(s->name, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Candidates for "did you mean" on an unknown task key: core keys, sensor keys, the operator's params. */
+static void unknown_task_key(pctx *c, const mlf_task *t, const mlf_operator_desc *op, const mlf_yaml_node *keynode)
+{
+    const char *cands[512];
+    size_t n = 0;
+    for (const char *const *k = mlf_core_task_keys; *k && n < 400; k++)
+        cands[n++] = *k;
+    if (op->flags & MLF_OP_SENSOR)
+        for (const mlf_param_spec *s = mlf_sensor_params; s->name; s++)
+            cands[n++] = s->name;
+    for (const mlf_param_spec *s = op->params; s && s->name && n < 512; s++)
+        cands[n++] = s->name;
+    char dym[160];
+    perr(c, keynode, "task '%s': unknown key '%s' for operator '%s'%s", t->task_id, keynode->text, t->operator_name,
+         did_you_mean(keynode->text, cands, n, dym, sizeof dym));
+}
+
+/* Applies one key of a task (or of default_args when @p from_defaults). */
+static void apply_task_key(pctx *c, size_t ti, const mlf_operator_desc *op, const mlf_yaml_node *k,
+                           const mlf_yaml_node *v, int from_defaults)
+{
+    mlf_task *t = &c->dag->tasks[ti];
+    const char *key = k->text;
+    if (apply_core_key(c, ti, key, v))
+        return;
+    if ((op->flags & MLF_OP_SENSOR) && apply_sensor_key(c, ti, key, v))
+        return;
+    const mlf_param_spec *spec = find_param(op, key);
+    if (!spec) {
+        /* as in Airflow, default_args entries an operator does not take are ignored */
+        if (!from_defaults)
+            unknown_task_key(c, t, op, k);
+        return;
+    }
+    if (mlf_yaml_is_null(v) && spec->type != MLF_PARAM_ANY)
+        return; /* null: not set (the default applies) */
+    char why[600];
+    mlf_value *val = param_value(spec, v, why, sizeof why);
+    if (!val) {
+        perr(c, v, "task '%s': %s: %s", t->task_id, key, why);
+        return;
+    }
+    if ((spec->flags & MLF_PARAM_TEMPLATED) && !check_templates_in_value(c, v, t->task_id, key, val)) {
+        mlf_value_free(val);
+        return;
+    }
+    mlf_map_set(t->params, key, val);
+}
+
+/* expand: {param: list | "{{ one expression }}"} */
+static void apply_expand(pctx *c, size_t ti, const mlf_operator_desc *op, const mlf_yaml_node *v)
+{
+    mlf_task *t = &c->dag->tasks[ti];
+    if (v->kind != MLF_YAML_MAPPING || v->n == 0) {
+        perr(c, v, "task '%s': expand: expected a mapping of operator parameters to lists, got %s", t->task_id,
+             mlf_yaml_describe(v));
+        return;
+    }
+    mlf_value *exp = mlf_value_map();
+    for (size_t i = 0; i < v->n && exp; i++) {
+        const mlf_yaml_node *k = v->items[i], *val = v->values[i];
+        const mlf_param_spec *spec = find_param(op, k->text);
+        if (!spec) {
+            const char *cands[256];
+            size_t n = 0;
+            for (const mlf_param_spec *s = op->params; s && s->name && n < 256; s++)
+                cands[n++] = s->name;
+            char dym[160];
+            perr(c, k, "task '%s': expand: '%s' is not a parameter of operator '%s'%s", t->task_id, k->text,
+                 t->operator_name, did_you_mean(k->text, cands, n, dym, sizeof dym));
+            continue;
+        }
+        if (mlf_map_get(t->params, k->text)) {
+            perr(c, k, "task '%s': '%s' is given both directly and in expand; give it in one place", t->task_id, k->text);
+            continue;
+        }
+        mlf_value *lv = NULL;
+        char err[512];
+        if (val->kind == MLF_YAML_SEQUENCE) {
+            if (mlf_yaml_node_to_value(val, &lv, err, sizeof err) != MLF_OK) {
+                perr(c, val, "task '%s': expand.%s: %s", t->task_id, k->text, err);
+                continue;
+            }
+        } else if (is_scalar(val) && val->len && has_template_syntax(val->text, val->len)) {
+            mlf_template *tpl = NULL;
+            if (mlf_template_compile(val->text, val->len, &tpl, err, sizeof err) != MLF_OK) {
+                perr(c, val, "task '%s': expand.%s: template does not parse: %s", t->task_id, k->text, err);
+                continue;
+            }
+            int kind = mlf_template_get_kind(tpl);
+            mlf_template_free(tpl);
+            if (kind != MLF_TEMPLATE_EXPR) {
+                perr(c, val, "task '%s': expand.%s: the template must be one whole expression that renders to a "
+                     "list, such as \"{{ params.symbols }}\"", t->task_id, k->text);
+                continue;
+            }
+            if (!check_template(c, val, t->task_id, "expand", val->text, val->len))
+                continue;
+            lv = mlf_value_strn(val->text, val->len);
+        } else {
+            perr(c, val, "task '%s': expand.%s: expected a list or a template that renders to one, got %s",
+                 t->task_id, k->text, mlf_yaml_describe(val));
+            continue;
+        }
+        mlf_map_set(exp, k->text, lv);
+    }
+    if (exp && mlf_value_len(exp))
+        t->expand = exp;
+    else
+        mlf_value_free(exp);
+}
+
+static int valid_id(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node *tn)
+{
+    const char *task_id = idnode->text;
+    if (!valid_id(task_id, MLF_ID_MAX)) {
+        perr(c, idnode, "task id '%s' must be 1-%d characters of letters, digits, '_', '-' and '.'", task_id, MLF_ID_MAX);
+        return;
+    }
+    if (tn->kind != MLF_YAML_MAPPING) {
+        perr(c, tn, "task '%s': expected a mapping of keys (operator, upstream, ...), got %s", task_id,
+             mlf_yaml_describe(tn));
+        return;
+    }
+    size_t ti;
+    int rc = mlf_dag_add_task(c->dag, task_id, &ti);
+    if (rc != MLF_OK) {
+        perr(c, idnode, rc == MLF_EEXIST ? "duplicate task id '%s'" : "task '%s': out of memory", task_id);
+        return;
+    }
+    c->cur_task = ti;
+    mlf_task *t = &c->dag->tasks[ti];
+    t->line = (int)idnode->line;
+    t->col = (int)idnode->col;
+
+    const mlf_yaml_node *opn = mlf_yaml_map_get(tn, "operator");
+    if (!opn && c->default_args)
+        opn = mlf_yaml_map_get(c->default_args, "operator");
+    if (!opn) {
+        perr(c, idnode, "task '%s': missing required key 'operator'", task_id);
+        return;
+    }
+    const char *opname = want_text(c, opn, "operator", "an operator name");
+    if (!opname)
+        return;
+    const mlf_operator_desc *op = mlf_catalog_operator(c->p->cat, opname);
+    if (!op) {
+        char dym[160];
+        if (c->p->nops == 0)
+            perr(c, opn, "task '%s': unknown operator '%s' (no operator plugins are loaded: check plugins.path "
+                 "and plugins.load)", task_id, opname);
+        else
+            perr(c, opn, "task '%s': unknown operator '%s'%s", task_id, opname,
+                 did_you_mean(opname, c->p->op_names, c->p->nops, dym, sizeof dym));
+        return;
+    }
+    t->op = op;
+    t->operator_name = strdup(opname);
+
+    /* default_args first, then the task's own keys override them */
+    if (c->default_args)
+        for (size_t i = 0; i < c->default_args->n; i++)
+            if (!mlf_yaml_map_get(tn, c->default_args->items[i]->text))
+                apply_task_key(c, ti, op, c->default_args->items[i], c->default_args->values[i], 1);
+    for (size_t i = 0; i < tn->n; i++)
+        apply_task_key(c, ti, op, tn->items[i], tn->values[i], 0);
+    t = &c->dag->tasks[ti];
+    const mlf_yaml_node *exp = mlf_yaml_map_get(tn, "expand");
+    if (exp)
+        apply_expand(c, ti, op, exp);
+
+    /* required parameters, then declared defaults */
+    for (const mlf_param_spec *s = op->params; s && s->name; s++)
+        if ((s->flags & MLF_PARAM_REQUIRED) && !mlf_map_get(t->params, s->name) && !mlf_map_get(t->expand, s->name) &&
+            !mlf_yaml_map_get(tn, s->name)) /* given but invalid: already reported */
+            perr(c, idnode, "task '%s': operator '%s' requires '%s' (%s)", task_id, opname, s->name,
+                 s->help ? s->help : mlf_param_type_name(s->type));
+    const char *problem = NULL;
+    const mlf_value *defs = op_defaults(c->p, op, &problem);
+    if (!defs) {
+        perr(c, opn, "task '%s': %s", task_id, problem ? problem : "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < mlf_value_len(defs); i++) {
+        const char *name = mlf_map_key_at(defs, i);
+        if (!mlf_map_get(t->params, name) && !mlf_map_get(t->expand, name))
+            mlf_map_set(t->params, name, mlf_value_copy(mlf_map_value_at(defs, i)));
+    }
+}
+
+/* ------------------------------------------------------------------ the DAG */
+
+static void parse_default_args(pctx *c, const mlf_yaml_node *v)
+{
+    if (v->kind != MLF_YAML_MAPPING) {
+        perr(c, v, "default_args: expected a mapping, got %s", mlf_yaml_describe(v));
+        return;
+    }
+    /* Keys must be core task keys, sensor keys, or a parameter of some loaded operator. */
+    for (size_t i = 0; i < v->n; i++) {
+        const char *key = v->items[i]->text;
+        if (in_list(key, mlf_core_task_keys) || is_sensor_key(key))
+            continue;
+        int known = 0;
+        for (size_t o = 0; o < c->p->nops && !known; o++)
+            known = find_param(mlf_catalog_operator(c->p->cat, c->p->op_names[o]), key) != NULL;
+        if (!known) {
+            char dym[160];
+            perr(c, v->items[i], "default_args: unknown key '%s'%s", key,
+                 did_you_mean(key, mlf_core_task_keys, list_len(mlf_core_task_keys), dym, sizeof dym));
+        }
+    }
+    c->default_args = v;
+}
+
+static void resolve_upstreams(pctx *c)
+{
+    const char **ids = malloc((c->dag->ntasks ? c->dag->ntasks : 1) * sizeof *ids);
+    if (!ids)
+        return;
+    for (size_t k = 0; k < c->dag->ntasks; k++)
+        ids[k] = c->dag->tasks[k].task_id;
+    for (size_t i = 0; i < c->nups; i++) {
+        long up = mlf_dag_task_index(c->dag, c->ups[i].name);
+        if (up < 0) {
+            char dym[160];
+            perr(c, c->ups[i].node, "task '%s': upstream '%s' is not a task of this DAG%s",
+                 c->dag->tasks[c->ups[i].task].task_id, c->ups[i].name,
+                 did_you_mean(c->ups[i].name, ids, c->dag->ntasks, dym, sizeof dym));
+            continue;
+        }
+        mlf_dag_add_edge(c->dag, (size_t)up, c->ups[i].task);
+    }
+    for (size_t i = 0; i < c->nxrefs; i++) {
+        if (mlf_dag_task_index(c->dag, c->xrefs[i].name) >= 0)
+            continue;
+        char dym[160];
+        perr(c, c->xrefs[i].node, "task '%s': template pulls XCom from task '%s', which is not in this DAG%s",
+             c->dag->tasks[c->xrefs[i].task].task_id, c->xrefs[i].name,
+             did_you_mean(c->xrefs[i].name, ids, c->dag->ntasks, dym, sizeof dym));
+    }
+    free(ids);
+}
+
+static void parse_dag(pctx *c, const mlf_yaml_node *root)
+{
+    mlf_dag *dag = c->dag;
+    if (root->kind != MLF_YAML_MAPPING) {
+        perr(c, root, "a DAG file must be a mapping with dag_id, schedule, tasks...; got %s", mlf_yaml_describe(root));
+        return;
+    }
+    dag->line = (int)root->line;
+    dag->col = (int)root->col;
+    for (size_t i = 0; i < root->n; i++) {
+        const mlf_yaml_node *k = root->items[i];
+        if (in_list(k->text, dag_keys))
+            continue;
+        char dym[160];
+        if (strcmp(k->text, "schedule_interval") == 0)
+            perr(c, k, "unknown DAG key 'schedule_interval' (it is called 'schedule', as in Airflow 2.4+)");
+        else if (strcmp(k->text, "operator") == 0 || strcmp(k->text, "upstream") == 0)
+            perr(c, k, "unknown DAG key '%s' (task keys belong under 'tasks:')", k->text);
+        else
+            perr(c, k, "unknown DAG key '%s'%s", k->text, did_you_mean(k->text, dag_keys, list_len(dag_keys), dym, sizeof dym));
+    }
+
+    const mlf_yaml_node *v;
+    if (!(v = mlf_yaml_map_get(root, "dag_id"))) {
+        perr(c, root, "missing required key 'dag_id'");
+    } else if (want_text(c, v, "dag_id", "a string")) {
+        if (!valid_id(v->text, MLF_ID_MAX))
+            perr(c, v, "dag_id '%s' must be 1-%d characters of letters, digits, '_', '-' and '.'", v->text, MLF_ID_MAX);
+        else
+            dag->dag_id = strdup(v->text);
+    }
+    if ((v = mlf_yaml_map_get(root, "timezone"))) {
+        const char *name = want_text(c, v, "timezone", "an IANA time zone name such as Europe/Berlin");
+        char err[512];
+        if (name && mlf_tz_load(name, &c->tz, err, sizeof err) != MLF_OK)
+            perr(c, v, "timezone: %s", err);
+        else if (name)
+            set_str(&dag->timezone, strdup(name));
+    }
+    if ((v = mlf_yaml_map_get(root, "description")))
+        set_str(&dag->description, want_strdup(c, v, "description"));
+    if ((v = mlf_yaml_map_get(root, "doc_md")))
+        set_str(&dag->doc_md, want_strdup(c, v, "doc_md"));
+    const mlf_yaml_node *start = mlf_yaml_map_get(root, "start_date"), *end = mlf_yaml_map_get(root, "end_date");
+    if (start && !mlf_yaml_is_null(start))
+        want_date(c, start, "start_date", &dag->start_date);
+    if (end && !mlf_yaml_is_null(end) && want_date(c, end, "end_date", &dag->end_date) && dag->start_date &&
+        dag->end_date < dag->start_date)
+        perr(c, end, "end_date %s is before start_date %s", end->text, start->text);
+    if ((v = mlf_yaml_map_get(root, "schedule")) && !mlf_yaml_is_null(v)) {
+        const char *expr = want_text(c, v, "schedule", "a cron expression, a preset such as @daily, a duration, or null");
+        char err[512];
+        mlf_schedule *s = NULL;
+        if (expr && mlf_schedule_parse(expr, dag->timezone, &s, err, sizeof err) != MLF_OK)
+            perr(c, v, "schedule: %s", err);
+        else if (expr) {
+            set_str(&dag->schedule, strdup(expr));
+            if (!dag->start_date && mlf_schedule_kind_of(s) != MLF_SCHEDULE_NONE)
+                perr(c, v, "schedule '%s' needs a start_date (the first data interval starts there)", expr);
+        }
+        mlf_schedule_free(s);
+    }
+    int b;
+    int64_t i;
+    if ((v = mlf_yaml_map_get(root, "catchup")) && want_bool(c, v, "catchup", &b))
+        dag->catchup = b;
+    if ((v = mlf_yaml_map_get(root, "is_paused_upon_creation")) && want_bool(c, v, "is_paused_upon_creation", &b))
+        dag->is_paused_upon_creation = b;
+    if ((v = mlf_yaml_map_get(root, "max_active_runs")) && want_int(c, v, "max_active_runs", 1, 100000, &i))
+        dag->max_active_runs = (int)i;
+    if ((v = mlf_yaml_map_get(root, "max_active_tasks")) && want_int(c, v, "max_active_tasks", 1, 1000000, &i))
+        dag->max_active_tasks = (int)i;
+    if ((v = mlf_yaml_map_get(root, "dagrun_timeout")))
+        want_duration(c, v, "dagrun_timeout", 1, &dag->dagrun_timeout_us);
+    if ((v = mlf_yaml_map_get(root, "on_failure_callback")) && !mlf_yaml_is_null(v))
+        set_callback(c, &dag->on_failure_callback, v, "on_failure_callback");
+    if ((v = mlf_yaml_map_get(root, "on_success_callback")) && !mlf_yaml_is_null(v))
+        set_callback(c, &dag->on_success_callback, v, "on_success_callback");
+    if ((v = mlf_yaml_map_get(root, "tags")) && !mlf_yaml_is_null(v)) {
+        if (v->kind != MLF_YAML_SEQUENCE) {
+            perr(c, v, "tags: expected a list of strings, got %s", mlf_yaml_describe(v));
+        } else if ((dag->tags = calloc(v->n ? v->n : 1, sizeof *dag->tags))) {
+            for (size_t k = 0; k < v->n; k++) {
+                char *tag = want_strdup(c, v->items[k], "tags");
+                if (tag)
+                    dag->tags[dag->ntags++] = tag;
+            }
+        }
+    }
+    if ((v = mlf_yaml_map_get(root, "params")) && !mlf_yaml_is_null(v)) {
+        mlf_value *params = NULL;
+        char err[512];
+        if (v->kind != MLF_YAML_MAPPING)
+            perr(c, v, "params: expected a mapping, got %s", mlf_yaml_describe(v));
+        else if (mlf_yaml_node_to_value(v, &params, err, sizeof err) != MLF_OK)
+            perr(c, v, "params: %s", err);
+        else {
+            mlf_value_free(dag->params);
+            dag->params = params;
+        }
+    }
+    if ((v = mlf_yaml_map_get(root, "default_args")) && !mlf_yaml_is_null(v))
+        parse_default_args(c, v);
+
+    const mlf_yaml_node *tasks = mlf_yaml_map_get(root, "tasks");
+    if (!tasks || mlf_yaml_is_null(tasks)) {
+        perr(c, tasks ? tasks : root, "missing required key 'tasks' (a mapping of task_id to task)");
+        return;
+    }
+    if (tasks->kind != MLF_YAML_MAPPING) {
+        perr(c, tasks, "tasks: expected a mapping of task_id to task, got %s", mlf_yaml_describe(tasks));
+        return;
+    }
+    for (size_t k = 0; k < tasks->n; k++)
+        parse_task(c, tasks->items[k], tasks->values[k]);
+    resolve_upstreams(c);
+    if (c->errors == 0 && mlf_dag_finalize(dag, c->diag) != MLF_OK)
+        c->errors++;
+}
+
+/* The loader's messages read "SOURCE:LINE:COL: text"; split them so the diagnostic keeps the position. */
+static void add_yaml_error(mlf_diag *diag, const char *file, const char *msg)
+{
+    size_t fl = strlen(file);
+    unsigned line = 0, col = 0;
+    int off = 0;
+    if (strncmp(msg, file, fl) == 0 && msg[fl] == ':' &&
+        sscanf(msg + fl + 1, "%u:%u: %n", &line, &col, &off) == 2 && off > 0) {
+        mlf_diag_add(diag, file, (int)line, (int)col, "%s", msg + fl + 1 + off);
+        return;
+    }
+    mlf_diag_add(diag, file, 0, 0, "%s", strncmp(msg, file, fl) == 0 && msg[fl] == ':' ? msg + fl + 1 + (msg[fl + 1] == ' ') : msg);
+}
+
+static int parse_doc(mlf_dag_parser *p, int rc, mlf_yaml_doc *doc, const char *name, const char *err, mlf_dag **out,
+                     mlf_diag *diag)
+{
+    *out = NULL;
+    if (rc != MLF_OK) {
+        add_yaml_error(diag, name, err);
+        return rc == MLF_ENOMEM ? rc : (rc > 0 ? rc : MLF_EPARSE);
+    }
+    pctx c = {.p = p, .file = name, .diag = diag, .tz = mlf_tz_utc()};
+    c.dag = mlf_dag_new();
+    if (!c.dag || !(c.dag->fileloc = strdup(name))) {
+        mlf_dag_free(c.dag);
+        mlf_yaml_free(doc);
+        return MLF_ENOMEM;
+    }
+    parse_dag(&c, mlf_yaml_root(doc));
+    free_pending(c.ups, c.nups);
+    free_pending(c.xrefs, c.nxrefs);
+    mlf_yaml_free(doc);
+    if (c.errors) {
+        mlf_dag_free(c.dag);
+        return MLF_EPARSE;
+    }
+    *out = c.dag;
+    return MLF_OK;
+}
+
+int mlf_dag_parse_buffer(mlf_dag_parser *p, const char *buf, size_t len, const char *name, mlf_dag **out, mlf_diag *diag)
+{
+    mlf_yaml_doc *doc = NULL;
+    char err[1024] = "";
+    int rc = mlf_yaml_load(buf, len, name, NULL, &doc, err, sizeof err);
+    return parse_doc(p, rc, doc, name, err, out, diag);
+}
+
+int mlf_dag_parse_file(mlf_dag_parser *p, const char *path, mlf_dag **out, mlf_diag *diag)
+{
+    mlf_yaml_doc *doc = NULL;
+    char err[1024] = "";
+    int rc = mlf_yaml_load_file(path, NULL, &doc, err, sizeof err);
+    return parse_doc(p, rc, doc, path, err, out, diag);
+}
+
+mlf_dag_parser *mlf_dag_parser_new(const mlf_catalog *cat)
+{
+    mlf_dag_parser *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->cat = cat;
+    p->op_names = mlf_catalog_names(cat, MLF_REG_OPERATOR, &p->nops);
+    return p;
+}
+
+void mlf_dag_parser_free(mlf_dag_parser *p)
+{
+    if (!p)
+        return;
+    while (p->cache) {
+        defaults_cache *d = p->cache;
+        p->cache = d->next;
+        mlf_value_free(d->defaults);
+        free(d->problem);
+        free(d);
+    }
+    free(p->op_names);
+    free(p);
+}

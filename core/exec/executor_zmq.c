@@ -1,0 +1,1293 @@
+/* executor_zmq.c -- the scheduler side of MLFW/1: workers, credit, leases and results (see executor_zmq.h
+ * and doc/protocol.md). */
+#include "exec/executor_zmq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "time/duration.h"
+#include "exec/executor_local.h"
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "exec/proto.h"
+#include "base/strutil.h"
+#include "exec/zmq_auth.h"
+
+#define COMPONENT "zmq executor"
+#define SEC INT64_C(1000000)
+/* Messages handled per process() call: a flood never starves the rest of the scheduler loop. */
+#define MAX_MESSAGES_PER_TURN 2000
+/* Malformed-message log lines allowed per window; the rest are counted and summed up. */
+#define DROP_LOG_BURST 10
+#define DROP_LOG_WINDOW (10 * SEC)
+/* Settled attempts remembered, so that a RESULT repeated after its ACK got lost is acknowledged quietly. */
+#define RECENT_ATTEMPTS 512
+/* How long a worker may take to come back after a scheduler restart: its back-off tops out at 32 s. */
+#define ADOPT_GRACE (32 * SEC)
+/* Retry delay when a worker's queue is full (EAGAIN). */
+#define SEND_RETRY (10 * 1000)
+
+/* ------------------------------------------------------------------------------------------ model */
+
+typedef struct zworker {
+    struct zworker *next;
+    unsigned char rid[256];
+    size_t rid_len;
+    char *name;
+    char instance[MLF_PROTO_TOKEN_MAX + 1];
+    char *host;
+    int64_t pid;
+    char user_id[64];
+    int capacity;
+    size_t busy;            /* leases bound to it */
+    char **queues, **ops;
+    size_t nqueues, nops;
+    mlf_time_us last_recv, last_send;
+    uint64_t last_pick;     /* dispatch sequence number of its latest lease (ties go to the least recent) */
+    char *gone;             /* set when it must be dropped: why (never NULL once set) */
+} zworker;
+
+/* The reason of a worker gone while memory ran out. */
+static char gone_oom[] = "is gone";
+
+typedef enum lease_state { L_PENDING, L_SENT } lease_state;
+
+typedef struct lease {
+    struct lease *next;
+    char attempt[MLF_PROTO_TOKEN_MAX + 1];
+    zworker *w;             /* NULL for an adopted lease whose worker has not come back */
+    char *worker_name;
+    lease_state state;
+    int persisted;          /* its lease record is in a committed (or committing) batch */
+    mlf_value *spec;        /* pending: the TASK body */
+    char *log_path;
+    int log_fd;
+    int64_t log_written;
+    int log_failed;
+    int64_t exec_timeout;
+    int started;
+    mlf_time_us submitted, sent_at, backstop, orphan_until;
+    int killed;             /* KILL sent: the try ends failed with kill_reason whatever it reports */
+    char kill_reason[300];
+    mlf_time_us kill_deadline;
+} lease;
+
+typedef struct done {
+    struct done *next;
+    mlf_value *result; /* an encoded TASK RESULT */
+} done;
+
+typedef struct zx {
+    mlf_executor_host host;
+    void *ctx, *router;
+    mlf_zap *zap;
+    mlf_authkeys *authkeys;
+    int epfd;
+    char endpoint[256];
+    int64_t hb, expiry;     /* heartbeat interval; liveness x interval */
+    zworker *workers;
+    size_t nworkers;
+    lease *leases;
+    size_t nleases;
+    done *done, *done_tail;
+    size_t ndone;
+    uint64_t pick_seq;
+    int more_pending;       /* the last process() stopped with messages left */
+    mlf_time_us retry_send_at;
+    int shutting_down;
+    mlf_time_us shutdown_at;
+    char recent[RECENT_ATTEMPTS][MLF_PROTO_TOKEN_MAX + 1];
+    size_t recent_next;
+    mlf_time_us drop_window;
+    unsigned drops_logged, drops_suppressed;
+} zx;
+
+static const mlf_executor_ops zmq_ops;
+
+/* ------------------------------------------------------------------------------------------ helpers */
+
+static int str_in(const char *s, char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+static int cstr_in(const char *s, const char *const *list, size_t n)
+{
+    return str_in(s, (char *const *)list, n);
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static char **copy_list(const char *const *v, size_t n)
+{
+    char **c = calloc(n + 1, sizeof *c);
+    for (size_t i = 0; c && i < n; i++)
+        if (!(c[i] = strdup(v[i]))) {
+            free_list(c, i);
+            return NULL;
+        }
+    return c;
+}
+
+/* "w1 (host a, pid 12)" for log lines. */
+static void describe(const zworker *w, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s (host %s, pid %lld)", w->name, w->host, (long long)w->pid);
+}
+
+/* An unregistered peer, by its routing id in hex. */
+static void describe_peer(const mlf_proto_peer *p, char *buf, size_t n)
+{
+    size_t j = (size_t)snprintf(buf, n, "unregistered peer ");
+    for (size_t i = 0; i < p->rid_len && j + 3 < n; i++)
+        j += (size_t)snprintf(buf + j, n - j, "%02x", p->rid[i]);
+}
+
+static void free_worker(zworker *w)
+{
+    if (!w)
+        return;
+    free(w->name);
+    free(w->host);
+    free_list(w->queues, w->nqueues);
+    free_list(w->ops, w->nops);
+    if (w->gone != gone_oom)
+        free(w->gone);
+    free(w);
+}
+
+static void free_lease(lease *l)
+{
+    if (!l)
+        return;
+    if (l->log_fd >= 0)
+        close(l->log_fd);
+    mlf_value_free(l->spec);
+    free(l->worker_name);
+    free(l->log_path);
+    free(l);
+}
+
+static zworker *find_worker_rid(zx *x, const unsigned char *rid, size_t len)
+{
+    for (zworker *w = x->workers; w; w = w->next)
+        if (w->rid_len == len && memcmp(w->rid, rid, len) == 0)
+            return w;
+    return NULL;
+}
+
+static zworker *find_worker_name(zx *x, const char *name)
+{
+    for (zworker *w = x->workers; w; w = w->next)
+        if (strcmp(w->name, name) == 0)
+            return w;
+    return NULL;
+}
+
+static lease *find_lease(zx *x, const char *attempt)
+{
+    for (lease *l = x->leases; l; l = l->next)
+        if (strcmp(l->attempt, attempt) == 0)
+            return l;
+    return NULL;
+}
+
+static int recently_settled(const zx *x, const char *attempt)
+{
+    for (size_t i = 0; i < RECENT_ATTEMPTS; i++)
+        if (x->recent[i][0] && strcmp(x->recent[i], attempt) == 0)
+            return 1;
+    return 0;
+}
+
+/* Logs a dropped message, at most DROP_LOG_BURST lines per window; the rest are counted. */
+static void log_drop(zx *x, mlf_time_us now, const char *fmt, ...) MLF_PRINTF(3, 4);
+static void log_drop(zx *x, mlf_time_us now, const char *fmt, ...)
+{
+    if (now >= x->drop_window) {
+        if (x->drops_suppressed)
+            mlf_log(MLF_LOG_WARNING, COMPONENT, "%u more malformed or unexpected messages were dropped",
+                    x->drops_suppressed);
+        x->drop_window = now + DROP_LOG_WINDOW;
+        x->drops_logged = x->drops_suppressed = 0;
+    }
+    if (x->drops_logged >= DROP_LOG_BURST) {
+        x->drops_suppressed++;
+        return;
+    }
+    x->drops_logged++;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    mlf_log(MLF_LOG_WARNING, COMPONENT, "%s", line);
+}
+
+static void mark_gone(zworker *w, const char *fmt, ...) MLF_PRINTF(2, 3);
+static void mark_gone(zworker *w, const char *fmt, ...)
+{
+    if (w->gone)
+        return;
+    mlf_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    w->gone = b.data ? mlf_buf_steal(&b) : NULL;
+    if (!w->gone)
+        w->gone = gone_oom;
+}
+
+/* ------------------------------------------------------------------------------------------ sending */
+
+/* Sends @p m to @p w. A peer that is gone (EHOSTUNREACH) marks the worker gone; the caller sweeps. */
+static int send_to(zx *x, zworker *w, const mlf_proto_msg *m, mlf_time_us now)
+{
+    int rc = mlf_proto_send(x->router, w->rid, w->rid_len, m);
+    if (rc == MLF_OK)
+        w->last_send = now;
+    else if (rc == EHOSTUNREACH)
+        mark_gone(w, "disconnected");
+    else if (rc != EAGAIN)
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "cannot send %s to worker %s: %s", mlf_proto_cmd_name(m->cmd), w->name,
+                mlf_strerror(rc));
+    return rc;
+}
+
+static void send_disconnect_rid(zx *x, const unsigned char *rid, size_t len, const char *reason)
+{
+    mlf_proto_msg m = {.cmd = MLF_PROTO_DISCONNECT, .reason = reason};
+    mlf_proto_send(x->router, rid, len, &m);
+}
+
+static void send_kill(zx *x, zworker *w, const char *attempt, const char *reason, mlf_time_us now)
+{
+    if (!w || w->gone)
+        return;
+    mlf_proto_msg m = {.cmd = MLF_PROTO_KILL, .attempt = attempt, .reason = reason};
+    send_to(x, w, &m, now);
+}
+
+static void send_ack(zx *x, zworker *w, const char *attempt, mlf_time_us now)
+{
+    mlf_proto_msg m = {.cmd = MLF_PROTO_ACK, .attempt = attempt};
+    send_to(x, w, &m, now);
+}
+
+/* ------------------------------------------------------------------------------------------ logs */
+
+static void write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+static int open_log(zx *x, lease *l)
+{
+    (void)x;
+    if (l->log_fd >= 0 || l->log_failed || !l->log_path)
+        return l->log_fd;
+    int rc = mlf_mkdir_parents(l->log_path);
+    if (rc == 0 && (l->log_fd = open(l->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0)
+        rc = errno;
+    if (rc != 0) {
+        l->log_failed = 1;
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "cannot write the log of attempt %s to %s: %s", l->attempt, l->log_path,
+                strerror(rc));
+    }
+    return l->log_fd;
+}
+
+/* Appends the bytes of a LOG message, skipping what an earlier copy already delivered. */
+static void append_log(zx *x, lease *l, int64_t offset, const void *data, size_t len)
+{
+    int64_t end = offset + (int64_t)len;
+    if (end <= l->log_written || open_log(x, l) < 0)
+        return;
+    if (offset > l->log_written) {
+        char note[128];
+        int n = snprintf(note, sizeof note, "\n[mlflowd: %lld bytes of this log were lost in transit]\n",
+                         (long long)(offset - l->log_written));
+        write_all(l->log_fd, note, (size_t)n);
+    }
+    size_t skip = l->log_written > offset ? (size_t)(l->log_written - offset) : 0;
+    write_all(l->log_fd, (const char *)data + skip, len - skip);
+    l->log_written = end;
+}
+
+/* Adds a line from the executor itself to the try's log (why it was failed). */
+static void note_in_log(zx *x, lease *l, const char *msg)
+{
+    if (l->state != L_SENT || open_log(x, l) < 0)
+        return;
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    char line[1200];
+    int n = snprintf(line, sizeof line, "[%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ] {mlflowd} ERROR - %s\n",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, msg);
+    write_all(l->log_fd, line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* ------------------------------------------------------------------------------------------ settling */
+
+static void unlink_lease(zx *x, lease *l)
+{
+    for (lease **p = &x->leases; *p; p = &(*p)->next)
+        if (*p == l) {
+            *p = l->next;
+            x->nleases--;
+            break;
+        }
+    if (l->w && l->w->busy)
+        l->w->busy--;
+}
+
+static void push_done(zx *x, mlf_value *result)
+{
+    done *d = calloc(1, sizeof *d);
+    if (!d) {
+        mlf_value_free(result);
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "out of memory: a task result is lost");
+        return;
+    }
+    d->result = result;
+    if (x->done_tail)
+        x->done_tail->next = d;
+    else
+        x->done = d;
+    x->done_tail = d;
+    x->ndone++;
+}
+
+/* Ends @p l: drops its lease and queues its result: @p received (a worker's RESULT body, copied) when
+ * given and the try was not killed, else a failed result with @p why (or the kill reason). */
+static void settle(zx *x, lease *l, const mlf_value *received, const char *why, mlf_time_us now)
+{
+    unlink_lease(x, l);
+    if (x->host.drop_lease)
+        x->host.drop_lease(x->host.ud, l->attempt);
+    snprintf(x->recent[x->recent_next], sizeof x->recent[0], "%s", l->attempt);
+    x->recent_next = (x->recent_next + 1) % RECENT_ATTEMPTS;
+
+    mlf_value *out = NULL;
+    mlf_task_result *got = NULL;
+    if (received && mlf_task_result_decode(received, &got, NULL, 0) != MLF_OK)
+        got = NULL;
+    if (got && !l->killed) {
+        out = mlf_value_copy(received);
+    } else {
+        const char *msg = l->killed ? l->kill_reason : why ? why : "the try ended for an unknown reason";
+        if (!got)
+            note_in_log(x, l, msg);
+        mlf_task_result r = {.attempt = l->attempt, .outcome = MLF_FAILED, .message = msg,
+                             .start_date = got ? got->start_date : (l->sent_at ? l->sent_at : l->submitted),
+                             .end_date = got ? got->end_date : now, .exit_status = got ? got->exit_status : -1,
+                             .exit_signal = got ? got->exit_signal : 0, .pid = got ? got->pid : 0,
+                             .hostname = got ? got->hostname : l->w ? l->w->host : ""};
+        mlf_task_result_encode(&r, &out);
+    }
+    mlf_task_result_free(got);
+    if (out)
+        push_done(x, out);
+    else
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "out of memory: the result of attempt %s is lost", l->attempt);
+    free_lease(l);
+}
+
+/* Settles every lease of @p w as failed and forgets the worker. */
+static void drop_worker(zx *x, zworker *w, mlf_time_us now)
+{
+    char who[400];
+    describe(w, who, sizeof who);
+    size_t failed = 0;
+    for (lease *l = x->leases, *next; l; l = next) {
+        next = l->next;
+        if (l->w != w)
+            continue;
+        char msg[700];
+        if (l->state == L_PENDING)
+            snprintf(msg, sizeof msg, "worker %s was gone (%s) before the task could be sent", who, w->gone);
+        else
+            snprintf(msg, sizeof msg, "zombie: worker %s %s", who, w->gone);
+        settle(x, l, NULL, msg, now);
+        failed++;
+    }
+    mlf_log(MLF_LOG_WARNING, COMPONENT, "worker %s is gone: %s; %zu tr%s failed", who, w->gone, failed,
+            failed == 1 ? "y" : "ies");
+    for (zworker **p = &x->workers; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            x->nworkers--;
+            break;
+        }
+    free_worker(w);
+}
+
+static void sweep_gone(zx *x, mlf_time_us now)
+{
+    for (zworker *w = x->workers, *next; w; w = next) {
+        next = w->next;
+        if (w->gone)
+            drop_worker(x, w, now);
+    }
+}
+
+/* Asks @p w to stop @p l; the worker's failed RESULT (or the backstop) settles it. */
+static void kill_lease(zx *x, lease *l, const char *reason, mlf_time_us now)
+{
+    if (l->killed)
+        return;
+    l->killed = 1;
+    snprintf(l->kill_reason, sizeof l->kill_reason, "%s", reason);
+    l->kill_deadline = now + MLF_LOCAL_EXECUTOR_KILL_GRACE + 2 * x->expiry;
+    send_kill(x, l->w, l->attempt, reason, now);
+}
+
+/* ------------------------------------------------------------------------------------------ dispatch */
+
+static void send_task(zx *x, lease *l, mlf_time_us now)
+{
+    mlf_proto_msg m = {.cmd = MLF_PROTO_TASK, .payload = l->spec};
+    int rc = send_to(x, l->w, &m, now);
+    if (rc == MLF_OK) {
+        l->state = L_SENT;
+        l->sent_at = now;
+        l->backstop = l->exec_timeout > 0 ? now + l->exec_timeout + MLF_LOCAL_EXECUTOR_KILL_GRACE + 2 * x->expiry : 0;
+        mlf_value_free(l->spec);
+        l->spec = NULL;
+    } else if (rc == EAGAIN) {
+        x->retry_send_at = now + SEND_RETRY;
+    } else if (rc != EHOSTUNREACH) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "cannot send the task to worker %s: %s", l->w->name, mlf_strerror(rc));
+        settle(x, l, NULL, msg, now);
+    }
+}
+
+/* Sends every TASK whose lease is persisted. */
+static void send_pending(zx *x, mlf_time_us now)
+{
+    x->retry_send_at = 0;
+    for (lease *l = x->leases, *next; l; l = next) {
+        next = l->next;
+        if (l->state == L_PENDING && l->persisted && l->w && !l->w->gone)
+            send_task(x, l, now);
+    }
+}
+
+static int listens(const zworker *w, const char *queue)
+{
+    return str_in(queue, w->queues, w->nqueues);
+}
+
+static int has_op(const zworker *w, const char *op)
+{
+    return str_in(op, w->ops, w->nops);
+}
+
+static size_t free_slots(const zworker *w)
+{
+    return w->capacity > 0 && (size_t)w->capacity > w->busy ? (size_t)w->capacity - w->busy : 0;
+}
+
+static int zx_can_accept(void *impl, const char *queue, const char *op, char *why, size_t whylen)
+{
+    zx *x = impl;
+    if (!queue || !*queue)
+        queue = "default";
+    if (x->shutting_down) {
+        snprintf(why, whylen, "the zmq executor is shutting down");
+        return 0;
+    }
+    size_t on_queue = 0, with_op = 0, slots = 0, live = 0;
+    for (zworker *w = x->workers; w; w = w->next) {
+        if (w->gone)
+            continue;
+        live++;
+        if (!listens(w, queue))
+            continue;
+        on_queue++;
+        if (!op || !has_op(w, op))
+            continue;
+        with_op++;
+        slots += free_slots(w);
+    }
+    if (live == 0)
+        snprintf(why, whylen, "no worker is connected to %s (start one with: mlflowd worker --connect %s)", x->endpoint,
+                 x->endpoint);
+    else if (on_queue == 0)
+        snprintf(why, whylen, "no connected worker listens on queue '%s'", queue);
+    else if (with_op == 0)
+        snprintf(why, whylen, "no worker listening on queue '%s' has operator '%s' loaded", queue, op ? op : "?");
+    else if (slots == 0)
+        snprintf(why, whylen, "all slots of the %zu worker(s) listening on queue '%s' with operator '%s' are busy",
+                 with_op, queue, op);
+    return live && on_queue && with_op && slots;
+}
+
+/* The eligible worker with the most free slots; ties go to the one picked least recently. */
+static zworker *pick_worker(zx *x, const char *queue, const char *op)
+{
+    zworker *best = NULL;
+    for (zworker *w = x->workers; w; w = w->next) {
+        if (w->gone || !listens(w, queue) || !has_op(w, op) || !free_slots(w))
+            continue;
+        if (!best || free_slots(w) > free_slots(best) ||
+            (free_slots(w) == free_slots(best) && w->last_pick < best->last_pick))
+            best = w;
+    }
+    return best;
+}
+
+static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_time_us now, char *err, size_t errlen)
+{
+    zx *x = impl;
+    if (err && errlen)
+        err[0] = '\0';
+    if (!spec)
+        return MLF_EINVAL;
+    if (!queue || !*queue)
+        queue = "default";
+    if (x->shutting_down) {
+        snprintf(err, errlen, "the zmq executor is shutting down");
+        return MLF_ESTATE;
+    }
+    mlf_task_spec *s = NULL;
+    int rc = mlf_task_spec_decode(spec, &s, err, errlen);
+    if (rc != MLF_OK)
+        return rc;
+    lease *l = NULL;
+    zworker *w = NULL;
+    if (!mlf_proto_valid_token(s->attempt)) {
+        snprintf(err, errlen, "attempt token '%.80s' cannot travel in MLFW/1 (1..64 characters of "
+                              "A-Z a-z 0-9 _ . @ : + -)", s->attempt);
+        rc = MLF_EINVAL;
+    } else if (find_lease(x, s->attempt)) {
+        snprintf(err, errlen, "a try with attempt token '%s' is already in flight", s->attempt);
+        rc = MLF_EEXIST;
+    } else if (!(w = pick_worker(x, queue, s->operator_name))) {
+        char why[300] = "";
+        zx_can_accept(x, queue, s->operator_name, why, sizeof why);
+        snprintf(err, errlen, "no worker can take the task now: %s", why);
+        rc = MLF_ESTATE;
+    }
+    if (rc == MLF_OK) {
+        void *body;
+        size_t len;
+        mlf_proto_msg m = {.cmd = MLF_PROTO_TASK, .payload = spec};
+        rc = mlf_proto_encode(&m, &body, &len); /* refuse here what the TASK frame could not carry */
+        if (rc == MLF_ETOOBIG)
+            snprintf(err, errlen, "the task spec is bigger than the %zu bytes a TASK may carry",
+                     mlf_proto_body_max(MLF_PROTO_TASK));
+        if (rc == MLF_OK)
+            free(body);
+    }
+    if (rc == MLF_OK && !(l = calloc(1, sizeof *l)))
+        rc = MLF_ENOMEM;
+    if (rc == MLF_OK) {
+        l->log_fd = -1;
+        snprintf(l->attempt, sizeof l->attempt, "%s", s->attempt);
+        l->w = w;
+        l->worker_name = strdup(w->name);
+        l->spec = mlf_value_copy(spec);
+        l->log_path = strdup(s->log_path);
+        l->exec_timeout = s->execution_timeout;
+        l->submitted = now;
+        if (!l->worker_name || !l->spec || !l->log_path)
+            rc = MLF_ENOMEM;
+    }
+    if (rc == MLF_OK && x->host.persist_lease) {
+        rc = x->host.persist_lease(x->host.ud, l->attempt, w->name, now + x->expiry);
+        if (rc != MLF_OK)
+            snprintf(err, errlen, "cannot record the lease of attempt %s: %s", l->attempt, mlf_strerror(rc));
+    }
+    mlf_task_spec_free(s);
+    if (rc != MLF_OK) {
+        free_lease(l);
+        if (rc == MLF_ENOMEM && err && errlen && !err[0])
+            snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    l->next = x->leases;
+    x->leases = l;
+    x->nleases++;
+    w->busy++;
+    w->last_pick = ++x->pick_seq;
+    l->persisted = 1; /* in the turn's batch: after_commit() (or any later process()) sends it */
+    if (!x->host.persist_lease) /* nothing to commit first */
+        send_task(x, l, now);
+    return MLF_OK;
+}
+
+static void zx_after_commit(void *impl, mlf_time_us now)
+{
+    zx *x = impl;
+    send_pending(x, now);
+    sweep_gone(x, now);
+}
+
+/* ------------------------------------------------------------------------------------------ messages */
+
+/* Applies a READY: registers, reconnects or updates a worker, and reconciles its tries. */
+static void on_ready(zx *x, zworker *w, const mlf_proto_peer *peer, const mlf_proto_msg *m, mlf_time_us now)
+{
+    int reconnected = 0, fresh = 0;
+    if (w && (strcmp(w->name, m->name) != 0 || strcmp(w->instance, m->instance) != 0)) {
+        mark_gone(w, "announced another identity (%s/%s) on the same connection", m->name, m->instance);
+        send_disconnect_rid(x, peer->rid, peer->rid_len, "one connection, one worker identity");
+        return;
+    }
+    if (!w) {
+        zworker *o = find_worker_name(x, m->name);
+        if (o && !o->gone && strcmp(o->instance, m->instance) == 0 && strcmp(o->user_id, peer->user_id) == 0) {
+            memcpy(o->rid, peer->rid, peer->rid_len); /* the same worker process on a new connection */
+            o->rid_len = peer->rid_len;
+            w = o;
+            reconnected = 1;
+        } else if (o && !o->gone && now - o->last_recv < x->expiry) {
+            char who[400], reason[600];
+            describe(o, who, sizeof who);
+            snprintf(reason, sizeof reason, "a worker named '%s' is already connected: %s", m->name, who);
+            log_drop(x, now, "refused worker %s (host %s, pid %lld): %s", m->name, m->host, (long long)m->pid, reason);
+            send_disconnect_rid(x, peer->rid, peer->rid_len, reason);
+            return;
+        } else if (o) {
+            mark_gone(o, "was replaced by a new worker process with the same name");
+            drop_worker(x, o, now);
+        }
+    }
+    if (!w) {
+        w = calloc(1, sizeof *w);
+        if (!w)
+            return;
+        memcpy(w->rid, peer->rid, peer->rid_len);
+        w->rid_len = peer->rid_len;
+        w->next = x->workers;
+        x->workers = w;
+        x->nworkers++;
+        w->last_send = now;
+        fresh = 1;
+    }
+    char **q = copy_list(m->queues, m->nqueues), **ops = copy_list(m->operators, m->noperators);
+    char *name = strdup(m->name), *host = strdup(m->host);
+    if (!q || !ops || !name || !host) {
+        free_list(q, m->nqueues);
+        free_list(ops, m->noperators);
+        free(name);
+        free(host);
+        mark_gone(w, "could not be registered: out of memory");
+        return;
+    }
+    free_list(w->queues, w->nqueues);
+    free_list(w->ops, w->nops);
+    free(w->name);
+    free(w->host);
+    w->queues = q;
+    w->nqueues = m->nqueues;
+    w->ops = ops;
+    w->nops = m->noperators;
+    w->name = name;
+    w->host = host;
+    snprintf(w->instance, sizeof w->instance, "%s", m->instance);
+    snprintf(w->user_id, sizeof w->user_id, "%s", peer->user_id);
+    w->pid = m->pid;
+    w->capacity = m->capacity;
+    w->last_recv = now;
+
+    char who[400];
+    describe(w, who, sizeof who);
+    if (fresh || reconnected) {
+        mlf_buf qs = {0};
+        for (size_t i = 0; i < w->nqueues; i++)
+            mlf_buf_printf(&qs, "%s%s", i ? "," : "", w->queues[i]);
+        mlf_log(MLF_LOG_INFO, COMPONENT, "worker %s %s: %d slot(s), queues %s, %zu operator(s)%s%s", who,
+                reconnected ? "reconnected" : "ready", w->capacity, qs.data ? qs.data : "(none)", w->nops,
+                w->user_id[0] ? ", key " : "", w->user_id);
+        mlf_buf_free(&qs);
+    }
+    /* tries it should hold: on a new connection anything sent before and not listed was lost; adopted
+     * leases (a scheduler restart) come back to it or fail */
+    for (lease *l = x->leases, *next; l; l = next) {
+        next = l->next;
+        int listed = cstr_in(l->attempt, m->running, m->nrunning) || cstr_in(l->attempt, m->finished, m->nfinished);
+        if (!l->w && strcmp(l->worker_name, w->name) == 0) {
+            if (listed) {
+                l->w = w;
+                w->busy++;
+                l->started = 1;
+                l->orphan_until = 0;
+            } else {
+                settle(x, l, NULL, "lost: the worker came back after the scheduler restarted without this try", now);
+            }
+        } else if (l->w == w && l->state == L_SENT && reconnected) {
+            if (listed)
+                l->started = 1;
+            else
+                settle(x, l, NULL, "lost: the worker reconnected without this try (the task never reached it)",
+                       now);
+        }
+    }
+    /* tries it runs that nobody holds a lease on (given up on, or from before a restart): stop them */
+    for (size_t i = 0; i < m->nrunning; i++) {
+        lease *l = find_lease(x, m->running[i]);
+        if (!l || l->w != w)
+            send_kill(x, w, m->running[i], "no lease: the scheduler gave this try up", now);
+    }
+}
+
+static void on_result(zx *x, zworker *w, const mlf_proto_msg *m, mlf_time_us now)
+{
+    lease *l = find_lease(x, m->attempt);
+    if (l && l->w == w) {
+        settle(x, l, m->payload, NULL, now);
+    } else if (!recently_settled(x, m->attempt)) {
+        mlf_log(MLF_LOG_WARNING, COMPONENT,
+                "ignoring a result for attempt %s from worker %s: %s", m->attempt, w->name,
+                l ? "the try is leased to another worker" : "it is not the current lease of any try");
+    }
+    send_ack(x, w, m->attempt, now); /* settled one way or the other: the worker may forget it */
+}
+
+static void handle(zx *x, const mlf_proto_peer *peer, int rc, mlf_proto_msg *m, const char *err, mlf_time_us now)
+{
+    zworker *w = find_worker_rid(x, peer->rid, peer->rid_len);
+    char who[400];
+    if (w)
+        describe(w, who, sizeof who);
+    else
+        describe_peer(peer, who, sizeof who);
+    if (rc != MLF_OK) {
+        log_drop(x, now, "dropped a malformed message from %s: %s", who, err && *err ? err : mlf_strerror(rc));
+        if (rc == MLF_ENOTSUP || w) {
+            char reason[600];
+            snprintf(reason, sizeof reason, "malformed message: %.500s", err && *err ? err : mlf_strerror(rc));
+            send_disconnect_rid(x, peer->rid, peer->rid_len, reason);
+        }
+        if (w)
+            mark_gone(w, "sent a malformed message (%s)", err && *err ? err : mlf_strerror(rc));
+        return;
+    }
+    if (w && peer->user_id[0] && strcmp(w->user_id, peer->user_id) != 0) {
+        log_drop(x, now, "dropped a %s from %s: its key changed", mlf_proto_cmd_name(m->cmd), who);
+        return;
+    }
+    if (m->cmd == MLF_PROTO_READY) {
+        on_ready(x, w, peer, m, now);
+        return;
+    }
+    if (!w) {
+        if (m->cmd != MLF_PROTO_DISCONNECT)
+            send_disconnect_rid(x, peer->rid, peer->rid_len, "unknown worker: send READY first");
+        return;
+    }
+    w->last_recv = now;
+    lease *l = m->attempt ? find_lease(x, m->attempt) : NULL;
+    switch (m->cmd) {
+    case MLF_PROTO_HEARTBEAT:
+        break;
+    case MLF_PROTO_DISCONNECT:
+        mark_gone(w, "disconnected (%s)", m->reason);
+        break;
+    case MLF_PROTO_STARTED:
+        if (l && l->w == w)
+            l->started = 1;
+        break;
+    case MLF_PROTO_LOG:
+        if (l && l->w == w)
+            append_log(x, l, m->offset, m->data, m->data_len);
+        break;
+    case MLF_PROTO_RESULT:
+        on_result(x, w, m, now);
+        break;
+    default: /* TASK, KILL, ACK go the other way */
+        log_drop(x, now, "dropped a %s from worker %s: only the scheduler sends it", mlf_proto_cmd_name(m->cmd), who);
+        send_disconnect_rid(x, peer->rid, peer->rid_len, "protocol violation: workers do not send this command");
+        mark_gone(w, "violated the protocol (sent %s)", mlf_proto_cmd_name(m->cmd));
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ the loop */
+
+static void check_timers(zx *x, mlf_time_us now)
+{
+    for (zworker *w = x->workers; w; w = w->next) {
+        if (w->gone)
+            continue;
+        if (now - w->last_recv >= x->expiry) {
+            mark_gone(w, "stopped heartbeating: no message for %.1f s", (double)(now - w->last_recv) / 1e6);
+            continue;
+        }
+        if (now - w->last_send >= x->hb) {
+            mlf_proto_msg hb = {.cmd = MLF_PROTO_HEARTBEAT};
+            send_to(x, w, &hb, now);
+        }
+    }
+    int shutdown_due = x->shutting_down && now >= x->shutdown_at;
+    for (lease *l = x->leases, *next; l; l = next) {
+        next = l->next;
+        if (l->w && l->w->gone)
+            continue; /* the sweep settles it */
+        if (!l->w) {
+            if (now >= l->orphan_until)
+                settle(x, l, NULL, "zombie: its worker did not come back after the scheduler restarted", now);
+            continue;
+        }
+        if (l->state != L_SENT)
+            continue;
+        if (shutdown_due) {
+            send_kill(x, l->w, l->attempt, "the scheduler shut down", now);
+            settle(x, l, NULL, "killed: the executor shut down", now);
+        } else if (l->killed && now >= l->kill_deadline) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s (the worker did not confirm the kill)", l->kill_reason);
+            l->killed = 0;
+            settle(x, l, NULL, msg, now);
+        } else if (!l->started && now - l->sent_at >= x->expiry) {
+            send_kill(x, l->w, l->attempt, "the task was given up as lost", now);
+            settle(x, l, NULL, "lost: the worker never acknowledged the task", now);
+        } else if (!l->killed && l->backstop && now >= l->backstop) {
+            char d[MLF_DURATION_FMT_MAX], msg[200];
+            mlf_duration_format(l->exec_timeout, d, sizeof d);
+            snprintf(msg, sizeof msg, "execution_timeout of %s exceeded (the worker did not report it)", d);
+            kill_lease(x, l, msg, now);
+        }
+    }
+}
+
+static int zx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, void *ud)
+{
+    zx *x = impl;
+    if (!cb)
+        return MLF_EINVAL;
+    if (x->zap)
+        mlf_zap_process(x->zap);
+    int n = 0;
+    for (; n < MAX_MESSAGES_PER_TURN; n++) {
+        mlf_proto_peer peer;
+        mlf_proto_msg m;
+        char err[600];
+        int rc = mlf_proto_recv(x->router, 1, &peer, &m, err, sizeof err);
+        if (rc == EAGAIN || rc == EINTR) {
+            mlf_proto_msg_clear(&m);
+            break;
+        }
+        if (rc > 0 && rc != EAGAIN) { /* a zmq failure, not a message */
+            mlf_proto_msg_clear(&m);
+            mlf_log(MLF_LOG_ERROR, COMPONENT, "receiving from workers failed: %s", mlf_strerror(rc));
+            break;
+        }
+        handle(x, &peer, rc, &m, err, now);
+        mlf_proto_msg_clear(&m);
+    }
+    x->more_pending = n == MAX_MESSAGES_PER_TURN;
+    if (x->drops_suppressed && now >= x->drop_window) {
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "%u more malformed or unexpected messages were dropped",
+                x->drops_suppressed);
+        x->drops_suppressed = 0;
+    }
+    /* every process() call runs after a commit: leases persisted earlier are safe to act on */
+    if (!x->retry_send_at || now >= x->retry_send_at)
+        send_pending(x, now);
+    check_timers(x, now);
+    sweep_gone(x, now);
+
+    /* detach first: callbacks may submit or kill */
+    done *d = x->done;
+    x->done = x->done_tail = NULL;
+    x->ndone = 0;
+    int reported = 0;
+    while (d) {
+        done *next = d->next;
+        mlf_task_result *res = NULL;
+        char err[300];
+        if (mlf_task_result_decode(d->result, &res, err, sizeof err) == MLF_OK)
+            cb(ud, res);
+        else
+            mlf_log(MLF_LOG_ERROR, COMPONENT, "a settled result does not decode: %s", err);
+        mlf_task_result_free(res);
+        mlf_value_free(d->result);
+        free(d);
+        d = next;
+        reported++;
+    }
+    return reported;
+}
+
+static int readable(void *sock)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    return sock && zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}
+
+static mlf_time_us zx_next_deadline(const void *impl)
+{
+    const zx *x = impl;
+    if (x->done || x->more_pending || readable(x->router) || (x->zap && readable(mlf_zap_socket(x->zap))))
+        return 1; /* long past: there is work now */
+    mlf_time_us next = 0;
+#define CONSIDER(t)                              \
+    do {                                         \
+        mlf_time_us t_ = (t);                    \
+        if (t_ > 0 && (next == 0 || t_ < next)) \
+            next = t_;                           \
+    } while (0)
+    for (const zworker *w = x->workers; w; w = w->next) {
+        CONSIDER(w->last_send + x->hb);
+        CONSIDER(w->last_recv + x->expiry);
+    }
+    for (const lease *l = x->leases; l; l = l->next) {
+        if (l->state == L_PENDING && !x->retry_send_at)
+            return 1; /* after_commit() did not send it: process() will */
+        if (!l->w)
+            CONSIDER(l->orphan_until);
+        else if (l->state == L_SENT) {
+            if (!l->started)
+                CONSIDER(l->sent_at + x->expiry);
+            if (l->killed)
+                CONSIDER(l->kill_deadline);
+            else
+                CONSIDER(l->backstop);
+        }
+        if (x->shutting_down)
+            CONSIDER(x->shutdown_at);
+    }
+    CONSIDER(x->retry_send_at);
+#undef CONSIDER
+    return next;
+}
+
+static int zx_fd(const void *impl)
+{
+    return ((const zx *)impl)->epfd;
+}
+
+static int zx_kill(void *impl, const char *attempt, mlf_time_us now)
+{
+    zx *x = impl;
+    if (!attempt)
+        return MLF_EINVAL;
+    lease *l = find_lease(x, attempt);
+    if (!l)
+        return MLF_ENOTFOUND;
+    if (l->killed)
+        return MLF_OK;
+    if (l->state == L_PENDING || !l->w)
+        settle(x, l, NULL, l->state == L_PENDING ? "killed on request before it started" : "killed on request", now);
+    else
+        kill_lease(x, l, "killed on request", now);
+    return MLF_OK;
+}
+
+static int zx_shutdown(void *impl, int64_t grace, mlf_time_us now)
+{
+    zx *x = impl;
+    if (grace < 0)
+        return MLF_EINVAL;
+    if (x->shutting_down && x->shutdown_at <= now + grace)
+        return MLF_OK;
+    x->shutting_down = 1;
+    x->shutdown_at = now + grace;
+    for (lease *l = x->leases, *next; l; l = next) {
+        next = l->next;
+        if (l->state == L_PENDING)
+            settle(x, l, NULL, "the executor shut down before the task started", now);
+    }
+    return MLF_OK;
+}
+
+static size_t zx_in_flight(const void *impl)
+{
+    const zx *x = impl;
+    return x->nleases + x->ndone;
+}
+
+static void zx_free(void *impl)
+{
+    zx *x = impl;
+    if (!x)
+        return;
+    for (zworker *w = x->workers; w && x->router; w = w->next)
+        send_disconnect_rid(x, w->rid, w->rid_len, "the scheduler is shutting down");
+    while (x->workers) {
+        zworker *w = x->workers;
+        x->workers = w->next;
+        free_worker(w);
+    }
+    while (x->leases) {
+        lease *l = x->leases;
+        x->leases = l->next;
+        free_lease(l);
+    }
+    while (x->done) {
+        done *d = x->done;
+        x->done = d->next;
+        mlf_value_free(d->result);
+        free(d);
+    }
+    if (x->epfd >= 0)
+        close(x->epfd);
+    if (x->router)
+        zmq_close(x->router);
+    mlf_zap_free(x->zap);
+    if (x->ctx)
+        zmq_ctx_term(x->ctx);
+    mlf_authkeys_free(x->authkeys);
+    free(x);
+}
+
+static const mlf_executor_ops zmq_ops = {
+    .name = "zmq",
+    .can_accept = zx_can_accept,
+    .submit = zx_submit,
+    .fd = zx_fd,
+    .process = zx_process,
+    .next_deadline = zx_next_deadline,
+    .after_commit = zx_after_commit,
+    .kill = zx_kill,
+    .shutdown = zx_shutdown,
+    .in_flight = zx_in_flight,
+    .free = zx_free,
+};
+
+/* ------------------------------------------------------------------------------------------ opening */
+
+/* Decides whether CURVE is on for @p bind, refusing unsafe combinations. Returns MLF_OK or MLF_EINVAL. */
+static int decide_curve(const mlf_config *cfg, const char *bind, int *use, char *err, size_t errlen)
+{
+    const char *enabled = mlf_config_str(cfg, "zmq.curve.enabled");
+    const char *insecure_s = mlf_config_str(cfg, "zmq.insecure");
+    int insecure = insecure_s && strcmp(insecure_s, "true") == 0;
+    int loopback = mlf_endpoint_is_loopback(bind);
+    int keys = mlf_config_str(cfg, "zmq.curve.secret_key_file") && mlf_config_str(cfg, "zmq.curve.authorized_keys");
+    if (enabled && strcmp(enabled, "true") == 0)
+        *use = 1;
+    else if (enabled && strcmp(enabled, "false") == 0)
+        *use = 0;
+    else
+        *use = !loopback && (keys || !insecure);
+    if (!*use && !loopback && !insecure) {
+        snprintf(err, errlen,
+                 "zmq.bind %s is not a loopback address and CurveZMQ is off: refusing to accept unauthenticated "
+                 "workers from the network (pass --insecure, i.e. zmq.insecure: true, to accept them anyway)",
+                 bind);
+        return MLF_EINVAL;
+    }
+    if (*use && !keys) {
+        snprintf(err, errlen,
+                 "CurveZMQ is required for zmq.bind %s but %s is not set: create keys with `mlflowd keys generate "
+                 "FILE` for the scheduler and for each worker, set zmq.curve.secret_key_file to the scheduler's and "
+                 "list the workers' .pub keys in zmq.curve.authorized_keys%s",
+                 bind, mlf_config_str(cfg, "zmq.curve.secret_key_file") ? "zmq.curve.authorized_keys"
+                                                                         : "zmq.curve.secret_key_file",
+                 loopback ? "" : " (or pass --insecure)");
+        return MLF_EINVAL;
+    }
+    if (!*use && !loopback)
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "zmq.bind %s is reachable from the network WITHOUT CurveZMQ (--insecure): "
+                "any peer can pose as a worker", bind);
+    return MLF_OK;
+}
+
+static int setup_curve(zx *x, const mlf_config *cfg, char *err, size_t errlen)
+{
+    if (!mlf_curve_available()) {
+        snprintf(err, errlen, "CurveZMQ is required but this libzmq was built without it (no libsodium)");
+        return MLF_ENOTSUP;
+    }
+    char secret[MLF_CURVE_KEY_LEN + 1];
+    const char *sk = mlf_config_str(cfg, "zmq.curve.secret_key_file");
+    const char *ak = mlf_config_str(cfg, "zmq.curve.authorized_keys");
+    int rc = mlf_curve_read_key_file(sk, 1, secret, err, errlen);
+    if (rc == MLF_OK)
+        rc = mlf_authkeys_load(ak, &x->authkeys, err, errlen);
+    if (rc == MLF_OK && mlf_authkeys_count(x->authkeys) == 0) {
+        snprintf(err, errlen, "%s lists no worker key: no worker could connect", ak);
+        rc = MLF_EINVAL;
+    }
+    /* the ZAP handler first: a CURVE server without one accepts any client key */
+    if (rc == MLF_OK && (rc = mlf_zap_start(x->ctx, x->authkeys, &x->zap)) != MLF_OK)
+        snprintf(err, errlen, "cannot start the ZAP handler: %s", mlf_strerror(rc));
+    int one = 1;
+    if (rc == MLF_OK && (zmq_setsockopt(x->router, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+                         zmq_setsockopt(x->router, ZMQ_CURVE_SECRETKEY, secret, MLF_CURVE_KEY_LEN) != 0 ||
+                         zmq_setsockopt(x->router, ZMQ_ZAP_DOMAIN, "mlflowd", 7) != 0)) {
+        rc = zmq_errno();
+        snprintf(err, errlen, "cannot set up CurveZMQ: %s", zmq_strerror(rc));
+    }
+    explicit_bzero(secret, sizeof secret);
+    return rc;
+}
+
+static int watch(zx *x, void *sock)
+{
+    int fd;
+    size_t len = sizeof fd;
+    if (zmq_getsockopt(sock, ZMQ_FD, &fd, &len) != 0)
+        return zmq_errno();
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = sock};
+    return epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? MLF_OK : errno;
+}
+
+int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, mlf_executor *out, char *err,
+                          size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!cfg || !out)
+        return MLF_EINVAL;
+    const char *bind = mlf_config_str(cfg, "zmq.bind");
+    if (!bind) {
+        snprintf(err, errlen, "zmq.bind is not set");
+        return MLF_EINVAL;
+    }
+    int use_curve = 0;
+    int rc = decide_curve(cfg, bind, &use_curve, err, errlen);
+    if (rc != MLF_OK)
+        return rc;
+    zx *x = calloc(1, sizeof *x);
+    if (!x)
+        return MLF_ENOMEM;
+    x->epfd = -1;
+    if (host)
+        x->host = *host;
+    x->hb = mlf_config_duration_us(cfg, "zmq.heartbeat");
+    if (x->hb <= 0)
+        x->hb = SEC;
+    int64_t liveness = mlf_config_int(cfg, "zmq.liveness");
+    x->expiry = x->hb * (liveness > 0 ? liveness : 3);
+    x->ctx = zmq_ctx_new();
+    x->router = x->ctx ? zmq_socket(x->ctx, ZMQ_ROUTER) : NULL;
+    x->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!x->ctx || !x->router || x->epfd < 0) {
+        rc = x->epfd < 0 ? errno : zmq_errno();
+        snprintf(err, errlen, "cannot create the zmq socket: %s", mlf_strerror(rc));
+        zx_free(x);
+        return rc ? rc : MLF_ENOMEM;
+    }
+    int one = 1, linger = 200, hwm = 100000;
+    int64_t maxmsg = MLF_PROTO_MAX_FRAME;
+    if (zmq_setsockopt(x->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
+        zmq_setsockopt(x->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(x->router, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(x->router, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(x->router, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0) {
+        rc = zmq_errno();
+        snprintf(err, errlen, "cannot configure the zmq socket: %s", zmq_strerror(rc));
+        zx_free(x);
+        return rc;
+    }
+    if (use_curve && (rc = setup_curve(x, cfg, err, errlen)) != MLF_OK) {
+        zx_free(x);
+        return rc;
+    }
+    if (zmq_bind(x->router, bind) != 0) {
+        rc = zmq_errno();
+        snprintf(err, errlen, "cannot bind zmq.bind %s: %s", bind, zmq_strerror(rc));
+        zx_free(x);
+        return rc;
+    }
+    size_t eplen = sizeof x->endpoint;
+    if (zmq_getsockopt(x->router, ZMQ_LAST_ENDPOINT, x->endpoint, &eplen) != 0)
+        snprintf(x->endpoint, sizeof x->endpoint, "%s", bind);
+    if ((rc = watch(x, x->router)) != MLF_OK || (x->zap && (rc = watch(x, mlf_zap_socket(x->zap))) != MLF_OK)) {
+        snprintf(err, errlen, "cannot watch the zmq sockets: %s", mlf_strerror(rc));
+        zx_free(x);
+        return rc;
+    }
+    char d[MLF_DURATION_FMT_MAX];
+    mlf_duration_format(x->hb, d, sizeof d);
+    if (use_curve)
+        mlf_log(MLF_LOG_INFO, COMPONENT, "listening for workers on %s (CurveZMQ, %zu authorized key(s)); heartbeat %s, "
+                "liveness %lld", x->endpoint, mlf_authkeys_count(x->authkeys), d, (long long)(x->expiry / x->hb));
+    else
+        mlf_log(MLF_LOG_INFO, COMPONENT, "listening for workers on %s (no CurveZMQ); heartbeat %s, liveness %lld",
+                x->endpoint, d, (long long)(x->expiry / x->hb));
+    out->ops = &zmq_ops;
+    out->impl = x;
+    return MLF_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ extras */
+
+static zx *as_zx(const mlf_executor *ex)
+{
+    return ex && ex->ops == &zmq_ops ? ex->impl : NULL;
+}
+
+const char *mlf_executor_zmq_endpoint(const mlf_executor *ex)
+{
+    zx *x = as_zx(ex);
+    return x ? x->endpoint : NULL;
+}
+
+size_t mlf_executor_zmq_worker_count(const mlf_executor *ex)
+{
+    zx *x = as_zx(ex);
+    return x ? x->nworkers : 0;
+}
+
+int mlf_executor_zmq_adopt(mlf_executor *ex, const char *attempt, const char *worker, const char *log_path,
+                           mlf_time_us now)
+{
+    zx *x = as_zx(ex);
+    if (!x || !mlf_proto_valid_token(attempt) || !mlf_proto_valid_name(worker))
+        return MLF_EINVAL;
+    if (find_lease(x, attempt))
+        return MLF_EEXIST;
+    lease *l = calloc(1, sizeof *l);
+    if (!l)
+        return MLF_ENOMEM;
+    l->log_fd = -1;
+    snprintf(l->attempt, sizeof l->attempt, "%s", attempt);
+    l->worker_name = strdup(worker);
+    l->log_path = log_path ? strdup(log_path) : NULL;
+    if (!l->worker_name || (log_path && !l->log_path)) {
+        free_lease(l);
+        return MLF_ENOMEM;
+    }
+    l->state = L_SENT;
+    l->persisted = 1;
+    l->started = 1;
+    l->submitted = l->sent_at = now;
+    l->orphan_until = now + 2 * x->expiry + ADOPT_GRACE;
+    zworker *w = find_worker_name(x, worker);
+    if (w && !w->gone) { /* already back */
+        l->w = w;
+        w->busy++;
+        l->orphan_until = 0;
+    }
+    l->next = x->leases;
+    x->leases = l;
+    x->nleases++;
+    return MLF_OK;
+}

@@ -1,0 +1,400 @@
+/* registry.c -- staging and committing plugin registrations; the catalog of everything registered. */
+#include "plugin/registry.h"
+
+#include <ltdl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strutil.h"
+
+const char *const mlf_core_task_keys[] = {
+    "operator", "upstream", "trigger_rule", "retries", "retry_delay", "retry_exponential_backoff",
+    "max_retry_delay", "execution_timeout", "depends_on_past", "wait_for_downstream", "pool", "pool_slots",
+    "queue", "priority_weight", "weight_rule", "expand", "group", "doc", "on_failure_callback",
+    "on_success_callback", "on_retry_callback", "owner", "email", NULL};
+
+const mlf_param_spec mlf_sensor_params[] = {
+    {.name = "mode", .type = MLF_PARAM_ENUM, .default_value = "poke", .choices = "poke|reschedule",
+     .help = "poke holds a worker slot between pokes; reschedule frees it (state up_for_reschedule)"},
+    {.name = "poke_interval", .type = MLF_PARAM_DURATION, .default_value = "60s",
+     .help = "time between pokes"},
+    {.name = "timeout", .type = MLF_PARAM_DURATION, .default_value = "7d",
+     .help = "total time allowed across pokes and reschedules; then the sensor fails without retry"},
+    {.name = "soft_fail", .type = MLF_PARAM_BOOL, .default_value = "false",
+     .help = "on timeout, mark the task skipped instead of failed"},
+    {.name = "exponential_backoff", .type = MLF_PARAM_BOOL, .default_value = "false",
+     .help = "grow the interval between pokes exponentially"},
+    {0}};
+
+/* Minimum struct_size accepted for each descriptor: the size of its ABI 1.0 layout. */
+#define MIN_SIZE(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
+
+typedef struct entry_vec {
+    mlf_reg_entry *v;
+    size_t n, cap;
+} entry_vec;
+
+struct mlf_catalog {
+    entry_vec kinds[MLF_REG_KIND_COUNT];
+    mlf_plugin **plugins;
+    size_t nplugins, capplugins;
+};
+
+struct mlf_registry {
+    mlf_catalog *cat;
+    const mlf_plugin *owner;
+    entry_vec staged;
+    char *message;
+    int closed;
+};
+
+static const char *const kind_names[MLF_REG_KIND_COUNT] = {"operator", "hook", "macro", "notifier",
+                                                            "executor"};
+
+static int vec_push(entry_vec *v, const mlf_reg_entry *e)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 8;
+        mlf_reg_entry *nv = realloc(v->v, cap * sizeof *nv);
+        if (!nv)
+            return MLF_ENOMEM;
+        v->v = nv;
+        v->cap = cap;
+    }
+    v->v[v->n++] = *e;
+    return MLF_OK;
+}
+
+mlf_catalog *mlf_catalog_new(void)
+{
+    return calloc(1, sizeof(mlf_catalog));
+}
+
+static void plugin_unload(mlf_plugin *p)
+{
+    if (p->info && p->info->fini)
+        p->info->fini();
+    if (p->handle)
+        lt_dlclose((lt_dlhandle)p->handle);
+    free(p->path);
+    free(p);
+}
+
+void mlf_catalog_free(mlf_catalog *cat)
+{
+    if (!cat)
+        return;
+    for (size_t i = cat->nplugins; i-- > 0;)
+        plugin_unload(cat->plugins[i]);
+    free(cat->plugins);
+    for (int k = 0; k < MLF_REG_KIND_COUNT; k++)
+        free(cat->kinds[k].v);
+    free(cat);
+}
+
+const mlf_reg_entry *mlf_catalog_find(const mlf_catalog *cat, mlf_reg_kind kind, const char *name)
+{
+    if (!cat || kind >= MLF_REG_KIND_COUNT || !name)
+        return NULL;
+    const entry_vec *v = &cat->kinds[kind];
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].name, name) == 0)
+            return &v->v[i];
+    return NULL;
+}
+
+const mlf_operator_desc *mlf_catalog_operator(const mlf_catalog *cat, const char *name)
+{
+    const mlf_reg_entry *e = mlf_catalog_find(cat, MLF_REG_OPERATOR, name);
+    return e ? e->desc : NULL;
+}
+
+size_t mlf_catalog_count(const mlf_catalog *cat, mlf_reg_kind kind)
+{
+    return cat && kind < MLF_REG_KIND_COUNT ? cat->kinds[kind].n : 0;
+}
+
+const mlf_reg_entry *mlf_catalog_at(const mlf_catalog *cat, mlf_reg_kind kind, size_t i)
+{
+    return i < mlf_catalog_count(cat, kind) ? &cat->kinds[kind].v[i] : NULL;
+}
+
+const char **mlf_catalog_names(const mlf_catalog *cat, mlf_reg_kind kind, size_t *n)
+{
+    size_t count = mlf_catalog_count(cat, kind);
+    *n = 0;
+    if (!count)
+        return NULL;
+    const char **names = malloc(count * sizeof *names);
+    if (!names)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        names[i] = cat->kinds[kind].v[i].name;
+    *n = count;
+    return names;
+}
+
+size_t mlf_catalog_plugin_count(const mlf_catalog *cat)
+{
+    return cat ? cat->nplugins : 0;
+}
+
+const mlf_plugin *mlf_catalog_plugin_at(const mlf_catalog *cat, size_t i)
+{
+    return i < mlf_catalog_plugin_count(cat) ? cat->plugins[i] : NULL;
+}
+
+const mlf_plugin *mlf_catalog_plugin_by_name(const mlf_catalog *cat, const char *name)
+{
+    for (size_t i = 0; i < mlf_catalog_plugin_count(cat); i++)
+        if (cat->plugins[i]->info && strcmp(cat->plugins[i]->info->name, name) == 0)
+            return cat->plugins[i];
+    return NULL;
+}
+
+mlf_plugin *mlf_catalog_add_plugin(mlf_catalog *cat, const char *path, const mlf_plugin_info *info,
+                                   void *handle)
+{
+    if (cat->nplugins == cat->capplugins) {
+        size_t cap = cat->capplugins ? cat->capplugins * 2 : 8;
+        mlf_plugin **np = realloc(cat->plugins, cap * sizeof *np);
+        if (!np)
+            return NULL;
+        cat->plugins = np;
+        cat->capplugins = cap;
+    }
+    mlf_plugin *p = calloc(1, sizeof *p);
+    if (!p || !(p->path = strdup(path))) {
+        free(p);
+        return NULL;
+    }
+    p->info = info;
+    p->handle = handle;
+    cat->plugins[cat->nplugins++] = p;
+    return p;
+}
+
+void mlf_catalog_drop_last_plugin(mlf_catalog *cat)
+{
+    if (!cat->nplugins)
+        return;
+    mlf_plugin *p = cat->plugins[--cat->nplugins];
+    /* fini() belongs to plugins whose init() succeeded; a dropped plugin never finished init. */
+    if (p->handle)
+        lt_dlclose((lt_dlhandle)p->handle);
+    free(p->path);
+    free(p);
+}
+
+mlf_registry *mlf_registry_begin(mlf_catalog *cat, const mlf_plugin *owner)
+{
+    mlf_registry *reg = calloc(1, sizeof *reg);
+    if (reg) {
+        reg->cat = cat;
+        reg->owner = owner;
+    }
+    return reg;
+}
+
+const char *mlf_registry_message(const mlf_registry *reg)
+{
+    return reg ? reg->message : NULL;
+}
+
+void mlf_registry_end(mlf_registry *reg)
+{
+    if (!reg)
+        return;
+    free(reg->staged.v);
+    free(reg->message);
+    free(reg);
+}
+
+void mlf_registry_errorv(mlf_registry *reg, const char *fmt, va_list ap)
+{
+    if (!reg || !fmt)
+        return;
+    mlf_buf b = {0};
+    if (mlf_buf_vprintf(&b, fmt, ap) != MLF_OK) {
+        mlf_buf_free(&b);
+        return;
+    }
+    free(reg->message);
+    reg->message = mlf_buf_steal(&b);
+}
+
+/* Records the first validation problem as the plugin's message (unless it gave its own) and returns err. */
+static int reject(mlf_registry *reg, int err, const char *fmt, ...) MLF_PRINTF(3, 4);
+static int reject(mlf_registry *reg, int err, const char *fmt, ...)
+{
+    if (!reg->message) {
+        va_list ap;
+        va_start(ap, fmt);
+        mlf_registry_errorv(reg, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+static int valid_name(const char *s, size_t max)
+{
+    if (!s || !*s || strlen(s) > max)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return !(s[0] >= '0' && s[0] <= '9');
+}
+
+static int in_list(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(name, *list) == 0)
+            return 1;
+    return 0;
+}
+
+static int in_params(const char *name, const mlf_param_spec *params)
+{
+    for (; params && params->name; params++)
+        if (strcmp(name, params->name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Validates a {0}-terminated parameter table. @p what names the owner for messages. */
+static int check_params(mlf_registry *reg, const char *what, const mlf_param_spec *params, int is_sensor)
+{
+    size_t count = 0;
+    for (const mlf_param_spec *p = params; p && p->name; p++, count++) {
+        if (count > 256)
+            return reject(reg, MLF_EINVAL, "%s: parameter table has more than 256 entries (missing {0} end?)",
+                          what);
+        if (!valid_name(p->name, 64))
+            return reject(reg, MLF_EINVAL, "%s: parameter name '%s' is not an identifier", what, p->name);
+        if (in_list(p->name, mlf_core_task_keys))
+            return reject(reg, MLF_EINVAL, "%s: parameter '%s' clashes with a core task key", what, p->name);
+        if (is_sensor && in_params(p->name, mlf_sensor_params))
+            return reject(reg, MLF_EINVAL, "%s: parameter '%s' clashes with a key the core adds to sensors",
+                          what, p->name);
+        if (p->type < MLF_PARAM_STR || p->type > MLF_PARAM_ENUM)
+            return reject(reg, MLF_EINVAL, "%s: parameter '%s' has an unknown type %d", what, p->name,
+                          (int)p->type);
+        if (p->type == MLF_PARAM_ENUM && (!p->choices || !*p->choices))
+            return reject(reg, MLF_EINVAL, "%s: enum parameter '%s' declares no choices", what, p->name);
+        for (const mlf_param_spec *q = params; q != p; q++)
+            if (strcmp(q->name, p->name) == 0)
+                return reject(reg, MLF_EINVAL, "%s: parameter '%s' is declared twice", what, p->name);
+    }
+    return MLF_OK;
+}
+
+/* Common checks, then staging. */
+static int stage(mlf_registry *reg, mlf_reg_kind kind, const char *name, const void *desc)
+{
+    if (!valid_name(name, 64))
+        return reject(reg, MLF_EINVAL, "%s name '%s' must match [A-Za-z_][A-Za-z0-9_]{0,63}", kind_names[kind],
+                      name ? name : "(null)");
+    for (size_t i = 0; i < reg->staged.n; i++)
+        if (reg->staged.v[i].kind == kind && strcmp(reg->staged.v[i].name, name) == 0)
+            return reject(reg, MLF_EEXIST, "%s '%s' is registered twice by this plugin", kind_names[kind], name);
+    mlf_reg_entry e = {.kind = kind, .name = name, .desc = desc, .owner = reg->owner};
+    return vec_push(&reg->staged, &e);
+}
+
+#define CHECK_REG(reg, desc, type, last, what)                                                          \
+    do {                                                                                                \
+        if (!(reg))                                                                                     \
+            return MLF_EINVAL;                                                                          \
+        if ((reg)->closed)                                                                              \
+            return MLF_ESTATE;                                                                          \
+        if (!(desc))                                                                                    \
+            return reject((reg), MLF_EINVAL, "%s descriptor is NULL", (what));                          \
+        if ((desc)->struct_size < MIN_SIZE(type, last))                                                 \
+            return reject((reg), MLF_EINVAL, "%s descriptor: struct_size %u is smaller than ABI 1.0's %zu", \
+                          (what), (unsigned)(desc)->struct_size, MIN_SIZE(type, last));                 \
+    } while (0)
+
+int mlf_register_operator(mlf_registry *reg, const mlf_operator_desc *desc)
+{
+    CHECK_REG(reg, desc, mlf_operator_desc, data, "operator");
+    if (!desc->execute)
+        return reject(reg, MLF_EINVAL, "operator '%s' has no execute callback", desc->name ? desc->name : "?");
+    char what[96];
+    snprintf(what, sizeof what, "operator '%s'", desc->name ? desc->name : "?");
+    int rc = check_params(reg, what, desc->params, (desc->flags & MLF_OP_SENSOR) != 0);
+    return rc ? rc : stage(reg, MLF_REG_OPERATOR, desc->name, desc);
+}
+
+int mlf_register_hook(mlf_registry *reg, const mlf_hook_desc *desc)
+{
+    CHECK_REG(reg, desc, mlf_hook_desc, test_connection, "hook");
+    if (!desc->conn_type || !*desc->conn_type)
+        return reject(reg, MLF_EINVAL, "hook '%s' declares no conn_type", desc->name ? desc->name : "?");
+    char what[96];
+    snprintf(what, sizeof what, "hook '%s' extras", desc->name ? desc->name : "?");
+    int rc = check_params(reg, what, desc->extras, 0);
+    return rc ? rc : stage(reg, MLF_REG_HOOK, desc->name, desc);
+}
+
+int mlf_register_macro(mlf_registry *reg, const mlf_macro_desc *desc)
+{
+    CHECK_REG(reg, desc, mlf_macro_desc, data, "macro");
+    if (!desc->call)
+        return reject(reg, MLF_EINVAL, "macro '%s' has no call callback", desc->name ? desc->name : "?");
+    if (desc->min_args < 0 || (desc->max_args != -1 && desc->max_args < desc->min_args))
+        return reject(reg, MLF_EINVAL, "macro '%s': bad argument counts %d..%d", desc->name ? desc->name : "?",
+                      desc->min_args, desc->max_args);
+    return stage(reg, MLF_REG_MACRO, desc->name, desc);
+}
+
+int mlf_register_notifier(mlf_registry *reg, const mlf_notifier_desc *desc)
+{
+    CHECK_REG(reg, desc, mlf_notifier_desc, notify, "notifier");
+    if (!desc->notify)
+        return reject(reg, MLF_EINVAL, "notifier '%s' has no notify callback", desc->name ? desc->name : "?");
+    char what[96];
+    snprintf(what, sizeof what, "notifier '%s'", desc->name ? desc->name : "?");
+    int rc = check_params(reg, what, desc->params, 0);
+    return rc ? rc : stage(reg, MLF_REG_NOTIFIER, desc->name, desc);
+}
+
+int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *desc)
+{
+    if (!reg)
+        return MLF_EINVAL;
+    (void)desc;
+    /* The executor interface is a draft until the scheduler settles it; refuse visibly. */
+    return reject(reg, MLF_ENOTSUP, "executor plugins are not supported yet (the executor ABI is a draft)");
+}
+
+int mlf_registry_commit(mlf_registry *reg, mlf_diag *errors)
+{
+    int collisions = 0;
+    for (size_t i = 0; i < reg->staged.n; i++) {
+        const mlf_reg_entry *e = &reg->staged.v[i];
+        const mlf_reg_entry *prev = mlf_catalog_find(reg->cat, e->kind, e->name);
+        if (prev) {
+            mlf_diag_add(errors, reg->owner ? reg->owner->path : NULL, 0, 0,
+                         "%s '%s' is already registered by plugin '%s' (%s)", kind_names[e->kind], e->name,
+                         prev->owner && prev->owner->info ? prev->owner->info->name : "?",
+                         prev->owner ? prev->owner->path : "?");
+            collisions++;
+        }
+    }
+    reg->closed = 1;
+    if (collisions)
+        return MLF_EEXIST;
+    for (size_t i = 0; i < reg->staged.n; i++)
+        if (vec_push(&reg->cat->kinds[reg->staged.v[i].kind], &reg->staged.v[i]) != MLF_OK)
+            return MLF_ENOMEM;
+    return MLF_OK;
+}
+
+const char *mlf_param_type_name(mlf_param_type t)
+{
+    static const char *const names[] = {"?", "str", "int", "float", "bool", "duration", "list", "map", "any",
+                                        "enum"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}

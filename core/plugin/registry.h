@@ -1,0 +1,99 @@
+/* registry.h -- everything plugins registered: operators, hooks, macros, notifiers, executors.
+ *
+ * The catalog is the committed set, looked up by the DAG parser, the scheduler and the CLI. A plugin's
+ * init() writes into an mlf_registry (the SDK's opaque handle), a staging area for that one plugin; the
+ * loader commits it into the catalog only if init() succeeded and no name collides, so a failing plugin
+ * leaves nothing behind. */
+#ifndef MLF_CORE_REGISTRY_H
+#define MLF_CORE_REGISTRY_H
+
+#include <mlflowd/mlflowd.h>
+
+#include "base/diag.h"
+
+/** Kinds of registered things. */
+typedef enum mlf_reg_kind {
+    MLF_REG_OPERATOR = 0,
+    MLF_REG_HOOK,
+    MLF_REG_MACRO,
+    MLF_REG_NOTIFIER,
+    MLF_REG_EXECUTOR,
+    MLF_REG_KIND_COUNT
+} mlf_reg_kind;
+
+/** One loaded plugin. Owned by the catalog. */
+typedef struct mlf_plugin {
+    char *path;                 /**< the file that was opened */
+    const mlf_plugin_info *info;
+    void *handle;               /**< lt_dlhandle */
+} mlf_plugin;
+
+/** One registered descriptor and the plugin that owns it. */
+typedef struct mlf_reg_entry {
+    mlf_reg_kind kind;
+    const char *name;       /**< borrowed from the descriptor */
+    const void *desc;       /**< the descriptor (mlf_operator_desc *, ...) */
+    const mlf_plugin *owner;
+} mlf_reg_entry;
+
+typedef struct mlf_catalog mlf_catalog;
+
+/** A new empty catalog, or NULL when memory runs out. Free with mlf_catalog_free(). */
+mlf_catalog *mlf_catalog_new(void);
+
+/** Calls every plugin's fini(), unloads the plugins and frees the catalog. NULL is allowed. */
+void mlf_catalog_free(mlf_catalog *cat);
+
+/** The registered entry of @p kind named @p name (borrowed), or NULL. */
+const mlf_reg_entry *mlf_catalog_find(const mlf_catalog *cat, mlf_reg_kind kind, const char *name);
+
+/** The operator (or sensor) named @p name, or NULL. */
+const mlf_operator_desc *mlf_catalog_operator(const mlf_catalog *cat, const char *name);
+
+/** The entries of @p kind in registration order: count and entry @p i (borrowed). */
+size_t mlf_catalog_count(const mlf_catalog *cat, mlf_reg_kind kind);
+const mlf_reg_entry *mlf_catalog_at(const mlf_catalog *cat, mlf_reg_kind kind, size_t i);
+
+/** The names of every entry of @p kind, for "did you mean" (new array of borrowed strings: free() the
+ * array only), or NULL when memory runs out or there are none; @p n receives the count. */
+const char **mlf_catalog_names(const mlf_catalog *cat, mlf_reg_kind kind, size_t *n);
+
+/** Loaded plugins in load order (borrowed). */
+size_t mlf_catalog_plugin_count(const mlf_catalog *cat);
+const mlf_plugin *mlf_catalog_plugin_at(const mlf_catalog *cat, size_t i);
+
+/** The loaded plugin whose info->name is @p name, or NULL. */
+const mlf_plugin *mlf_catalog_plugin_by_name(const mlf_catalog *cat, const char *name);
+
+/** Adds a plugin record (path copied; the catalog takes the handle). Returns the record or NULL (ENOMEM).
+ * Used by the loader before init(), so that registrations can name their owner. */
+mlf_plugin *mlf_catalog_add_plugin(mlf_catalog *cat, const char *path, const mlf_plugin_info *info,
+                                   void *handle);
+
+/** Removes (and unloads) the most recently added plugin record: the loader's undo after a failed init. */
+void mlf_catalog_drop_last_plugin(mlf_catalog *cat);
+
+/** Starts staging registrations for @p owner. Returns a new registry (free with mlf_registry_end()). */
+mlf_registry *mlf_registry_begin(mlf_catalog *cat, const mlf_plugin *owner);
+
+/** The message the plugin gave with mlf_registry_error(), or NULL. Borrowed. */
+const char *mlf_registry_message(const mlf_registry *reg);
+
+/** Commits the staged entries into the catalog. If a name is already taken by another plugin, nothing is
+ * committed, one line per collision is appended to @p errors ("operator 'x' is already registered by
+ * plugin 'p' (/path)") and MLF_EEXIST is returned. */
+int mlf_registry_commit(mlf_registry *reg, mlf_diag *errors);
+
+/** Frees the staging area (after commit, or to discard it). */
+void mlf_registry_end(mlf_registry *reg);
+
+/** Core task keys of doc/architecture.md §5 (NULL-terminated): operator parameters may not use these names. */
+extern const char *const mlf_core_task_keys[];
+
+/** Parameters the core adds to every sensor ({0}-terminated). */
+extern const mlf_param_spec mlf_sensor_params[];
+
+/** The name of a parameter type ("str", "int", ..., "enum"). Static string. */
+const char *mlf_param_type_name(mlf_param_type t);
+
+#endif
