@@ -104,6 +104,12 @@ typedef enum mlf_outcome {
 #define MLF_OP_SENSOR 0x1u /**< a sensor: the core adds mode, poke_interval, timeout, soft_fail,
                                 exponential_backoff; execute() is one poke */
 #define MLF_OP_BRANCH 0x2u /**< may call mlf_ctx_follow() to choose downstream tasks */
+#define MLF_OP_NO_EXECUTE 0x4u /**< (ABI 1.2) a try does nothing: the scheduler marks it success without
+                                    dispatching it (as Airflow does for EmptyOperator); execute() is never
+                                    called unless the task has callbacks that need a try */
+#define MLF_OP_ISOLATED 0x8u   /**< (ABI 1.2) every try must run in a fresh process of its own, never
+                                    in a long-lived task host (for operators that leak or change process
+                                    state) */
 
 /** An operator (or sensor). */
 typedef struct mlf_operator_desc {
