@@ -160,6 +160,10 @@ mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s);
 int mlf_sc_commit(mlf_scheduler *s);
 /* Records the first store failure @p rc of the turn (logged once, with @p what). */
 void mlf_sc_note_store(mlf_scheduler *s, int rc, const char *what);
+/* As mlf_scheduler_new() with executor @p ex (taken over: freed with the scheduler, or here on failure)
+ * instead of the configured one: the seam the scheduler's unit tests drive a fake executor through. */
+int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor *ex, mlf_scheduler **out, char *err,
+                             size_t errlen);
 /* The per-DAG entry of @p dag_id, or NULL. */
 sdag *mlf_sc_find_sdag(mlf_scheduler *s, const char *dag_id);
 

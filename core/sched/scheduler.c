@@ -137,16 +137,52 @@ static int load_pool(void *ud, const mlf_pool_rec *rec)
     return 0;
 }
 
-int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char *err, size_t errlen)
+static mlf_scheduler *sched_alloc(const mlf_scheduler_opts *opts)
 {
     mlf_scheduler *s = calloc(1, sizeof *s);
     if (!s)
-        return MLF_ENOMEM;
+        return NULL;
     s->o = *opts;
     s->watch_fd = -1;
     s->home = mlf_config_home(opts->cfg);
     s->xcom_max = mlf_config_int(opts->cfg, "xcom.max_size");
     s->default_pool_slots = mlf_config_int(opts->cfg, "core.default_pool_slots");
+    return s;
+}
+
+/* The part of opening after the executor: pools, DAG records, the first commit, the DAG folder watch. */
+static int sched_start(mlf_scheduler *s, mlf_scheduler **out, char *err, size_t errlen)
+{
+    int rc;
+    mlf_store_txn *w = mlf_sc_wtxn(s);
+    if (w)
+        mlf_store_pool_foreach(w, load_pool, s);
+    if (mlf_sc_pool_index(s, "default_pool") < 0) {
+        mlf_pool_rec p;
+        mlf_pool_rec_init(&p);
+        p.name = "default_pool";
+        p.slots = (int)s->default_pool_slots;
+        load_pool(s, &p);
+    }
+    s->pool_used = calloc(s->npools ? s->npools : 1, sizeof *s->pool_used);
+    sync_dags(s);
+    rc = mlf_sc_commit(s);
+    if (rc != MLF_OK || !s->pool_used) {
+        snprintf(err, errlen, "cannot write the state store: %s", mlf_strerror(rc ? rc : MLF_ENOMEM));
+        mlf_scheduler_free(s);
+        return rc ? rc : MLF_ENOMEM;
+    }
+    if (s->o.watch_dags)
+        s->watch_fd = mlf_dagbag_watch(s->o.bag);
+    *out = s;
+    return MLF_OK;
+}
+
+int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char *err, size_t errlen)
+{
+    mlf_scheduler *s = sched_alloc(opts);
+    if (!s)
+        return MLF_ENOMEM;
     const char *kind = opts->executor ? opts->executor : mlf_config_str(opts->cfg, "executor");
     int rc;
     if (!kind || strcmp(kind, "local") == 0)
@@ -174,28 +210,19 @@ int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char 
         free(s);
         return rc;
     }
-    mlf_store_txn *w = mlf_sc_wtxn(s);
-    if (w)
-        mlf_store_pool_foreach(w, load_pool, s);
-    if (mlf_sc_pool_index(s, "default_pool") < 0) {
-        mlf_pool_rec p;
-        mlf_pool_rec_init(&p);
-        p.name = "default_pool";
-        p.slots = (int)s->default_pool_slots;
-        load_pool(s, &p);
+    return sched_start(s, out, err, errlen);
+}
+
+int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor *ex, mlf_scheduler **out, char *err,
+                             size_t errlen)
+{
+    mlf_scheduler *s = sched_alloc(opts);
+    if (!s) {
+        ex->ops->free(ex->impl);
+        return MLF_ENOMEM;
     }
-    s->pool_used = calloc(s->npools ? s->npools : 1, sizeof *s->pool_used);
-    sync_dags(s);
-    rc = mlf_sc_commit(s);
-    if (rc != MLF_OK || !s->pool_used) {
-        snprintf(err, errlen, "cannot write the state store: %s", mlf_strerror(rc ? rc : MLF_ENOMEM));
-        mlf_scheduler_free(s);
-        return rc ? rc : MLF_ENOMEM;
-    }
-    if (opts->watch_dags)
-        s->watch_fd = mlf_dagbag_watch(opts->bag);
-    *out = s;
-    return MLF_OK;
+    s->ex = *ex;
+    return sched_start(s, out, err, errlen);
 }
 
 void mlf_scheduler_free(mlf_scheduler *s)
