@@ -198,7 +198,15 @@ void mlf_sc_mark_dirty(mlf_scheduler *s, srun *r, size_t task);
 void mlf_sc_count_finished(mlf_upstream_counts *c, mlf_ti_state st, int delta);
 /* Moves @p t to a finished state and tells its downstream tasks (work: its downstream edges). */
 void mlf_sc_finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *message);
-/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits). */
+/* 1 when @p t finishes in the scheduler without a try: its operator declares MLF_OP_NO_EXECUTE (empty)
+ * and nothing needs a try (no on_success_callback; not a single TI run by `tasks run`). Airflow marks an
+ * EmptyOperator without callbacks success in the scheduler the same way. */
+int mlf_sc_needs_no_try(const mlf_scheduler *s, const sti *t);
+/* Marks such a TI success now (start and end date now; its try number counts this as its try, as Airflow
+ * shows such a TI with try 1). */
+void mlf_sc_finish_without_try(mlf_scheduler *s, sti *t);
+/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits), or succeeds at once
+ * when it needs no try (mlf_sc_needs_no_try). */
 void mlf_sc_schedule_ti(mlf_scheduler *s, sti *t);
 /* Applies a trigger decision to every TI of @p task. */
 void mlf_sc_decide(mlf_scheduler *s, srun *r, size_t task, mlf_trigger_decision d);

@@ -186,9 +186,29 @@ void mlf_sc_finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *
     task_maybe_complete(s, r, t->task);
 }
 
-/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits). */
+int mlf_sc_needs_no_try(const mlf_scheduler *s, const sti *t)
+{
+    const mlf_task *task = &t->run->dag->tasks[t->task];
+    return !s->single && (task->op->flags & MLF_OP_NO_EXECUTE) && !task->on_success_callback;
+}
+
+void mlf_sc_finish_without_try(mlf_scheduler *s, sti *t)
+{
+    mlf_time_us now = mlf_time_now();
+    t->start_date = now;
+    t->end_date = now;
+    t->try_number++; /* as Airflow shows it: the TI's one try, done by the scheduler */
+    mlf_sc_finish_ti(s, t, MLF_TI_SUCCESS, NULL);
+}
+
+/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits), or succeeds at once
+ * when its operator needs no try. */
 void mlf_sc_schedule_ti(mlf_scheduler *s, sti *t)
 {
+    if (mlf_sc_needs_no_try(s, t)) {
+        mlf_sc_finish_without_try(s, t);
+        return;
+    }
     if (!mlf_sc_is_unfinished_active(t->state))
         t->run->active_tis++;
     t->state = MLF_TI_SCHEDULED;

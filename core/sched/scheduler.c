@@ -393,9 +393,9 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
         mlf_sc_heap_remove(&s->timers, t, mlf_sc_timer_before);
         t->in_timer = 0;
     }
+    s->single = 1; /* before scheduling: a single TI always gets its try (mlf_sc_needs_no_try) */
     if (t->heap_idx == (size_t)-1)
         mlf_sc_schedule_ti(s, t);
-    s->single = 1;
     int rc = mlf_scheduler_run(s, stop, dag_id, run_id);
     s->single = 0;
     *state = t->state;
