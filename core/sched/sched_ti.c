@@ -43,14 +43,41 @@ static void ti_record(const sti *t, mlf_ti_rec *r)
     r->message = t->message;
 }
 
-void mlf_sc_save_ti(mlf_scheduler *s, const sti *t)
+void mlf_sc_save_ti(mlf_scheduler *s, sti *t)
 {
-    mlf_store_txn *w = mlf_sc_wtxn(s);
-    if (!w)
+    if (t->save_pending)
         return;
-    mlf_ti_rec r;
-    ti_record(t, &r);
-    mlf_sc_note_store(s, mlf_store_ti_put(w, &r), "task instance");
+    if (s->nunsaved == s->capunsaved) {
+        size_t cap = s->capunsaved ? s->capunsaved * 2 : 64;
+        sti **v = realloc(s->unsaved, cap * sizeof *v);
+        if (!v) { /* write it now rather than lose it */
+            mlf_store_txn *w = mlf_sc_wtxn(s);
+            mlf_ti_rec r;
+            ti_record(t, &r);
+            if (w)
+                mlf_sc_note_store(s, mlf_store_ti_put(w, &r), "task instance");
+            return;
+        }
+        s->unsaved = v;
+        s->capunsaved = cap;
+    }
+    t->save_pending = 1;
+    s->unsaved[s->nunsaved++] = t;
+}
+
+void mlf_sc_flush_tis(mlf_scheduler *s)
+{
+    mlf_store_txn *w = s->nunsaved ? mlf_sc_wtxn(s) : NULL;
+    for (size_t i = 0; i < s->nunsaved; i++) {
+        sti *t = s->unsaved[i];
+        t->save_pending = 0;
+        if (!w)
+            continue;
+        mlf_ti_rec r;
+        ti_record(t, &r);
+        mlf_sc_note_store(s, mlf_store_ti_put(w, &r), "task instance");
+    }
+    s->nunsaved = 0;
 }
 
 void mlf_sc_save_run(mlf_scheduler *s, srun *r)
@@ -361,6 +388,7 @@ static int past_met(mlf_scheduler *s, srun *r, size_t task)
     const mlf_task *t = &r->dag->tasks[task];
     if (!t->depends_on_past)
         return 1;
+    mlf_sc_flush_tis(s); /* the previous run's TIs may have changed this turn */
     mlf_store_txn *txn = mlf_sc_wtxn(s);
     if (!txn)
         return 0;

@@ -27,6 +27,7 @@ mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s)
 
 int mlf_sc_commit(mlf_scheduler *s)
 {
+    mlf_sc_flush_tis(s);
     if (!s->w)
         return s->store_error;
     int rc = mlf_store_write_commit(s->w);
@@ -233,7 +234,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
         s->ex.ops->shutdown(s->ex.impl, 0, mlf_time_now());
         s->ex.ops->free(s->ex.impl);
     }
-    if (s->w)
+    if (s->w || s->nunsaved)
         mlf_sc_commit(s);
     mlf_sc_reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
     free(s->notifiers);
@@ -254,6 +255,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
     free(s->ready.v);
     free(s->timers.v);
     free(s->running);
+    free(s->unsaved);
     free(s->dirty_runs);
     free(s);
 }

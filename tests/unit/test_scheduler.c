@@ -67,9 +67,20 @@ static void setup(void)
     free(home);
 }
 
+static void report_problem(void *ud, const char *table, const char *key, const char *problem)
+{
+    (void)ud;
+    fprintf(stderr, "store check: %s %s: %s\n", table, key, problem);
+}
+
 static void teardown(void)
 {
     mlf_scheduler_free(sched);
+    sched = NULL;
+    /* however the test went, the records the scheduler wrote are consistent (the TI state index too) */
+    unsigned long problems = 0;
+    ck_assert_int_eq(mlf_store_check(st, report_problem, NULL, &problems), MLF_OK);
+    ck_assert_uint_eq(problems, 0);
     fake_exec_clear(&fx);
     mlf_dagbag_free(bag);
     mlf_store_close(st);
