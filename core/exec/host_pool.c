@@ -683,7 +683,9 @@ static void proc_ended(mlf_host_pool *p, proc *c, mlf_time_us now)
         set_reason(&j->fail, "the %s %s; its result was bigger than the %u bytes allowed", kind(c), how,
                    MLF_TASK_FRAME_MAX);
     } else if (!frame_complete(c)) {
-        if (c->out.len == 0 || WIFSIGNALED(c->status) || WEXITSTATUS(c->status) != 0)
+        if (c->is_host && WIFSIGNALED(c->status)) /* a crash or a kill from outside, during the try */
+            set_reason(&j->fail, "the %s %s", kind(c), how);
+        else if (c->out.len == 0 || WIFSIGNALED(c->status) || WEXITSTATUS(c->status) != 0)
             set_reason(&j->fail, "the %s %s without reporting a result", kind(c), how);
         else
             set_reason(&j->fail, "the %s %s after writing a truncated result (%zu bytes)", kind(c), how, c->out.len);

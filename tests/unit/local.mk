@@ -211,3 +211,10 @@ tests_unit_test_op_external_sensor_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_op_external_sensor_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_op_external_sensor
 endif
+
+# task hosts and their pool
+check_PROGRAMS += tests/unit/test_host_pool
+tests_unit_test_host_pool_SOURCES = tests/unit/test_host_pool.c
+tests_unit_test_host_pool_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_host_pool_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_host_pool
