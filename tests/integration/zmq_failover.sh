@@ -43,6 +43,8 @@ until [ "$(grep -c '^done' "$marks" 2>/dev/null || echo 0)" -ge 100 ]; do
 done
 kill -9 "$wb"
 killed_at=$(date +%s%N)
+wait "$wb" 2>/dev/null || true
+forget_pid "$wb"
 wait_log "$slog" "worker wb .* is gone" 10
 gone_at=$(date +%s%N)
 # detection: liveness 3 x 250 ms, plus the poll granularity of this test
@@ -58,7 +60,5 @@ grep -q DOUBLE "$marks" && fail "a task ran twice at the same time: $(grep DOUBL
 # the retried tries ran on the surviving worker: their logs came back over the wire
 expect_exit 0 "$MLFLOWD" tasks logs big r1 t000
 expect_exit 0 "$MLFLOWD" db check
-kill -TERM "$wa"
-kill -TERM "$sched"
-wait "$sched" || fail "the scheduler did not stop cleanly"
+stop_all
 echo "failover ok"

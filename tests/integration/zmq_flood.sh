@@ -36,6 +36,5 @@ wait_run steady r1 success 60
 grep -q "dropped a malformed message from unregistered peer" "$slog" || fail "the drops were not logged"
 [ "$(grep -c 'dropped a malformed message' "$slog")" -le 200 ] || fail "the drop log is not rate-limited"
 grep -q "worker w1 .* is gone" "$slog" && fail "the flood cost the real worker its registration"
-kill -TERM "$sched"
-wait "$sched" || fail "the scheduler did not stop cleanly"
+stop_all
 echo "flood ok"
