@@ -47,6 +47,21 @@ sanitized() { [ "${MLF_SANITIZERS:-no}" = yes ]; }
 # something must take).
 scaled() { if sanitized; then echo $(($1 * 4)); else echo "$1"; fi; }
 
+# log_ms FILE REGEX: the time (ms since the epoch) a daemon logged on the first line of FILE matching REGEX
+# (its lines start with 2026-12-07T19:55:14.123Z): to time what the daemon did by its own clock rather than by
+# how soon a test's polling noticed it.
+log_ms() {
+    python3 - "$1" "$2" <<'PY'
+import datetime, re, sys
+for line in open(sys.argv[1], errors="replace"):
+    if re.search(sys.argv[2], line):
+        t = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+        print(int(t.timestamp() * 1000))
+        sys.exit(0)
+sys.exit("no line matches %r in %s" % (sys.argv[2], sys.argv[1]))
+PY
+}
+
 # stop_pid PID WHAT: stops PID with SIGTERM (so that LeakSanitizer and the exit handlers run) and fails unless
 # it exits 0 within 20 s (killed with SIGKILL then).
 stop_pid() {

@@ -45,10 +45,12 @@ kill -9 "$wb"
 killed_at=$(date +%s%N)
 wait "$wb" 2>/dev/null || true
 forget_pid "$wb"
-wait_log "$slog" "worker wb .* is gone" 10
-gone_at=$(date +%s%N)
-# detection: liveness 3 x 250 ms, plus the poll granularity of this test
-[ $(( (gone_at - killed_at) / 1000000 )) -le 1500 ] || fail "wb's loss took $(( (gone_at - killed_at) / 1000000 )) ms"
+wait_log "$slog" "worker wb .* is gone" "$(scaled 10)"
+gone_at=$(log_ms "$slog" "worker wb .* is gone")
+# detection: liveness 3 x 250 ms, timed by the scheduler's own log line (not by this test's polling), with
+# room for a loaded machine (x4 under the sanitizers)
+ms=$((gone_at - killed_at / 1000000))
+[ $ms -le "$(scaled 1500)" ] || fail "wb's loss took $ms ms"
 grep "worker wb .* is gone" "$slog" | grep -q "tr[iy]e*s* failed" || fail "no zombie count in the log"
 
 wait_run big r1 success 120
