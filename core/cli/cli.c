@@ -374,7 +374,12 @@ int mlf_cli_dagbag(mlf_cli *cli)
         return 0;
     if (mlf_cli_plugins(cli) < 0)
         return MLF_EXIT_USAGE;
-    cli->bag = mlf_dagbag_new(mlf_config_dags_folder(cli->cfg), cli->cat);
+    struct stat sb;
+    const char *folder = mlf_config_dags_folder(cli->cfg);
+    if (stat(folder, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        fprintf(stderr, "mlflowd: warning: the DAG folder %s does not exist (set dags_folder in %s/%s, "
+                "MLFLOWD_DAGS_FOLDER or --dags-folder)\n", folder, mlf_config_home(cli->cfg), MLF_CONFIG_FILE_NAME);
+    cli->bag = mlf_dagbag_new(folder, cli->cat);
     if (!cli->bag || mlf_dagbag_refresh(cli->bag, NULL) != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "out of memory reading the DAG folder");
     return 0;
@@ -382,8 +387,33 @@ int mlf_cli_dagbag(mlf_cli *cli)
 
 int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag)
 {
-    (void)cli;
-    return dag->is_paused_upon_creation;
+    if (!cli->paused_st_tried) { /* read-only and silent: no store yet means nothing was paused by hand */
+        cli->paused_st_tried = 1;
+        char *dir = mlf_config_home(cli->cfg) ? mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg)) : NULL;
+        char err[256];
+        if (dir && access(dir, F_OK) == 0)
+            mlf_store_open(dir, MLF_STORE_RDONLY, &cli->paused_st, err, sizeof err);
+        free(dir);
+    }
+    int paused = dag->is_paused_upon_creation;
+    mlf_store_txn *txn;
+    if (cli->paused_st && mlf_store_read_begin(cli->paused_st, &txn) == MLF_OK) {
+        mlf_dag_rec rec;
+        mlf_dag_rec_init(&rec);
+        if (mlf_store_dag_get(txn, dag->dag_id, &rec) == MLF_OK)
+            paused = rec.is_paused;
+        mlf_dag_rec_clear(&rec);
+        mlf_store_read_end(txn);
+    }
+    return paused;
+}
+
+json_t *mlf_cli_time_json(mlf_time_us t)
+{
+    char buf[64];
+    if (t == MLF_TIME_NONE || !t || mlf_time_format_ts(t, buf, sizeof buf) != MLF_OK)
+        return json_null();
+    return json_string(buf);
 }
 
 mlf_store *mlf_cli_store_at(const char *dir, int create)
@@ -464,6 +494,7 @@ void mlf_cli_print_json(mlf_cli *cli, json_t *j)
 
 static void cli_cleanup(mlf_cli *cli)
 {
+    mlf_store_close(cli->paused_st);
     mlf_dagbag_free(cli->bag);
     mlf_catalog_free(cli->cat);
     mlf_config_free(cli->cfg);

@@ -27,20 +27,12 @@ static void on_stop_signal(int sig)
     stop_requested = 1;
 }
 
-static json_t *time_json(mlf_time_us t)
-{
-    char buf[64];
-    if (!t || mlf_time_format_ts(t, buf, sizeof buf) != MLF_OK)
-        return json_null();
-    return json_string(buf);
-}
-
 static int collect_ti_json(void *ud, const mlf_ti_rec *r)
 {
     json_array_append_new(ud, json_pack("{s:s, s:i, s:s, s:i, s:o, s:o}", "task_id", r->task_id, "map_index",
                                         r->map_index, "state", r->state == MLF_TI_NONE ? "none" : mlf_ti_state_name(r->state),
-                                        "try_number", r->try_number, "start_date", time_json(r->start_date),
-                                        "end_date", time_json(r->end_date)));
+                                        "try_number", r->try_number, "start_date", mlf_cli_time_json(r->start_date),
+                                        "end_date", mlf_cli_time_json(r->end_date)));
     return 0;
 }
 
@@ -368,7 +360,12 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     free(exe);
     if (rc != MLF_OK)
         return s ? mlf_cli_fail(rc == MLF_EEXIST ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "%s", err) : MLF_EXIT_FAILED;
-    fprintf(cli->out, "Created DAG run %s/%s (queued; a running scheduler starts it)\n", dag->dag_id, id);
+    if (mlf_cli_dag_paused(cli, dag))
+        fprintf(cli->out,
+                "Created DAG run %s/%s, but DAG %s is paused: the run stays queued and will not start until "
+                "`mlflowd dags unpause %s`\n", dag->dag_id, id, dag->dag_id, dag->dag_id);
+    else
+        fprintf(cli->out, "Created DAG run %s/%s (queued; a running scheduler starts it)\n", dag->dag_id, id);
     return MLF_EXIT_OK;
 }
 
@@ -406,9 +403,9 @@ static int collect_run_json(void *ud, const mlf_run_rec *r)
 {
     json_array_append_new(ud, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "dag_id", r->dag_id, "run_id",
                                         r->run_id, "state", mlf_run_state_name(r->state), "run_type",
-                                        mlf_run_type_name(r->run_type), "logical_date", time_json(r->logical_date),
-                                        "start_date", time_json(r->start_date), "end_date", time_json(r->end_date),
-                                        "data_interval_end", time_json(r->data_interval_end)));
+                                        mlf_run_type_name(r->run_type), "logical_date", mlf_cli_time_json(r->logical_date),
+                                        "start_date", mlf_cli_time_json(r->start_date), "end_date", mlf_cli_time_json(r->end_date),
+                                        "data_interval_end", mlf_cli_time_json(r->data_interval_end)));
     return 0;
 }
 
@@ -496,9 +493,15 @@ int mlf_cmd_tasks_state(mlf_cli *cli)
     mlf_store_txn *txn;
     mlf_ti_rec rec;
     mlf_ti_rec_init(&rec);
+    int paused = 0;
     rc = mlf_store_read_begin(st, &txn);
     if (rc == MLF_OK) {
         rc = mlf_store_ti_get(txn, &key, &rec);
+        mlf_dag_rec d;
+        mlf_dag_rec_init(&d);
+        if (mlf_store_dag_get(txn, key.dag_id, &d) == MLF_OK)
+            paused = d.is_paused;
+        mlf_dag_rec_clear(&d);
         mlf_store_read_end(txn);
     }
     mlf_store_close(st);
@@ -508,6 +511,8 @@ int mlf_cmd_tasks_state(mlf_cli *cli)
     fprintf(cli->out, "%s\n", rec.state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec.state));
     if (rec.message && cli->output != MLF_OUTPUT_JSON)
         fprintf(stderr, "%s\n", rec.message);
+    else if (!rec.message && (rec.state == MLF_TI_NONE || rec.state == MLF_TI_SCHEDULED) && paused)
+        fprintf(stderr, "DAG %s is paused: its runs do not start (mlflowd dags unpause %s)\n", key.dag_id, key.dag_id);
     mlf_ti_rec_clear(&rec);
     return MLF_EXIT_OK;
 }

@@ -848,12 +848,26 @@ static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node
     const mlf_operator_desc *op = mlf_catalog_operator(c->p->cat, opname);
     if (!op) {
         char dym[160];
-        if (c->p->nops == 0)
-            perr(c, opn, "task '%s': unknown operator '%s' (no operator plugins are loaded: check plugins.path "
-                 "and plugins.load)", task_id, opname);
-        else
-            perr(c, opn, "task '%s': unknown operator '%s'%s", task_id, opname,
-                 did_you_mean(opname, c->p->op_names, c->p->nops, dym, sizeof dym));
+        const char *searched = mlf_catalog_searched(c->p->cat);
+        if (c->p->nops == 0) {
+            perr(c, opn, "task '%s': unknown operator '%s' (no operator plugins are loaded; plugin folders "
+                 "searched: %s; check plugins.path and plugins.load, see mlflowd plugins list)", task_id, opname,
+                 *searched ? searched : "none");
+        } else if (*did_you_mean(opname, c->p->op_names, c->p->nops, dym, sizeof dym)) {
+            perr(c, opn, "task '%s': unknown operator '%s'%s", task_id, opname, dym); /* a typo */
+        } else {
+            /* the operators found, so that a missing plugin folder shows at once */
+            char found[400] = "";
+            size_t used = 0;
+            for (size_t i = 0; i < c->p->nops && used + 1 < sizeof found; i++) {
+                int w = snprintf(found + used, sizeof found - used, "%s%s", i ? ", " : "", c->p->op_names[i]);
+                used = w < 0 ? sizeof found : used + (size_t)w;
+            }
+            if (used >= sizeof found)
+                strcpy(found + sizeof found - 5, "...");
+            perr(c, opn, "task '%s': unknown operator '%s' (operators found: %s; plugin folders searched: %s)",
+                 task_id, opname, found, *searched ? searched : "none");
+        }
         return;
     }
     t->op = op;

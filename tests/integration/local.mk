@@ -29,3 +29,9 @@ check_PROGRAMS += tests/integration/zmq_flood
 tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
 tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
+
+# the newcomer path and operating mlflowd (issue 12)
+OPS_INTEGRATION_TESTS = \
+	tests/integration/newcomer_setup.sh
+TESTS += $(OPS_INTEGRATION_TESTS)
+EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
