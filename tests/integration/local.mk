@@ -33,6 +33,7 @@ tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 # the newcomer path and operating mlflowd (issue 12)
 OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_setup.sh \
-	tests/integration/newcomer_habits.sh
+	tests/integration/newcomer_habits.sh \
+	tests/integration/newcomer_tasks_test.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
