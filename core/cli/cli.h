@@ -93,6 +93,14 @@ const mlf_dag *mlf_cli_dag(mlf_cli *cli, const char *dag_id);
  * exit code 2 after printing why. */
 int mlf_cli_parse_date(const char *text, mlf_time_us *out);
 
+/** Reads @p text, the value of @p option (for the message), as a whole number in [min, max] into @p *out.
+ * Returns 0, or exit code 2 after printing why (not a number, trailing characters, out of range). */
+int mlf_cli_parse_int(const char *option, const char *text, long min, long max, int *out);
+
+/** When task @p task_id of run @p run_id is mapped (has TIs with map_index >= 0), prints to stderr that it
+ * is and lists the indexes; returns their count (0: not mapped, nothing printed). */
+int mlf_cli_explain_mapped(struct mlf_store *st, const char *dag_id, const char *run_id, const char *task_id);
+
 /** Prints @p j (reference stolen) as indented JSON, keys in insertion order. */
 void mlf_cli_print_json(mlf_cli *cli, struct json_t *j);
 

@@ -385,7 +385,9 @@ int mlf_cmd_tasks_run(mlf_cli *cli)
 {
     const char *mi = mlf_cli_take_value(cli, "--map-index", "-m", NULL);
     int rc = mlf_cli_check_args(cli, 3, 3, (const char *const[]){"--map-index", NULL});
-    if (rc || (rc = mlf_cli_dagbag(cli)))
+    int map_index = -1;
+    if (rc || (mi && (rc = mlf_cli_parse_int("--map-index", mi, 0, INT32_MAX, &map_index))) ||
+        (rc = mlf_cli_dagbag(cli)))
         return rc;
     const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
@@ -393,7 +395,7 @@ int mlf_cmd_tasks_run(mlf_cli *cli)
     mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
-    rc = run_one(cli, st, mlf_config_home(cli->cfg), dag, cli->argv[2], cli->argv[1], mi ? atoi(mi) : -1);
+    rc = run_one(cli, st, mlf_config_home(cli->cfg), dag, cli->argv[2], cli->argv[1], map_index);
     mlf_store_close(st);
     return rc;
 }

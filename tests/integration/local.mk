@@ -34,6 +34,7 @@ tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_setup.sh \
 	tests/integration/newcomer_habits.sh \
-	tests/integration/newcomer_tasks_test.sh
+	tests/integration/newcomer_tasks_test.sh \
+	tests/integration/newcomer_mapped.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
