@@ -187,9 +187,9 @@ int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char 
     const char *kind = opts->executor ? opts->executor : mlf_config_str(opts->cfg, "executor");
     int rc;
     if (!kind || strcmp(kind, "local") == 0)
-        rc = mlf_executor_local_open(opts->exe, opts->parallelism, &s->ex);
+        rc = mlf_executor_local_open(opts->cfg, opts->exe, opts->parallelism, &s->ex);
     else if (strcmp(kind, "sequential") == 0) /* Airflow's SequentialExecutor: one try at a time */
-        rc = mlf_executor_local_open(opts->exe, 1, &s->ex);
+        rc = mlf_executor_local_open(opts->cfg, opts->exe, 1, &s->ex);
     else if (strcmp(kind, "zmq") == 0) { /* remote `mlflowd worker` processes */
         mlf_executor_host host = {.persist_lease = mlf_sc_host_persist_lease, .drop_lease = mlf_sc_host_drop_lease, .ud = s};
         char zerr[512] = "";
