@@ -223,6 +223,10 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
     size_t refused = 0;
     while (!s->draining && s->ready.n && refused < 64) {
         sti *t = mlf_sc_heap_pop(&s->ready, mlf_sc_ready_before);
+        if (mlf_sc_needs_no_try(s, t)) { /* scheduled before a restart: no limit applies to it */
+            mlf_sc_finish_without_try(s, t);
+            continue;
+        }
         const mlf_task *task = &t->run->dag->tasks[t->task];
         sdag *sd = mlf_sc_find_sdag(s, t->run->rec.dag_id);
         int p = mlf_sc_pool_index(s, task->pool);

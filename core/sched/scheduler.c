@@ -27,6 +27,7 @@ mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s)
 
 int mlf_sc_commit(mlf_scheduler *s)
 {
+    mlf_sc_flush_tis(s);
     if (!s->w)
         return s->store_error;
     int rc = mlf_store_write_commit(s->w);
@@ -233,7 +234,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
         s->ex.ops->shutdown(s->ex.impl, 0, mlf_time_now());
         s->ex.ops->free(s->ex.impl);
     }
-    if (s->w)
+    if (s->w || s->nunsaved)
         mlf_sc_commit(s);
     mlf_sc_reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
     free(s->notifiers);
@@ -254,6 +255,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
     free(s->ready.v);
     free(s->timers.v);
     free(s->running);
+    free(s->unsaved);
     free(s->dirty_runs);
     free(s);
 }
@@ -393,9 +395,9 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
         mlf_sc_heap_remove(&s->timers, t, mlf_sc_timer_before);
         t->in_timer = 0;
     }
+    s->single = 1; /* before scheduling: a single TI always gets its try (mlf_sc_needs_no_try) */
     if (t->heap_idx == (size_t)-1)
         mlf_sc_schedule_ti(s, t);
-    s->single = 1;
     int rc = mlf_scheduler_run(s, stop, dag_id, run_id);
     s->single = 0;
     *state = t->state;
