@@ -281,7 +281,7 @@ START_TEST(test_host_killed_mid_try)
 {
     mlf_host_pool *p = new_pool(1, 0, 0, 0);
     collector c = {0};
-    char *cmd = mlf_strdup_printf("echo $PPID > %s/host.pid; sleep 30", tmpdir);
+    char *cmd = mlf_strdup_printf("echo $$ > %s/sh.pid; echo $PPID > %s/host.pid; sleep 30", tmpdir, tmpdir);
     submit(p, shell("victim", cmd, 0));
     free(cmd);
     pid_t host = 0;
@@ -295,6 +295,9 @@ START_TEST(test_host_killed_mid_try)
     run_until(p, &c, 1, 5000);
     ck_assert_str_eq(c.r[0].attempt, "victim");
     ck_assert_str_eq(c.r[0].message, "the task host was killed by signal 9 (Killed)");
+    pid_t sh = read_pid("sh.pid");
+    ck_assert(sh > 0);
+    ck_assert_msg(wait_gone(sh, 1000), "the dead host's shell %d still runs", (int)sh); /* its group died too */
     got *next = run_one(p, &c, op("next", "whoami"), 5000);
     ck_assert_int_eq(next->outcome, MLF_SUCCESS);
     ck_assert(next->xpid != host);
