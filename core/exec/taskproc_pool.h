@@ -5,9 +5,12 @@
 
 #include <mlflowd/mlflowd.h>
 
-/** Sets the mlflowd binary that pools start as `task-exec` (copied; NULL: the running executable).
- * Returns MLF_OK or MLF_ENOMEM. Call it before the first pool is created. */
-int mlf_taskproc_set_exe(const char *exe);
+#include "conf/config.h"
+
+/** Sets the mlflowd binary that pools start as `task-host` / `task-exec` (copied; NULL: the running
+ * executable) and the configuration whose task_hosts.* settings shape the pools (borrowed: it must outlive
+ * them; NULL: the defaults). Returns MLF_OK or MLF_ENOMEM. Call it before the first pool is created. */
+int mlf_taskproc_configure(const char *exe, const mlf_config *cfg);
 
 /** The binary pools start (borrowed; the running executable unless set). */
 const char *mlf_taskproc_exe(void);

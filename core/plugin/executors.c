@@ -162,13 +162,8 @@ static void register_builtin_zmq(mlf_catalog *cat)
  * that load other than "not found" are logged: they explain why the executor is missing. */
 static void load_provider(mlf_catalog *cat, const mlf_config *cfg, const char *name)
 {
-    if (mlf_catalog_executor(cat, name))
+    if (mlf_catalog_executor(cat, name) || mlf_config_plugin_load_all(cfg))
         return;
-    if (mlf_config_plugin_load_all(cfg)) {
-        if (strcmp(name, "zmq") == 0)
-            register_builtin_zmq(cat);
-        return;
-    }
     const char *plugin = strcmp(name, "sequential") == 0 ? "local" : name;
     if (mlf_catalog_plugin_by_name(cat, plugin))
         return;
@@ -184,8 +179,6 @@ static void load_provider(mlf_catalog *cat, const mlf_config *cfg, const char *n
         }
     }
     mlf_diag_clear(&errs);
-    if (strcmp(name, "zmq") == 0 && !mlf_catalog_executor(cat, name))
-        register_builtin_zmq(cat);
 }
 
 int mlf_executor_open(mlf_catalog *cat, const mlf_config *cfg, const char *name, int parallelism,
@@ -201,6 +194,8 @@ int mlf_executor_open(mlf_catalog *cat, const mlf_config *cfg, const char *name,
         return MLF_EINVAL;
     mlf_buf errors = {0};
     load_provider(cat, cfg, name);
+    if (!mlf_catalog_executor(cat, "zmq"))
+        register_builtin_zmq(cat);
     const mlf_executor_desc *d = mlf_catalog_executor(cat, name);
     if (!d) {
         size_t nn = 0;
@@ -221,7 +216,7 @@ int mlf_executor_open(mlf_catalog *cat, const mlf_config *cfg, const char *name,
     mlf_value *config = NULL;
     int rc = build_config(cat, cfg, d, name, &config, &errors);
     if (rc == MLF_OK)
-        rc = mlf_taskproc_set_exe(exe);
+        rc = mlf_taskproc_configure(exe, cfg);
     mlf_executor *ex = rc == MLF_OK ? calloc(1, sizeof *ex) : NULL;
     if (rc == MLF_OK && !ex)
         rc = MLF_ENOMEM;
@@ -232,14 +227,34 @@ int mlf_executor_open(mlf_catalog *cat, const mlf_config *cfg, const char *name,
         return rc;
     }
     mlf_buf_free(&errors);
-    ex->desc = d;
+    free(ex);
+    rc = mlf_executor_open_desc(d, name, config, cfg, parallelism, callbacks, out, err, errlen);
+    mlf_value_free(config);
+    return rc;
+}
+
+int mlf_executor_open_desc(const mlf_executor_desc *desc, const char *name, const mlf_value *config,
+                           const mlf_config *cfg, int parallelism, const mlf_executor_callbacks *callbacks,
+                           mlf_executor **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!desc || !callbacks || !callbacks->report)
+        return MLF_EINVAL;
+    mlf_executor *ex = calloc(1, sizeof *ex);
+    mlf_value *empty = config ? NULL : mlf_value_map();
+    if (!ex || (!config && !empty)) {
+        free(ex);
+        return MLF_ENOMEM;
+    }
+    ex->desc = desc;
     ex->host.cb = *callbacks;
     ex->host.cfg = cfg;
-    mlf_exec_open_args args = {.struct_size = sizeof args, .name = name, .config = config, .host = &ex->host,
+    mlf_exec_open_args args = {.struct_size = sizeof args, .name = name ? name : desc->name,
+                               .config = config ? config : empty, .host = &ex->host,
                                .parallelism = parallelism, .kill_grace = 5 * INT64_C(1000000)};
     char oerr[512] = "";
-    rc = d->open(&args, &ex->inst, oerr, sizeof oerr);
-    mlf_value_free(config);
+    int rc = desc->open(&args, &ex->inst, oerr, sizeof oerr);
+    mlf_value_free(empty);
     if (rc != MLF_OK) {
         if (err && errlen)
             snprintf(err, errlen, "%s", oerr[0] ? oerr : mlf_strerror(rc));
@@ -326,6 +341,11 @@ int mlf_executor_adopt(mlf_executor *ex, const char *attempt, const char *worker
     return ex->desc->adopt ? ex->desc->adopt(ex->inst, attempt, worker, log_path, now) : MLF_ENOTSUP;
 }
 
+int mlf_executor_can_adopt(const mlf_executor *ex)
+{
+    return ex->desc->adopt != NULL;
+}
+
 mlf_value *mlf_executor_describe(mlf_executor *ex)
 {
     return ex->desc->describe ? ex->desc->describe(ex->inst) : NULL;
@@ -367,7 +387,7 @@ int mlf_exec_setting(mlf_exec_host *host, const char *key, mlf_value **out)
         return MLF_EINVAL;
     *out = NULL;
     const mlf_config_key *k = mlf_config_key_find(key);
-    if (!k)
+    if (!k || !host->cfg)
         return MLF_ENOTFOUND;
     const mlf_value *v = mlf_config_get(host->cfg, key);
     if (k->type == MLF_CFG_DURATION && mlf_value_type(v) == MLF_STR)

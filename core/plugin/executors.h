@@ -52,6 +52,13 @@ int mlf_executor_open(mlf_catalog *cat, const mlf_config *cfg, const char *name,
                       const char *exe, const mlf_executor_callbacks *callbacks, mlf_executor **out, char *err,
                       size_t errlen);
 
+/** Opens descriptor @p desc directly, under @p name (NULL: its own), with @p config (a settings map already
+ * checked; NULL: empty) and the rest as mlf_executor_open() (@p cfg may be NULL: then mlf_exec_setting()
+ * finds nothing). For executors that are not in a catalog, such as the scheduler tests' fake. */
+int mlf_executor_open_desc(const mlf_executor_desc *desc, const char *name, const mlf_value *config,
+                           const mlf_config *cfg, int parallelism, const mlf_executor_callbacks *callbacks,
+                           mlf_executor **out, char *err, size_t errlen);
+
 /** Closes @p ex (killing what still runs). NULL is allowed. */
 void mlf_executor_close(mlf_executor *ex);
 
@@ -73,6 +80,8 @@ int mlf_executor_shutdown(mlf_executor *ex, int64_t grace, mlf_time_us now);
 size_t mlf_executor_in_flight(mlf_executor *ex);
 int mlf_executor_adopt(mlf_executor *ex, const char *attempt, const char *worker, const char *log_path,
                        mlf_time_us now);
+/** 1 when the executor can take tries back after a restart (it has adopt). */
+int mlf_executor_can_adopt(const mlf_executor *ex);
 /** New map (free with mlf_value_free()) or NULL. */
 mlf_value *mlf_executor_describe(mlf_executor *ex);
 /** @} */

@@ -39,7 +39,17 @@ case "$err" in *"plugin 'nosuch' not found; searched:"*) ;; *) fail "missing plu
 mkdir -p "$tmp/dags"
 printf 'dag_id: one\ntasks: {a: {operator: empty}}\n' >"$tmp/dags/one.yaml"
 MLFLOWD__EXECUTOR=kubernetes expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
-case "$err" in *"executor 'kubernetes' is not supported (use local, sequential or zmq)"*) ;; *) fail "unknown executor: $err" ;; esac
+case "$err" in *"executor 'kubernetes' is not loaded; loaded executors: local, sequential, zmq"*) ;; *) fail "unknown executor: $err" ;; esac
+MLFLOWD__EXECUTOR=lokal expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"executor 'lokal' is not loaded (did you mean 'local'?)"*) ;; *) fail "misspelt executor: $err" ;; esac
+# Executor settings are checked against the table the executor plugin declares.
+MLFLOWD__EXECUTORS__LOCAL__PARALELISM=4 expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"MLFLOWD__EXECUTORS__LOCAL__PARALELISM: executors.local.paralelism: executor 'local' has no setting 'paralelism' (did you mean 'parallelism'?)"*) ;; *) fail "misspelt executor setting: $err" ;; esac
+MLFLOWD__EXECUTORS__LOCAL__KILL_GRACE=soon expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"executors.local.kill_grace: "*) ;; *) fail "bad executor setting: $err" ;; esac
+printf 'executors:\n  locl:\n    parallelism: 2\n' >"$tmp/exec.yaml"
+MLFLOWD_CONFIG="$tmp/exec.yaml" expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"exec.yaml:3:18: executors.locl.parallelism: no executor named 'locl' is loaded (did you mean 'local'?)"*) ;; *) fail "unknown executor section: $err" ;; esac
 
 # A DAG that does not exist (or does not load) is bad input: exit 2.
 expect_exit 2 "$MLFLOWD" --dags-folder "$tmp" dags test some_dag

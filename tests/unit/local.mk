@@ -211,3 +211,17 @@ tests_unit_test_op_external_sensor_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_op_external_sensor_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_op_external_sensor
 endif
+
+# the scheduler loop against a fake executor (tests/unit/fake_executor.[ch])
+check_PROGRAMS += tests/unit/test_scheduler
+tests_unit_test_scheduler_SOURCES = tests/unit/test_scheduler.c tests/unit/fake_executor.c tests/unit/fake_executor.h
+tests_unit_test_scheduler_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_scheduler_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_scheduler
+
+# task hosts and their pool
+check_PROGRAMS += tests/unit/test_host_pool
+tests_unit_test_host_pool_SOURCES = tests/unit/test_host_pool.c
+tests_unit_test_host_pool_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_host_pool_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_host_pool
