@@ -36,3 +36,12 @@ INTEGRATION_TESTS += tests/integration/task_hosts.sh
 # an executor plugin built out of tree against the installed SDK runs a DAG
 INTEGRATION_TESTS += tests/integration/executor_plugin.sh
 EXTRA_DIST += tests/integration/batch_executor/batch.c
+
+# the newcomer path and operating mlflowd (issue 12)
+OPS_INTEGRATION_TESTS = \
+	tests/integration/newcomer_setup.sh \
+	tests/integration/newcomer_habits.sh \
+	tests/integration/newcomer_tasks_test.sh \
+	tests/integration/newcomer_mapped.sh
+TESTS += $(OPS_INTEGRATION_TESTS)
+EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
