@@ -40,7 +40,7 @@ static const mlf_config_key keys[] = {
     {.name = "plugins.load", .type = MLF_CFG_LIST, .def = "*",
      .help = "plugins to load by name; [\"*\"] loads every plugin found in plugins.path"},
     {.name = "executor", .type = MLF_CFG_STR, .def = "local",
-     .help = "where task instances run: sequential, local, zmq, or an executor from a plugin"},
+     .help = "the executor plugin that runs task instances: local, sequential, zmq or another; settings executors.NAME.*"},
     {.name = "parallelism", .type = MLF_CFG_INT, .def = "32", .min = 1, .max = 1000000,
      .help = "most task instances running at once, all DAGs together"},
     {.name = "zmq.bind", .type = MLF_CFG_STR, .def = "tcp://127.0.0.1:5555",
