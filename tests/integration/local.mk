@@ -33,6 +33,10 @@ tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 # long-lived task hosts under a real scheduler (a host SIGKILLed mid-try)
 INTEGRATION_TESTS += tests/integration/task_hosts.sh
 
+# an executor plugin built out of tree against the installed SDK runs a DAG
+INTEGRATION_TESTS += tests/integration/executor_plugin.sh
+EXTRA_DIST += tests/integration/batch_executor/batch.c
+
 # the newcomer path and operating mlflowd (issue 12)
 OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_setup.sh \

@@ -111,9 +111,9 @@ static void open_scheduler(int par)
 {
     mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = TEST_BUILDDIR "/mlflowd",
                             .parallelism = par};
-    mlf_executor ex = fake_executor(&fx);
     char err[256];
-    ck_assert_msg(mlf_sc_new_with_executor(&o, &ex, &sched, err, sizeof err) == MLF_OK, "scheduler: %s", err);
+    ck_assert_msg(mlf_sc_new_with_executor(&o, fake_executor(&fx), &sched, err, sizeof err) == MLF_OK, "scheduler: %s",
+                  err);
 }
 
 static void create_run(const mlf_dag *dag)
