@@ -29,3 +29,9 @@ check_PROGRAMS += tests/integration/zmq_flood
 tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
 tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
+
+# issue 15 (security and reliability)
+INTEGRATION_TESTS_SEC = \
+	tests/integration/zmq_auth_default.sh
+TESTS += $(INTEGRATION_TESTS_SEC)
+EXTRA_DIST += $(INTEGRATION_TESTS_SEC)
