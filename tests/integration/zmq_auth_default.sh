@@ -39,8 +39,7 @@ kill -HUP "$sched"
 wait_log "$slog" "reloaded $MLFLOWD_HOME/keys/authorized_keys: 1 authorized key(s), 1 worker(s) dropped" 10
 grep -q "worker good .* is gone: lost its authorization" "$slog" || fail "the good worker was not dropped"
 kill -0 "$sched" || fail "SIGHUP stopped the scheduler"
-kill -TERM "$sched"
-wait "$sched" || fail "the scheduler did not stop cleanly"
+stop_all
 
 # standalone: its loopback endpoint refuses an unauthenticated worker as well
 # a fresh worker key and allow-list are created on the next start
@@ -59,4 +58,6 @@ sleep 1.5
 grep -q "worker rogue2" "$tmp/standalone.log" && fail "standalone accepted an unauthenticated worker"
 kill -INT "$spid"
 wait "$spid" || fail "standalone did not stop cleanly"
+forget_pid "$spid"
+stop_all
 echo "auth default ok"
