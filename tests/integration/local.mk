@@ -29,3 +29,9 @@ check_PROGRAMS += tests/integration/zmq_flood
 tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
 tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
+
+# the scheduler's holes filled (issue "a test suite that tells the truth"): retries, run limits, templates,
+# DAG-folder reload, callbacks that must not delay the loop
+HONEST_TESTS = tests/integration/retry_backoff.sh tests/integration/run_limits.sh
+TESTS += $(HONEST_TESTS)
+EXTRA_DIST += $(HONEST_TESTS)

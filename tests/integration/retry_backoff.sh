@@ -1,0 +1,44 @@
+#!/bin/sh
+# Retry delays: retry_exponential_backoff doubles retry_delay with each try (retry_delay * 2^(try-1)),
+# max_retry_delay caps the doubling. Each delay is measured from the scheduler's log line of the failed try to
+# the next try's own start (recorded by the task), so it is never shorter than the delay; its upper bound leaves
+# room for starting a process on a loaded machine (x4 under the sanitizers).
+. "$top_srcdir/tests/integration/lib.sh"
+
+mkdir -p "$tmp/dags"
+export MLFLOWD_DAGS_FOLDER="$tmp/dags"
+cat >"$tmp/dags/bo.yaml" <<YAML
+dag_id: bo
+tasks:
+  exp: {operator: shell, command: "echo \$(date +%s%N) >> $tmp/exp.starts; exit 1", retries: 3, retry_delay: 300ms,
+        retry_exponential_backoff: true}
+  capped: {operator: shell, command: "echo \$(date +%s%N) >> $tmp/capped.starts; exit 1", retries: 3,
+           retry_delay: 300ms, retry_exponential_backoff: true, max_retry_delay: 400ms}
+  flat: {operator: shell, command: "echo \$(date +%s%N) >> $tmp/flat.starts; exit 1", retries: 2, retry_delay: 300ms}
+YAML
+expect_exit 1 "$MLFLOWD" dags test bo 2024-01-01 -o json
+printf '%s\n' "$err" >"$tmp/sched.log"
+json_check '{t["task_id"]: (t["state"], t["try_number"]) for t in d["task_instances"]} == {"exp": ("failed", 4), "capped": ("failed", 4), "flat": ("failed", 3)}'
+
+# check TASK DELAY_MS...: the delay before each retry of TASK is at least DELAY_MS and at most DELAY_MS plus
+# the slack
+slack=$(scaled 500)
+check() {
+    task=$1; shift
+    try=1
+    for want in "$@"; do
+        failed=$(log_ms "$tmp/sched.log" "/$task try $try failed")
+        started=$(sed -n "$((try + 1))p" "$tmp/$task.starts")
+        [ -n "$started" ] || fail "$task: no try $((try + 1)) started"
+        got=$((started / 1000000 - failed))
+        echo "$task: retry $try after $got ms (retry delay $want ms)"
+        # the log line is written after the try's end is known; its ms are truncated: 1 ms of tolerance
+        [ "$got" -ge $((want - 1)) ] || fail "$task: try $((try + 1)) started $got ms after try $try failed, before its delay of $want ms"
+        [ "$got" -le $((want + slack)) ] || fail "$task: try $((try + 1)) started $got ms after try $try failed: its delay is $want ms"
+        try=$((try + 1))
+    done
+}
+check exp 300 600 1200
+check capped 300 400 400
+check flat 300 300
+echo "retry backoff ok"
