@@ -589,8 +589,12 @@ static void reap_notifiers(mlf_scheduler *s, int wait_ms)
             pid_t rc = waitpid(s->notifiers[i], &status, WNOHANG);
             if (rc == 0)
                 s->notifiers[keep++] = s->notifiers[i];
+            else if (rc > 0 && WIFSIGNALED(status))
+                mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) was killed by signal %d",
+                        (int)s->notifiers[i], WTERMSIG(status));
             else if (rc > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-                mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process failed (see the lines above)");
+                mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) failed with exit status %d (see the "
+                        "lines above)", (int)s->notifiers[i], WEXITSTATUS(status));
         }
         s->nnotifiers = keep;
         if (!keep || waited >= wait_ms)
@@ -2277,6 +2281,9 @@ void mlf_scheduler_free(mlf_scheduler *s)
     if (s->w)
         commit(s);
     reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
+    for (size_t i = 0; i < s->nnotifiers; i++) /* the rest finish on their own: say so, so nothing goes unseen */
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) is still running after 5 s; leaving it "
+                "to finish (its outcome will not be logged here)", (int)s->notifiers[i]);
     free(s->notifiers);
     while (s->runs) {
         srun *r = s->runs;
