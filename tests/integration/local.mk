@@ -33,6 +33,6 @@ tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 # the scheduler's holes filled (issue "a test suite that tells the truth"): retries, run limits, templates,
 # DAG-folder reload, callbacks that must not delay the loop
 HONEST_TESTS = tests/integration/retry_backoff.sh tests/integration/run_limits.sh \
-	tests/integration/callbacks_nonblocking.sh tests/integration/dag_reload.sh
+	tests/integration/callbacks_nonblocking.sh tests/integration/dag_reload.sh tests/integration/prev_next_ds.sh
 TESTS += $(HONEST_TESTS)
 EXTRA_DIST += $(HONEST_TESTS)
