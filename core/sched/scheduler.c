@@ -17,6 +17,7 @@
 #include "exec/executor_zmq.h"
 #include "base/log.h"
 #include "sched/notify.h"
+#include "time/duration.h"
 #include "time/schedule.h"
 #include "base/strutil.h"
 #include "exec/task_spec.h"
@@ -1562,14 +1563,18 @@ static void on_result(void *ud, const mlf_task_result *res)
     case MLF_FAILED:
         if (t->try_number < t->max_tries) {
             t->state = MLF_TI_UP_FOR_RETRY;
-            t->wake_at = now + retry_delay(task, t->try_number);
+            int64_t delay = retry_delay(task, t->try_number);
+            t->wake_at = now + delay;
             set_message(t, res->message);
             save_ti(s, t);
             t->in_timer = 1;
             heap_push(&s->timers, t, timer_before);
             ti_callback(s, t, MLF_TI_UP_FOR_RETRY);
-            mlf_log(MLF_LOG_INFO, COMPONENT, "%s/%s/%s try %d failed (%s); retrying", r->rec.dag_id, r->rec.run_id,
-                    task->task_id, t->try_number, res->message ? res->message : "no message");
+            char in[32];
+            if (mlf_duration_format(delay, in, sizeof in) != MLF_OK)
+                snprintf(in, sizeof in, "%lld us", (long long)delay);
+            mlf_log(MLF_LOG_INFO, COMPONENT, "%s/%s/%s try %d failed (%s); retrying in %s", r->rec.dag_id,
+                    r->rec.run_id, task->task_id, t->try_number, res->message ? res->message : "no message", in);
             break;
         }
         /* fall through */
