@@ -32,7 +32,7 @@ case "$err" in *"bad date '2024-13-01'"*) ;; *) fail "backfill bad date: $err" ;
 expect_exit 2 "$MLFLOWD" tasks clear daily -t '(unclosed'
 case "$err" in *"bad --task-regex"*) ;; *) fail "clear with a bad regex: $err" ;; esac
 expect_exit 2 "$MLFLOWD" standalone --workers 0
-case "$err" in *"--workers must be 1..256"*) ;; *) fail "standalone --workers 0: $err" ;; esac
+case "$err" in *"--workers: expected a whole number from 1 to 256"*) ;; *) fail "standalone --workers 0: $err" ;; esac
 expect_exit 2 "$MLFLOWD" dags show dayly
 case "$err" in *"DAG 'dayly' does not load (did you mean 'daily'?)"*) ;; *) fail "misspelt DAG: $err" ;; esac
 
