@@ -548,7 +548,8 @@ START_TEST(test_zombie_when_heartbeats_stop)
     ck_assert_int_eq(h->r[0].outcome, MLF_FAILED);
     ck_assert_msg(strstr(h->r[0].message, "zombie: worker w1 (host fakehost, pid 1) stopped heartbeating"), "%s",
                   h->r[0].message);
-    ck_assert_msg(took >= 200 * MS && took < tu_bound_ms(1000) * MS, "detected after %lld ms", (long long)(took / 1000));
+    ck_assert_msg(took >= 200 * MS && took < tu_bound_ms(1000) * MS, "detected after %lld ms",
+                  (long long)(took / 1000));
     ck_assert(was_dropped(h, "z1"));
     ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1);
     /* the zombie note is in the try's log */
