@@ -257,6 +257,9 @@ void mlf_scheduler_free(mlf_scheduler *s)
     if (s->w || s->nunsaved)
         mlf_sc_commit(s);
     mlf_sc_reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
+    for (size_t i = 0; i < s->nnotifiers; i++) /* the rest finish on their own: say so, so nothing goes unseen */
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) is still running after 5 s; leaving it "
+                "to finish (its outcome will not be logged here)", (int)s->notifiers[i]);
     free(s->notifiers);
     while (s->runs) {
         srun *r = s->runs;

@@ -51,3 +51,9 @@ INTEGRATION_TESTS_SEC = \
 	tests/integration/zmq_auth_default.sh
 TESTS += $(INTEGRATION_TESTS_SEC)
 EXTRA_DIST += $(INTEGRATION_TESTS_SEC)
+# the scheduler's holes filled (issue "a test suite that tells the truth"): retries, run limits, templates,
+# DAG-folder reload, callbacks that must not delay the loop
+HONEST_TESTS = tests/integration/retry_backoff.sh tests/integration/run_limits.sh \
+	tests/integration/callbacks_nonblocking.sh tests/integration/dag_reload.sh tests/integration/prev_next_ds.sh
+TESTS += $(HONEST_TESTS)
+EXTRA_DIST += $(HONEST_TESTS)

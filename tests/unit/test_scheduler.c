@@ -4,7 +4,6 @@
  * DAG bag, catalog (the build tree's shell and empty plugins, the test plugin "good" for its notifier) and
  * state store in a temporary folder; nothing is executed. */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "fake_executor.h"
 #include "plugin/plugin_loader.h"
 #include "sched/sched_internal.h"
+#include "testutil.h"
 
 #define LOGICAL_DATE INT64_C(1704067200000000) /* 2024-01-01T00:00:00Z */
 
@@ -29,15 +29,6 @@ static mlf_store *st;
 static mlf_scheduler *sched;
 static fake_exec fx;
 static char run_id[200];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
 
 static void setup(void)
 {
@@ -86,7 +77,7 @@ static void teardown(void)
     mlf_store_close(st);
     mlf_catalog_free(cat);
     mlf_config_free(cfg);
-    nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_rf(base);
 }
 
 /* Writes DAG "t" (its tasks: @p tasks, YAML lines under `tasks:`) and loads it. */
