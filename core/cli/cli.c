@@ -22,9 +22,11 @@
 #include "plugin/plugin_loader.h"
 #include "base/suggest.h"
 #include "exec/task_runner.h"
+#include "exec/task_host.h"
 
 static int cmd_version(mlf_cli *cli);
 static int cmd_task_exec(mlf_cli *cli);
+static int cmd_task_host(mlf_cli *cli);
 static int cmd_notify(mlf_cli *cli);
 
 /* Commands whose help starts with this are for mlflowd's own use: never listed nor suggested. */
@@ -94,6 +96,7 @@ static const mlf_cli_command commands[] = {
     {NULL, "completion", mlf_cmd_completion, "bash|zsh", "print the shell completion script for bash or zsh"},
     {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
     {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
+    {NULL, "task-host", cmd_task_host, "[--parent PID]", "internal: run task instances one after another (host pool)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -298,7 +301,8 @@ static void kill_own_group(int sig)
     _exit(128 + SIGKILL);
 }
 
-static int cmd_task_exec(mlf_cli *cli)
+/* `--parent PID`: arms the parent-death signal. Returns 0 or an exit code. */
+static int take_parent(mlf_cli *cli)
 {
     const char *parent = mlf_cli_take_value(cli, "--parent", NULL, NULL);
     int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--parent", NULL});
@@ -310,6 +314,29 @@ static int cmd_task_exec(mlf_cli *cli)
         if (getppid() != (pid_t)atol(parent)) /* the parent died before the signal was armed */
             kill_own_group(0);
     }
+    return 0;
+}
+
+/* `mlflowd task-host`: spec frames on stdin, answers on fd 3 (see task_host.h). */
+static int cmd_task_host(mlf_cli *cli)
+{
+    int rc = take_parent(cli);
+    if (rc)
+        return rc;
+    if (fcntl(3, F_GETFD) == -1)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "task-host: no result channel on fd 3");
+    char err[512];
+    rc = mlf_task_host_main(STDIN_FILENO, 3, err, sizeof err);
+    if (rc != 0)
+        mlf_cli_fail(rc, "task-host: %s", err);
+    return rc;
+}
+
+static int cmd_task_exec(mlf_cli *cli)
+{
+    int rc = take_parent(cli);
+    if (rc)
+        return rc;
     /* with stdout as the result channel, keep a private copy: stdout itself is redirected to the log */
     int out_fd = fcntl(3, F_GETFD) != -1 ? 3 : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
     if (out_fd < 0)

@@ -1,5 +1,6 @@
 /* cli_runs.c -- commands around DAG runs: `scheduler`, `dags test|trigger|state|list-runs|pause|unpause`,
  * `tasks state|states-for-dag-run|logs`, `db init|check`. */
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -321,27 +322,54 @@ static int start_workers(mlf_cli *cli, const char *exe, const char *endpoint, in
     return started;
 }
 
-static void stop_workers(pid_t *pids, int n)
+/* Checks how standalone's worker @p i ended: returns 0 when it exited 0, else 1 after saying how it ended
+ * (a crash, or a sanitizer's report in a sanitizer build: its log is HOME/logs/worker-local-N.log). */
+static int worker_ended_badly(int i, int status)
 {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFEXITED(status))
+        fprintf(stderr, "mlflowd: worker local-%d exited %d (see its log)\n", i + 1, WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        fprintf(stderr, "mlflowd: worker local-%d was killed by signal %d (see its log)\n", i + 1, WTERMSIG(status));
+    return 1;
+}
+
+/* Stops standalone's workers with SIGTERM (SIGKILL after 10 s) and reaps each. Returns how many did not exit
+ * 0, so that standalone's own exit status shows a worker that crashed or failed on the way out. */
+static int stop_workers(pid_t *pids, int n)
+{
+    int bad = 0, status;
     for (int i = 0; i < n; i++)
         if (pids[i] > 0)
             kill(pids[i], SIGTERM);
     for (int waited = 0; waited < 100; waited++) { /* 10 s for them to finish what they run */
         int left = 0;
-        for (int i = 0; i < n; i++)
-            if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == 0)
+        for (int i = 0; i < n; i++) {
+            if (pids[i] <= 0)
+                continue;
+            pid_t rc = waitpid(pids[i], &status, WNOHANG);
+            if (rc == 0) {
                 left++;
-            else
-                pids[i] = 0;
+                continue;
+            }
+            if (rc > 0)
+                bad += worker_ended_badly(i, status);
+            pids[i] = 0;
+        }
         if (!left)
-            return;
+            return bad;
         usleep(100000);
     }
     for (int i = 0; i < n; i++)
         if (pids[i] > 0) {
             kill(pids[i], SIGKILL);
-            waitpid(pids[i], NULL, 0);
+            while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR) {
+            }
+            fprintf(stderr, "mlflowd: worker local-%d did not stop within 10 s of SIGTERM\n", i + 1);
+            bad++;
         }
+    return bad;
 }
 
 static int run_daemon(mlf_cli *cli, int standalone)
@@ -402,13 +430,14 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 mlf_config_dags_folder(cli->cfg), mlf_config_home(cli->cfg));
         rc = mlf_scheduler_run(s, &stop_requested, NULL, NULL);
     }
-    if (nstarted)
-        stop_workers(workers, nworkers);
+    int bad_workers = nstarted ? stop_workers(workers, nworkers) : 0;
     mlf_scheduler_free(s);
     mlf_store_close(st);
     free(exe);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "the scheduler stopped: %s", mlf_strerror(rc));
+    if (bad_workers)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "%d worker(s) did not stop cleanly", bad_workers);
     fprintf(stderr, "mlflowd: scheduler stopped\n");
     return MLF_EXIT_OK;
 }

@@ -71,6 +71,10 @@ static const mlf_config_key keys[] = {
      .help = "how often dags_folder is scanned for new and deleted DAG files"},
     {.name = "core.default_pool_slots", .type = MLF_CFG_INT, .def = "128", .min = 1, .max = 1000000,
      .help = "slots of default_pool, which tasks without a pool use"},
+    {.name = "task_hosts.max_tries_per_host", .type = MLF_CFG_INT, .def = "1000", .min = 1, .max = 1000000000,
+     .help = "tries a long-lived task host runs before it is replaced; 1: a fresh task-exec process per try"},
+    {.name = "task_hosts.max_rss", .type = MLF_CFG_INT, .def = "512", .min = 0, .max = 1048576,
+     .help = "MiB of resident memory after which a task host is replaced once its try ends; 0: no limit"},
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
