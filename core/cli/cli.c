@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "base/diag.h"
+#include "base/log.h"
 #include "store/store.h"
 #include "base/strutil.h"
 #include "time/timefmt.h"
@@ -240,6 +241,12 @@ int mlf_cli_config(mlf_cli *cli)
         return rc;
     }
     free(errors);
+    /* logging.level: the daemon's diagnostics and every command's (MLFLOWD_LOG_LEVEL wins over the default) */
+    mlf_log_level level;
+    const char *env_level = getenv("MLFLOWD_LOG_LEVEL");
+    if ((mlf_config_source_of(cli->cfg, "logging.level") != MLF_CFG_FROM_DEFAULT || !env_level || !*env_level) &&
+        mlf_log_parse_level(mlf_config_str(cli->cfg, "logging.level"), &level) == MLF_OK)
+        mlf_log_set_level(level);
     /* the task processes executors start from here find the state store through it (external_task_sensor) */
     setenv("MLFLOWD_HOME", mlf_config_home(cli->cfg), 1);
     return MLF_OK;

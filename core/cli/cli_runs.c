@@ -401,6 +401,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 (long long)mlf_config_int(cli->cfg, "parallelism"));
     }
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
+    mlf_dagbag_set_rescan_interval(cli->bag, mlf_config_duration_us(cli->cfg, "scheduler.dag_dir_list_interval"));
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
