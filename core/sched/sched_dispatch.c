@@ -87,9 +87,32 @@ void mlf_sc_release_slots(mlf_scheduler *s, sti *t)
  * upstream edges, so dispatch never copies a whole run's XComs. */
 static mlf_value *xcom_inputs(const srun *r, const mlf_task *task)
 {
-    mlf_value *in = mlf_value_map();
-    for (size_t u = 0; in && u < task->nupstream; u++) {
-        const char *id = r->dag->tasks[task->upstream[u]].task_id;
+    /* every ancestor of the task, not only its direct upstreams (mlf_ctx_xcom_pull reads any task that
+     * finished before this one): a depth-first walk of the upstream edges */
+    size_t nt = r->dag->ntasks;
+    unsigned char *seen = calloc(nt ? nt : 1, 1);
+    size_t *stack = malloc((nt ? nt : 1) * sizeof *stack), *anc = malloc((nt ? nt : 1) * sizeof *anc);
+    size_t nstack = 0, nanc = 0;
+    mlf_value *in = seen && stack && anc ? mlf_value_map() : NULL;
+    for (size_t u = 0; in && u < task->nupstream; u++)
+        if (!seen[task->upstream[u]]) {
+            seen[task->upstream[u]] = 1;
+            stack[nstack++] = task->upstream[u];
+        }
+    while (in && nstack) {
+        size_t t = stack[--nstack];
+        anc[nanc++] = t;
+        const mlf_task *up = &r->dag->tasks[t];
+        for (size_t u = 0; u < up->nupstream; u++)
+            if (!seen[up->upstream[u]]) {
+                seen[up->upstream[u]] = 1;
+                stack[nstack++] = up->upstream[u];
+            }
+    }
+    free(seen);
+    free(stack);
+    for (size_t u = 0; in && u < nanc; u++) {
+        const char *id = r->dag->tasks[anc[u]].task_id;
         const mlf_value *per = mlf_map_get(r->xcoms, id);
         if (!per)
             continue;
@@ -115,6 +138,7 @@ static mlf_value *xcom_inputs(const srun *r, const mlf_task *task)
         }
         mlf_map_set(in, id, byk);
     }
+    free(anc);
     return in;
 }
 

@@ -40,6 +40,7 @@ OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_tasks_test.sh \
 	tests/integration/newcomer_mapped.sh \
 	tests/integration/newcomer_commands.sh \
-	tests/integration/newcomer_settings.sh
+	tests/integration/newcomer_settings.sh \
+	tests/integration/newcomer_plugin_authors.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
