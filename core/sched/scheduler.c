@@ -298,7 +298,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         mlf_sc_process_timers(s, now);
         if (s->nnotifiers)
             mlf_sc_reap_notifiers(s, 0);
-        if (s->watch_fd >= 0 && mlf_dagbag_watch_drain(s->o.bag)) {
+        if (s->o.watch_dags && mlf_dagbag_poll(s->o.bag, now)) { /* inotify, or the periodic rescan */
             size_t changed = 0;
             if (mlf_dagbag_refresh(s->o.bag, &changed) == MLF_OK && changed) {
                 mlf_log(MLF_LOG_INFO, COMPONENT, "DAG folder changed (%zu file(s)); DAGs reloaded", changed);

@@ -42,7 +42,10 @@ OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_setup.sh \
 	tests/integration/newcomer_habits.sh \
 	tests/integration/newcomer_tasks_test.sh \
-	tests/integration/newcomer_mapped.sh
+	tests/integration/newcomer_mapped.sh \
+	tests/integration/newcomer_commands.sh \
+	tests/integration/newcomer_settings.sh \
+	tests/integration/newcomer_plugin_authors.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
 
