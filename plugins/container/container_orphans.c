@@ -133,7 +133,9 @@ int ctr_sweep_orphans(ctr_endpoint *ep, ctr_log_fn log, void *ud, size_t *cleane
         if (rc2 == MLF_OK && !(status >= 200 && status < 300) && status != 404 && status != 409)
             ctr_parse_error(&r, why, sizeof why);
         ctr_response_free(&r);
-        int done = rc2 == MLF_OK && ((status >= 200 && status < 300) || status == 404 || status == 409);
+        if (rc2 == MLF_OK && (status == 404 || status == 409))
+            continue; /* another sweep got there first */
+        int done = rc2 == MLF_OK && status >= 200 && status < 300;
         if (done && cleaned)
             (*cleaned)++;
         if (done)

@@ -29,3 +29,6 @@ check_PROGRAMS += tests/integration/zmq_flood
 tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
 tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
+
+# the container operator against a real engine (podman system service on a private socket)
+INTEGRATION_TESTS += tests/integration/container.sh
