@@ -40,7 +40,9 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 EOF
 export CONTAINERS_CONF="$pm/containers.conf"
-pod() { timeout 60 podman --root "$pm/root" --runroot "$pm/run" --storage-driver vfs --tmpdir "$pm/tmp" "$@"; }
+podman_opts() { echo --root "$pm/root" --runroot "$pm/run" --storage-driver vfs --tmpdir "$pm/tmp"; }
+# shellcheck disable=SC2046 # the options hold no spaces ($tmp is mktemp's)
+pod() { timeout 60 podman $(podman_opts) "$@"; }
 service_pid=
 stop_podman() {
     if [ -n "$service_pid" ]; then
@@ -49,6 +51,7 @@ stop_podman() {
         i=0
         while kill -0 "$service_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
         kill -9 "$service_pid" 2>/dev/null || true
+        wait "$service_pid" 2>/dev/null || true
         service_pid=
     fi
 }
@@ -61,7 +64,9 @@ image=localhost/mlflowd-test:busybox
 pod import "$pm/image.tar" "$image" >"$pm/import.log" 2>&1 || fail "podman import failed: $(cat "$pm/import.log")"
 
 sock="$pm/api.sock"
-pod system service --time=0 "unix://$sock" >"$pm/service.log" 2>&1 &
+# started directly (not through a function, which would run in a subshell) so that $! is podman's own PID
+# shellcheck disable=SC2046
+podman $(podman_opts) system service --time=0 "unix://$sock" >"$pm/service.log" 2>&1 &
 service_pid=$!
 i=0
 while [ ! -S "$sock" ]; do
@@ -144,5 +149,7 @@ names=$(pod ps -a --format '{{.Names}}' | sort | tr '\n' ' ')
 swept=$(cat "$MLFLOWD_HOME"/logs/ctr/*/*/*.log | grep -c "Removed orphaned container .* of gone.t try ? (run ?)" || true)
 [ "$swept" -ge 1 ] || fail "no try reported sweeping the orphan"
 
+pid=$service_pid
 stop_podman
+! kill -0 "$pid" 2>/dev/null || fail "podman system service (PID $pid) is still running"
 echo "container operator ok"
