@@ -211,3 +211,11 @@ tests_unit_test_op_external_sensor_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_op_external_sensor_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_op_external_sensor
 endif
+
+if BUILD_PLUGIN_CONTAINER
+check_PROGRAMS += tests/unit/test_op_container
+tests_unit_test_op_container_SOURCES = tests/unit/test_op_container.c
+tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
+TESTS += tests/unit/test_op_container
+endif
