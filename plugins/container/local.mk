@@ -12,3 +12,4 @@ plugins_container_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_container_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_container_la_LIBADD = $(CURL_LIBS) $(JANSSON_LIBS) -lm
 EXTRA_DIST += doc/operators/container.md
+EXTRA_DIST += examples/sweep/report_engine.sh
