@@ -7,9 +7,7 @@
 # there (CI: Podman as root), the report step runs in a container and its file is checked.
 . "$top_srcdir/tests/integration/lib.sh"
 
-for p in sqlite python; do
-    case " $MLF_BUILT_PLUGINS " in *" $p "*) ;; *) echo "plugin $p not built: skipping"; exit 77 ;; esac
-done
+require_plugins sqlite python
 
 work="$tmp/work"
 export SWEEP_WORK="$work" SWEEP_DATE=2024-03-01

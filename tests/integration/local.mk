@@ -30,5 +30,17 @@ tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
 tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 
+# long-lived task hosts under a real scheduler (a host SIGKILLed mid-try)
+INTEGRATION_TESTS += tests/integration/task_hosts.sh
+
+# the newcomer path and operating mlflowd (issue 12)
+OPS_INTEGRATION_TESTS = \
+	tests/integration/newcomer_setup.sh \
+	tests/integration/newcomer_habits.sh \
+	tests/integration/newcomer_tasks_test.sh \
+	tests/integration/newcomer_mapped.sh
+TESTS += $(OPS_INTEGRATION_TESTS)
+EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
+
 # the container operator against a real engine (podman system service on a private socket)
 INTEGRATION_TESTS += tests/integration/container.sh
