@@ -119,13 +119,17 @@ int ctr_sweep_orphans(ctr_endpoint *ep, ctr_log_fn log, void *ud, size_t *cleane
         if (!l->has_owner || !ctr_owner_gone(&l->owner, &self) || (l->keep && !l->running))
             continue;
         char why[512] = "", line[1024];
-        ctr_response r;
-        int rc2;
+        ctr_response r = {0};
+        int rc2 = MLF_OK;
         long status;
-        if (l->keep) {
+        if (l->keep || l->running) {
+            /* SIGKILL first: a forced removal would wait for the container's own stop timeout (10 s) */
             snprintf(path, sizeof path, "/containers/%s/kill", l->id);
             rc2 = ctr_call(ep, "POST", path, NULL, NULL, 0, &r, why, sizeof why);
-        } else {
+        }
+        if (!l->keep) {
+            if (l->running)
+                ctr_response_free(&r);
             snprintf(path, sizeof path, "/containers/%s?force=1&v=1", l->id);
             rc2 = ctr_call(ep, "DELETE", path, NULL, NULL, 0, &r, why, sizeof why);
         }

@@ -168,8 +168,9 @@ static int is_cancelled(void *ud)
     return mlf_ctx_cancelled(ud);
 }
 
-/* A request whose answer must be one of the 2xx statuses (or @p also_ok): on anything else writes
- * "WHAT: HTTP status: engine's message" into t->err and returns MLF_EIO; @p status_out gets the status. */
+/* A request whose answer must be a 2xx status (or @p also_ok): on anything else writes "WHAT: HTTP status:
+ * engine's message" into t->err and returns MLF_EIO (or the transfer's error); @p resp holds the answer
+ * either way (free it). */
 static int request(try *t, const char *what, const char *method, const char *path, const char *body,
                    const char *header, int64_t timeout, long also_ok, ctr_response *resp)
 {

@@ -4,8 +4,9 @@
 # from a tarball holding a static busybox (no registry is reachable). One DAG run has containers that
 # succeed and push an XCom a downstream container reads, fail with a code, skip (99), run past their
 # execution_timeout (the container must be gone afterwards), read a connection's password from env (it must
-# not appear in the log), mount a folder of the allow-list and are refused one outside it. An orphan left by
-# a dead try is swept; a container owned by another host is left alone. The service is stopped by its PID.
+# not appear in the log), mount a folder of the allow-list and are refused one outside it. Orphans left by
+# dead tries are swept, by a scheduler that starts and by the tries; a container owned by another host is
+# left alone. The service is stopped by its PID.
 #
 # Needs root (rootless Podman needs subordinate ids this test does not set up), podman, runc and
 # busybox-static (scripts/bootstrap.sh installs them); without them it says why and is skipped.
@@ -78,19 +79,39 @@ done
 pod run --rm --network none "$image" true >"$pm/probe.log" 2>&1 ||
     fail "podman cannot run a container in this environment: $(cat "$pm/probe.log")"
 
-# ---- an orphan (its owner process is gone) and a foreign container (owned from another host)
+# ---- orphans: containers whose owner process is gone
 self_host=$(hostname)
 boot=$(cat /proc/sys/kernel/random/boot_id)
 pidns=$(readlink /proc/self/ns/pid)
 sh -c 'exit 0' & dead=$!; wait $dead
-pod run -d --network none --name orphan --label org.mlflowd.owner="$self_host $boot $pidns $dead 1" \
-    --label org.mlflowd.dag=gone --label org.mlflowd.task=t "$image" sleep 300 >/dev/null
+orphan() { # NAME DAG: a running container owned by the dead process
+    pod run -d --network none --name "$1" --label org.mlflowd.owner="$self_host $boot $pidns $dead 1" \
+        --label org.mlflowd.dag="$2" --label org.mlflowd.task=t "$image" sleep 300 >/dev/null
+}
+mkdir -p "$tmp/dags"
+export MLFLOWD_DAGS_FOLDER="$tmp/dags"
+
+# a scheduler that starts sweeps the default engine ($DOCKER_HOST here) for orphans of its previous life
+orphan orphan_at_start before_restart
+DOCKER_HOST="unix://$sock" "$MLFLOWD" scheduler >"$tmp/scheduler.log" 2>&1 &
+sched=$!
+i=0
+until grep -q "Removed orphaned container .* of before_restart.t" "$tmp/scheduler.log"; do
+    kill -0 $sched 2>/dev/null || fail "the scheduler exited: $(cat "$tmp/scheduler.log")"
+    [ $i -lt 150 ] || { kill $sched; fail "the scheduler did not sweep the orphan in 15 s: $(cat "$tmp/scheduler.log")"; }
+    sleep 0.1; i=$((i + 1))
+done
+kill $sched
+wait $sched || true
+[ -z "$(pod ps -a --filter name=orphan_at_start --format '{{.Names}}')" ] || fail "the scheduler's sweep left the orphan"
+
+# an orphan for the tries to sweep, and a foreign container (owned from another host) nobody may touch
+orphan orphan gone
 pod run -d --network none --name foreign --label org.mlflowd.owner="other-host.invalid $boot $pidns $dead 1" \
     "$image" sleep 300 >/dev/null
 
 # ---- the DAG
-mkdir -p "$tmp/dags" "$tmp/share" "$tmp/private"
-export MLFLOWD_DAGS_FOLDER="$tmp/dags"
+mkdir -p "$tmp/share" "$tmp/private"
 expect_exit 0 "$MLFLOWD" connections add engine --conn-type docker --conn-host "$sock" \
     --conn-password 'c0ntainer-s3cret-pw' --conn-extra "{\"allowed_mounts\": [\"$tmp/share\"]}"
 cat >"$tmp/dags/ctr.yaml" <<YAML

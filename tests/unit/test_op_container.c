@@ -920,6 +920,7 @@ START_TEST(test_orphans_swept_others_kept)
     on_n("DELETE", "/containers/aaaaaaaaaaaa1111", 204, "", "", 0);
     on_n("DELETE", "/containers/cccccccccccc3333", 204, "", "", 0);
     ck_assert_int_eq(run(task("true")), MLF_SUCCESS);
+    ck_assert_ptr_nonnull(find_request("POST", "/containers/aaaaaaaaaaaa1111/kill")); /* no stop grace */
     ck_assert_ptr_nonnull(find_request("DELETE", "/containers/aaaaaaaaaaaa1111?force=1")); /* owner gone */
     ck_assert_ptr_nonnull(find_request("DELETE", "/containers/cccccccccccc3333"));         /* PID recycled */
     ck_assert_ptr_null(find_request("DELETE", "/containers/bbbbbbbbbbbb2222")); /* another host's */
