@@ -101,23 +101,34 @@ static const mlf_hook_desc docker_hook = {
     .test_connection = docker_test_connection,
 };
 
-/* The first argument of this process's command line ("scheduler", "worker", ...), into @p buf. */
+/* The subcommand of this process's command line ("scheduler", "worker", ...) into @p buf: the first argument
+ * that is neither an option nor the value of a global option that takes one. */
 static void subcommand(char *buf, size_t buflen)
 {
+    static const char *const with_value[] = {"--home", "--dags-folder", "--config", "-o", "--output", NULL};
     buf[0] = '\0';
     FILE *f = fopen("/proc/self/cmdline", "r");
     if (!f)
         return;
-    char cmd[512];
+    char cmd[1024];
     size_t n = fread(cmd, 1, sizeof cmd - 1, f);
     fclose(f);
     cmd[n] = '\0';
-    size_t first = strlen(cmd);
-    for (size_t i = first + 1; i < n; i++) /* skip options such as --home DIR before the subcommand */
-        if (cmd[i] != '-' && (i == first + 1 || cmd[i - 1] == '\0')) {
-            snprintf(buf, buflen, "%s", cmd + i);
+    int skip_next = 0;
+    for (size_t i = strlen(cmd) + 1; i < n; i += strlen(cmd + i) + 1) {
+        const char *arg = cmd + i;
+        if (skip_next) {
+            skip_next = 0;
+            continue;
+        }
+        if (arg[0] != '-') {
+            snprintf(buf, buflen, "%s", arg);
             return;
         }
+        for (const char *const *w = with_value; *w; w++)
+            if (strcmp(arg, *w) == 0)
+                skip_next = 1;
+    }
 }
 
 static void stderr_line(void *ud, const char *line)

@@ -543,6 +543,9 @@ mlf_outcome ctr_try_run(mlf_task_ctx *ctx)
         o = MLF_FAILED;
     }
     if (o == MLF_SUCCESS) {
+        /* creating and starting are short and not interrupted: a create cut short could leave a container
+         * whose id this try never learnt; a cancel is honoured once it runs */
+        t.ep.cancelled = NULL;
         mlf_ctx_log(ctx, MLF_LOG_INFO, "Running image %s: %s", t.spec.image, t.spec.command_text);
         o = create_container(&t);
     }
@@ -558,7 +561,8 @@ mlf_outcome ctr_try_run(mlf_task_ctx *ctx)
             remove_container(&t);
     }
     if (o == MLF_SUCCESS) {
-        if (stream_output(&t, out) == MLF_ESTATE || mlf_ctx_cancelled(ctx)) {
+        t.ep.cancelled = is_cancelled;
+        if (mlf_ctx_cancelled(ctx) || stream_output(&t, out) == MLF_ESTATE || mlf_ctx_cancelled(ctx)) {
             stop_and_remove(&t, "the try was cancelled: execution_timeout, tasks clear or a kill");
             snprintf(t.err, sizeof t.err, "the container was stopped: the try was cancelled");
             o = MLF_FAILED;
