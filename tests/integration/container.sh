@@ -12,9 +12,7 @@
 # busybox-static (scripts/bootstrap.sh installs them); without them it says why and is skipped.
 . "$top_srcdir/tests/integration/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-"$MLFLOWD" plugins list -o json | python3 -c 'import json,sys; sys.exit(0 if any(p["name"] == "container" for p in json.load(sys.stdin)) else 1)' ||
-    skip "the container plugin is not built (configure --enable-container needs libcurl)"
+require_plugins container
 [ "$(id -u)" -eq 0 ] || skip "not root: this test runs rootful podman (rootless needs subuid/subgid ranges)"
 command -v podman >/dev/null || skip "podman is not installed (apt-get install podman runc busybox-static)"
 command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)"
