@@ -168,6 +168,45 @@ names=$(pod ps -a --format '{{.Names}}' | sort | tr '\n' ' ')
 swept=$(cat "$MLFLOWD_HOME"/logs/ctr/*/*/*.log | grep -c "Removed orphaned container .* of gone.t try ? (run ?)" || true)
 [ "$swept" -ge 1 ] || fail "no try reported sweeping the orphan"
 
+# ---- `tasks clear` of a running container task under a scheduler: the container is stopped and removed, the
+# task runs again (try 2), whose execution_timeout removes its container too
+mkdir -p "$tmp/dags2"
+cat >"$tmp/dags2/ctr_clear.yaml" <<YAML
+dag_id: ctr_clear
+tasks:
+  long: {operator: container, conn_id: engine, image: "$image", pull: never, network_mode: none,
+         command: "echo up; sleep 300", execution_timeout: 8s}
+YAML
+export MLFLOWD_DAGS_FOLDER="$tmp/dags2"
+expect_exit 0 "$MLFLOWD" dags trigger ctr_clear --run-id r1
+"$MLFLOWD" scheduler >"$tmp/sched2.log" 2>&1 &
+sched=$!
+# container_of TRY: the id of try TRY's running container, empty when there is none
+container_of() { pod ps --filter label=org.mlflowd.dag=ctr_clear --filter "label=org.mlflowd.try=$1" --filter status=running --format '{{.ID}}'; }
+i=0
+until first=$(container_of 1) && [ -n "$first" ]; do
+    i=$((i + 1)); [ $i -le 300 ] || { kill $sched; fail "try 1's container did not start: $(tail "$tmp/sched2.log")"; }
+    sleep 0.1
+done
+expect_exit 0 "$MLFLOWD" tasks clear ctr_clear -t '^long$'
+i=0
+until [ -z "$(pod ps -a --filter "id=$first" --format '{{.ID}}')" ]; do
+    i=$((i + 1)); [ $i -le 200 ] || { kill $sched; fail "the cleared try's container $first is still there"; }
+    sleep 0.1
+done
+i=0
+until [ "$("$MLFLOWD" dags state ctr_clear r1 2>/dev/null)" = failed ]; do
+    i=$((i + 1)); [ $i -le 300 ] || { kill $sched; fail "try 2 did not time out: $(tail "$tmp/sched2.log")"; }
+    sleep 0.1
+done
+kill -TERM $sched
+wait $sched || fail "scheduler exit status: $(tail "$tmp/sched2.log")"
+expect_exit 0 "$MLFLOWD" tasks logs ctr_clear r1 long --try 2
+has "INFO - up" "ctr_clear try 2"
+has "the container was stopped: the try was cancelled" "ctr_clear try 2"
+[ -z "$(pod ps -a --filter label=org.mlflowd.dag=ctr_clear --format '{{.ID}}')" ] ||
+    fail "containers of ctr_clear are left: $(pod ps -a --filter label=org.mlflowd.dag=ctr_clear)"
+
 pid=$service_pid
 stop_podman
 ! kill -0 "$pid" 2>/dev/null || fail "podman system service (PID $pid) is still running"
