@@ -60,3 +60,5 @@ HONEST_TESTS = tests/integration/retry_backoff.sh tests/integration/run_limits.s
 	tests/integration/callbacks_nonblocking.sh tests/integration/dag_reload.sh tests/integration/prev_next_ds.sh
 TESTS += $(HONEST_TESTS)
 EXTRA_DIST += $(HONEST_TESTS)
+# the container operator against a real engine (podman system service on a private socket)
+INTEGRATION_TESTS += tests/integration/container.sh

@@ -258,3 +258,10 @@ tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
 tests_unit_test_cli_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_cli_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_cli
+if BUILD_PLUGIN_CONTAINER
+check_PROGRAMS += tests/unit/test_op_container
+tests_unit_test_op_container_SOURCES = tests/unit/test_op_container.c
+tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
+TESTS += tests/unit/test_op_container
+endif
