@@ -8,7 +8,9 @@
 #include <check.h>
 #include <errno.h>
 #include <jansson.h>
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -667,6 +669,38 @@ START_TEST(test_bad_engine_address)
 }
 END_TEST
 
+START_TEST(test_default_engine_from_docker_host)
+{
+    good_engine();
+    char where[PATH_MAX + 16];
+    snprintf(where, sizeof where, "unix://%s", sock_path);
+    setenv("DOCKER_HOST", where, 1);
+    mlf_value *p = task("true");
+    mlf_map_remove(p, "conn_id"); /* no connection: $DOCKER_HOST, then the default sockets */
+    mlf_outcome o = run(p);
+    unsetenv("DOCKER_HOST");
+    ck_assert_int_eq(o, MLF_SUCCESS);
+    log_has("Container engine at unix://");
+}
+END_TEST
+
+START_TEST(test_tcp_engine_unreachable)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0); /* a loopback port nothing listens on: bound, then closed */
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sin;
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+    close(fd);
+    char where[64];
+    snprintf(where, sizeof where, "tcp://127.0.0.1:%d", ntohs(sin.sin_port));
+    conn_host = where;
+    ck_assert_int_eq(run(task("true")), MLF_FAILED); /* an engine that is down may be up for the retry */
+    message_has("cannot reach the engine at http://127.0.0.1:");
+}
+END_TEST
+
 /* ---- malformed answers */
 
 START_TEST(test_malformed_create_answers)
@@ -973,6 +1007,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_version_fallback_and_malformed_version);
     tcase_add_test(tc, test_missing_socket);
     tcase_add_test(tc, test_bad_engine_address);
+    tcase_add_test(tc, test_default_engine_from_docker_host);
+    tcase_add_test(tc, test_tcp_engine_unreachable);
     tcase_add_test(tc, test_malformed_create_answers);
     tcase_add_test(tc, test_malformed_wait_and_inspect);
     tcase_add_test(tc, test_malformed_log_stream);
