@@ -23,10 +23,10 @@
 #include <unistd.h>
 
 #include "base/diag.h"
-#include "base/strutil.h"
 #include "plugin/plugin_loader.h"
 #include "plugin/registry.h"
 #include "plugin/task_ctx.h"
+#include "testutil.h"
 
 #define CID "4f1e7c2b9a8d6e5f4c3b2a1908f7e6d5c4b3a2918f7e6d5c4b3a291807f6e5d4"
 
@@ -48,7 +48,8 @@ typedef struct seen {
     char *body;
 } seen;
 
-static char dir[64], sock_path[128];
+static char *dir;
+static char sock_path[128];
 static int listen_fd = -1;
 static pthread_t acceptor;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -204,8 +205,7 @@ static void *accept_loop(void *arg)
 
 static void engine_start(void)
 {
-    strcpy(dir, "/tmp/mlf-ctr-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dir = tu_tmpdir("ctr");
     snprintf(sock_path, sizeof sock_path, "%s/engine.sock", dir);
     listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(listen_fd, 0);
@@ -334,26 +334,14 @@ static void teardown(void)
     mlf_catalog_free(cat);
     close(logfd);
     unlink(logpath);
-    char link[PATH_MAX + 8];
-    snprintf(link, sizeof link, "%s/escape", allowed_dir);
-    unlink(link);
-    rmdir(allowed_dir);
-    rmdir(outside_dir);
-    rmdir(dir);
+    tu_rm_rf(dir);
+    free(dir);
+    dir = NULL;
 }
 
 static char *log_text(void)
 {
-    FILE *f = fopen(logpath, "r");
-    ck_assert_ptr_nonnull(f);
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    mlf_buf_puts(&b, "");
-    return mlf_buf_steal(&b);
+    return tu_read_file(logpath, NULL);
 }
 
 static void log_has(const char *want)
@@ -889,7 +877,8 @@ START_TEST(test_cancel_stops_and_removes)
     log_has("INFO - working\n");
     log_has("Stopping container 4f1e7c2b9a8d");
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    ck_assert_msg(secs < 3.0, "the cancelled try took %.1f s to end", secs); /* progress callback: ~1 s */
+    /* libcurl's progress callback sees the cancel within about a second */
+    ck_assert_msg(secs * 1000 < (double)tu_bound_ms(3000), "the cancelled try took %.1f s to end", secs);
 }
 END_TEST
 
