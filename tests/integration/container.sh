@@ -117,6 +117,9 @@ pod run -d --network none --name foreign --label org.mlflowd.owner="other-host.i
 mkdir -p "$tmp/share" "$tmp/private"
 expect_exit 0 "$MLFLOWD" connections add engine --conn-type docker --conn-host "$sock" \
     --conn-password 'c0ntainer-s3cret-pw' --conn-extra "{\"allowed_mounts\": [\"$tmp/share\"]}"
+# the slow container must have started and printed before its timeout: sanitized processes start slower
+slow_timeout=4s
+if sanitized; then slow_timeout=10s; fi
 cat >"$tmp/dags/ctr.yaml" <<YAML
 dag_id: ctr
 default_args: {operator: container, conn_id: engine, image: "$image", pull: never, network_mode: none}
@@ -126,7 +129,7 @@ tasks:
   fail: {command: "echo boom; exit 3"}
   skip: {command: "echo nothing to do; exit 99"}
   secret: {env: {DB_PASSWORD: "{{ conn.engine.password }}"}, command: 'echo "pw=\$DB_PASSWORD"; printf %s "\$DB_PASSWORD" | md5sum'}
-  slow: {command: "echo started; sleep 120", execution_timeout: 3s, labels: {purpose: slow}}
+  slow: {command: "echo started; sleep 120", execution_timeout: $slow_timeout, labels: {purpose: slow}}
   mount: {mounts: ["$tmp/share:/share"], command: "echo written > /share/out.txt; echo done"}
   refused: {mounts: ["$tmp/private:/private:ro"], command: "true"}
 YAML
