@@ -58,8 +58,8 @@ typedef struct pctx {
     const mlf_yaml_node *default_args;
     size_t cur_task; /* the task being parsed */
     /* references resolved once every task is known: upstream names and xcom.TASK in templates */
-    struct pending { size_t task; char *name; const mlf_yaml_node *node; } *ups, *xrefs;
-    size_t nups, capups, nxrefs, capxrefs;
+    struct pending { size_t task; char *name; const mlf_yaml_node *node; } *ups, *xrefs, *erefs;
+    size_t nups, capups, nxrefs, capxrefs, nerefs, caperefs; /* erefs: xcom.TASK in `expand` */
 } pctx;
 
 static void perr(pctx *c, const mlf_yaml_node *n, const char *fmt, ...) MLF_PRINTF(3, 4);
@@ -323,6 +323,8 @@ static int check_template(pctx *c, const mlf_yaml_node *n, const char *task_id, 
             ok = 0;
         } else if (strcmp(r->name, "xcom") == 0 && r->npath > 0) {
             add_pending(&c->xrefs, &c->nxrefs, &c->capxrefs, c->cur_task, r->path[0], n);
+            if (strcmp(key, "expand") == 0)
+                add_pending(&c->erefs, &c->nerefs, &c->caperefs, c->cur_task, r->path[0], n);
         }
     }
     mlf_template_free(t);
@@ -904,6 +906,26 @@ static void resolve_upstreams(pctx *c)
              c->dag->tasks[c->xrefs[i].task].task_id, c->xrefs[i].name,
              did_you_mean(c->xrefs[i].name, ids, c->dag->ntasks, dym, sizeof dym));
     }
+    /* a task mapped over another's XCom depends on it, as an XComArg in Airflow's expand() makes it */
+    for (size_t i = 0; i < c->nerefs; i++) {
+        long src = mlf_dag_task_index(c->dag, c->erefs[i].name);
+        mlf_task *t = &c->dag->tasks[c->erefs[i].task];
+        if (src < 0 || (size_t)src == c->erefs[i].task)
+            continue;
+        int known = 0;
+        for (size_t k = 0; k < t->nexpand_src && !known; k++)
+            known = t->expand_src[k] == (size_t)src;
+        if (known)
+            continue;
+        size_t *nv = realloc(t->expand_src, (t->nexpand_src + 1) * sizeof *nv);
+        if (!nv) {
+            perr(c, c->erefs[i].node, "out of memory");
+            continue;
+        }
+        t->expand_src = nv;
+        t->expand_src[t->nexpand_src++] = (size_t)src;
+        mlf_dag_add_edge(c->dag, (size_t)src, c->erefs[i].task);
+    }
     free(ids);
 }
 
@@ -1059,6 +1081,7 @@ static int parse_doc(mlf_dag_parser *p, int rc, mlf_yaml_doc *doc, const char *n
     parse_dag(&c, mlf_yaml_root(doc));
     free_pending(c.ups, c.nups);
     free_pending(c.xrefs, c.nxrefs);
+    free_pending(c.erefs, c.nerefs);
     mlf_yaml_free(doc);
     if (c.errors) {
         mlf_dag_free(c.dag);

@@ -107,7 +107,8 @@ static int collect_conn(void *ud, const mlf_conn_rec *rec)
     return 0;
 }
 
-/* xcom.TASK is the task's return_value (a list over map indexes for a mapped task); other keys pushed by
+/* xcom.TASK is the task's return_value (for a mapped task, the list of the values its instances pushed, by map
+ * index; one that pushed nothing has no element, as Airflow counts XCom rows); other keys pushed by
  * the task are reachable as xcom.TASK.KEY when return_value is absent or a map. */
 mlf_value *mlf_sc_xcom_view(const mlf_value *per_task)
 {
@@ -115,7 +116,8 @@ mlf_value *mlf_sc_xcom_view(const mlf_value *per_task)
         mlf_value *arr = mlf_value_array();
         for (size_t i = 0; i < mlf_value_len(per_task); i++) {
             const mlf_value *rv = mlf_map_get(mlf_array_at(per_task, i), MLF_XCOM_RETURN_KEY);
-            mlf_array_append(arr, rv ? mlf_value_copy(rv) : mlf_value_nil());
+            if (rv) /* an instance that pushed nothing (it failed, say) has no element, as Airflow counts XCom rows */
+                mlf_array_append(arr, mlf_value_copy(rv));
         }
         return arr;
     }

@@ -27,4 +27,41 @@ YAML
 expect_exit 0 "$MLFLOWD" dags test branch_join 2024-01-01 -o json
 expect_states "a=success b=skipped c=success decide=success deep=success join=success" "branch into a join"
 
+# --- 2. a mapped task over a failed source: upstream_failed even with trigger_rule all_done; the run fails
+cat >"$tmp/dags/map_src_failed.yaml" <<'YAML'
+dag_id: map_src_failed
+tasks:
+  src: {operator: shell, command: "exit 3"}
+  each: {operator: shell, trigger_rule: all_done, expand: {command: "{{ xcom.src }}"}}
+YAML
+expect_exit 1 "$MLFLOWD" dags test map_src_failed 2024-01-01 -o json
+expect_states "each=upstream_failed src=failed" "mapped over a failed source"
+json_check 'd["state"] == "failed"'
+
+# ... over a skipped source: skipped even with all_done; the run succeeds (its leaves were skipped)
+cat >"$tmp/dags/map_src_skipped.yaml" <<'YAML'
+dag_id: map_src_skipped
+tasks:
+  decide: {operator: branch, follow: other}
+  other: {operator: empty, upstream: decide}
+  src: {operator: shell, upstream: decide, command: "echo 'echo x'"}
+  each: {operator: shell, trigger_rule: all_done, expand: {command: "{{ xcom.src }}"}}
+YAML
+expect_exit 0 "$MLFLOWD" dags test map_src_skipped 2024-01-01 -o json
+expect_states "decide=success each=skipped other=success src=skipped" "mapped over a skipped source"
+json_check 'd["state"] == "success"'
+
+# --- 3. mapping over a mapped upstream whose instance 1 failed: two instances, fed the two pushed values
+cat >"$tmp/dags/map_over_mapped.yaml" <<'YAML'
+dag_id: map_over_mapped
+tasks:
+  gen: {operator: shell, expand: {command: ["echo 'echo first'", "exit 1", "echo 'echo third'"]}}
+  each: {operator: shell, trigger_rule: all_done, expand: {command: "{{ xcom.gen }}"}}
+YAML
+expect_exit 0 "$MLFLOWD" dags test map_over_mapped 2024-01-01 -o json
+expect_states "each[0]=success each[1]=success gen[0]=success gen[1]=failed gen[2]=success" "mapped over mapped"
+run_id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+expect_exit 0 "$MLFLOWD" tasks logs map_over_mapped "$run_id" each --map-index 1
+case "$out" in *third*) ;; *) fail "each[1] did not run the third instance's command: $out" ;; esac
+
 echo "airflow parity ok"
