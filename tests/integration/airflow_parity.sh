@@ -64,4 +64,21 @@ run_id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.s
 expect_exit 0 "$MLFLOWD" tasks logs map_over_mapped "$run_id" each --map-index 1
 case "$out" in *third*) ;; *) fail "each[1] did not run the third instance's command: $out" ;; esac
 
+# --- dagrun_timeout: the run fails once it lasted longer; its running try is killed (the command would take
+# 60 s) and its unfinished task instances are skipped, as Airflow's scheduler does
+cat >"$tmp/dags/timed_out.yaml" <<'YAML'
+dag_id: timed_out
+dagrun_timeout: 2s
+tasks:
+  quick: {operator: shell, command: "echo done"}
+  slow: {operator: shell, upstream: quick, command: "sleep 60"}
+  after: {operator: shell, upstream: slow, command: "echo never"}
+YAML
+t0=$(date +%s)
+expect_exit 1 "$MLFLOWD" dags test timed_out 2024-01-01 -o json
+t1=$(date +%s)
+expect_states "after=skipped quick=success slow=skipped" "dagrun_timeout"
+json_check 'd["state"] == "failed"'
+[ $((t1 - t0)) -lt 30 ] || fail "the timed-out run took $((t1 - t0)) s: its running try was not killed"
+
 echo "airflow parity ok"
