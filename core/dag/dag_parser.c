@@ -572,14 +572,21 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         if (want_int(c, v, key, -1000000, 1000000, &i))
             t->priority_weight = (int)i;
     } else if (strcmp(key, "group") == 0) {
-        set_str(&t->group, want_strdup(c, v, key));
+        perr(c, v, "task '%s': group: task groups are not supported yet; spell the group into the task id "
+             "(Airflow's GROUP.TASK, e.g. 'extract.fetch') and name its last tasks in the downstream's upstream",
+             t->task_id);
     } else if (strcmp(key, "doc") == 0) {
         set_str(&t->doc, want_strdup(c, v, key));
     } else if (strcmp(key, "owner") == 0) {
         set_str(&t->owner, want_strdup(c, v, key));
-    } else if (strcmp(key, "email") == 0) {
-        if (!(is_scalar(v) || v->kind == MLF_YAML_SEQUENCE))
-            perr(c, v, "email: expected an address or a list of addresses, got %s", mlf_yaml_describe(v));
+    } else if (strcmp(key, "email") == 0 || strcmp(key, "email_on_failure") == 0 ||
+               strcmp(key, "email_on_retry") == 0) {
+        perr(c, v, "task '%s': %s is not supported yet; mail through the email notifier instead: "
+             "on_failure_callback: {notifier: email, to: [ADDRESS]} (on_retry_callback likewise)", t->task_id, key);
+    } else if (strcmp(key, "sla") == 0) {
+        perr(c, v, "task '%s': sla is not supported: Airflow 3 replaced SLAs by deadline alerts, which mlflowd "
+             "does not have yet; bound the task with execution_timeout (the run with dagrun_timeout) and an "
+             "on_failure_callback", t->task_id);
     } else if (strcmp(key, "on_failure_callback") == 0) {
         set_callback(c, &t->on_failure_callback, v, key);
     } else if (strcmp(key, "on_success_callback") == 0) {

@@ -81,4 +81,32 @@ expect_states "after=skipped quick=success slow=skipped" "dagrun_timeout"
 json_check 'd["state"] == "failed"'
 [ $((t1 - t0)) -lt 30 ] || fail "the timed-out run took $((t1 - t0)) s: its running try was not killed"
 
+# --- DAG keys: each documented one has its effect, or is refused at load with what to use instead
+cat >"$tmp/dags/documented.yaml" <<'YAML'
+dag_id: documented
+description: A DAG with docs
+doc_md: "# Documented"
+default_args: {owner: data-team}
+tasks:
+  a: {operator: empty, doc: "the first task"}
+  b: {operator: empty, upstream: a, owner: alice}
+YAML
+expect_exit 0 "$MLFLOWD" dags show documented
+for want in "doc_md: # Documented" "description: A DAG with docs" "(owner: data-team)" "(owner: alice)" "doc: the first task"; do
+    case "$out" in *"$want"*) ;; *) fail "dags show does not show '$want': $out" ;; esac
+done
+expect_exit 0 "$MLFLOWD" tasks list documented -o json
+json_check '{t["task_id"]: (t["owner"], t["doc"]) for t in d} == {"a": ("data-team", "the first task"), "b": ("alice", None)}'
+
+refused() { # KEY-LINE EXPECTED-MESSAGE-PART
+    rm -f "$tmp/dags/refused.yaml"
+    printf 'dag_id: refused\ntasks:\n  a: {operator: empty, %s}\n' "$1" >"$tmp/dags/refused.yaml"
+    expect_exit 0 "$MLFLOWD" dags list-import-errors
+    case "$out$err" in *"$2"*) ;; *) fail "'$1' was not refused with '$2': $out $err" ;; esac
+}
+refused "group: extract" "task groups are not supported yet"
+refused "email: [ops@example.com]" "email is not supported yet; mail through the email notifier"
+refused "email_on_failure: true" "email_on_failure is not supported yet"
+refused "email_on_retry: false" "email_on_retry is not supported yet"
+refused "sla: 1h" "Airflow 3 replaced SLAs by deadline alerts"
 echo "airflow parity ok"
