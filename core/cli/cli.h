@@ -136,5 +136,10 @@ int mlf_cmd_pools_list(mlf_cli *cli);
 int mlf_cmd_pools_delete(mlf_cli *cli);
 int mlf_cmd_worker(mlf_cli *cli);
 int mlf_cmd_keys_generate(mlf_cli *cli);
+int mlf_cmd_webserver(mlf_cli *cli);
+int mlf_cmd_users_create(mlf_cli *cli);
+int mlf_cmd_users_list(mlf_cli *cli);
+int mlf_cmd_users_delete(mlf_cli *cli);
+int mlf_cmd_users_token(mlf_cli *cli);
 
 #endif

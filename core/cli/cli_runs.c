@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/run_ops.h"
 #include "base/fsutil.h"
 #include "sched/scheduler.h"
 #include "base/strutil.h"
@@ -456,22 +457,7 @@ static int set_paused(mlf_cli *cli, int paused)
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
-    mlf_store_txn *w;
-    rc = mlf_store_write_begin(st, &w);
-    if (rc == MLF_OK) {
-        mlf_dag_rec rec;
-        mlf_dag_rec_init(&rec);
-        if (mlf_store_dag_get(w, dag->dag_id, &rec) != MLF_OK) {
-            mlf_dag_rec_init(&rec);
-            rec.dag_id = strdup(dag->dag_id);
-            rec.fileloc = strdup(dag->fileloc);
-            rec.is_active = true;
-        }
-        rec.is_paused = paused;
-        rc = mlf_store_dag_put(w, &rec);
-        mlf_dag_rec_clear(&rec);
-        rc = rc == MLF_OK ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
-    }
+    rc = mlf_ops_set_paused(st, dag, paused);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot update the store: %s", mlf_strerror(rc));

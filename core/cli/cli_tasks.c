@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/run_ops.h"
 #include "base/fsutil.h"
 #include "sched/scheduler.h"
 #include "time/schedule.h"
@@ -197,46 +198,6 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
 
 /* ---------------------------------------------------------------- tasks clear */
 
-typedef struct clear_ctx {
-    const mlf_dag *dag;
-    unsigned char *selected; /* per task index */
-    mlf_store_txn *w;
-    size_t cleared;
-    run_ids runs;
-} clear_ctx;
-
-static int clear_ti(void *ud, const mlf_ti_rec *rec)
-{
-    clear_ctx *c = ud;
-    long idx = mlf_dag_task_index(c->dag, rec->task_id);
-    if (idx < 0 || !c->selected[idx])
-        return 0;
-    mlf_ti_rec copy = *rec;
-    copy.state = MLF_TI_NONE;
-    /* as Airflow: the cleared TI gets its retries again, counted from its current try */
-    copy.max_tries = rec->try_number + c->dag->tasks[idx].retries + 1;
-    copy.end_date = 0;
-    copy.wake_at = 0;
-    copy.first_poke_at = 0;
-    copy.message = NULL;
-    copy.external_executor_id = NULL;
-    int rc = mlf_store_ti_put(c->w, &copy);
-    if (rc == MLF_OK)
-        c->cleared++;
-    return rc;
-}
-
-static void select_closure(const mlf_dag *d, size_t t, int downstream, unsigned char *sel)
-{
-    const size_t *next = downstream ? d->tasks[t].downstream : d->tasks[t].upstream;
-    size_t n = downstream ? d->tasks[t].ndownstream : d->tasks[t].nupstream;
-    for (size_t i = 0; i < n; i++)
-        if (!sel[next[i]]) {
-            sel[next[i]] = 1;
-            select_closure(d, next[i], downstream, sel);
-        }
-}
-
 int mlf_cmd_tasks_clear(mlf_cli *cli)
 {
     const char *regex = mlf_cli_take_value(cli, "--task-regex", "-t", NULL);
@@ -273,9 +234,9 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
     for (size_t i = 0; i < dag->ntasks; i++)
         if (base[i]) {
             if (down)
-                select_closure(dag, i, 1, sel);
+                mlf_ops_select_closure(dag, i, 1, sel);
             if (up)
-                select_closure(dag, i, 0, sel);
+                mlf_ops_select_closure(dag, i, 0, sel);
         }
     free(base);
     mlf_store *st = mlf_cli_store(cli, 0);
@@ -283,49 +244,14 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
         free(sel);
         return MLF_EXIT_FAILED;
     }
-    clear_ctx c = {.dag = dag, .selected = sel};
-    rc = mlf_store_write_begin(st, &c.w);
-    if (rc == MLF_OK) {
-        mlf_store_run_foreach(c.w, dag->dag_id, start, end == INT64_MAX ? end : end + 1, 0, collect_run, &c.runs);
-        for (size_t i = 0; i < c.runs.n && rc == MLF_OK; i++) {
-            size_t before = c.cleared;
-            if (only_failed) { /* keep only failed / upstream_failed selected for this run */
-                mlf_ti_rec r;
-                for (size_t t = 0; t < dag->ntasks; t++) {
-                    if (!sel[t])
-                        continue;
-                    mlf_ti_key k = {.dag_id = dag->dag_id, .run_id = c.runs.v[i], .task_id = dag->tasks[t].task_id, .map_index = -1};
-                    mlf_ti_rec_init(&r);
-                    if (mlf_store_ti_get(c.w, &k, &r) == MLF_OK && r.state != MLF_TI_FAILED && r.state != MLF_TI_UPSTREAM_FAILED)
-                        sel[t] = 2; /* skip in this run */
-                    mlf_ti_rec_clear(&r);
-                }
-                for (size_t t = 0; t < dag->ntasks; t++)
-                    if (sel[t] == 2)
-                        sel[t] = 0;
-            }
-            rc = mlf_store_ti_foreach_run(c.w, dag->dag_id, c.runs.v[i], NULL, clear_ti, &c);
-            if (rc == MLF_OK && c.cleared > before) { /* the run runs again */
-                mlf_run_rec run;
-                mlf_run_rec_init(&run);
-                if (mlf_store_run_get(c.w, dag->dag_id, c.runs.v[i], &run) == MLF_OK) {
-                    run.state = MLF_RUN_QUEUED;
-                    run.end_date = 0;
-                    rc = mlf_store_run_put(c.w, &run);
-                }
-                mlf_run_rec_clear(&run);
-            }
-        }
-        rc = rc == MLF_OK ? mlf_store_write_commit(c.w) : (mlf_store_write_abort(c.w), rc);
-    }
-    for (size_t i = 0; i < c.runs.n; i++)
-        free(c.runs.v[i]);
-    free(c.runs.v);
+    mlf_clear_opts o = {.selected = sel, .start = start, .end = end, .only_failed = only_failed};
+    size_t cleared = 0;
+    rc = mlf_ops_clear(st, dag, &o, &cleared);
     free(sel);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot clear: %s", mlf_strerror(rc));
-    fprintf(cli->out, "Cleared %zu task instance(s); a running scheduler picks their runs up again\n", c.cleared);
+    fprintf(cli->out, "Cleared %zu task instance(s); a running scheduler picks their runs up again\n", cleared);
     return MLF_EXIT_OK;
 }
 
