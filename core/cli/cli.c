@@ -389,8 +389,22 @@ int mlf_cli_dagbag(mlf_cli *cli)
 
 int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag)
 {
-    (void)cli;
-    return dag->is_paused_upon_creation;
+    int paused = dag->is_paused_upon_creation;
+    char *dir = mlf_cli_config(cli) == MLF_OK ? mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg)) : NULL;
+    mlf_store *st = NULL;
+    mlf_store_txn *txn;
+    if (dir && access(dir, F_OK) == 0 && mlf_store_open(dir, MLF_STORE_RDONLY, &st, NULL, 0) == MLF_OK &&
+        mlf_store_read_begin(st, &txn) == MLF_OK) {
+        mlf_dag_rec rec;
+        if (mlf_store_dag_get(txn, dag->dag_id, &rec) == MLF_OK) {
+            paused = rec.is_paused;
+            mlf_dag_rec_clear(&rec);
+        }
+        mlf_store_read_end(txn);
+    }
+    mlf_store_close(st);
+    free(dir);
+    return paused;
 }
 
 mlf_store *mlf_cli_store_at(const char *dir, int create)

@@ -19,11 +19,14 @@
 
 #define COMPONENT "webserver"
 #define POOL_THREADS 4
+/* An oversized body is drained up to this, then the connection is closed. */
+#define DISCARD_MAX ((size_t)64 << 20)
 
 /* Per connection: the body being received. */
 typedef struct conn_state {
     mlf_buf body;
     bool too_big;
+    size_t discarded; /* bytes of an oversized body dropped so far */
 } conn_state;
 
 static int is_change(const char *method)
@@ -138,13 +141,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
     }
     if (*upload_size) {
-        if (!cs->too_big && cs->body.len + *upload_size <= MLF_WEB_MAX_BODY)
-            mlf_buf_append(&cs->body, upload_data, *upload_size);
-        else
+        /* a body over the limit is read and dropped, so that the client gets its 413 rather than a reset;
+         * one that goes on past DISCARD_MAX closes the connection */
+        if (!cs->too_big && cs->body.len + *upload_size <= MLF_WEB_MAX_BODY) {
+            if (mlf_buf_append(&cs->body, upload_data, *upload_size) != MLF_OK)
+                return MHD_NO;
+        } else {
             cs->too_big = true;
+            cs->discarded += *upload_size;
+            if (cs->discarded > DISCARD_MAX)
+                return MHD_NO;
+        }
         *upload_size = 0;
-        if (!cs->too_big)
-            return MHD_YES;
+        return MHD_YES;
     }
     mlf_web_resp rs = {.status = 500};
     dispatch(web, c, method, url, cs, &rs);

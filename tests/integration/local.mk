@@ -29,3 +29,7 @@ check_PROGRAMS += tests/integration/zmq_flood
 tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
 tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
+
+# the webserver: REST API (web_api.sh) and the UI in headless Chromium (web_browser.sh)
+INTEGRATION_TESTS += tests/integration/web_api.sh
+EXTRA_DIST += tests/integration/web_lib.sh
