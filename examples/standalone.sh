@@ -3,7 +3,8 @@
 # pipelines and the sweep -- with the default home (MLFLOWD_HOME, else ~/.mlflowd). First it sets up what the
 # pipelines need: the forecast plugin (built against the source tree's SDK), market data ending yesterday (so
 # today's scheduled daily run finds its prices), the stand-in exchange on a loopback port, the connections and
-# variables. Ctrl-C stops mlflowd and the exchange.
+# variables, and the DAG folder and plugin path written into HOME/mlflowd.yaml (so that commands from
+# another terminal see the same setup). Ctrl-C stops mlflowd and the exchange.
 #
 #   examples/standalone.sh [standalone options...]      (MLFLOWD: the binary, default build/mlflowd;
 #                                                        EXAMPLES_COINS / EXAMPLES_DAYS: data size, 100 x 5600)
@@ -50,6 +51,25 @@ for c in crypto_db exchange sweep_db; do "$MLFLOWD" connections delete $c >/dev/
 "$MLFLOWD" connections add sweep_db --conn-type sqlite --conn-host "$work/data/sweep.db" >/dev/null
 "$MLFLOWD" variables set crypto_ml_dir "$here/crypto_ml" >/dev/null
 "$MLFLOWD" variables set sweep_dir "$here/sweep" >/dev/null
+
+echo "== the configuration ($MLFLOWD_HOME/mlflowd.yaml)"
+# the choices above go into the home's configuration file, so that every later command -- `mlflowd dags
+# trigger sweep` from another terminal -- sees the same DAG folder and plugins. A file someone else wrote
+# (without this script's first line) is left alone.
+cfg="$MLFLOWD_HOME/mlflowd.yaml"
+marker="# written by examples/standalone.sh"
+yq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; } # a single-quoted YAML scalar
+if [ ! -e "$cfg" ] || head -n 1 "$cfg" | grep -qF "$marker"; then
+    cat >"$cfg" <<EOF
+$marker (remove this line and the script leaves the file alone)
+dags_folder: $(yq "$work/dags")
+plugins:
+  path: [$(yq "$work/plugins"), '{plugindir}']
+EOF
+else
+    echo "   $cfg was not written by this script: left as it is; set dags_folder: $work/dags and"
+    echo "   plugins.path: [$work/plugins, '{plugindir}'] in it for other terminals to see the examples"
+fi
 
 echo "== DAGs"
 rm -f "$work/dags"/*.yaml

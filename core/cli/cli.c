@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,9 +22,11 @@
 #include "plugin/plugin_loader.h"
 #include "base/suggest.h"
 #include "exec/task_runner.h"
+#include "exec/task_host.h"
 
 static int cmd_version(mlf_cli *cli);
 static int cmd_task_exec(mlf_cli *cli);
+static int cmd_task_host(mlf_cli *cli);
 static int cmd_notify(mlf_cli *cli);
 
 /* Commands whose help starts with this are for mlflowd's own use: never listed nor suggested. */
@@ -53,12 +56,13 @@ static const mlf_cli_command commands[] = {
     {"dags", "pause", mlf_cmd_dags_pause, "DAG_ID", "pause a DAG"},
     {"dags", "unpause", mlf_cmd_dags_unpause, "DAG_ID", "unpause a DAG"},
     {"dags", "backfill", mlf_cmd_dags_backfill, "DAG_ID -s START -e END [--reset-dagruns]", "run a date range in the foreground"},
-    {"dags", "test", mlf_cmd_dags_test, "DAG_ID [DATE] [-o json]", "run one DAG run in the foreground"},
+    {"dags", "test", mlf_cmd_dags_test, "DAG_ID [DATE] [--conf JSON] [--show-logs] [-o json]", "run one DAG run in the foreground"},
     {"dags", "list-runs", mlf_cmd_dags_list_runs, "DAG_ID [-o table|json]", "list a DAG's runs"},
     {"dags", "state", mlf_cmd_dags_state, "DAG_ID RUN_ID", "print a DAG run's state"},
     {"dags", "list-import-errors", mlf_cmd_dags_list_import_errors, "[-o table|json]", "list DAG files that failed to load"},
     {"tasks", "list", mlf_cmd_tasks_list, "DAG_ID [--tree] [-o table|json]", "list a DAG's tasks"},
-    {"tasks", "test", mlf_cmd_tasks_test, "DAG_ID TASK_ID [DATE]", "run one task instance in the foreground"},
+    {"tasks", "test", mlf_cmd_tasks_test, "DAG_ID TASK_ID [DATE|RUN_ID]",
+     "run one task instance in the foreground, recording nothing (upstream XComs from the given run)"},
     {"tasks", "run", mlf_cmd_tasks_run, "DAG_ID TASK_ID RUN_ID [--map-index N]", "run one task instance"},
     {"tasks", "state", mlf_cmd_tasks_state, "DAG_ID TASK_ID RUN_ID [--map-index N]", "print a task instance's state"},
     {"tasks", "clear", mlf_cmd_tasks_clear, "DAG_ID [-t REGEX] [--downstream] [--upstream] [--only-failed] [-s START] [-e END]",
@@ -90,6 +94,7 @@ static const mlf_cli_command commands[] = {
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
     {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
     {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
+    {NULL, "task-host", cmd_task_host, "[--parent PID]", "internal: run task instances one after another (host pool)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -288,7 +293,8 @@ static void kill_own_group(int sig)
     _exit(128 + SIGKILL);
 }
 
-static int cmd_task_exec(mlf_cli *cli)
+/* `--parent PID`: arms the parent-death signal. Returns 0 or an exit code. */
+static int take_parent(mlf_cli *cli)
 {
     const char *parent = mlf_cli_take_value(cli, "--parent", NULL, NULL);
     int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--parent", NULL});
@@ -300,6 +306,29 @@ static int cmd_task_exec(mlf_cli *cli)
         if (getppid() != (pid_t)atol(parent)) /* the parent died before the signal was armed */
             kill_own_group(0);
     }
+    return 0;
+}
+
+/* `mlflowd task-host`: spec frames on stdin, answers on fd 3 (see task_host.h). */
+static int cmd_task_host(mlf_cli *cli)
+{
+    int rc = take_parent(cli);
+    if (rc)
+        return rc;
+    if (fcntl(3, F_GETFD) == -1)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "task-host: no result channel on fd 3");
+    char err[512];
+    rc = mlf_task_host_main(STDIN_FILENO, 3, err, sizeof err);
+    if (rc != 0)
+        mlf_cli_fail(rc, "task-host: %s", err);
+    return rc;
+}
+
+static int cmd_task_exec(mlf_cli *cli)
+{
+    int rc = take_parent(cli);
+    if (rc)
+        return rc;
     /* with stdout as the result channel, keep a private copy: stdout itself is redirected to the log */
     int out_fd = fcntl(3, F_GETFD) != -1 ? 3 : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
     if (out_fd < 0)
@@ -381,7 +410,12 @@ int mlf_cli_dagbag(mlf_cli *cli)
         return 0;
     if (mlf_cli_plugins(cli) < 0)
         return MLF_EXIT_USAGE;
-    cli->bag = mlf_dagbag_new(mlf_config_dags_folder(cli->cfg), cli->cat);
+    struct stat sb;
+    const char *folder = mlf_config_dags_folder(cli->cfg);
+    if (stat(folder, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        fprintf(stderr, "mlflowd: warning: the DAG folder %s does not exist (set dags_folder in %s/%s, "
+                "MLFLOWD_DAGS_FOLDER or --dags-folder)\n", folder, mlf_config_home(cli->cfg), MLF_CONFIG_FILE_NAME);
+    cli->bag = mlf_dagbag_new(folder, cli->cat);
     if (!cli->bag || mlf_dagbag_refresh(cli->bag, NULL) != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "out of memory reading the DAG folder");
     return 0;
@@ -389,22 +423,33 @@ int mlf_cli_dagbag(mlf_cli *cli)
 
 int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag)
 {
+    if (!cli->paused_st_tried) { /* read-only and silent: no store yet means nothing was paused by hand */
+        cli->paused_st_tried = 1;
+        char *dir = mlf_config_home(cli->cfg) ? mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg)) : NULL;
+        char err[256];
+        if (dir && access(dir, F_OK) == 0)
+            mlf_store_open(dir, MLF_STORE_RDONLY, &cli->paused_st, err, sizeof err);
+        free(dir);
+    }
     int paused = dag->is_paused_upon_creation;
-    char *dir = mlf_cli_config(cli) == MLF_OK ? mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg)) : NULL;
-    mlf_store *st = NULL;
     mlf_store_txn *txn;
-    if (dir && access(dir, F_OK) == 0 && mlf_store_open(dir, MLF_STORE_RDONLY, &st, NULL, 0) == MLF_OK &&
-        mlf_store_read_begin(st, &txn) == MLF_OK) {
+    if (cli->paused_st && mlf_store_read_begin(cli->paused_st, &txn) == MLF_OK) {
         mlf_dag_rec rec;
-        if (mlf_store_dag_get(txn, dag->dag_id, &rec) == MLF_OK) {
+        mlf_dag_rec_init(&rec);
+        if (mlf_store_dag_get(txn, dag->dag_id, &rec) == MLF_OK)
             paused = rec.is_paused;
-            mlf_dag_rec_clear(&rec);
-        }
+        mlf_dag_rec_clear(&rec);
         mlf_store_read_end(txn);
     }
-    mlf_store_close(st);
-    free(dir);
     return paused;
+}
+
+json_t *mlf_cli_time_json(mlf_time_us t)
+{
+    char buf[64];
+    if (t == MLF_TIME_NONE || !t || mlf_time_format_ts(t, buf, sizeof buf) != MLF_OK)
+        return json_null();
+    return json_string(buf);
 }
 
 mlf_store *mlf_cli_store_at(const char *dir, int create)
@@ -474,6 +519,52 @@ int mlf_cli_parse_date(const char *text, mlf_time_us *out)
     return 0;
 }
 
+int mlf_cli_parse_int(const char *option, const char *text, long min, long max, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = text ? strtol(text, &end, 10) : 0;
+    if (!text || !*text || *end || errno || v < min || v > max)
+        return mlf_cli_fail(MLF_EXIT_USAGE, "%s: expected a whole number from %ld to %ld, got '%s'", option, min, max,
+                            text ? text : "");
+    *out = (int)v;
+    return 0;
+}
+
+typedef struct map_indexes {
+    const char *task_id;
+    mlf_buf text;
+    int n;
+} map_indexes;
+
+static int add_map_index(void *ud, const mlf_ti_rec *r)
+{
+    map_indexes *m = ud;
+    if (strcmp(r->task_id, m->task_id) != 0 || r->map_index < 0)
+        return 0;
+    if (m->n < 64)
+        mlf_buf_printf(&m->text, "%s%d", m->n ? " " : "", r->map_index);
+    else if (m->n == 64)
+        mlf_buf_puts(&m->text, " ...");
+    m->n++;
+    return 0;
+}
+
+int mlf_cli_explain_mapped(mlf_store *st, const char *dag_id, const char *run_id, const char *task_id)
+{
+    mlf_store_txn *txn;
+    map_indexes m = {.task_id = task_id};
+    if (mlf_store_read_begin(st, &txn) != MLF_OK)
+        return 0;
+    mlf_store_ti_foreach_run(txn, dag_id, run_id, task_id, add_map_index, &m);
+    mlf_store_read_end(txn);
+    if (m.n)
+        fprintf(stderr, "mlflowd: task %s of %s/%s is mapped into %d task instance(s): give --map-index N "
+                "(indexes: %s)\n", task_id, dag_id, run_id, m.n, m.text.data ? m.text.data : "");
+    mlf_buf_free(&m.text);
+    return m.n;
+}
+
 void mlf_cli_print_json(mlf_cli *cli, json_t *j)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -485,6 +576,7 @@ void mlf_cli_print_json(mlf_cli *cli, json_t *j)
 
 static void cli_cleanup(mlf_cli *cli)
 {
+    mlf_store_close(cli->paused_st);
     mlf_dagbag_free(cli->bag);
     mlf_catalog_free(cli->cat);
     mlf_config_free(cli->cfg);

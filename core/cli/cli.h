@@ -45,6 +45,8 @@ struct mlf_cli {
     mlf_catalog *cat;         /**< loaded on demand by mlf_cli_plugins() */
     mlf_dagbag *bag;          /**< loaded on demand by mlf_cli_dagbag() */
     FILE *out;                /**< stdout */
+    struct mlf_store *paused_st; /**< read-only store opened by mlf_cli_dag_paused() (NULL: none yet) */
+    int paused_st_tried;
 };
 
 /** Runs the command line; returns the process exit code. */
@@ -91,11 +93,23 @@ const mlf_dag *mlf_cli_dag(mlf_cli *cli, const char *dag_id);
  * exit code 2 after printing why. */
 int mlf_cli_parse_date(const char *text, mlf_time_us *out);
 
+/** Reads @p text, the value of @p option (for the message), as a whole number in [min, max] into @p *out.
+ * Returns 0, or exit code 2 after printing why (not a number, trailing characters, out of range). */
+int mlf_cli_parse_int(const char *option, const char *text, long min, long max, int *out);
+
+/** When task @p task_id of run @p run_id is mapped (has TIs with map_index >= 0), prints to stderr that it
+ * is and lists the indexes; returns their count (0: not mapped, nothing printed). */
+int mlf_cli_explain_mapped(struct mlf_store *st, const char *dag_id, const char *run_id, const char *task_id);
+
 /** Prints @p j (reference stolen) as indented JSON, keys in insertion order. */
 void mlf_cli_print_json(mlf_cli *cli, struct json_t *j);
 
-/** Whether @p dag is paused (from the state store when it exists; else the DAG's is_paused_upon_creation). */
+/** Whether @p dag is paused (from the state store when it exists; else the DAG's is_paused_upon_creation).
+ * The configuration must be loaded. */
 int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag);
+
+/** A time as a new JSON string (RFC 3339), or JSON null when unset (MLF_TIME_NONE or 0). */
+struct json_t *mlf_cli_time_json(mlf_time_us t);
 
 /* Handlers, one file per group. */
 int mlf_cmd_dags_list(mlf_cli *cli);

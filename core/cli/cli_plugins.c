@@ -139,6 +139,10 @@ int mlf_cmd_plugins_list(mlf_cli *cli)
     } else {
         plugins_table(cli->out, cli->cat);
     }
+    if (mlf_catalog_plugin_count(cli->cat) == 0) /* an empty list would look like success */
+        return mlf_cli_fail(MLF_EXIT_FAILED, "no plugins found (folders searched: %s; see plugins.path and "
+                            "plugins.load in mlflowd config list)", *mlf_catalog_searched(cli->cat) ?
+                            mlf_catalog_searched(cli->cat) : "none");
     /* the loaded plugins are listed; refused ones were explained on stderr and fail the command */
     return refused ? MLF_EXIT_FAILED : MLF_EXIT_OK;
 }

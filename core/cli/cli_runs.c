@@ -1,5 +1,6 @@
 /* cli_runs.c -- commands around DAG runs: `scheduler`, `dags test|trigger|state|list-runs|pause|unpause`,
  * `tasks state|states-for-dag-run|logs`, `db init|check`. */
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,20 +29,12 @@ static void on_stop_signal(int sig)
     stop_requested = 1;
 }
 
-static json_t *time_json(mlf_time_us t)
-{
-    char buf[64];
-    if (!t || mlf_time_format_ts(t, buf, sizeof buf) != MLF_OK)
-        return json_null();
-    return json_string(buf);
-}
-
 static int collect_ti_json(void *ud, const mlf_ti_rec *r)
 {
     json_array_append_new(ud, json_pack("{s:s, s:i, s:s, s:i, s:o, s:o}", "task_id", r->task_id, "map_index",
                                         r->map_index, "state", r->state == MLF_TI_NONE ? "none" : mlf_ti_state_name(r->state),
-                                        "try_number", r->try_number, "start_date", time_json(r->start_date),
-                                        "end_date", time_json(r->end_date)));
+                                        "try_number", r->try_number, "start_date", mlf_cli_time_json(r->start_date),
+                                        "end_date", mlf_cli_time_json(r->end_date)));
     return 0;
 }
 
@@ -138,9 +131,90 @@ static int take_run_id(void *ud, const mlf_run_rec *rec)
     return MLF_STORE_STOP;
 }
 
+/* Reads --conf's JSON object into @p *out (NULL when @p text is NULL). Returns 0 or exit code 2. */
+static int parse_conf(const char *text, mlf_value **out)
+{
+    *out = NULL;
+    if (!text)
+        return 0;
+    char err[256];
+    if (mlf_value_from_json(text, strlen(text), out, err, sizeof err) != MLF_OK || mlf_value_type(*out) != MLF_MAP) {
+        int got_other = *out != NULL;
+        mlf_value_free(*out);
+        *out = NULL;
+        return mlf_cli_fail(MLF_EXIT_USAGE, "--conf must be a JSON object: %s", got_other ? "got another type" : err);
+    }
+    return 0;
+}
+
+typedef struct log_list {
+    char **task_id;
+    int *map_index, *try_number;
+    size_t n;
+} log_list;
+
+static int collect_log(void *ud, const mlf_ti_rec *r)
+{
+    log_list *l = ud;
+    if (r->try_number < 1)
+        return 0;
+    char **t = realloc(l->task_id, (l->n + 1) * sizeof *t);
+    int *m = t ? realloc(l->map_index, (l->n + 1) * sizeof *m) : NULL;
+    if (t)
+        l->task_id = t;
+    if (m)
+        l->map_index = m;
+    int *y = m ? realloc(l->try_number, (l->n + 1) * sizeof *y) : NULL;
+    if (!y)
+        return MLF_ENOMEM;
+    l->try_number = y;
+    if (!(l->task_id[l->n] = strdup(r->task_id)))
+        return MLF_ENOMEM;
+    l->map_index[l->n] = r->map_index;
+    l->try_number[l->n++] = r->try_number;
+    return 0;
+}
+
+/* `dags test --show-logs`: every try's log of the run, each under a header, on stderr (stdout keeps the
+ * run's table or JSON). */
+static void show_run_logs(mlf_cli *cli, mlf_store *st, const char *dag_id, const char *run_id)
+{
+    log_list l = {0};
+    mlf_store_txn *txn;
+    if (mlf_store_read_begin(st, &txn) == MLF_OK) {
+        mlf_store_ti_foreach_run(txn, dag_id, run_id, NULL, collect_log, &l);
+        mlf_store_read_end(txn);
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        for (int t = 1; t <= l.try_number[i]; t++) {
+            char *path = mlf_ti_log_path(mlf_config_home(cli->cfg), dag_id, run_id, l.task_id[i], l.map_index[i], t);
+            FILE *f = path ? fopen(path, "r") : NULL;
+            if (l.map_index[i] >= 0)
+                fprintf(stderr, "---- %s[%d] try %d ----\n", l.task_id[i], l.map_index[i], t);
+            else
+                fprintf(stderr, "---- %s try %d ----\n", l.task_id[i], t);
+            char buf[8192];
+            size_t n;
+            while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+                fwrite(buf, 1, n, stderr);
+            if (f)
+                fclose(f);
+            else
+                fprintf(stderr, "(no log at %s)\n", path ? path : "?");
+            free(path);
+        }
+        free(l.task_id[i]);
+    }
+    free(l.task_id);
+    free(l.map_index);
+    free(l.try_number);
+}
+
 int mlf_cmd_dags_test(mlf_cli *cli)
 {
-    int rc = mlf_cli_check_args(cli, 1, 2, NULL);
+    const char *conf_text = mlf_cli_take_value(cli, "--conf", "-c", NULL);
+    int show_logs = mlf_cli_take_flag(cli, "--show-logs", NULL);
+    int rc = mlf_cli_check_args(cli, 1, 2, (const char *const[]){"--conf", "--show-logs", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
     const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
@@ -149,9 +223,14 @@ int mlf_cmd_dags_test(mlf_cli *cli)
     mlf_time_us logical = mlf_time_now();
     if (cli->argc > 1 && (rc = mlf_cli_parse_date(cli->argv[1], &logical)))
         return rc;
+    mlf_value *conf = NULL;
+    if ((rc = parse_conf(conf_text, &conf)))
+        return rc;
     mlf_store *st = mlf_cli_store(cli, 1);
-    if (!st)
+    if (!st) {
+        mlf_value_free(conf);
         return MLF_EXIT_FAILED;
+    }
     /* as `airflow dags test`: an earlier run for the same date is replaced */
     mlf_store_txn *w;
     if (mlf_store_write_begin(st, &w) == MLF_OK) {
@@ -166,11 +245,13 @@ int mlf_cmd_dags_test(mlf_cli *cli)
     mlf_scheduler *s = make_scheduler(cli, st, 0, &exe);
     if (!s) {
         free(exe);
+        mlf_value_free(conf);
         mlf_store_close(st);
         return MLF_EXIT_FAILED;
     }
     char run_id[200], err[512];
-    rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, logical, NULL, NULL, run_id, sizeof run_id, err, sizeof err);
+    rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, logical, NULL, conf, run_id, sizeof run_id, err, sizeof err);
+    mlf_value_free(conf);
     if (rc != MLF_OK) {
         mlf_scheduler_free(s);
         mlf_store_close(st);
@@ -186,6 +267,8 @@ int mlf_cmd_dags_test(mlf_cli *cli)
         mlf_store_close(st);
         return mlf_cli_fail(MLF_EXIT_FAILED, "the scheduler stopped: %s", mlf_strerror(rc));
     }
+    if (show_logs)
+        show_run_logs(cli, st, dag->dag_id, run_id);
     int out = print_run(cli, st, dag->dag_id, run_id, 0);
     mlf_run_state state = MLF_RUN_FAILED;
     run_state_of(st, dag->dag_id, run_id, &state);
@@ -240,27 +323,54 @@ static int start_workers(mlf_cli *cli, const char *exe, const char *endpoint, in
     return started;
 }
 
-static void stop_workers(pid_t *pids, int n)
+/* Checks how standalone's worker @p i ended: returns 0 when it exited 0, else 1 after saying how it ended
+ * (a crash, or a sanitizer's report in a sanitizer build: its log is HOME/logs/worker-local-N.log). */
+static int worker_ended_badly(int i, int status)
 {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFEXITED(status))
+        fprintf(stderr, "mlflowd: worker local-%d exited %d (see its log)\n", i + 1, WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        fprintf(stderr, "mlflowd: worker local-%d was killed by signal %d (see its log)\n", i + 1, WTERMSIG(status));
+    return 1;
+}
+
+/* Stops standalone's workers with SIGTERM (SIGKILL after 10 s) and reaps each. Returns how many did not exit
+ * 0, so that standalone's own exit status shows a worker that crashed or failed on the way out. */
+static int stop_workers(pid_t *pids, int n)
+{
+    int bad = 0, status;
     for (int i = 0; i < n; i++)
         if (pids[i] > 0)
             kill(pids[i], SIGTERM);
     for (int waited = 0; waited < 100; waited++) { /* 10 s for them to finish what they run */
         int left = 0;
-        for (int i = 0; i < n; i++)
-            if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == 0)
+        for (int i = 0; i < n; i++) {
+            if (pids[i] <= 0)
+                continue;
+            pid_t rc = waitpid(pids[i], &status, WNOHANG);
+            if (rc == 0) {
                 left++;
-            else
-                pids[i] = 0;
+                continue;
+            }
+            if (rc > 0)
+                bad += worker_ended_badly(i, status);
+            pids[i] = 0;
+        }
         if (!left)
-            return;
+            return bad;
         usleep(100000);
     }
     for (int i = 0; i < n; i++)
         if (pids[i] > 0) {
             kill(pids[i], SIGKILL);
-            waitpid(pids[i], NULL, 0);
+            while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR) {
+            }
+            fprintf(stderr, "mlflowd: worker local-%d did not stop within 10 s of SIGTERM\n", i + 1);
+            bad++;
         }
+    return bad;
 }
 
 static int run_daemon(mlf_cli *cli, int standalone)
@@ -280,9 +390,9 @@ static int run_daemon(mlf_cli *cli, int standalone)
     if ((rc = mlf_cli_dagbag(cli)))
         return rc;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int nworkers = nworkers_s ? atoi(nworkers_s) : (int)(ncpu > 0 ? ncpu : 2);
-    if (standalone && (nworkers < 1 || nworkers > 256))
-        return mlf_cli_fail(MLF_EXIT_USAGE, "--workers must be 1..256");
+    int nworkers = (int)(ncpu > 0 ? ncpu : 2);
+    if (nworkers_s && (rc = mlf_cli_parse_int("--workers", nworkers_s, 1, 256, &nworkers)))
+        return rc;
     if (standalone) {
         fprintf(stderr,
                 "mlflowd standalone %s\n  home:        %s\n  DAG folder:  %s (%zu DAG(s) loaded, %zu import error(s))\n"
@@ -321,13 +431,14 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 mlf_config_dags_folder(cli->cfg), mlf_config_home(cli->cfg));
         rc = mlf_scheduler_run(s, &stop_requested, NULL, NULL);
     }
-    if (nstarted)
-        stop_workers(workers, nworkers);
+    int bad_workers = nstarted ? stop_workers(workers, nworkers) : 0;
     mlf_scheduler_free(s);
     mlf_store_close(st);
     free(exe);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "the scheduler stopped: %s", mlf_strerror(rc));
+    if (bad_workers)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "%d worker(s) did not stop cleanly", bad_workers);
     fprintf(stderr, "mlflowd: scheduler stopped\n");
     return MLF_EXIT_OK;
 }
@@ -344,14 +455,8 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     if (!dag)
         return MLF_EXIT_USAGE;
     mlf_value *conf = NULL;
-    if (conf_text) {
-        char err[256];
-        if (mlf_value_from_json(conf_text, strlen(conf_text), &conf, err, sizeof err) != MLF_OK ||
-            mlf_value_type(conf) != MLF_MAP) {
-            mlf_value_free(conf);
-            return mlf_cli_fail(MLF_EXIT_USAGE, "--conf must be a JSON object: %s", conf ? "got another type" : err);
-        }
-    }
+    if ((rc = parse_conf(conf_text, &conf)))
+        return rc;
     mlf_time_us logical = mlf_time_now();
     if (date && (rc = mlf_cli_parse_date(date, &logical))) {
         mlf_value_free(conf);
@@ -369,7 +474,12 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     free(exe);
     if (rc != MLF_OK)
         return s ? mlf_cli_fail(rc == MLF_EEXIST ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "%s", err) : MLF_EXIT_FAILED;
-    fprintf(cli->out, "Created DAG run %s/%s (queued; a running scheduler starts it)\n", dag->dag_id, id);
+    if (mlf_cli_dag_paused(cli, dag))
+        fprintf(cli->out,
+                "Created DAG run %s/%s, but DAG %s is paused: the run stays queued and will not start until "
+                "`mlflowd dags unpause %s`\n", dag->dag_id, id, dag->dag_id, dag->dag_id);
+    else
+        fprintf(cli->out, "Created DAG run %s/%s (queued; a running scheduler starts it)\n", dag->dag_id, id);
     return MLF_EXIT_OK;
 }
 
@@ -407,9 +517,9 @@ static int collect_run_json(void *ud, const mlf_run_rec *r)
 {
     json_array_append_new(ud, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "dag_id", r->dag_id, "run_id",
                                         r->run_id, "state", mlf_run_state_name(r->state), "run_type",
-                                        mlf_run_type_name(r->run_type), "logical_date", time_json(r->logical_date),
-                                        "start_date", time_json(r->start_date), "end_date", time_json(r->end_date),
-                                        "data_interval_end", time_json(r->data_interval_end)));
+                                        mlf_run_type_name(r->run_type), "logical_date", mlf_cli_time_json(r->logical_date),
+                                        "start_date", mlf_cli_time_json(r->start_date), "end_date", mlf_cli_time_json(r->end_date),
+                                        "data_interval_end", mlf_cli_time_json(r->data_interval_end)));
     return 0;
 }
 
@@ -472,20 +582,32 @@ int mlf_cmd_tasks_state(mlf_cli *cli)
 {
     const char *mi = mlf_cli_take_value(cli, "--map-index", "-m", NULL);
     int rc = mlf_cli_check_args(cli, 3, 3, (const char *const[]){"--map-index", NULL});
-    if (rc)
+    int map_index = -1;
+    if (rc || (mi && (rc = mlf_cli_parse_int("--map-index", mi, 0, INT32_MAX, &map_index))))
         return rc;
     mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
     mlf_ti_key key = {.dag_id = cli->argv[0], .task_id = cli->argv[1], .run_id = cli->argv[2],
-                      .map_index = mi ? atoi(mi) : -1};
+                      .map_index = map_index};
     mlf_store_txn *txn;
     mlf_ti_rec rec;
     mlf_ti_rec_init(&rec);
+    int paused = 0;
     rc = mlf_store_read_begin(st, &txn);
     if (rc == MLF_OK) {
         rc = mlf_store_ti_get(txn, &key, &rec);
+        mlf_dag_rec d;
+        mlf_dag_rec_init(&d);
+        if (mlf_store_dag_get(txn, key.dag_id, &d) == MLF_OK)
+            paused = d.is_paused;
+        mlf_dag_rec_clear(&d);
         mlf_store_read_end(txn);
+    }
+    if (rc != MLF_OK && !mi && mlf_cli_explain_mapped(st, key.dag_id, key.run_id, key.task_id)) {
+        mlf_store_close(st);
+        mlf_ti_rec_clear(&rec);
+        return MLF_EXIT_USAGE;
     }
     mlf_store_close(st);
     if (rc != MLF_OK)
@@ -494,6 +616,8 @@ int mlf_cmd_tasks_state(mlf_cli *cli)
     fprintf(cli->out, "%s\n", rec.state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec.state));
     if (rec.message && cli->output != MLF_OUTPUT_JSON)
         fprintf(stderr, "%s\n", rec.message);
+    else if (!rec.message && (rec.state == MLF_TI_NONE || rec.state == MLF_TI_SCHEDULED) && paused)
+        fprintf(stderr, "DAG %s is paused: its runs do not start (mlflowd dags unpause %s)\n", key.dag_id, key.dag_id);
     mlf_ti_rec_clear(&rec);
     return MLF_EXIT_OK;
 }
@@ -505,8 +629,27 @@ int mlf_cmd_tasks_logs(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 3, 3, (const char *const[]){"--try", "--map-index", NULL});
     if (rc || mlf_cli_config(cli) != MLF_OK)
         return rc ? rc : MLF_EXIT_USAGE;
-    int try_number = try_text ? atoi(try_text) : 0;
-    int map_index = mi ? atoi(mi) : -1;
+    int try_number = 0, map_index = -1;
+    if ((try_text && (rc = mlf_cli_parse_int("--try", try_text, 1, INT32_MAX, &try_number))) ||
+        (mi && (rc = mlf_cli_parse_int("--map-index", mi, 0, INT32_MAX, &map_index))))
+        return rc;
+    if (!mi) { /* a mapped task has no TI of its own: say so, with its indexes */
+        mlf_store *st = mlf_cli_store(cli, 0);
+        mlf_ti_key key = {.dag_id = cli->argv[0], .run_id = cli->argv[1], .task_id = cli->argv[2], .map_index = -1};
+        mlf_store_txn *txn;
+        mlf_ti_rec rec;
+        mlf_ti_rec_init(&rec);
+        int own = 0;
+        if (st && mlf_store_read_begin(st, &txn) == MLF_OK) {
+            own = mlf_store_ti_get(txn, &key, &rec) == MLF_OK;
+            mlf_store_read_end(txn);
+        }
+        mlf_ti_rec_clear(&rec);
+        int mapped = st && !own && mlf_cli_explain_mapped(st, key.dag_id, key.run_id, key.task_id);
+        mlf_store_close(st);
+        if (!st || mapped)
+            return st ? MLF_EXIT_USAGE : MLF_EXIT_FAILED;
+    }
     if (!try_number) { /* the latest try */
         mlf_store *st = mlf_cli_store(cli, 0);
         if (!st)

@@ -15,6 +15,7 @@
 #include "time/schedule.h"
 #include "base/strutil.h"
 #include "time/timefmt.h"
+#include "time/tz.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -310,7 +311,9 @@ int mlf_cmd_tasks_run(mlf_cli *cli)
 {
     const char *mi = mlf_cli_take_value(cli, "--map-index", "-m", NULL);
     int rc = mlf_cli_check_args(cli, 3, 3, (const char *const[]){"--map-index", NULL});
-    if (rc || (rc = mlf_cli_dagbag(cli)))
+    int map_index = -1;
+    if (rc || (mi && (rc = mlf_cli_parse_int("--map-index", mi, 0, INT32_MAX, &map_index))) ||
+        (rc = mlf_cli_dagbag(cli)))
         return rc;
     const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
@@ -318,13 +321,256 @@ int mlf_cmd_tasks_run(mlf_cli *cli)
     mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
-    rc = run_one(cli, st, mlf_config_home(cli->cfg), dag, cli->argv[2], cli->argv[1], mi ? atoi(mi) : -1);
+    rc = run_one(cli, st, mlf_config_home(cli->cfg), dag, cli->argv[2], cli->argv[1], map_index);
     mlf_store_close(st);
     return rc;
 }
 
-/* `tasks test`: one task instance in the foreground, dependencies ignored, nothing recorded (as Airflow):
- * it runs against a throw-away state store in a temporary folder; the log is printed. */
+/* ---------------------------------------------------------------- tasks test */
+
+/* What `tasks test` copies from the real store into its throw-away one. The store allows one transaction
+ * per thread, so everything is read first (deep copies), then written. */
+typedef struct xcom_copy {
+    mlf_ti_rec ti; /* dag_id, run_id, task_id, map_index only */
+    char *key;
+    void *val;
+    size_t len;
+} xcom_copy;
+
+typedef struct test_seed {
+    const char *skip_task; /* the tested task: its TIs start fresh and its XComs are left behind */
+    mlf_var_rec *vars;
+    size_t nvars;
+    mlf_conn_rec *conns;
+    size_t nconns;
+    mlf_pool_rec *pools;
+    size_t npools;
+    mlf_ti_rec *tis;
+    size_t ntis;
+    xcom_copy *xcoms;
+    size_t nxcoms;
+    const char *run_id; /* the run wanted by id, or NULL: the first in the date range */
+    mlf_run_rec run;
+    int found;
+    int oom;
+} test_seed;
+
+static char *dup_or_null(const char *s, int *oom)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *oom = 1;
+    return d;
+}
+
+static void *dup_bytes(const void *p, size_t n, int *oom)
+{
+    void *d = p && n ? malloc(n) : NULL;
+    if (p && n && !d)
+        *oom = 1;
+    if (d)
+        memcpy(d, p, n);
+    return d;
+}
+
+/* Grows @p *v (of @p *n elements of @p size) by one zeroed element; returns it or NULL. */
+static void *grow(void **v, size_t *n, size_t size)
+{
+    char *nv = realloc(*v, (*n + 1) * size);
+    if (!nv)
+        return NULL;
+    *v = nv;
+    memset(nv + *n * size, 0, size);
+    return nv + (*n)++ * size;
+}
+
+static int seed_var(void *ud, const mlf_var_rec *r)
+{
+    test_seed *t = ud;
+    mlf_var_rec *v = grow((void **)&t->vars, &t->nvars, sizeof *v);
+    if (!v)
+        return t->oom = 1, MLF_ENOMEM;
+    v->key = dup_or_null(r->key, &t->oom);
+    v->val = dup_or_null(r->val, &t->oom);
+    v->description = dup_or_null(r->description, &t->oom);
+    return t->oom ? MLF_ENOMEM : 0;
+}
+
+static int seed_conn(void *ud, const mlf_conn_rec *r)
+{
+    test_seed *t = ud;
+    mlf_conn_rec *c = grow((void **)&t->conns, &t->nconns, sizeof *c);
+    if (!c)
+        return t->oom = 1, MLF_ENOMEM;
+    *c = *r;
+    c->conn_id = dup_or_null(r->conn_id, &t->oom);
+    c->conn_type = dup_or_null(r->conn_type, &t->oom);
+    c->description = dup_or_null(r->description, &t->oom);
+    c->host = dup_or_null(r->host, &t->oom);
+    c->login = dup_or_null(r->login, &t->oom);
+    c->password = dup_or_null(r->password, &t->oom);
+    c->schema = dup_or_null(r->schema, &t->oom);
+    c->extra = dup_bytes(r->extra, r->extra_len, &t->oom);
+    return t->oom ? MLF_ENOMEM : 0;
+}
+
+static int seed_pool(void *ud, const mlf_pool_rec *r)
+{
+    test_seed *t = ud;
+    mlf_pool_rec *p = grow((void **)&t->pools, &t->npools, sizeof *p);
+    if (!p)
+        return t->oom = 1, MLF_ENOMEM;
+    p->name = dup_or_null(r->name, &t->oom);
+    p->slots = r->slots;
+    p->description = dup_or_null(r->description, &t->oom);
+    return t->oom ? MLF_ENOMEM : 0;
+}
+
+static int seed_ti(void *ud, const mlf_ti_rec *r)
+{
+    test_seed *t = ud;
+    mlf_ti_rec *c = grow((void **)&t->tis, &t->ntis, sizeof *c);
+    if (!c)
+        return t->oom = 1, MLF_ENOMEM;
+    *c = *r;
+    c->dag_id = dup_or_null(r->dag_id, &t->oom);
+    c->run_id = dup_or_null(r->run_id, &t->oom);
+    c->task_id = dup_or_null(r->task_id, &t->oom);
+    c->operator_name = dup_or_null(r->operator_name, &t->oom);
+    c->pool = dup_or_null(r->pool, &t->oom);
+    c->queue = dup_or_null(r->queue, &t->oom);
+    c->hostname = c->external_executor_id = c->message = c->note = NULL;
+    if (strcmp(r->task_id, t->skip_task) == 0) { /* never ran, as far as the test knows */
+        c->state = MLF_TI_NONE;
+        c->try_number = 0;
+        c->start_date = c->end_date = MLF_TIME_NONE;
+        c->pid = 0;
+    }
+    return t->oom ? MLF_ENOMEM : 0;
+}
+
+static int seed_xcom(void *ud, const mlf_ti_key *ti, const char *key, const void *val, size_t len)
+{
+    test_seed *t = ud;
+    if (strcmp(ti->task_id, t->skip_task) == 0)
+        return 0;
+    xcom_copy *x = grow((void **)&t->xcoms, &t->nxcoms, sizeof *x);
+    if (!x)
+        return t->oom = 1, MLF_ENOMEM;
+    mlf_ti_rec_init(&x->ti);
+    x->ti.dag_id = dup_or_null(ti->dag_id, &t->oom);
+    x->ti.run_id = dup_or_null(ti->run_id, &t->oom);
+    x->ti.task_id = dup_or_null(ti->task_id, &t->oom);
+    x->ti.map_index = ti->map_index;
+    x->key = dup_or_null(key, &t->oom);
+    x->val = dup_bytes(val, len, &t->oom);
+    x->len = len;
+    return t->oom ? MLF_ENOMEM : 0;
+}
+
+static int seed_run(void *ud, const mlf_run_rec *rec)
+{
+    test_seed *t = ud;
+    if (t->run_id && strcmp(rec->run_id, t->run_id) != 0)
+        return 0;
+    t->run = *rec;
+    t->run.dag_id = dup_or_null(rec->dag_id, &t->oom);
+    t->run.run_id = dup_or_null(rec->run_id, &t->oom);
+    t->run.conf = dup_bytes(rec->conf, rec->conf_len, &t->oom);
+    t->run.note = NULL;
+    t->found = 1;
+    return MLF_STORE_STOP;
+}
+
+static void seed_free(test_seed *t)
+{
+    for (size_t i = 0; i < t->nvars; i++)
+        mlf_var_rec_clear(&t->vars[i]);
+    for (size_t i = 0; i < t->nconns; i++)
+        mlf_conn_rec_clear(&t->conns[i]);
+    for (size_t i = 0; i < t->npools; i++)
+        mlf_pool_rec_clear(&t->pools[i]);
+    for (size_t i = 0; i < t->ntis; i++)
+        mlf_ti_rec_clear(&t->tis[i]);
+    for (size_t i = 0; i < t->nxcoms; i++) {
+        mlf_ti_rec_clear(&t->xcoms[i].ti);
+        free(t->xcoms[i].key);
+        free(t->xcoms[i].val);
+    }
+    free(t->vars);
+    free(t->conns);
+    free(t->pools);
+    free(t->tis);
+    free(t->xcoms);
+    if (t->found)
+        mlf_run_rec_clear(&t->run);
+}
+
+/* Seeds the throw-away store @p tst from the real store under @p home: variables, connections, pools, and
+ * the run named by @p which (a run id, or the run at @p logical) with its task instances and XComs, so that
+ * the tested task reads its upstreams' XComs. Returns 1 when the run was found and copied (its id into
+ * @p run_id), 0 when there is no such run (or no real store), -1 on a store error or out of memory. */
+static int seed_test_store(const char *home, mlf_store *tst, const mlf_dag *dag, const char *task_id,
+                           const char *which, mlf_time_us logical, char *run_id, size_t run_id_len)
+{
+    char *dir = mlf_strdup_printf("%s/state", home);
+    mlf_store *real = NULL;
+    char err[256];
+    if (!dir || access(dir, F_OK) != 0 || mlf_store_open(dir, MLF_STORE_RDONLY, &real, err, sizeof err) != MLF_OK) {
+        free(dir);
+        return 0;
+    }
+    free(dir);
+    test_seed t = {.skip_task = task_id, .run_id = which};
+    mlf_store_txn *r = NULL;
+    int rc = mlf_store_read_begin(real, &r);
+    if (rc == MLF_OK) {
+        mlf_store_var_foreach(r, seed_var, &t);
+        mlf_store_conn_foreach(r, seed_conn, &t);
+        mlf_store_pool_foreach(r, seed_pool, &t);
+        if (which)
+            mlf_store_run_foreach(r, dag->dag_id, INT64_MIN, INT64_MAX, 0, seed_run, &t);
+        else
+            mlf_store_run_foreach(r, dag->dag_id, logical, logical + 1, 0, seed_run, &t);
+        if (t.found) {
+            mlf_store_ti_foreach_run(r, dag->dag_id, t.run.run_id, NULL, seed_ti, &t);
+            mlf_store_xcom_foreach(r, dag->dag_id, t.run.run_id, NULL, seed_xcom, &t);
+        }
+        mlf_store_read_end(r);
+    }
+    mlf_store_close(real);
+    mlf_store_txn *w = NULL;
+    if (rc == MLF_OK && !t.oom)
+        rc = mlf_store_write_begin(tst, &w);
+    for (size_t i = 0; rc == MLF_OK && i < t.nvars; i++)
+        rc = mlf_store_var_put(w, &t.vars[i]);
+    for (size_t i = 0; rc == MLF_OK && i < t.nconns; i++)
+        rc = mlf_store_conn_put(w, &t.conns[i]);
+    for (size_t i = 0; rc == MLF_OK && i < t.npools; i++)
+        rc = mlf_store_pool_put(w, &t.pools[i]);
+    if (rc == MLF_OK && t.found) {
+        t.run.state = MLF_RUN_RUNNING;
+        rc = mlf_store_run_put(w, &t.run);
+        snprintf(run_id, run_id_len, "%s", t.run.run_id);
+    }
+    for (size_t i = 0; rc == MLF_OK && i < t.ntis; i++)
+        rc = mlf_store_ti_put(w, &t.tis[i]);
+    for (size_t i = 0; rc == MLF_OK && i < t.nxcoms; i++) {
+        mlf_ti_key k = {.dag_id = t.xcoms[i].ti.dag_id, .run_id = t.xcoms[i].ti.run_id,
+                        .task_id = t.xcoms[i].ti.task_id, .map_index = t.xcoms[i].ti.map_index};
+        rc = mlf_store_xcom_put(w, &k, t.xcoms[i].key, t.xcoms[i].val, t.xcoms[i].len);
+    }
+    if (w)
+        rc = rc == MLF_OK ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
+    int found = t.found;
+    seed_free(&t);
+    return rc != MLF_OK || t.oom ? -1 : found;
+}
+
+/* `tasks test DAG TASK [DATE|RUN_ID]`: one task instance in the foreground, dependencies ignored, nothing
+ * recorded (as Airflow). It runs against a throw-away home in a temporary folder, seeded from the real
+ * store with the variables, connections and pools, and with the given run (by id, or by logical date) and
+ * its upstream XComs when that run exists; the try's log goes to the terminal. */
 int mlf_cmd_tasks_test(mlf_cli *cli)
 {
     int rc = mlf_cli_check_args(cli, 2, 3, NULL);
@@ -336,26 +582,56 @@ int mlf_cmd_tasks_test(mlf_cli *cli)
     if (mlf_dag_task_index(dag, cli->argv[1]) < 0)
         return mlf_cli_fail(MLF_EXIT_USAGE, "DAG %s has no task '%s'", dag->dag_id, cli->argv[1]);
     mlf_time_us logical = mlf_time_now();
-    if (cli->argc > 2 && (rc = mlf_cli_parse_date(cli->argv[2], &logical)))
-        return rc;
+    const char *which_run = NULL;
+    if (cli->argc > 2) {
+        char perr[256];
+        if (mlf_time_parse(cli->argv[2], mlf_tz_utc(), &logical, perr, sizeof perr) != MLF_OK)
+            which_run = cli->argv[2]; /* not a date: a run id (checked below) */
+    }
     char tmp[] = "/tmp/mlflowd-tasks-test-XXXXXX";
     if (!mkdtemp(tmp))
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot create a temporary folder");
-    char *dir = mlf_strdup_printf("%s/state", tmp);
+    /* the same configuration with the temporary home: the try's log is written there, not beside the
+     * real run's logs */
+    mlf_config_args args = cli->cfg_args;
+    args.home = tmp;
+    args.config_file = mlf_config_file(cli->cfg);
+    args.dags_folder = mlf_config_dags_folder(cli->cfg);
+    mlf_config *real_cfg = cli->cfg, *test_cfg = NULL;
+    char *cfg_errors = NULL;
+    rc = mlf_config_load(&args, &test_cfg, &cfg_errors);
+    free(cfg_errors);
+    char *dir = rc == MLF_OK ? mlf_strdup_printf("%s/state", tmp) : NULL;
     mlf_store *st = dir ? mlf_cli_store_at(dir, 1) : NULL;
     free(dir);
     char *exe = NULL, run_id[200], err[512];
-    mlf_scheduler *s = st ? scheduler_for(cli, st, &exe, NULL) : NULL;
-    rc = s ? mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, logical, NULL, NULL, run_id, sizeof run_id, err, sizeof err)
-           : MLF_EIO;
-    mlf_scheduler_free(s);
-    free(exe);
-    if (rc == MLF_OK) {
-        rc = run_one(cli, st, mlf_config_home(cli->cfg), dag, run_id, cli->argv[1], -1);
+    int seeded = st ? seed_test_store(mlf_config_home(real_cfg), st, dag, cli->argv[1], which_run, logical, run_id,
+                                      sizeof run_id)
+                    : -1;
+    if (seeded < 0) {
+        rc = mlf_cli_fail(MLF_EXIT_FAILED, "cannot prepare the test's temporary store in %s", tmp);
+    } else if (!seeded && which_run) {
+        rc = mlf_cli_fail(MLF_EXIT_USAGE, "'%s' is neither a date nor a run of DAG %s (see mlflowd dags list-runs %s)",
+                          which_run, dag->dag_id, dag->dag_id);
     } else {
-        rc = s ? mlf_cli_fail(MLF_EXIT_FAILED, "%s", err) : MLF_EXIT_FAILED;
+        if (seeded)
+            fprintf(stderr, "mlflowd: testing %s.%s in run %s, with its upstream XComs (nothing is recorded)\n",
+                    dag->dag_id, cli->argv[1], run_id);
+        cli->cfg = test_cfg;
+        mlf_scheduler *s = scheduler_for(cli, st, &exe, NULL);
+        rc = s && !seeded ? mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, logical, NULL, NULL, run_id,
+                                                     sizeof run_id, err, sizeof err)
+                          : s ? MLF_OK : MLF_EIO;
+        mlf_scheduler_free(s);
+        free(exe);
+        if (rc == MLF_OK)
+            rc = run_one(cli, st, tmp, dag, run_id, cli->argv[1], -1);
+        else
+            rc = s ? mlf_cli_fail(MLF_EXIT_FAILED, "%s", err) : MLF_EXIT_FAILED;
+        cli->cfg = real_cfg;
     }
     mlf_store_close(st);
+    mlf_config_free(test_cfg);
     char *cmd = mlf_strdup_printf("rm -rf '%s'", tmp);
     if (cmd && system(cmd) != 0)
         fprintf(stderr, "mlflowd: could not remove %s\n", tmp);

@@ -9,6 +9,7 @@
 #include "base/fsutil.h"
 #include "exec/proto.h"
 #include "base/strutil.h"
+#include "exec/executor.h"
 #include "exec/worker.h"
 #include "exec/zmq_auth.h"
 
@@ -124,6 +125,10 @@ int mlf_cmd_worker(mlf_cli *cli)
                          .liveness = (int)mlf_config_int(cli->cfg, "zmq.liveness"),
                          .server_public_key = server_key[0] ? server_key : NULL,
                          .secret_key = secret_key[0] ? secret_key : NULL};
+    mlf_host_pool_opts pool = {0};
+    mlf_host_pool_opts_from_config(cli->cfg, &pool);
+    o.max_tries_per_host = pool.max_tries_per_host;
+    o.max_rss_bytes = pool.max_rss_bytes;
     mlf_worker *w = NULL;
     rc = mlf_worker_new(&o, &w, err, sizeof err);
     explicit_bzero(secret_key, sizeof secret_key);

@@ -18,8 +18,9 @@
 #include "base/suggest.h"
 #include "conf/yaml_doc.h"
 
-#if !defined(MLF_PLUGINDIR) || !defined(MLF_BUILD_PLUGINDIR) || !defined(MLF_ABS_BUILDDIR)
-#error "MLF_PLUGINDIR, MLF_BUILD_PLUGINDIR and MLF_ABS_BUILDDIR come from CORE_CPPFLAGS in Makefile.am"
+#if !defined(MLF_PLUGINDIR) || !defined(MLF_BUILD_PLUGINDIR) || !defined(MLF_ABS_BUILDDIR) || !defined(MLF_PREFIX) || \
+    !defined(MLF_BINDIR)
+#error "MLF_PLUGINDIR, MLF_BUILD_PLUGINDIR, MLF_ABS_BUILDDIR, MLF_PREFIX and MLF_BINDIR come from CORE_CPPFLAGS in Makefile.am"
 #endif
 
 extern char **environ;
@@ -74,6 +75,10 @@ static const mlf_config_key keys[] = {
      .help = "how often dags_folder is scanned for new and deleted DAG files"},
     {.name = "core.default_pool_slots", .type = MLF_CFG_INT, .def = "128", .min = 1, .max = 1000000,
      .help = "slots of default_pool, which tasks without a pool use"},
+    {.name = "task_hosts.max_tries_per_host", .type = MLF_CFG_INT, .def = "1000", .min = 1, .max = 1000000000,
+     .help = "tries a long-lived task host runs before it is replaced; 1: a fresh task-exec process per try"},
+    {.name = "task_hosts.max_rss", .type = MLF_CFG_INT, .def = "512", .min = 0, .max = 1048576,
+     .help = "MiB of resident memory after which a task host is replaced once its try ends; 0: no limit"},
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
@@ -132,17 +137,50 @@ const char *mlf_config_source_name(mlf_config_source source)
     return "?";
 }
 
+/* The built-in plugin folder for an executable in folder @p dir, into @p out (PATH_MAX bytes): 1 found. A
+ * build tree (the binary beside libmlfcore.la) has them in DIR/plugins; an installed tree, wherever its
+ * prefix was moved, in the configured plugin folder taken relative to the configured bindir. */
+static int plugindir_near(const char *dir, char *out)
+{
+    struct stat st;
+    char probe[PATH_MAX];
+    if (snprintf(probe, sizeof probe, "%s/libmlfcore.la", dir) < (int)sizeof probe && stat(probe, &st) == 0 &&
+        snprintf(out, PATH_MAX, "%s/plugins", dir) < PATH_MAX && stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+        return 1;
+    size_t pl = strlen(MLF_PREFIX), dl = strlen(dir);
+    const char *bin_rel = MLF_BINDIR + pl; /* "/bin" */
+    size_t bl = strlen(bin_rel);
+    if (strncmp(MLF_BINDIR, MLF_PREFIX, pl) != 0 || strncmp(MLF_PLUGINDIR, MLF_PREFIX, pl) != 0 || dl < bl ||
+        strcmp(dir + dl - bl, bin_rel) != 0)
+        return 0;
+    if (snprintf(out, PATH_MAX, "%.*s%s", (int)(dl - bl), dir, MLF_PLUGINDIR + pl) >= PATH_MAX)
+        return 0;
+    return stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 const char *mlf_config_builtin_plugindir(void)
 {
+    static char found[PATH_MAX];
+    static int done; /* computed once; every thread computes the same text */
+    if (done)
+        return found[0] ? found : MLF_PLUGINDIR;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = '\0';
         size_t bl = strlen(MLF_ABS_BUILDDIR);
-        if (strncmp(exe, MLF_ABS_BUILDDIR, bl) == 0 && exe[bl] == '/')
-            return MLF_BUILD_PLUGINDIR;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            if (!plugindir_near(exe, found))
+                found[0] = '\0';
+            /* another program of the build tree (a unit test, a bench) */
+            if (!found[0] && strncmp(exe, MLF_ABS_BUILDDIR, bl) == 0 && (exe[bl] == '/' || !exe[bl]))
+                snprintf(found, sizeof found, "%s", MLF_BUILD_PLUGINDIR);
+        }
     }
-    return MLF_PLUGINDIR;
+    done = 1;
+    return found[0] ? found : MLF_PLUGINDIR;
 }
 
 /* ------------------------------------------------------------------------------------------ the config */

@@ -89,8 +89,11 @@ const char *mlf_config_type_name(mlf_config_type type);
 /** "default", "file", "env" or "cli". Static string. */
 const char *mlf_config_source_name(mlf_config_source source);
 
-/** The directory of the built-in plugins: MLF_BUILD_PLUGINDIR when the running executable sits inside
- * the build tree (MLF_ABS_BUILDDIR), else the installed MLF_PLUGINDIR. Static string. */
+/** The directory of the built-in plugins, found relative to the running executable so that a copied or
+ * moved build tree or install prefix keeps working: EXEDIR/plugins in a build tree (the binary beside
+ * libmlfcore.la), PREFIX/lib/mlflowd/plugins (the configured plugin folder relative to the configured
+ * bindir) in an installed tree; for other programs inside the build tree (unit tests) the build's plugin
+ * folder; else the configured MLF_PLUGINDIR. Static string. */
 const char *mlf_config_builtin_plugindir(void);
 
 /** Loads the configuration from every source (see the top of this header) into a new mlf_config stored in

@@ -90,6 +90,43 @@ static const char *did_you_mean(const char *word, const char *const *cands, size
     return buf;
 }
 
+/* Airflow spellings people type out of habit, with mlflowd's (doc/dags.md): an operator, a task key or a
+ * template variable. Each is a load error that names the mlflowd spelling. */
+typedef struct habit {
+    char kind; /* 'o' operator, 'k' task key, 'v' template variable */
+    const char *airflow, *mlflowd;
+} habit;
+
+static const habit habits[] = {
+    {'o', "bash", "shell"},
+    {'o', "BashOperator", "shell"},
+    {'o', "PythonOperator", "python"},
+    {'o', "EmptyOperator", "empty"},
+    {'o', "DummyOperator", "empty"},
+    {'o', "BranchPythonOperator", "branch"},
+    {'o', "SqliteOperator", "sql"},
+    {'o', "SimpleHttpOperator", "http"},
+    {'o', "HttpOperator", "http"},
+    {'o', "FileSensor", "file_sensor"},
+    {'k', "bash_command", "'command'"},
+    {'k', "python_callable", "'script' (the path of a Python file; op_kwargs reach it in the context)"},
+    {'k', "task_id", "the task's key under tasks:"},
+    {'k', "depends_on", "'upstream'"},
+    {'v', "execution_date", "'logical_date'"},
+    {'v', "next_execution_date", "'data_interval_end'"},
+    {'v', "ti", "xcom.TASK (ti.xcom_pull(task_ids='extract') is {{ xcom.extract }})"},
+    {'v', "task_instance", "xcom.TASK (task_instance.xcom_pull(task_ids='extract') is {{ xcom.extract }})"},
+};
+
+/* The mlflowd spelling of Airflow's @p name of @p kind, or NULL. */
+static const char *habit_hint(char kind, const char *name)
+{
+    for (size_t i = 0; i < sizeof habits / sizeof habits[0]; i++)
+        if (habits[i].kind == kind && strcmp(habits[i].airflow, name) == 0)
+            return habits[i].mlflowd;
+    return NULL;
+}
+
 static int in_list(const char *name, const char *const *list)
 {
     for (; *list; list++)
@@ -235,7 +272,11 @@ static int check_template(pctx *c, const mlf_yaml_node *n, const char *task_id, 
     mlf_template *t = NULL;
     char err[512];
     if (mlf_template_compile(text, len, &t, err, sizeof err) != MLF_OK) {
-        perr(c, n, "task '%s': %s: template does not parse: %s", task_id, key, err);
+        if (memmem(text, len, "xcom_pull(", 10)) /* Airflow's ti.xcom_pull(task_ids='x') */
+            perr(c, n, "task '%s': %s: template calls Airflow's xcom_pull(); mlflowd's is %s", task_id, key,
+                 habit_hint('v', "ti"));
+        else
+            perr(c, n, "task '%s': %s: template does not parse: %s", task_id, key, err);
         return 0;
     }
     const mlf_template_ref *refs;
@@ -270,7 +311,11 @@ static int check_template(pctx *c, const mlf_yaml_node *n, const char *task_id, 
             ok = 0;
             continue;
         }
-        if (!in_list(r->name, mlf_template_context_names)) {
+        const char *hint = in_list(r->name, mlf_template_context_names) ? NULL : habit_hint('v', r->name);
+        if (hint) {
+            perr(c, n, "task '%s': %s: template uses Airflow's '%s'; mlflowd's is %s", task_id, key, r->name, hint);
+            ok = 0;
+        } else if (!in_list(r->name, mlf_template_context_names)) {
             perr(c, n, "task '%s': %s: template uses unknown variable '%s'%s", task_id, key, r->name,
                  did_you_mean(r->name, mlf_template_context_names, list_len(mlf_template_context_names), dym,
                               sizeof dym));
@@ -702,8 +747,13 @@ static void unknown_task_key(pctx *c, const mlf_task *t, const mlf_operator_desc
     for (const mlf_param_spec *s = op->params; s && s->name && n < 512; s++)
         cands[n++] = s->name;
     char dym[160];
-    perr(c, keynode, "task '%s': unknown key '%s' for operator '%s'%s", t->task_id, keynode->text, t->operator_name,
-         did_you_mean(keynode->text, cands, n, dym, sizeof dym));
+    const char *hint = habit_hint('k', keynode->text);
+    if (hint)
+        perr(c, keynode, "task '%s': unknown key '%s' for operator '%s': that is Airflow's name; mlflowd's is %s",
+             t->task_id, keynode->text, t->operator_name, hint);
+    else
+        perr(c, keynode, "task '%s': unknown key '%s' for operator '%s'%s", t->task_id, keynode->text,
+             t->operator_name, did_you_mean(keynode->text, cands, n, dym, sizeof dym));
 }
 
 /* Applies one key of a task (or of default_args when @p from_defaults). */
@@ -848,12 +898,30 @@ static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node
     const mlf_operator_desc *op = mlf_catalog_operator(c->p->cat, opname);
     if (!op) {
         char dym[160];
-        if (c->p->nops == 0)
-            perr(c, opn, "task '%s': unknown operator '%s' (no operator plugins are loaded: check plugins.path "
-                 "and plugins.load)", task_id, opname);
-        else
-            perr(c, opn, "task '%s': unknown operator '%s'%s", task_id, opname,
-                 did_you_mean(opname, c->p->op_names, c->p->nops, dym, sizeof dym));
+        const char *searched = mlf_catalog_searched(c->p->cat);
+        const char *hint = habit_hint('o', opname);
+        if (hint && mlf_catalog_operator(c->p->cat, hint)) {
+            perr(c, opn, "task '%s': unknown operator '%s': that is Airflow's name; mlflowd's is '%s' "
+                 "(operator: %s)", task_id, opname, hint, hint);
+        } else if (c->p->nops == 0) {
+            perr(c, opn, "task '%s': unknown operator '%s' (no operator plugins are loaded; plugin folders "
+                 "searched: %s; check plugins.path and plugins.load, see mlflowd plugins list)", task_id, opname,
+                 *searched ? searched : "none");
+        } else if (*did_you_mean(opname, c->p->op_names, c->p->nops, dym, sizeof dym)) {
+            perr(c, opn, "task '%s': unknown operator '%s'%s", task_id, opname, dym); /* a typo */
+        } else {
+            /* the operators found, so that a missing plugin folder shows at once */
+            char found[400] = "";
+            size_t used = 0;
+            for (size_t i = 0; i < c->p->nops && used + 1 < sizeof found; i++) {
+                int w = snprintf(found + used, sizeof found - used, "%s%s", i ? ", " : "", c->p->op_names[i]);
+                used = w < 0 ? sizeof found : used + (size_t)w;
+            }
+            if (used >= sizeof found)
+                strcpy(found + sizeof found - 5, "...");
+            perr(c, opn, "task '%s': unknown operator '%s' (operators found: %s; plugin folders searched: %s)",
+                 task_id, opname, found, *searched ? searched : "none");
+        }
         return;
     }
     t->op = op;

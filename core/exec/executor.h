@@ -15,6 +15,8 @@
 
 #include <mlflowd/mlflowd.h>
 
+#include "conf/config.h"
+#include "exec/host_pool.h"
 #include "exec/task_spec.h"
 
 /** Receives one result; @p res is valid only during the call. */
@@ -61,8 +63,13 @@ typedef struct mlf_executor {
     void *impl;
 } mlf_executor;
 
-/** The local executor as an mlf_executor (see executor_local.h). Errors: those of
- * mlf_local_executor_new(). */
-int mlf_executor_local_open(const char *mlflowd_exe, int parallelism, mlf_executor *out);
+/** The local executor as an mlf_executor (see executor_local.h): a host pool of @p parallelism slots
+ * running `@p mlflowd_exe task-host`, set up from the task_hosts.* settings of @p cfg (NULL: the
+ * defaults). Errors: those of mlf_host_pool_new(). */
+int mlf_executor_local_open(const mlf_config *cfg, const char *mlflowd_exe, int parallelism, mlf_executor *out);
+
+/** Reads the task_hosts.* settings of @p cfg into @p o (max_tries_per_host, max_rss_bytes); other fields
+ * are left alone. NULL arguments are ignored. */
+void mlf_host_pool_opts_from_config(const mlf_config *cfg, mlf_host_pool_opts *o);
 
 #endif

@@ -1,40 +1,14 @@
-/* executor_local.h -- the local executor: runs task specs concurrently, each try in its own
- * `mlflowd task-exec` process, without ever blocking the caller's loop.
+/* executor_local.h -- the local executor: runs task specs concurrently on this machine without ever
+ * blocking the caller's loop, in a pool of long-lived task hosts or, with max_tries_per_host 1, each try
+ * in its own `mlflowd task-exec` process.
  *
- * Each try is started with posix_spawn (never fork: the daemon may be big, see STYLE.md) in its own process
- * group, with its spec written to its stdin (a socket, so a child that dies early can never raise SIGPIPE
- * in the daemon) and its result read from its fd 3 (a pipe). At most `parallelism` tries run at once; the
- * rest wait in memory, in submission order.
- *
- * THREADING: one thread, the scheduler loop, owns an executor and makes every call; nothing here takes
- * locks, installs signal handlers or starts threads. The loop polls mlf_local_executor_fd() for
- * readability together with its other sockets, never sleeps past mlf_local_executor_next_deadline(), and
- * calls mlf_local_executor_process() after waking.
- *
- * WHY AN EPOLL SET OF PIDFDS: mlf_local_executor_fd() is an epoll descriptor holding one pidfd per running
- * child (readable when that child exits) and its pipes (result bytes to read, spec bytes that can be
- * written). It needs no SIGCHLD handler, no signalfd (which only works when SIGCHLD is blocked in every
- * thread of the daemon, ZeroMQ's and the HTTP server's included) and no self-pipe: it composes with
- * whatever else the process does, and one readiness covers both exits and pipe traffic, so results are
- * read while children run and a big result can never fill the pipe and deadlock the child. On kernels
- * without pidfd_open (before Linux 5.3) children are polled instead: next_deadline() then asks for a
- * wake-up every 50 ms while any child runs.
- * Nothing else in the process may reap children with waitpid(-1, ...) or wait(): that would steal ours.
- *
- * KILLING: a process group gets SIGTERM (the task process turns it into mlf_ctx_cancelled(), a shell
- * command's processes simply die) and, when it has not exited after the kill grace, SIGKILL. When a task
- * process exits, whatever is left of its process group (`sleep 1000 &`) is killed with SIGKILL before the
- * task process is reaped, while its process id still reserves the group id: a task's processes never
- * outlive it.
- *
- * RESULTS: every submitted spec yields exactly one result through the callback of process(): the task
- * process's own result when it wrote a complete one that decodes and carries the spec's attempt token
- * (with exit_status / exit_signal / pid filled in from the reaped process), else a synthesized "failed"
- * result whose message says what happened: "the task process was killed by signal 11 (Segmentation
- * fault)", "... exited with status 3 without reporting a result", "... result did not decode: ...",
- * "execution_timeout of 15m exceeded", "killed on request", "the executor shut down before the task
- * started". A try killed on request or by its timeout reports that, even if it managed to report a result
- * of its own after the kill.
+ * It is a thin layer over the host pool (host_pool.h), which holds the process model: the threading rules
+ * (one thread, poll mlf_local_executor_fd(), never sleep past mlf_local_executor_next_deadline()), why an
+ * epoll set of pidfds, killing (SIGTERM to the try's process group, SIGKILL after the kill grace), the
+ * isolation of tries in hosts, and the synthesized "failed" results ("the task process was killed by
+ * signal 11 (Segmentation fault)", "execution_timeout of 15m exceeded", "killed on request", "the executor
+ * shut down before the task started"...). At most `parallelism` tries run at once; the rest wait in
+ * memory, in submission order.
  */
 #ifndef MLF_CORE_EXECUTOR_LOCAL_H
 #define MLF_CORE_EXECUTOR_LOCAL_H
@@ -43,16 +17,23 @@
 
 #include <mlflowd/mlflowd.h>
 
+#include "exec/host_pool.h"
 #include "exec/task_spec.h"
 
 /** Default time between SIGTERM and SIGKILL. */
-#define MLF_LOCAL_EXECUTOR_KILL_GRACE (5 * INT64_C(1000000))
+#define MLF_LOCAL_EXECUTOR_KILL_GRACE MLF_HOST_POOL_KILL_GRACE
 
 typedef struct mlf_local_executor mlf_local_executor;
 
 /** Receives one result. @p res and everything it points to are valid only during the call (copy what
  * must live longer). The callback may call submit() and kill() on the same executor. */
 typedef void (*mlf_local_result_fn)(void *ud, const mlf_task_result *res);
+
+/**
+ * Creates an executor over a host pool run as @p opts says (host_pool.h; copied) and stores it in @p *out
+ * (free with mlf_local_executor_free()). Errors: those of mlf_host_pool_new().
+ */
+int mlf_local_executor_new_pool(const mlf_host_pool_opts *opts, mlf_local_executor **out);
 
 /**
  * Creates an executor that starts `@p mlflowd_exe task-exec` (path copied; an absolute path, normally the

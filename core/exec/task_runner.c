@@ -162,12 +162,74 @@ static int store_external_state(void *ud, const char *dag_id, const char *task_i
     return rc == MLF_ETOOBIG ? MLF_ENOTFOUND : rc;
 }
 
+/* ------------------------------------------------------------------- plugins kept loaded (task hosts) */
+
+/* One plugin file loaded into a catalog of its own, kept for the life of a task host. */
+typedef struct cached_plugin {
+    char *path;
+    mlf_catalog *cat;
+} cached_plugin;
+
+struct mlf_plugin_cache {
+    cached_plugin *v;
+    size_t n, cap;
+};
+
+int mlf_plugin_cache_new(mlf_plugin_cache **out)
+{
+    if (!out)
+        return MLF_EINVAL;
+    *out = calloc(1, sizeof **out);
+    return *out ? MLF_OK : MLF_ENOMEM;
+}
+
+void mlf_plugin_cache_free(mlf_plugin_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        mlf_catalog_free(c->v[i].cat);
+        free(c->v[i].path);
+    }
+    free(c->v);
+    free(c);
+}
+
+/* The catalog of @p path: cached, or loaded now into a new catalog. A plugin that does not load is not
+ * cached (the next try loads it again, as a fresh process would); its reasons are in @p errors. Returns
+ * the catalog (owned by the cache) or NULL. */
+static mlf_catalog *cache_load(mlf_plugin_cache *c, const char *path, mlf_diag *errors)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->v[i].path, path) == 0)
+            return c->v[i].cat;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        cached_plugin *v = realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        c->v = v;
+        c->cap = cap;
+    }
+    mlf_catalog *cat = mlf_catalog_new();
+    char *copy = strdup(path);
+    const char *names[] = {path};
+    if (!cat || !copy || mlf_plugins_load(cat, NULL, 0, names, 1, errors) != 0) {
+        mlf_catalog_free(cat);
+        free(copy);
+        return NULL;
+    }
+    c->v[c->n++] = (cached_plugin){.path = copy, .cat = cat};
+    return cat;
+}
+
 /* State of one try while it runs. */
 typedef struct try_state {
     const mlf_task_spec *spec;
     int log_fd;
     mlf_task_ctx *ctx;
-    mlf_catalog *cat;
+    mlf_plugin_cache *cache; /* plugins kept loaded (a task host), or NULL: load for this try only */
+    mlf_catalog *cat;        /* the plugin's catalog: owned by the try unless it came from the cache */
     mlf_outcome outcome;
     char *message; /* the runner's own reason, which wins over the operator's */
 } try_state;
@@ -278,14 +340,26 @@ static void execute_try(try_state *t)
         mlf_ctx_log(t->ctx, MLF_LOG_ERROR, "%s", t->message);
         return;
     }
-    t->cat = mlf_catalog_new();
-    if (!t->cat) {
-        set_message(t, "out of memory");
-        return;
-    }
     mlf_diag errors = {0};
-    const char *names[] = {spec->plugin_path};
-    if (mlf_plugins_load(t->cat, NULL, 0, names, 1, &errors) != 0) {
+    int refused;
+    if (t->cache) {
+        mlf_catalog *cat = cache_load(t->cache, spec->plugin_path, &errors);
+        refused = !cat;
+        if (refused && errors.n == 0) {
+            set_message(t, "out of memory");
+            return;
+        }
+        t->cat = cat;
+    } else {
+        t->cat = mlf_catalog_new();
+        if (!t->cat) {
+            set_message(t, "out of memory");
+            return;
+        }
+        const char *names[] = {spec->plugin_path};
+        refused = mlf_plugins_load(t->cat, NULL, 0, names, 1, &errors) != 0;
+    }
+    if (refused) {
         for (size_t i = 0; i < errors.n; i++) {
             char *line = mlf_diag_format(&errors, i);
             mlf_ctx_log(t->ctx, MLF_LOG_ERROR, "plugin did not load: %s", line ? line : "out of memory");
@@ -357,10 +431,17 @@ static int early_result(const char *attempt, mlf_outcome outcome, const char *me
     return mlf_task_result_encode(&r, out);
 }
 
-/* Runs one try; @p own_process: this process exists for the try (task-exec), so it may take over stdio
- * and SIGTERM. */
-static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **result_out)
+/* How run_spec() may treat the process it runs in. */
+enum {
+    RUN_EMBEDDED = 0, /* a library call: leave stdio and signals alone */
+    RUN_OWN_PROCESS,  /* task-exec: the process exists for this try */
+    RUN_HOSTED        /* a task host: like task-exec for the try, stdio and SIGTERM restored after it */
+};
+
+/* Runs one try in @p mode; @p cache: plugins kept loaded (RUN_HOSTED), else NULL. */
+static int run_spec(const mlf_value *spec_value, int mode, mlf_plugin_cache *cache, mlf_value **result_out)
 {
+    int own_process = mode != RUN_EMBEDDED;
     if (!spec_value || !result_out)
         return MLF_EINVAL;
     *result_out = NULL;
@@ -383,7 +464,18 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
         return rc;
     }
 
-    try_state t = {.spec = spec, .log_fd = open_log(spec->log_path), .outcome = MLF_FAILED};
+    if (cache) { /* an operator that must have a process of its own is refused before anything is logged */
+        mlf_diag errors = {0};
+        const mlf_catalog *cat = cache_load(cache, spec->plugin_path, &errors);
+        mlf_diag_clear(&errors); /* a plugin that does not load is reported by the try below */
+        const mlf_operator_desc *op = cat ? mlf_catalog_operator(cat, spec->operator_name) : NULL;
+        if (op && (op->flags & MLF_OP_ISOLATED)) {
+            mlf_task_spec_free(spec);
+            return MLF_ENOTSUP;
+        }
+    }
+
+    try_state t = {.spec = spec, .log_fd = open_log(spec->log_path), .outcome = MLF_FAILED, .cache = cache};
     if (t.log_fd < 0) {
         char *msg = mlf_strdup_printf("cannot open the log file %s: %s", spec->log_path, strerror(errno));
         rc = msg ? early_result(spec->attempt, MLF_FAILED, msg, start, result_out) : MLF_ENOMEM;
@@ -391,12 +483,6 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
         mlf_task_spec_free(spec);
         return rc;
     }
-    if (own_process) {
-        /* whatever the plugin or libc prints goes to the log, never into the result channel */
-        dup2(t.log_fd, STDOUT_FILENO);
-        dup2(t.log_fd, STDERR_FILENO);
-    }
-
     external_store external = {0};
     mlf_task_ctx_init init = {
         .dag_id = spec->dag_id, .task_id = spec->task_id, .run_id = spec->run_id,
@@ -415,6 +501,18 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
         return MLF_ENOMEM;
     }
     external.ctx = t.ctx;
+
+    int saved_out = -1, saved_err = -1;
+    if (own_process) {
+        /* whatever the plugin or libc prints goes to the log, never into the result channel */
+        if (mode == RUN_HOSTED) {
+            fflush(NULL);
+            saved_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+            saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        }
+        dup2(t.log_fd, STDOUT_FILENO);
+        dup2(t.log_fd, STDERR_FILENO);
+    }
 
     struct sigaction old_term;
     if (own_process) {
@@ -455,9 +553,21 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
         sigaction(SIGTERM, &old_term, NULL);
         cancel_target = NULL;
     }
+    if (mode == RUN_HOSTED) { /* what the try printed stays in its log; the next try starts clean */
+        fflush(NULL);
+        if (saved_out >= 0) {
+            dup2(saved_out, STDOUT_FILENO);
+            close(saved_out);
+        }
+        if (saved_err >= 0) {
+            dup2(saved_err, STDERR_FILENO);
+            close(saved_err);
+        }
+    }
     external_store_close(&external);
     mlf_task_ctx_free(t.ctx);
-    mlf_catalog_free(t.cat); /* after the context: XCom values were made by the plugin's host calls */
+    if (!cache)
+        mlf_catalog_free(t.cat); /* after the context: XCom values were made by the plugin's host calls */
     free(t.message);
     close(t.log_fd);
     mlf_task_spec_free(spec);
@@ -466,44 +576,17 @@ static int run_spec(const mlf_value *spec_value, int own_process, mlf_value **re
 
 int mlf_task_run_spec(const mlf_value *spec_value, mlf_value **result_out)
 {
-    return run_spec(spec_value, 0, result_out);
+    return run_spec(spec_value, RUN_EMBEDDED, NULL, result_out);
+}
+
+int mlf_task_run_hosted(mlf_plugin_cache *cache, const mlf_value *spec_value, mlf_value **result_out)
+{
+    if (!cache)
+        return MLF_EINVAL;
+    return run_spec(spec_value, RUN_HOSTED, cache, result_out);
 }
 
 /* ------------------------------------------------------------------------------------------ task-exec */
-
-/* Reads exactly @p n bytes; returns 0, or -1 at end of input or on error (errno 0 at a clean end). */
-static int read_full(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = 0;
-            return -1;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Writes the reason into err and returns @p code. */
 static int exec_fail(char *err, size_t errlen, int code, const char *fmt, ...) MLF_PRINTF(4, 5);
@@ -526,7 +609,7 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
     fcntl(out_fd, F_SETFD, FD_CLOEXEC);
 
     unsigned char hdr[MLF_TASK_FRAME_HEADER];
-    if (read_full(in_fd, hdr, sizeof hdr) != 0)
+    if (mlf_read_full(in_fd, hdr, sizeof hdr) != 0)
         return exec_fail(err, errlen, 2, "cannot read the task spec: %s", errno ? strerror(errno) : "no input");
     uint32_t len = mlf_task_frame_length(hdr);
     if (len > MLF_TASK_FRAME_MAX)
@@ -535,7 +618,7 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
     void *body = malloc(len ? len : 1);
     if (!body)
         return exec_fail(err, errlen, 2, "out of memory reading the task spec");
-    if (read_full(in_fd, body, len) != 0) {
+    if (mlf_read_full(in_fd, body, len) != 0) {
         free(body);
         return exec_fail(err, errlen, 2, "the task spec is truncated: %s", errno ? strerror(errno) : "input ended early");
     }
@@ -553,7 +636,7 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
     if (rc != MLF_OK)
         return exec_fail(err, errlen, 2, "the task spec is not valid msgpack: %s", mlf_strerror(rc));
     mlf_value *result = NULL;
-    rc = run_spec(spec, 1, &result);
+    rc = run_spec(spec, RUN_OWN_PROCESS, NULL, &result);
     mlf_value_free(spec);
     if (rc != MLF_OK)
         return exec_fail(err, errlen, rc == MLF_EPARSE ? 2 : 1, "cannot run the task: %s%s", mlf_strerror(rc),
@@ -564,7 +647,7 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
     mlf_value_free(result);
     if (rc != MLF_OK)
         return exec_fail(err, errlen, 1, "cannot encode the task result: %s", mlf_strerror(rc));
-    int wrc = write_full(out_fd, frame, flen);
+    int wrc = mlf_write_full(out_fd, frame, flen);
     int werr = errno;
     free(frame);
     if (wrc != 0)

@@ -36,6 +36,28 @@
  */
 int mlf_task_run_spec(const mlf_value *spec_value, mlf_value **result_out);
 
+/** Plugins kept loaded across tries (a task host, task_host.h): each plugin file is loaded the first time
+ * a try names it and stays loaded until mlf_plugin_cache_free(). */
+typedef struct mlf_plugin_cache mlf_plugin_cache;
+
+/** A new empty cache in @p *out (free with mlf_plugin_cache_free()). Errors: MLF_EINVAL, MLF_ENOMEM. */
+int mlf_plugin_cache_new(mlf_plugin_cache **out);
+
+/** Unloads every cached plugin and frees the cache. NULL is allowed. */
+void mlf_plugin_cache_free(mlf_plugin_cache *c);
+
+/**
+ * Runs one try as mlf_task_run_spec() does, in a long-lived task host: the plugin comes from @p cache
+ * (loaded on first use, kept loaded), stdout and stderr go to the try's log while it runs and are
+ * restored afterwards, and SIGTERM cancels the try while it runs (the previous disposition is restored
+ * afterwards). A plugin that fails to load is not cached: the next try loads it again.
+ *
+ * Returns MLF_OK when *result_out was set; MLF_ENOTSUP, with nothing run or logged, when the operator is
+ * flagged MLF_OP_ISOLATED (it must run in a fresh task-exec process); else the errors of
+ * mlf_task_run_spec().
+ */
+int mlf_task_run_hosted(mlf_plugin_cache *cache, const mlf_value *spec_value, mlf_value **result_out);
+
 /**
  * The body of `mlflowd task-exec`: reads one frame holding a TASK SPEC from @p in_fd, runs it as its own
  * task process, and writes one frame holding the TASK RESULT to @p out_fd.

@@ -512,8 +512,10 @@ int mlf_worker_new(const mlf_worker_opts *o, mlf_worker **out, char *err, size_t
         if (rc != MLF_OK)
             snprintf(err, errlen, "cannot create the spool folder %s: %s", w->spool, mlf_strerror(rc));
     }
-    if (rc == MLF_OK && (rc = mlf_local_executor_new(w->exe, w->concurrency, 0, &w->pool)) != MLF_OK)
-        snprintf(err, errlen, "cannot start the task process pool: %s", mlf_strerror(rc));
+    mlf_host_pool_opts pool = {.exe = w->exe, .size = w->concurrency, .max_tries_per_host = o->max_tries_per_host,
+                               .max_rss_bytes = o->max_rss_bytes};
+    if (rc == MLF_OK && (rc = mlf_local_executor_new_pool(&pool, &w->pool)) != MLF_OK)
+        snprintf(err, errlen, "cannot start the task host pool: %s", mlf_strerror(rc));
     if (rc == MLF_OK && !(w->ctx = zmq_ctx_new())) {
         rc = zmq_errno();
         snprintf(err, errlen, "cannot create a zmq context: %s", zmq_strerror(rc));

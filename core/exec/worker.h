@@ -1,9 +1,9 @@
 /* worker.h -- `mlflowd worker`: the worker side of MLFW/1 (doc/protocol.md).
  *
  * A worker connects one DEALER socket to the scheduler, advertises its capacity, queues and loaded
- * operators in READY, and runs each TASK as its own `mlflowd task-exec` process through the local
- * executor (executor_local.h: posix_spawn, a process group per try, execution_timeout, kills), so a
- * crashing plugin fails one try and never the worker. The try's log is written to a spool folder and
+ * operators in READY, and runs each TASK in a pool of long-lived task hosts through the local executor
+ * (host_pool.h: posix_spawn, a process group per host, execution_timeout, kills, a crashed host replaced),
+ * so a crashing plugin fails one try and never the worker. The try's log is written to a spool folder and
  * streamed back in LOG messages; its RESULT is repeated every liveness interval until the scheduler
  * acknowledges it.
  *
@@ -42,6 +42,8 @@ typedef struct mlf_worker_opts {
     int64_t drain_grace_us;           /**< on stop, how long running tries may finish; 0: 60 s */
     const char *server_public_key;    /**< the scheduler's CURVE public key (Z85); NULL: no CURVE */
     const char *secret_key;           /**< this worker's CURVE secret key (Z85); required with the above */
+    int max_tries_per_host;           /**< tries per task host before it is replaced (host_pool.h); 0: default */
+    int64_t max_rss_bytes;            /**< a task host's memory high-water mark; 0: default, < 0: none */
 } mlf_worker_opts;
 
 /**

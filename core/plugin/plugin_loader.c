@@ -267,6 +267,7 @@ int mlf_plugins_load(mlf_catalog *cat, const char *const *paths, size_t npaths, 
 {
     if (!ltdl_ready(errors))
         return (int)(nnames ? nnames : 1);
+    mlf_catalog_set_searched(cat, paths, npaths); /* only for messages: out of memory leaves it empty */
     int refused = 0;
     for (size_t i = 0; i < nnames; i++) {
         if (strcmp(names[i], "*") == 0) {

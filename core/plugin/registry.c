@@ -39,6 +39,7 @@ struct mlf_catalog {
     entry_vec kinds[MLF_REG_KIND_COUNT];
     mlf_plugin **plugins;
     size_t nplugins, capplugins;
+    char *searched; /* the plugin folders searched, comma-separated */
 };
 
 struct mlf_registry {
@@ -90,7 +91,32 @@ void mlf_catalog_free(mlf_catalog *cat)
     free(cat->plugins);
     for (int k = 0; k < MLF_REG_KIND_COUNT; k++)
         free(cat->kinds[k].v);
+    free(cat->searched);
     free(cat);
+}
+
+int mlf_catalog_set_searched(mlf_catalog *cat, const char *const *paths, size_t npaths)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < npaths; i++)
+        len += strlen(paths[i]) + 2;
+    char *s = malloc(len);
+    if (!s)
+        return MLF_ENOMEM;
+    s[0] = '\0';
+    for (size_t i = 0; i < npaths; i++) {
+        if (i)
+            strcat(s, ", ");
+        strcat(s, paths[i]);
+    }
+    free(cat->searched);
+    cat->searched = s;
+    return MLF_OK;
+}
+
+const char *mlf_catalog_searched(const mlf_catalog *cat)
+{
+    return cat->searched ? cat->searched : "";
 }
 
 const mlf_reg_entry *mlf_catalog_find(const mlf_catalog *cat, mlf_reg_kind kind, const char *name)

@@ -62,6 +62,13 @@ const char **mlf_catalog_names(const mlf_catalog *cat, mlf_reg_kind kind, size_t
 size_t mlf_catalog_plugin_count(const mlf_catalog *cat);
 const mlf_plugin *mlf_catalog_plugin_at(const mlf_catalog *cat, size_t i);
 
+/** Records the plugin folders searched (the last call wins), for errors such as "unknown operator".
+ * Returns MLF_OK or MLF_ENOMEM. */
+int mlf_catalog_set_searched(mlf_catalog *cat, const char *const *paths, size_t npaths);
+
+/** The folders searched, comma-separated (borrowed), or "" when none were recorded. */
+const char *mlf_catalog_searched(const mlf_catalog *cat);
+
 /** The loaded plugin whose info->name is @p name, or NULL. */
 const mlf_plugin *mlf_catalog_plugin_by_name(const mlf_catalog *cat, const char *name);
 

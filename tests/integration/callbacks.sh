@@ -23,7 +23,12 @@ tasks:
     on_failure_callback: {notifier: record, path: $ev}
 YAML
 expect_exit 1 "$MLFLOWD" dags test cb 2024-01-01
-sleep 0.5 # callbacks run in their own processes
+# callbacks run in their own processes: wait for the four events (bounded), then check them
+i=0
+until [ "$(wc -l <"$ev" 2>/dev/null || echo 0)" -ge 4 ]; do
+    i=$((i + 1)); [ $i -le "$(scaled 50)" ] || fail "only $(wc -l <"$ev" 2>/dev/null) callback events: $(cat "$ev" 2>/dev/null)"
+    sleep 0.1
+done
 python3 - "$ev" <<'PY' || fail "callback events: $(cat "$ev" 2>/dev/null)"
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]

@@ -41,6 +41,44 @@ printf 'dag_id: one\ntasks: {a: {operator: empty}}\n' >"$tmp/dags/one.yaml"
 MLFLOWD__EXECUTOR=kubernetes expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
 case "$err" in *"executor 'kubernetes' is not supported (use local, sequential or zmq)"*) ;; *) fail "unknown executor: $err" ;; esac
 
+# config list/get: every key with its value and where it came from (default < file < env < flag), and each
+# source's origin (the file's line:col, the variable, the flag).
+mkdir -p "$MLFLOWD_HOME"
+printf 'parallelism: 9\nzmq:\n  heartbeat: 2s\n  liveness: 4\n' >"$MLFLOWD_HOME/mlflowd.yaml"
+MLFLOWD__ZMQ__LIVENESS=5 expect_exit 0 "$MLFLOWD" --dags-folder "$tmp/dags" config list -o json
+json_check '{e["key"]: (e["value"], e["source"], e["origin"]) for e in d}["parallelism"] == (9, "file", "'"$MLFLOWD_HOME"'/mlflowd.yaml:1:14")'
+json_check '{e["key"]: (e["value"], e["source"]) for e in d}["zmq.heartbeat"] == ("2s", "file")'
+json_check '{e["key"]: (e["value"], e["source"], e["origin"]) for e in d}["zmq.liveness"] == (5, "env", "MLFLOWD__ZMQ__LIVENESS")'
+json_check '{e["key"]: (e["value"], e["source"], e["origin"]) for e in d}["dags_folder"] == ("'"$tmp"'/dags", "cli", "--dags-folder")'
+json_check '{e["key"]: (e["value"], e["source"]) for e in d}["executor"] == ("local", "default")'
+json_check '{e["key"]: (e["source"], e["origin"]) for e in d}["home"] == ("env", "MLFLOWD_HOME")'
+expect_exit 0 "$MLFLOWD" config list
+case "$out" in "# configuration file: $MLFLOWD_HOME/mlflowd.yaml"*"parallelism"*"= 9"*) ;; *) fail "config list: $out" ;; esac
+expect_exit 0 "$MLFLOWD" config get parallelism
+[ "$out" = 9 ] || fail "config get parallelism from the file: $out"
+MLFLOWD__PARALLELISM=7 expect_exit 0 "$MLFLOWD" config get parallelism
+[ "$out" = 7 ] || fail "the environment does not override the file: $out"
+expect_exit 2 "$MLFLOWD" config get nosuch
+case "$err" in *"unknown configuration key 'nosuch'"*) ;; *) fail "config get of an unknown key: $err" ;; esac
+rm "$MLFLOWD_HOME/mlflowd.yaml"
+expect_exit 0 "$MLFLOWD" config get parallelism
+[ "$out" = 32 ] || fail "the default parallelism: $out"
+
+# dags list and tasks list read the DAG folder
+printf 'dag_id: two\nschedule: "@daily"\nstart_date: 2024-01-01\ntasks: {x: {operator: empty}, y: {operator: empty, upstream: x}}\n' \
+    >"$tmp/dags/two.yaml"
+expect_exit 0 "$MLFLOWD" --dags-folder "$tmp/dags" dags list -o json
+json_check 'sorted((x["dag_id"], x["tasks"], x["is_paused"]) for x in d) == [("one", 1, False), ("two", 2, False)]'
+json_check '[x["fileloc"] for x in d if x["dag_id"] == "two"] == ["'"$tmp"'/dags/two.yaml"]'
+expect_exit 0 "$MLFLOWD" --dags-folder "$tmp/dags" dags list
+case "$out" in "dag_id"*"one "*"two "*"@daily"*) ;; *) fail "dags list table: $out" ;; esac
+expect_exit 0 "$MLFLOWD" --dags-folder "$tmp/dags" tasks list two
+[ "$out" = "x
+y" ] || fail "tasks list: $out"
+expect_exit 0 "$MLFLOWD" --dags-folder "$tmp/dags" tasks list two -o json
+json_check '[(t["task_id"], t["upstream"]) for t in d] == [("x", []), ("y", ["x"])]'
+expect_exit 2 "$MLFLOWD" --dags-folder "$tmp/dags" tasks list three
+
 # A DAG that does not exist (or does not load) is bad input: exit 2.
 expect_exit 2 "$MLFLOWD" --dags-folder "$tmp" dags test some_dag
 case "$err" in *"DAG 'some_dag' does not load"*) ;; *) fail "dags test of a missing DAG: $err" ;; esac

@@ -6,8 +6,7 @@
 
 mkdir -p "$tmp/dags"
 export MLFLOWD_DAGS_FOLDER="$tmp/dags"
-"$MLFLOWD" plugins list -o json | python3 -c 'import json,sys; sys.exit(0 if any(p["name"] == "sqlite" for p in json.load(sys.stdin)) else 77)' || {
-    echo "sqlite plugin not built: skipping"; exit 77; }
+require_plugins sqlite
 expect_exit 0 "$MLFLOWD" connections add db --conn-uri "sqlite://$(printf %s "$tmp/a.db" | sed 's|/|%2F|g')" 
 expect_exit 0 "$MLFLOWD" connections add secretive --conn-type http --conn-host example.invalid --conn-password 'hunter2-s3cret'
 export MLFLOWD_CONN_ENVDB="sqlite://$(printf %s "$tmp/b.db" | sed 's|/|%2F|g')"

@@ -7,9 +7,7 @@
 # day without orders (the branch skips trading), and the forecast operator on known inputs and bad ones.
 . "$top_srcdir/tests/integration/lib.sh"
 
-for p in sqlite python http branch; do
-    case " $MLF_BUILT_PLUGINS " in *" $p "*) ;; *) echo "plugin $p not built: skipping"; exit 77 ;; esac
-done
+require_plugins sqlite python http branch
 
 work="$tmp/work"
 export CRYPTO_ML_WORK="$work" CRYPTO_ML_COINS=20 CRYPTO_ML_DAYS=300 SDK_CFLAGS="-I$top_srcdir/sdk" SDK_LIBS=

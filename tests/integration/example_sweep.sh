@@ -6,9 +6,7 @@
 # beside the first with the same choice (the data and split are deterministic).
 . "$top_srcdir/tests/integration/lib.sh"
 
-for p in sqlite python; do
-    case " $MLF_BUILT_PLUGINS " in *" $p "*) ;; *) echo "plugin $p not built: skipping"; exit 77 ;; esac
-done
+require_plugins sqlite python
 
 work="$tmp/work"
 export SWEEP_WORK="$work" SWEEP_DATE=2024-03-01

@@ -33,3 +33,15 @@ tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 # the webserver: REST API (web_api.sh) and the UI in headless Chromium (web_browser.sh)
 INTEGRATION_TESTS += tests/integration/web_api.sh tests/integration/web_browser.sh
 EXTRA_DIST += tests/integration/web_lib.sh tests/browser/cdp.py tests/browser/ui_test.py
+
+# long-lived task hosts under a real scheduler (a host SIGKILLed mid-try)
+INTEGRATION_TESTS += tests/integration/task_hosts.sh
+
+# the newcomer path and operating mlflowd (issue 12)
+OPS_INTEGRATION_TESTS = \
+	tests/integration/newcomer_setup.sh \
+	tests/integration/newcomer_habits.sh \
+	tests/integration/newcomer_tasks_test.sh \
+	tests/integration/newcomer_mapped.sh
+TESTS += $(OPS_INTEGRATION_TESTS)
+EXTRA_DIST += $(OPS_INTEGRATION_TESTS)

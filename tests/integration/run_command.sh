@@ -4,8 +4,7 @@
 # complete on the zmq workers; a signal stops mlflowd, its workers and the stand-in exchange.
 . "$top_srcdir/tests/integration/lib.sh"
 
-"$MLFLOWD" plugins list -o json | python3 -c 'import json,sys; n={p["name"] for p in json.load(sys.stdin)}; sys.exit(0 if {"sqlite","python","http","branch"} <= n else 77)' || {
-    echo "SKIP: the example pipelines need the sqlite, python, http and branch plugins"; exit 77; }
+require_plugins sqlite python http branch
 export EXAMPLES_COINS=20 EXAMPLES_DAYS=300
 # the script builds the example plugin with the source tree's SDK; in a distcheck tree it lives in $top_srcdir
 MLFLOWD="$MLFLOWD" sh "$top_srcdir/examples/standalone.sh" --workers 2 >"$tmp/run.log" 2>&1 &

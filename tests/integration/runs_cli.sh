@@ -32,7 +32,7 @@ case "$err" in *"bad date '2024-13-01'"*) ;; *) fail "backfill bad date: $err" ;
 expect_exit 2 "$MLFLOWD" tasks clear daily -t '(unclosed'
 case "$err" in *"bad --task-regex"*) ;; *) fail "clear with a bad regex: $err" ;; esac
 expect_exit 2 "$MLFLOWD" standalone --workers 0
-case "$err" in *"--workers must be 1..256"*) ;; *) fail "standalone --workers 0: $err" ;; esac
+case "$err" in *"--workers: expected a whole number from 1 to 256"*) ;; *) fail "standalone --workers 0: $err" ;; esac
 expect_exit 2 "$MLFLOWD" dags show dayly
 case "$err" in *"DAG 'dayly' does not load (did you mean 'daily'?)"*) ;; *) fail "misspelt DAG: $err" ;; esac
 
@@ -52,11 +52,18 @@ expect_exit 0 "$MLFLOWD" tasks clear daily -t '^b$' -s 2024-01-02 -e 2024-01-02
 case "$out" in *"Cleared 1 task instance"*) ;; *) fail "clear: $out" ;; esac
 expect_exit 0 "$MLFLOWD" dags state daily "$run"
 [ "$out" = queued ] || fail "a cleared run is queued again, got $out"
-# paused: nothing runs, not even the cleared run (Airflow)
+# paused: nothing runs, not even the cleared run (Airflow). The evidence that the scheduler had its chance:
+# a run of another DAG, queued at the same time, completes meanwhile.
 expect_exit 0 "$MLFLOWD" dags pause daily
+printf 'dag_id: probe\nschedule: null\ntasks: {p: {operator: empty}}\n' >"$tmp/dags/probe.yaml"
+expect_exit 0 "$MLFLOWD" dags trigger probe --run-id p1
 "$MLFLOWD" scheduler >"$tmp/sched.log" 2>&1 &
 sched=$!
-sleep 2
+i=0
+until [ "$("$MLFLOWD" dags state probe p1 2>/dev/null)" = success ]; do
+    i=$((i + 1)); [ $i -le 150 ] || { kill $sched; cat "$tmp/sched.log"; fail "the probe run did not finish"; }
+    sleep 0.1
+done
 expect_exit 0 "$MLFLOWD" dags state daily "$run"
 [ "$out" = queued ] || { kill $sched; fail "a paused DAG's cleared run must wait, got $out"; }
 # unpaused (picked up by the running daemon): the cleared run finishes, running b only; catchup is false

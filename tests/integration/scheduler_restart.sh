@@ -12,7 +12,7 @@ schedule: null
 default_args: {retries: 1, retry_delay: 0s}
 tasks:
   first:  {operator: shell, command: "echo first >> $marks"}
-  slow:   {operator: shell, upstream: first, command: "echo slow-start >> $marks; sleep 3; echo slow-end >> $marks"}
+  slow:   {operator: shell, upstream: first, command: "echo \$\$ > $tmp/slow.pid; echo slow-start >> $marks; [ \$MLFLOWD_CTX_TRY_NUMBER -gt 1 ] || sleep 30; echo slow-end >> $marks"}
   last:   {operator: shell, upstream: slow, command: "echo last >> $marks"}
 YAML
 export MLFLOWD_DAGS_FOLDER="$tmp/dags"
@@ -39,9 +39,14 @@ wait_for slow running 15
 sleep 0.5
 kill -9 "$sched"
 wait "$sched" 2>/dev/null || true
-sleep 0.3
-# the running try's process group died with the scheduler
-grep -q slow-end "$marks" && fail "the slow task kept running after the scheduler was killed"
+# the running try's process group died with the scheduler: its shell (sleeping 30 s) is gone, not merely quiet
+slow_pid=$(cat "$tmp/slow.pid")
+i=0
+while kill -0 "$slow_pid" 2>/dev/null && [ "$(ps -o stat= -p "$slow_pid" | cut -c1)" != Z ]; do
+    i=$((i + 1)); [ $i -le 100 ] || fail "the slow task (pid $slow_pid) kept running after the scheduler was killed"
+    sleep 0.1
+done
+grep -q slow-end "$marks" && fail "the slow task finished after the scheduler was killed"
 expect_exit 0 "$MLFLOWD" db check
 
 start_scheduler

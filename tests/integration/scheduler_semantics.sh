@@ -72,12 +72,21 @@ run_id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.s
 expect_exit 0 "$MLFLOWD" tasks state timeout slow "$run_id"
 case "$err" in *execution_timeout*) ;; *) fail "no timeout message: $err" ;; esac
 
-# --- max_active_tasks: never more than 2 of this DAG's tasks at once (recorded by the tasks themselves)
+# --- max_active_tasks: never more than 2 of this DAG's tasks at once (recorded by the tasks themselves). Each
+# task waits (up to 5 s) for a second one to be running before it ends, so that two do overlap however slowly
+# the machine starts processes; a limit that let only one run would show as max 1.
+cat >"$tmp/pair.sh" <<'SH'
+echo start >> "$1"
+i=0
+while [ $(( $(grep -c start "$1") - $(grep -c end "$1") )) -lt 2 ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
+sleep 0.1
+echo end >> "$1"
+SH
 cat >"$tmp/dags/limited.yaml" <<YAML
 dag_id: limited
 max_active_tasks: 2
 tasks:
-$(for i in 1 2 3 4 5 6; do printf '  t%d: {operator: shell, command: "echo start >> %s/conc; sleep 0.3; echo end >> %s/conc"}\n' $i "$tmp" "$tmp"; done)
+$(for i in 1 2 3 4 5 6; do printf '  t%d: {operator: shell, command: "sh %s/pair.sh %s/conc"}\n' $i "$tmp" "$tmp"; done)
 YAML
 expect_exit 0 "$MLFLOWD" dags test limited 2024-01-01
 max=$(awk '/start/ {n++; if (n > m) m = n} /end/ {n--} END {print m}' "$tmp/conc")

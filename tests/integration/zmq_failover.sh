@@ -43,10 +43,14 @@ until [ "$(grep -c '^done' "$marks" 2>/dev/null || echo 0)" -ge 100 ]; do
 done
 kill -9 "$wb"
 killed_at=$(date +%s%N)
-wait_log "$slog" "worker wb .* is gone" 10
-gone_at=$(date +%s%N)
-# detection: liveness 3 x 250 ms, plus the poll granularity of this test
-[ $(( (gone_at - killed_at) / 1000000 )) -le 1500 ] || fail "wb's loss took $(( (gone_at - killed_at) / 1000000 )) ms"
+wait "$wb" 2>/dev/null || true
+forget_pid "$wb"
+wait_log "$slog" "worker wb .* is gone" "$(scaled 10)"
+gone_at=$(log_ms "$slog" "worker wb .* is gone")
+# detection: liveness 3 x 250 ms, timed by the scheduler's own log line (not by this test's polling), with
+# room for a loaded machine (x4 under the sanitizers)
+ms=$((gone_at - killed_at / 1000000))
+[ $ms -le "$(scaled 1500)" ] || fail "wb's loss took $ms ms"
 grep "worker wb .* is gone" "$slog" | grep -q "tr[iy]e*s* failed" || fail "no zombie count in the log"
 
 wait_run big r1 success 120
@@ -58,7 +62,5 @@ grep -q DOUBLE "$marks" && fail "a task ran twice at the same time: $(grep DOUBL
 # the retried tries ran on the surviving worker: their logs came back over the wire
 expect_exit 0 "$MLFLOWD" tasks logs big r1 t000
 expect_exit 0 "$MLFLOWD" db check
-kill -TERM "$wa"
-kill -TERM "$sched"
-wait "$sched" || fail "the scheduler did not stop cleanly"
+stop_all
 echo "failover ok"

@@ -51,6 +51,5 @@ grep -q "no worker listening on queue 'default' has operator 'empty' loaded" "$t
 # a worker that has the operator arrives: it runs
 start_worker wall --concurrency 1
 wait_run routed r1 success 30
-kill -TERM "$sched"
-wait "$sched" || fail "the scheduler did not stop cleanly"
+stop_all
 echo "queues ok"

@@ -22,6 +22,7 @@ start_worker w1 --concurrency 2
 wait_log "$marks" slow-start 30
 kill -9 "$sched"
 wait "$sched" 2>/dev/null || true
+forget_pid "$sched"
 sleep 0.5
 # the same endpoint: the worker reconnects to it
 MLFLOWD__EXECUTOR=zmq MLFLOWD__ZMQ__BIND=$endpoint "$MLFLOWD" scheduler >>"$slog.2" 2>&1 &
@@ -35,7 +36,6 @@ wait_run zr r1 success 60
 [ "$(grep -c '^last$' "$marks")" -eq 1 ] || fail "last ran $(grep -c '^last$' "$marks") times"
 expect_exit 0 "$MLFLOWD" tasks states-for-dag-run zr r1 -o json
 json_check '{t["task_id"]: (t["state"], t["try_number"]) for t in d} == {"first": ("success", 1), "slow": ("success", 1), "last": ("success", 1)}'
-kill -TERM "$sched"
-wait "$sched" || fail "the restarted scheduler did not stop cleanly"
+stop_all
 expect_exit 0 "$MLFLOWD" db check
 echo "zmq restart ok"

@@ -38,3 +38,9 @@ tests_plugins_runner_ops_la_SOURCES = tests/plugins/runner_ops.c
 tests_plugins_runner_ops_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 tests_plugins_runner_ops_la_CFLAGS = $(PLUGIN_CFLAGS)
 tests_plugins_runner_ops_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+# Operators for the task-host tests (tests/unit/test_host_pool.c).
+check_LTLIBRARIES += tests/plugins/host_ops.la
+tests_plugins_host_ops_la_SOURCES = tests/plugins/host_ops.c
+tests_plugins_host_ops_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
+tests_plugins_host_ops_la_CFLAGS = $(PLUGIN_CFLAGS)
+tests_plugins_host_ops_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)

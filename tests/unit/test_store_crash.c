@@ -140,6 +140,11 @@ START_TEST(test_committed_batches_survive_sigkill)
             writer_child(fds[1]);
         }
         close(fds[1]);
+        /* even rounds: the kill lands after the child's first durable commit of the round, whatever the load of
+         * the machine (it may take longer than 30 ms to get there); odd rounds: anywhere, also during open */
+        int64_t reported = counter, n; /* nothing reported: at least what the last round left */
+        if (round % 2 == 0 && read(fds[0], &n, sizeof n) == (ssize_t)sizeof n)
+            reported = n;
         struct timespec delay = {0, (long)(rand() % 30000) * 1000}; /* 0..30 ms */
         nanosleep(&delay, NULL);
         kill(pid, SIGKILL);
@@ -148,7 +153,6 @@ START_TEST(test_committed_batches_survive_sigkill)
         ck_assert_msg(WIFSIGNALED(status), "round %d: the writer exited by itself (status %d), seed %u",
                       round, WIFEXITED(status) ? WEXITSTATUS(status) : -1, seed);
 
-        int64_t reported = counter, n; /* nothing reported: at least what the last round left */
         while (read(fds[0], &n, sizeof n) == (ssize_t)sizeof n)
             reported = n;
         close(fds[0]);
@@ -177,8 +181,9 @@ START_TEST(test_committed_batches_survive_sigkill)
         mlf_store_close(st);
         counter = found;
     }
-    /* the kills must have landed while batches were being written, not only before the first */
-    ck_assert_int_ge(killed_mid_run, ROUNDS / 4);
+    /* the kills must have landed while batches were being written, not only before the first: every even
+     * round's did */
+    ck_assert_int_ge(killed_mid_run, ROUNDS / 2);
     ck_assert_int_gt(counter, 0);
 
     char p[128];

@@ -1,0 +1,299 @@
+/*
+ * sched_internal.h -- what the files of the scheduler share and nobody else sees: the in-memory model
+ * (runs, tasks, task instances, per-DAG counters, the ready and timer heaps) and the functions one
+ * concern of the loop calls in another. doc/architecture.md describes the scheduler.
+ *
+ * The files, one concern each:
+ *   scheduler.c       the loop, the turn's write batch, DAG sync, opening and closing, single TIs
+ *   sched_heap.c      the ready heap (by priority) and the timer heap (by wake time)
+ *   sched_ti.c        TI records and state transitions, trigger-rule evaluation, mapped-task expansion
+ *   sched_callback.c  on_* callbacks run by notifier processes
+ *   sched_run.c       runs: the in-memory model, creation (manual and by schedule), start, final state
+ *   sched_context.c   the template context a TI's parameters render in
+ *   sched_dispatch.c  handing ready TIs to the executor within parallelism, DAG and pool limits
+ *   sched_result.c    results from the executor: success, skip, reschedule, retry (with backoff), failure
+ *   sched_recover.c   resuming runs after a restart; runs and pauses written by other processes
+ *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
+ */
+#ifndef MLF_CORE_SCHED_INTERNAL_H
+#define MLF_CORE_SCHED_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched/scheduler.h"
+#include "exec/executor.h"
+#include "time/schedule.h"
+#include "time/timefmt.h"
+#include "sched/trigger_rule.h"
+
+#define COMPONENT "scheduler"
+#define MAX_RETRY_DELAY_US (24LL * 3600 * 1000000) /* Airflow's cap when max_retry_delay is not set */
+
+/* ------------------------------------------------------------------------------------------ model */
+
+struct srun;
+
+/* One task instance (one map index of one task of one run). */
+typedef struct sti {
+    struct srun *run;
+    size_t task;
+    int map_index;
+    mlf_ti_state state;
+    int try_number;
+    int max_tries;
+    mlf_time_us start_date, end_date, queued_at, wake_at, first_poke_at;
+    char attempt[33];
+    char *message;
+    char *hostname;
+    int pid;
+    size_t heap_idx; /* position in the ready or timer heap, (size_t)-1 when in none */
+    int in_timer;
+} sti;
+
+/* Per task of a run: its TIs and the counters over its direct upstream TIs. */
+typedef struct stask {
+    sti **tis;
+    size_t ntis;
+    int expanded;          /* mapped tasks: 1 once expanded (unmapped: always 1) */
+    int decided;           /* the trigger rule gave something other than WAIT */
+    int dirty;             /* an upstream finished this turn: evaluate again */
+    int complete;          /* decided and every TI finished */
+    unsigned unfinished;   /* TIs not finished */
+    mlf_upstream_counts up;
+    unsigned up_pending_expansion; /* upstream mapped tasks not expanded yet (each counts as one TI) */
+    mlf_value *expanded_values;    /* mapped: map param -> list, after rendering */
+} stask;
+
+typedef struct srun {
+    mlf_run_rec rec;
+    mlf_dag *dag;          /* retained */
+    mlf_value *conf;
+    mlf_value *params;     /* DAG params overridden by conf (Airflow's dag_run_conf_overrides_params) */
+    mlf_value *xcoms;      /* task_id -> {key: value} (mapped: task_id -> [ {key: value} per map index ]) */
+    mlf_value *xcom_view;  /* what templates see as `xcom`: every task_id -> its view (None until it pushes) */
+    stask *tasks;
+    size_t open_tasks;     /* tasks not complete */
+    size_t active_tis;     /* TIs scheduled, queued, running, up_for_retry or up_for_reschedule */
+    int finished;
+    int in_dirty_runs;     /* listed in the scheduler's dirty_runs */
+    size_t *dirty;         /* tasks to evaluate this turn (a worklist: no scan of the run's tasks) */
+    size_t ndirty, capdirty;
+    struct srun *next;
+} srun;
+
+/* Per DAG (by dag_id): counters the limits need and the schedule's next run. */
+typedef struct sdag {
+    char *dag_id;
+    mlf_dag *dag;          /* the bag's current version (borrowed), or NULL when gone */
+    mlf_schedule *sched;
+    int paused;
+    int running_tis;       /* queued or running TIs of this DAG */
+    int active_runs;
+    int has_last;          /* last automated interval known */
+    mlf_interval last;
+    mlf_time_us next_check; /* when to look at the schedule again (0: now) */
+} sdag;
+
+typedef struct heap {
+    sti **v;
+    size_t n, cap;
+} heap;
+
+struct mlf_scheduler {
+    mlf_scheduler_opts o;
+    const char *home;
+    mlf_executor ex;
+    mlf_store_txn *w;      /* the turn's write batch, opened on first write */
+    int store_error;
+    srun *runs;
+    sdag *dags;
+    size_t ndags, capdags;
+    heap ready;            /* scheduled TIs, by priority */
+    heap timers;           /* up_for_retry / up_for_reschedule TIs, by wake_at */
+    sti **running;         /* dispatched TIs, looked up by attempt token */
+    size_t nrunning, caprunning;
+    srun **dirty_runs;     /* runs with dirty tasks this turn */
+    size_t ndirty, capdirty;
+    mlf_pool_rec *pools;
+    size_t npools;
+    int *pool_used;
+    int64_t default_pool_slots;
+    int64_t xcom_max;
+    int draining;
+    int watch_fd;
+    mlf_time_us next_dag_check;
+    mlf_time_us next_adopt;  /* when to look for runs and pauses written by other processes */
+    int single;              /* run_task(): only the chosen TI runs; nothing else is evaluated */
+    pid_t *notifiers;        /* callback processes not reaped yet */
+    size_t nnotifiers;
+    sti *submitting;         /* the TI whose spec is being handed to the executor (lease callbacks) */
+    char (*keep)[33];        /* reload_run(): attempts still running here, reattached by resume_run */
+    size_t nkeep;
+    int is_zmq;
+};
+
+/* The environment templates render in (sched_context.c). */
+typedef struct render_ctx {
+    mlf_scheduler *s;
+    srun *run;
+    const sti *ti;         /* NULL while expanding */
+    mlf_value *names;      /* name -> value, filled lazily */
+    mlf_value *secrets;    /* strings to mask in the try's log: passwords and sensitive variables read */
+} render_ctx;
+
+/* A run found by a store scan (mlf_sc_take_first_run fills it; the caller frees run_id). */
+typedef struct prev_run {
+    char *run_id;
+} prev_run;
+
+/* A run's key (both strings owned by whoever built it). */
+typedef struct run_key {
+    char *dag_id, *run_id;
+} run_key;
+
+/* ---------------------------------------------------------------------------- scheduler.c: the turn */
+
+/* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
+mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s);
+/* Commits the turn's write batch, if one is open. Returns MLF_OK or the store's error (also kept). */
+int mlf_sc_commit(mlf_scheduler *s);
+/* Records the first store failure @p rc of the turn (logged once, with @p what). */
+void mlf_sc_note_store(mlf_scheduler *s, int rc, const char *what);
+/* As mlf_scheduler_new() with executor @p ex (taken over: freed with the scheduler, or here on failure)
+ * instead of the configured one: the seam the scheduler's unit tests drive a fake executor through. */
+int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor *ex, mlf_scheduler **out, char *err,
+                             size_t errlen);
+/* The per-DAG entry of @p dag_id, or NULL. */
+sdag *mlf_sc_find_sdag(mlf_scheduler *s, const char *dag_id);
+
+/* ---------------------------------------------------------------------------- sched_heap.c */
+
+/* Orders of the ready heap (higher effective priority first, then older logical date, then task order)
+ * and of the timer heap (earlier wake_at first). */
+int mlf_sc_ready_before(const sti *a, const sti *b);
+int mlf_sc_timer_before(const sti *a, const sti *b);
+/* Adds @p t (its heap_idx follows it). Returns MLF_OK or MLF_ENOMEM. */
+int mlf_sc_heap_push(heap *h, sti *t, int (*before)(const sti *, const sti *));
+/* Removes and returns the first TI, or NULL when empty. */
+sti *mlf_sc_heap_pop(heap *h, int (*before)(const sti *, const sti *));
+/* Removes @p t if it is in @p h. */
+void mlf_sc_heap_remove(heap *h, sti *t, int (*before)(const sti *, const sti *));
+
+/* ---------------------------------------------------------------------------- sched_ti.c */
+
+/* 1 for the states a TI counts as active in (scheduled, queued, running, up_for_retry/reschedule). */
+int mlf_sc_is_unfinished_active(mlf_ti_state st);
+/* Writes @p t's record (or @p r's) into the turn's batch. */
+void mlf_sc_save_ti(mlf_scheduler *s, const sti *t);
+void mlf_sc_save_run(mlf_scheduler *s, srun *r);
+/* Replaces @p t's message by a copy of @p msg (NULL clears it). */
+void mlf_sc_set_message(sti *t, const char *msg);
+/* A new TI of task @p task in @p r, state none (NULL when out of memory); mlf_sc_add_ti lists it. */
+sti *mlf_sc_new_ti(srun *r, size_t task, int map_index);
+int mlf_sc_add_ti(stask *st, sti *t);
+/* Puts @p task of @p r on the worklist evaluate_dirty goes through (once; not when decided). */
+void mlf_sc_mark_dirty(mlf_scheduler *s, srun *r, size_t task);
+/* Adds @p delta to the counter of finished state @p st in @p c. */
+void mlf_sc_count_finished(mlf_upstream_counts *c, mlf_ti_state st, int delta);
+/* Moves @p t to a finished state and tells its downstream tasks (work: its downstream edges). */
+void mlf_sc_finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *message);
+/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits). */
+void mlf_sc_schedule_ti(mlf_scheduler *s, sti *t);
+/* Applies a trigger decision to every TI of @p task. */
+void mlf_sc_decide(mlf_scheduler *s, srun *r, size_t task, mlf_trigger_decision d);
+/* Store callback: copies the first run's id into the prev_run @p ud and stops. */
+int mlf_sc_take_first_run(void *ud, const mlf_run_rec *rec);
+/* Evaluates the tasks whose upstream counters changed this turn (and new runs' roots). */
+void mlf_sc_evaluate_dirty(mlf_scheduler *s);
+
+/* ---------------------------------------------------------------------------- sched_callback.c */
+
+/* Runs callback @p cb ({notifier, config}) for @p event in a child process; never waits for it. */
+void mlf_sc_run_callback(mlf_scheduler *s, const mlf_value *cb, const char *which, mlf_value *event);
+/* The task's on_failure / on_success / on_retry callback for @p t reaching @p state, if it has one. */
+void mlf_sc_ti_callback(mlf_scheduler *s, const sti *t, mlf_ti_state state);
+/* Reaps finished notifier processes, waiting up to @p wait_ms for the rest. */
+void mlf_sc_reap_notifiers(mlf_scheduler *s, int wait_ms);
+
+/* ---------------------------------------------------------------------------- sched_run.c */
+
+/* Frees @p r and its TIs (NULL is fine). */
+void mlf_sc_free_run(srun *r);
+/* Builds the in-memory run around @p rec (copied): per-task state and upstream totals, nothing decided. */
+srun *mlf_sc_make_run(mlf_dag *dag, const mlf_run_rec *rec);
+/* A run whose tasks are all complete (or that cannot progress): success when every leaf succeeded or was
+ * skipped, failed otherwise (Airflow's DagRun.update_state). */
+void mlf_sc_finalize_run(mlf_scheduler *s, srun *r, int deadlock);
+/* Queued runs start in logical-date order while the DAG has fewer than max_active_runs running. */
+void mlf_sc_start_queued_runs(mlf_scheduler *s);
+/* Creates the runs schedules say are due (one per DAG per turn; catchup fills the rest turn by turn),
+ * never above a DAG's max_active_runs. */
+void mlf_sc_create_scheduled_runs(mlf_scheduler *s, mlf_time_us now);
+/* Drops finished runs from memory (their records stay in the store). */
+void mlf_sc_reap_finished_runs(mlf_scheduler *s);
+/* A running run with nothing in flight and nothing left to decide can never progress: deadlock. (Not
+ * while an older run of the same DAG is active: a depends_on_past task may be waiting for it.) */
+void mlf_sc_detect_deadlocks(mlf_scheduler *s);
+/* 1 when no unfinished run of @p dag_id (and @p run_id, when not NULL) is in memory. */
+int mlf_sc_run_finished(mlf_scheduler *s, const char *dag_id, const char *run_id);
+
+/* ---------------------------------------------------------------------------- sched_context.c */
+
+/* Adds @p secret (when not empty) to the strings masked in the try's log. */
+void mlf_sc_add_secret(render_ctx *rc, const char *secret);
+/* xcom.TASK is the task's return_value (a list over map indexes for a mapped task); other keys pushed by
+ * the task are reachable as xcom.TASK.KEY when return_value is absent or a map. Returns a new value. */
+mlf_value *mlf_sc_xcom_view(const mlf_value *per_task);
+/* The template environment's name lookup and macro call over a render_ctx (@p ud). */
+int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out);
+int mlf_sc_render_call(void *ud, const char *name, const mlf_value *const *args, size_t nargs, mlf_value **out,
+                       char *err, size_t errlen);
+/* The operator parameters of one TI: the task's params with a mapped TI's element of each expand list
+ * (combinations in row-major order), templated ones rendered. *out is the caller's. */
+int mlf_sc_render_params(mlf_scheduler *s, sti *t, render_ctx *rc, mlf_value **out, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------------- sched_dispatch.c */
+
+/* The index of pool @p name, or -1. */
+int mlf_sc_pool_index(mlf_scheduler *s, const char *name);
+/* Lists @p t as running (looked up by attempt token) / takes it off that list (NULL when absent). */
+void mlf_sc_add_running(mlf_scheduler *s, sti *t);
+sti *mlf_sc_take_running(mlf_scheduler *s, const char *attempt);
+/* Gives back the pool slots and the DAG's running count a finished try held. */
+void mlf_sc_release_slots(mlf_scheduler *s, sti *t);
+/* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
+ * allow; TIs held back by a DAG or pool limit wait for the next turn. */
+void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now);
+
+/* ---------------------------------------------------------------------------- sched_result.c */
+
+/* The wait before try @p try_number + 1: retry_delay, doubled per try with exponential backoff, capped by
+ * max_retry_delay (24 h when unset). */
+int64_t mlf_sc_retry_delay(const mlf_task *task, int try_number);
+/* Records @p xcoms of @p t in the store and in the run's cache and template view. */
+void mlf_sc_store_xcoms(mlf_scheduler *s, sti *t, const mlf_value *xcoms);
+/* The executor's result callback (@p ud is the scheduler). */
+void mlf_sc_on_result(void *ud, const mlf_task_result *res);
+/* Schedules again the retries and reschedules whose time has come. */
+void mlf_sc_process_timers(mlf_scheduler *s, mlf_time_us now);
+
+/* ---------------------------------------------------------------------------- sched_recover.c */
+
+/* Rebuilds one run's in-memory state from its records. */
+int mlf_sc_resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, mlf_time_us now);
+/* Runs created and DAGs paused by other processes (`mlflowd dags trigger`, `dags pause` while this
+ * scheduler runs): new runs have task instances in state none, found through the state index; pause
+ * flags are read from the DAG records. */
+void mlf_sc_adopt_external_changes(mlf_scheduler *s, mlf_time_us now);
+
+/* ---------------------------------------------------------------------------- sched_lease.c */
+
+/* The executor's host functions: persist / drop the lease of a remote try in the turn's batch. */
+int mlf_sc_host_persist_lease(void *ud, const char *attempt, const char *worker, mlf_time_us deadline);
+void mlf_sc_host_drop_lease(void *ud, const char *attempt);
+/* After a restart with a remote executor: a try whose lease is in the store may still be running on its
+ * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
+int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now);
+
+#endif

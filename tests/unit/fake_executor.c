@@ -1,0 +1,158 @@
+/* fake_executor.c -- see fake_executor.h. */
+#include "fake_executor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strutil.h"
+#include "time/timefmt.h"
+
+static size_t in_flight_of(const fake_exec *fx)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fx->ntries; i++)
+        n += !fx->tries[i].reported && !fx->tries[i].held;
+    return n;
+}
+
+static int fx_can_accept(void *impl, const char *queue, const char *operator_name, char *why, size_t whylen)
+{
+    fake_exec *fx = impl;
+    (void)queue;
+    (void)operator_name;
+    size_t busy = 0; /* held tries occupy their slot */
+    for (size_t i = 0; i < fx->ntries; i++)
+        busy += !fx->tries[i].reported;
+    if (fx->slots > 0 && busy >= (size_t)fx->slots) {
+        snprintf(why, whylen, "all %d slots are busy", fx->slots);
+        return 0;
+    }
+    return 1;
+}
+
+static int fx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_time_us now, char *err, size_t errlen)
+{
+    fake_exec *fx = impl;
+    (void)queue;
+    (void)now;
+    mlf_task_spec *ts = NULL;
+    int rc = mlf_task_spec_decode(spec, &ts, err, errlen);
+    if (rc != MLF_OK)
+        return rc;
+    if (fx->ntries == fx->cap) {
+        size_t cap = fx->cap ? fx->cap * 2 : 16;
+        fake_try *v = realloc(fx->tries, cap * sizeof *v);
+        if (!v) {
+            mlf_task_spec_free(ts);
+            return MLF_ENOMEM;
+        }
+        fx->tries = v;
+        fx->cap = cap;
+    }
+    fake_try *t = &fx->tries[fx->ntries++];
+    memset(t, 0, sizeof *t);
+    mlf_strlcpy(t->attempt, ts->attempt, sizeof t->attempt);
+    mlf_strlcpy(t->task_id, ts->task_id, sizeof t->task_id);
+    t->try_number = ts->try_number;
+    t->map_index = ts->map_index;
+    t->submitted = mlf_time_now();
+    t->params = mlf_value_copy(ts->params);
+    t->outcome = fx->policy ? fx->policy(fx->ud, t->task_id, t->try_number, &t->held) : MLF_SUCCESS;
+    mlf_task_spec_free(ts);
+    return MLF_OK;
+}
+
+static int fx_fd(const void *impl)
+{
+    (void)impl;
+    return -1;
+}
+
+static int fx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, void *ud)
+{
+    fake_exec *fx = impl;
+    for (size_t i = 0; i < fx->ntries; i++) {
+        fake_try *t = &fx->tries[i];
+        if (t->reported || t->held)
+            continue;
+        t->reported = 1;
+        mlf_task_result res = {.attempt = t->attempt, .outcome = t->outcome, .message = "from the fake executor",
+                               .start_date = t->submitted, .end_date = now, .hostname = "fake"};
+        char attempt[33];
+        mlf_strlcpy(attempt, t->attempt, sizeof attempt); /* cb may not look at fx->tries after a realloc */
+        res.attempt = attempt;
+        cb(ud, &res);
+    }
+    return MLF_OK;
+}
+
+static mlf_time_us fx_next_deadline(const void *impl)
+{
+    return in_flight_of(impl) ? 1 : 0; /* results wait: the loop must not sleep */
+}
+
+static int fx_kill(void *impl, const char *attempt, mlf_time_us now)
+{
+    fake_exec *fx = impl;
+    (void)now;
+    for (size_t i = 0; i < fx->ntries; i++)
+        if (strcmp(fx->tries[i].attempt, attempt) == 0) {
+            fx->tries[i].held = 0;
+            fx->tries[i].outcome = MLF_FAILED;
+        }
+    return MLF_OK;
+}
+
+static int fx_shutdown(void *impl, int64_t grace, mlf_time_us now)
+{
+    (void)grace;
+    (void)now;
+    ((fake_exec *)impl)->shut_down = 1;
+    return MLF_OK;
+}
+
+static size_t fx_in_flight(const void *impl)
+{
+    return in_flight_of(impl);
+}
+
+static void fx_free(void *impl)
+{
+    ((fake_exec *)impl)->freed = 1;
+}
+
+static const mlf_executor_ops fake_ops = {
+    .name = "fake", .can_accept = fx_can_accept, .submit = fx_submit, .fd = fx_fd, .process = fx_process,
+    .next_deadline = fx_next_deadline, .after_commit = NULL, .kill = fx_kill, .shutdown = fx_shutdown,
+    .in_flight = fx_in_flight, .free = fx_free};
+
+mlf_executor fake_executor(fake_exec *fx)
+{
+    return (mlf_executor){.ops = &fake_ops, .impl = fx};
+}
+
+void fake_exec_clear(fake_exec *fx)
+{
+    for (size_t i = 0; i < fx->ntries; i++)
+        mlf_value_free(fx->tries[i].params);
+    free(fx->tries);
+    fx->tries = NULL;
+    fx->ntries = fx->cap = 0;
+}
+
+size_t fake_tries_of(const fake_exec *fx, const char *task_id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fx->ntries; i++)
+        n += strcmp(fx->tries[i].task_id, task_id) == 0;
+    return n;
+}
+
+long fake_find(const fake_exec *fx, const char *task_id, size_t n)
+{
+    for (size_t i = 0; i < fx->ntries; i++)
+        if (strcmp(fx->tries[i].task_id, task_id) == 0 && n-- == 0)
+            return (long)i;
+    return -1;
+}
