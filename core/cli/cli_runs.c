@@ -425,6 +425,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
         fprintf(stderr, "  workers:     %d local `mlflowd worker` processes on %s (logs in %s/logs)\n", nstarted,
                 endpoint, mlf_config_home(cli->cfg));
     }
+    pid_t web = standalone ? mlf_cli_web_spawn(cli, st, exe) : 0;
     rc = mlf_scheduler_recover(s);
     if (rc == MLF_OK) {
         fprintf(stderr, "mlflowd: scheduler running: %zu DAG(s) from %s, home %s\n", mlf_dagbag_count(cli->bag),
@@ -432,6 +433,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
         rc = mlf_scheduler_run(s, &stop_requested, NULL, NULL);
     }
     int bad_workers = nstarted ? stop_workers(workers, nworkers) : 0;
+    mlf_cli_web_stop(web);
     mlf_scheduler_free(s);
     mlf_store_close(st);
     free(exe);

@@ -1,12 +1,17 @@
 /* cli_web.c -- `webserver` (the REST API and web UI, doc/webserver.md) and `users create|list|delete|token`
  * (the webserver's accounts, kept in the state store). */
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/strutil.h"
 #include "cli/cli.h"
 #include "store/store_users.h"
 #include "time/timefmt.h"
@@ -193,4 +198,104 @@ int mlf_cmd_users_token(mlf_cli *cli)
     fprintf(stderr, "mlflowd: send it as \"Authorization: Bearer TOKEN\"; it replaces %s's previous token\n",
             cli->argv[0]);
     return MLF_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------ standalone's webserver */
+
+static int count_user(void *ud, const mlf_user_rec *r)
+{
+    (void)r;
+    ++*(size_t *)ud;
+    return 0;
+}
+
+/* On the first start (no user at all) creates user "admin" with a random password, saved to
+ * HOME/standalone_admin_password (mode 0600) and printed once. */
+static void first_admin(mlf_cli *cli, mlf_store *st)
+{
+    size_t n = 0;
+    mlf_store_txn *txn;
+    if (mlf_store_read_begin(st, &txn) != MLF_OK)
+        return;
+    mlf_store_user_foreach(txn, count_user, &n);
+    mlf_store_read_end(txn);
+    char *path = mlf_strdup_printf("%s/standalone_admin_password", mlf_config_home(cli->cfg));
+    if (n > 0 || !path) {
+        if (path && access(path, F_OK) == 0)
+            fprintf(stderr, "  log in:      as admin, password in %s\n", path);
+        free(path);
+        return;
+    }
+    char pw[21];
+    mlf_web_random_password(pw, sizeof pw);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int rc = fd >= 0 && dprintf(fd, "%s\n", pw) > 0 ? mlf_web_user_create(st, "admin", MLF_ROLE_ADMIN, pw, 0) : MLF_EIO;
+    if (fd >= 0)
+        close(fd);
+    if (rc == MLF_OK)
+        fprintf(stderr, "  log in:      user admin, password %s (shown once; kept in %s, mode 0600)\n", pw, path);
+    else
+        fprintf(stderr, "mlflowd: could not create the admin user (%s); use `mlflowd users create`\n",
+                mlf_strerror(rc));
+    free(path);
+}
+
+pid_t mlf_cli_web_spawn(mlf_cli *cli, mlf_store *st, const char *exe)
+{
+    first_admin(cli, st);
+    char *log = mlf_strdup_printf("%s/logs/webserver.log", mlf_config_home(cli->cfg));
+    char *dir = mlf_strdup_printf("%s/logs", mlf_config_home(cli->cfg));
+    if (dir)
+        mkdir(dir, 0755);
+    free(dir);
+    if (!log)
+        return 0;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {(char *)exe, "webserver", NULL};
+    extern char **environ;
+    pid_t pid = 0;
+    if (posix_spawn(&pid, exe, &fa, NULL, argv, environ) != 0)
+        pid = 0;
+    posix_spawn_file_actions_destroy(&fa);
+    /* the URL it listens on, once it says (at most 5 s) */
+    char url[256] = "";
+    for (int i = 0; pid > 0 && i < 50 && !url[0]; i++) {
+        usleep(100000);
+        FILE *f = fopen(log, "r");
+        char line[1024];
+        while (f && fgets(line, sizeof line, f)) {
+            const char *p = strstr(line, "webserver listening on ");
+            if (p && sscanf(p, "webserver listening on %255s", url) == 1)
+                break;
+        }
+        if (f)
+            fclose(f);
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            pid = 0;
+        }
+    }
+    if (url[0])
+        fprintf(stderr, "  web UI:      %s (`mlflowd webserver` process, log in %s)\n", url, log);
+    else
+        fprintf(stderr, "mlflowd: the webserver did not start (api.listen %s in use?): see %s\n",
+                mlf_config_str(cli->cfg, "api.listen"), log);
+    free(log);
+    return pid;
+}
+
+void mlf_cli_web_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; i++) { /* 10 s */
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        usleep(100000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
