@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/run_ops.h"
+#include "web/metrics.h"
 #include "base/fsutil.h"
 #include "sched/scheduler.h"
 #include "base/strutil.h"
@@ -426,6 +427,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 endpoint, mlf_config_home(cli->cfg));
     }
     pid_t web = standalone ? mlf_cli_web_spawn(cli, st, exe) : 0;
+    mlf_metrics_server *metrics = mlf_cli_metrics_start(cli, st);
     rc = mlf_scheduler_recover(s);
     if (rc == MLF_OK) {
         fprintf(stderr, "mlflowd: scheduler running: %zu DAG(s) from %s, home %s\n", mlf_dagbag_count(cli->bag),
@@ -434,6 +436,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
     }
     int bad_workers = nstarted ? stop_workers(workers, nworkers) : 0;
     mlf_cli_web_stop(web);
+    mlf_metrics_stop(metrics);
     mlf_scheduler_free(s);
     mlf_store_close(st);
     free(exe);

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "store/store_users.h"
 #include "time/timefmt.h"
+#include "web/metrics_sched.h"
 #include "web/web.h"
 
 /* The TLS files of the configuration (NULL when not set). */
@@ -298,4 +299,26 @@ void mlf_cli_web_stop(pid_t pid)
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+}
+
+/* ---------------------------------------------------------------------------------- scheduler metrics */
+
+static mlf_sched_metrics_src metrics_src;
+
+mlf_metrics_server *mlf_cli_metrics_start(mlf_cli *cli, mlf_store *st)
+{
+    const char *listen = cfg_path(cli, "scheduler.metrics_listen");
+    if (!listen)
+        return NULL;
+    metrics_src.store = st;
+    metrics_src.parallelism = mlf_config_int(cli->cfg, "parallelism");
+    mlf_metrics_server *m = NULL;
+    const char *url = NULL;
+    char err[256];
+    if (mlf_metrics_start(listen, mlf_sched_metrics_collect, &metrics_src, &m, &url, err, sizeof err) != MLF_OK) {
+        fprintf(stderr, "mlflowd: no /metrics: %s\n", err);
+        return NULL;
+    }
+    fprintf(stderr, "mlflowd: scheduler metrics on %s\n", url);
+    return m;
 }

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "exec/executor_zmq.h"
 #include "store/store_users.h"
+#include "web/metrics.h"
 #include "time/schedule.h"
 
 /* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
@@ -305,6 +306,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             return rc;
         if (s->ex.ops->after_commit)
             s->ex.ops->after_commit(s->ex.impl, now);
+        mlf_histogram_observe(&mlf_metric_loop_turn, mlf_time_now() - now); /* /metrics; atomic adds only */
         if (done_until && s->ex.ops->in_flight(s->ex.impl) == 0)
             return MLF_OK;
         if (s->draining) {
