@@ -488,19 +488,19 @@ void mlf_web_h_grid(mlf_web_req *rq, mlf_web_resp *rs)
         json_array_append_new(tasks, json_pack("{s:s, s:b, s:s?}", "task_id", t->task_id, "is_mapped",
                                                t->expand != NULL, "task_group", t->group));
     }
-    runs_ctx rc_ = {json_array(), limit};
+    runs_ctx rctx = {json_array(), limit};
     json_t *states = json_array();
     mlf_store_txn *txn;
     int rc = mlf_store_read_begin(rq->web->o.store, &txn);
     if (rc == MLF_OK) {
-        rc = mlf_store_run_foreach(txn, d->dag_id, INT64_MIN, INT64_MAX, MLF_STORE_REVERSE, grid_run, &rc_);
-        for (size_t i = 0; rc == MLF_OK && i < json_array_size(rc_.runs); i++) {
+        rc = mlf_store_run_foreach(txn, d->dag_id, INT64_MIN, INT64_MAX, MLF_STORE_REVERSE, grid_run, &rctx);
+        for (size_t i = 0; rc == MLF_OK && i < json_array_size(rctx.runs); i++) {
             /* row in bag order first, then reordered to the task list's (topological) order */
             grid_ctx g = {d, json_array(), NULL};
             for (size_t t = 0; t < d->ntasks; t++)
                 json_array_append_new(g.row, json_null());
             rc = mlf_store_ti_foreach_run(txn, d->dag_id,
-                                          json_string_value(json_object_get(json_array_get(rc_.runs, i), "dag_run_id")),
+                                          json_string_value(json_object_get(json_array_get(rctx.runs, i), "dag_run_id")),
                                           NULL, grid_ti, &g);
             json_t *row = json_array();
             for (size_t k = 0; k < d->ntasks; k++)
@@ -512,11 +512,11 @@ void mlf_web_h_grid(mlf_web_req *rq, mlf_web_resp *rs)
     }
     if (rc != MLF_OK) {
         json_decref(tasks);
-        json_decref(rc_.runs);
+        json_decref(rctx.runs);
         json_decref(states);
         mlf_web_store_problem(rs, rc, "the grid");
         return;
     }
-    mlf_web_json(rs, 200, json_pack("{s:s, s:o, s:o, s:o}", "dag_id", d->dag_id, "tasks", tasks, "dag_runs", rc_.runs,
+    mlf_web_json(rs, 200, json_pack("{s:s, s:o, s:o, s:o}", "dag_id", d->dag_id, "tasks", tasks, "dag_runs", rctx.runs,
                                     "states", states));
 }

@@ -245,7 +245,7 @@ static int bearer(mlf_web_req *rq, const char *tok)
     mlf_user_rec rec;
     int rc = load_user(rq->web, name, &rec);
     if (rc != MLF_OK)
-        return rc == MLF_ENOTFOUND ? rc : rc;
+        return rc;
     char h[65];
     token_hash(dot + 1, h);
     mlf_role role;
