@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,6 +200,20 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
 
 /* ---------------------------------------------------------------- tasks clear */
 
+/* Asks "Clear them? [y/N]" on stderr and reads the answer from stdin: 1 for y or yes. */
+static int confirmed(const char *question)
+{
+    fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    char line[64];
+    if (!fgets(line, sizeof line, stdin)) {
+        fprintf(stderr, "\n");
+        return 0;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
 int mlf_cmd_tasks_clear(mlf_cli *cli)
 {
     const char *regex = mlf_cli_take_value(cli, "--task-regex", "-t", NULL);
@@ -207,7 +222,7 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
     int down = mlf_cli_take_flag(cli, "--downstream", "-d");
     int up = mlf_cli_take_flag(cli, "--upstream", "-u");
     int only_failed = mlf_cli_take_flag(cli, "--only-failed", "-f");
-    mlf_cli_take_flag(cli, "--yes", "-y");
+    int yes = mlf_cli_take_flag(cli, "--yes", "-y");
     int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--task-regex", "--start-date", "--end-date",
                                                                  "--downstream", "--upstream", "--only-failed", "--yes", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
@@ -247,12 +262,36 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
     }
     mlf_clear_opts o = {.selected = sel, .start = start, .end = end, .only_failed = only_failed};
     size_t cleared = 0;
-    rc = mlf_ops_clear(st, dag, &o, &cleared);
+    if (!yes) { /* first what would be cleared, read-only: the scheduler is not held up while we ask */
+        mlf_buf listing = {0};
+        o.dry = 1;
+        o.listing = &listing;
+        rc = mlf_ops_clear(st, dag, &o, &cleared);
+        int ask = rc == MLF_OK && cleared > 0;
+        if (ask) {
+            fprintf(stderr, "You are about to clear %zu task instance(s) of DAG %s:\n%s%s", cleared, dag->dag_id,
+                    listing.data ? listing.data : "", cleared > 50 ? "  ...\n" : "");
+        }
+        mlf_buf_free(&listing);
+        if (ask && !confirmed("Clear them?")) {
+            free(sel);
+            mlf_store_close(st);
+            return mlf_cli_fail(MLF_EXIT_FAILED, "nothing cleared (not confirmed; -y skips the question)");
+        }
+        o.dry = 0;
+        o.listing = NULL;
+        cleared = 0;
+    }
+    if (rc == MLF_OK)
+        rc = mlf_ops_clear(st, dag, &o, &cleared);
     free(sel);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot clear: %s", mlf_strerror(rc));
-    fprintf(cli->out, "Cleared %zu task instance(s); a running scheduler picks their runs up again\n", cleared);
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:I}", "dag_id", dag->dag_id, "cleared", (json_int_t)cleared));
+    else
+        fprintf(cli->out, "Cleared %zu task instance(s); a running scheduler picks their runs up again\n", cleared);
     return MLF_EXIT_OK;
 }
 

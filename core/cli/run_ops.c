@@ -1,6 +1,7 @@
 /*
  * run_ops.c -- pause, clear and mark, shared by the CLI and the webserver (run_ops.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,16 @@ static int clear_ti(void *ud, const mlf_ti_rec *rec)
         return 0;
     if (c->o->only_failed && rec->state != MLF_TI_FAILED && rec->state != MLF_TI_UPSTREAM_FAILED)
         return 0;
+    if (c->o->dry) {
+        c->cleared++;
+        char mi[16] = "";
+        if (rec->map_index >= 0)
+            snprintf(mi, sizeof mi, "[%d]", rec->map_index);
+        if (c->o->listing && c->cleared <= 50)
+            mlf_buf_printf(c->o->listing, "  %s %s%s (%s)\n", rec->run_id, rec->task_id, mi,
+                           rec->state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec->state));
+        return 0;
+    }
     mlf_ti_rec copy = *rec;
     copy.state = MLF_TI_NONE;
     /* as Airflow: the cleared TI gets its retries again, counted from its current try */
@@ -90,7 +101,7 @@ int mlf_ops_clear(mlf_store *st, const mlf_dag *dag, const mlf_clear_opts *o, si
 {
     clear_ctx c = {.dag = dag, .o = o};
     run_ids runs = {0};
-    int rc = mlf_store_write_begin(st, &c.w);
+    int rc = o->dry ? mlf_store_read_begin(st, &c.w) : mlf_store_write_begin(st, &c.w);
     if (rc != MLF_OK)
         return rc;
     if (o->run_id) {
@@ -104,7 +115,7 @@ int mlf_ops_clear(mlf_store *st, const mlf_dag *dag, const mlf_clear_opts *o, si
     for (size_t i = 0; i < runs.n && rc == MLF_OK; i++) {
         size_t before = c.cleared;
         rc = mlf_store_ti_foreach_run(c.w, dag->dag_id, runs.v[i], NULL, clear_ti, &c);
-        if (rc == MLF_OK && c.cleared > before) { /* the run runs again */
+        if (rc == MLF_OK && !o->dry && c.cleared > before) { /* the run runs again */
             mlf_run_rec run;
             mlf_run_rec_init(&run);
             if (mlf_store_run_get(c.w, dag->dag_id, runs.v[i], &run) == MLF_OK) {
@@ -115,7 +126,10 @@ int mlf_ops_clear(mlf_store *st, const mlf_dag *dag, const mlf_clear_opts *o, si
             mlf_run_rec_clear(&run);
         }
     }
-    rc = rc == MLF_OK ? mlf_store_write_commit(c.w) : (mlf_store_write_abort(c.w), rc);
+    if (o->dry)
+        mlf_store_read_end(c.w);
+    else
+        rc = rc == MLF_OK ? mlf_store_write_commit(c.w) : (mlf_store_write_abort(c.w), rc);
     for (size_t i = 0; i < runs.n; i++)
         free(runs.v[i]);
     free(runs.v);

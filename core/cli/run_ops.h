@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "base/strutil.h"
 #include "dag/dag.h"
 #include "store/store.h"
 
@@ -22,11 +23,13 @@ typedef struct mlf_clear_opts {
     mlf_time_us start, end;        /**< logical dates, inclusive; INT64_MIN / INT64_MAX: no bound */
     const char *run_id;            /**< NULL: every run in [start, end]; else only this run */
     int only_failed;               /**< clear only failed and upstream_failed task instances */
+    int dry;                       /**< only count (and list) what would be cleared, in a read transaction */
+    mlf_buf *listing;              /**< dry: receives "  run_id task_id[map_index] (state)" lines (first 50) */
 } mlf_clear_opts;
 
 /** Clears the selected task instances of @p dag (as `tasks clear`): their state goes back to none, their
- * retries are given again, and their runs are queued again. *@p cleared receives how many were cleared.
- * Returns MLF_OK or a store error. */
+ * retries are given again, and their runs are queued again. *@p cleared receives how many were cleared (with
+ * o->dry: how many would be, nothing written). Returns MLF_OK or a store error. */
 int mlf_ops_clear(mlf_store *st, const mlf_dag *dag, const mlf_clear_opts *o, size_t *cleared);
 
 /** Marks every task of @p dag selected in @p selected (all when NULL) of run @p run_id with @p state
