@@ -72,11 +72,16 @@ static int add_ti(void *ud, const mlf_ti_rec *r)
     return 0;
 }
 
-void mlf_web_h_tis_list(mlf_web_req *rq, mlf_web_resp *rs)
+/* The TIs of a run, of one task of it when @p task_id is not NULL (its mapped instances by map index). */
+static void list_tis(mlf_web_req *rq, mlf_web_resp *rs, const char *task_id)
 {
     const mlf_dag *d = mlf_web_dag(rq, rs, rq->params[0]);
     if (!d)
         return;
+    if (task_id && mlf_dag_task_index(d, task_id) < 0) {
+        mlf_web_problem(rs, 404, "DAG %s has no task %.200s", d->dag_id, task_id);
+        return;
+    }
     ti_list l = {0};
     char err[200];
     if (mlf_web_parse_page(mlf_web_arg(rq, "limit"), mlf_web_arg(rq, "offset"), &l.limit, &l.offset, err,
@@ -97,7 +102,7 @@ void mlf_web_h_tis_list(mlf_web_req *rq, mlf_web_resp *rs)
         return;
     }
     l.list = json_array();
-    rc = mlf_store_ti_foreach_run(txn, d->dag_id, rq->params[1], NULL, add_ti, &l);
+    rc = mlf_store_ti_foreach_run(txn, d->dag_id, rq->params[1], task_id, add_ti, &l);
     mlf_store_read_end(txn);
     if (rc != MLF_OK) {
         json_decref(l.list);
@@ -105,6 +110,16 @@ void mlf_web_h_tis_list(mlf_web_req *rq, mlf_web_resp *rs)
         return;
     }
     mlf_web_json(rs, 200, json_pack("{s:o, s:I}", "task_instances", l.list, "total_entries", (json_int_t)l.total));
+}
+
+void mlf_web_h_tis_list(mlf_web_req *rq, mlf_web_resp *rs)
+{
+    list_tis(rq, rs, NULL);
+}
+
+void mlf_web_h_ti_list_mapped(mlf_web_req *rq, mlf_web_resp *rs)
+{
+    list_tis(rq, rs, rq->params[2]);
 }
 
 /* Reads one TI (and its run's date) into @p r; a problem on failure. */

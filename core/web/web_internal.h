@@ -164,6 +164,7 @@ void mlf_web_h_grid(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_tis_list(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_ti_get(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_ti_get_mapped(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_ti_list_mapped(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_ti_patch(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_ti_log(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_xcom_list(mlf_web_req *rq, mlf_web_resp *rs);

@@ -35,9 +35,10 @@ static const mlf_web_route routes[] = {
     {"GET", TI, mlf_web_h_ti_get, MLF_ROLE_VIEWER},
     {"PATCH", TI, mlf_web_h_ti_patch, MLF_ROLE_OP},
     {"GET", TI "/logs/{task_try_number}", mlf_web_h_ti_log, MLF_ROLE_VIEWER},
+    {"GET", TI "/listMapped", mlf_web_h_ti_list_mapped, MLF_ROLE_VIEWER},
     {"GET", TI "/xcomEntries", mlf_web_h_xcom_list, MLF_ROLE_VIEWER},
     {"GET", TI "/xcomEntries/{xcom_key}", mlf_web_h_xcom_get, MLF_ROLE_VIEWER},
-    /* after the fixed names above: "xcomEntries" is no map index */
+    /* after the fixed names above: "xcomEntries" and "listMapped" are no map index */
     {"GET", TI "/{map_index}", mlf_web_h_ti_get_mapped, MLF_ROLE_VIEWER},
     {"GET", V1 "/importErrors", mlf_web_h_import_errors, MLF_ROLE_VIEWER},
     {"GET", V1 "/variables", mlf_web_h_vars_list, MLF_ROLE_VIEWER},

@@ -136,6 +136,29 @@ def main():
         b.wait("(%s || {}).state === 'none'" % grid_cell("transform", RUN), what="transform cleared")
         assert b.eval(grid_cell("load", RUN))["state"] == "none"
 
+        # --- a mapped task: one collapsed row (showing the failed instance), expanded into its instances
+        fan_run = cli_json("dags", "list-runs", "fan")[0]["run_id"]
+        b.navigate(URL + "/#/dags/fan/grid")
+        cell = b.wait(grid_cell("pick", fan_run), what="the mapped task's row")
+        assert cell == {"state": "failed", "color": RED}, cell
+        b.eval("document.querySelector('button.expand').click()")
+        b.wait("document.querySelectorAll('tr.mapped-child').length == 3", what="the mapped instances")
+        kids = b.eval("[...document.querySelectorAll('tr.mapped-child td.cell')].map(td => td.dataset.state)")
+        assert kids == ["success", "failed", "success"], kids
+        b.eval("document.querySelectorAll('tr.mapped-child td.cell')[1].click()")
+        b.wait("document.querySelector('#panel h2') && document.querySelector('#panel h2').textContent == 'pick [1]'",
+               what="the panel of pick[1]")
+        b.screenshot(os.path.join(SHOTS, "grid-mapped.png"))
+        b.eval("document.querySelector('#panel a[href*=\"/log/\"]').click()")
+        b.wait("document.querySelector('#log') && document.querySelector('#log').textContent.includes('exit 3')",
+               what="pick[1]'s log")
+        b.eval("history.back()")
+        b.wait("document.querySelector('button.expand')", what="the grid again")
+        b.eval("document.querySelector('button.expand').click()")
+        b.wait("document.querySelectorAll('tr.mapped-child').length == 3")
+        b.eval("document.querySelector('button.expand').click()")
+        b.wait("document.querySelectorAll('tr.mapped-child').length == 0", what="the mapped rows collapsed")
+
         # --- 1,000 tasks x 25 runs stays responsive
         if BIG:
             t0 = time.time()
@@ -153,7 +176,8 @@ def main():
             graph_s = time.time() - t2
             print("big DAG (1000 tasks x 25 runs): grid shown in %.2f s, a cell's panel in %.2f s, graph in %.2f s"
                   % (load_s, click_s, graph_s))
-            assert load_s < 10 and click_s < 3 and graph_s < 15, "the UI is too slow on the big DAG"
+            # generous bounds: under ASan and a loaded CI machine the server is several times slower
+            assert load_s < 30 and click_s < 5 and graph_s < 30, "the UI is too slow on the big DAG"
         print("UI test passed; screenshots in", SHOTS)
     finally:
         b.close()

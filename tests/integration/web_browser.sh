@@ -13,6 +13,15 @@ command -v chromium >/dev/null || { echo "SKIP: chromium is not installed (scrip
 
 web_dags
 printf 'dag_id: broken\ntasks: [this is not a task map\n' >"$tmp/dags/broken.yaml"
+# a mapped task of three instances, the middle one failing
+cat >"$tmp/dags/fan.yaml" <<'YAML'
+dag_id: fan
+schedule: null
+tasks:
+  pick: {operator: shell, expand: {command: ["echo a", "exit 3", "echo c"]}}
+  after: {operator: shell, upstream: pick, command: "echo after", trigger_rule: all_done}
+YAML
+"$MLFLOWD" dags test fan >/dev/null 2>&1 || fail "the fan DAG's run (its leaf succeeds) should succeed"
 # a DAG of 1,000 tasks in 10 layers of 100 (each task waits for one of the layer before)
 "$py" - "$tmp/dags/big.yaml" <<'PY'
 import sys
@@ -52,7 +61,7 @@ shots="$top_builddir/tests/integration/web_browser.screenshots"
 rm -rf "$shots"
 URL=$url MLFLOWD=$MLFLOWD SHOTS=$shots RUN=$RUN BIG=big timeout 240 "$py" "$top_srcdir/tests/browser/ui_test.py" ||
     fail "the UI test failed (screenshots so far in $shots)"
-for f in login dags grid graph gantt log panel grid-1000x25; do
+for f in login dags grid graph gantt log panel grid-mapped grid-1000x25; do
     [ -s "$shots/$f.png" ] || fail "no screenshot $f.png"
 done
 kill -0 "$web_pid" || fail "the webserver died"

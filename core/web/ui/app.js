@@ -157,7 +157,7 @@ async function pageGrid(dag) {
   const parts = [];
   for (let t = 0; t < g.tasks.length; t++) {
     const task = g.tasks[t];
-    let row = `<tr><th class="task" title="${esc(task.task_id)}">${esc(task.task_id)}${task.is_mapped ? ' <span class="muted">[ ]</span>' : ''}</th>`;
+    let row = `<tr data-t="${t}"><th class="task" title="${esc(task.task_id)}">${esc(task.task_id)}${task.is_mapped ? ` <button class="link expand" data-t="${t}" title="show each mapped instance">[+]</button>` : ''}</th>`;
     for (let r = 0; r < runs.length; r++) {
       const s = states[r][t];
       row += `<td class="cell ${stateClass(s)}" data-task="${t}" data-run="${r}" data-state="${s || ''}" title="${esc(task.task_id)} · ${esc(s || 'no task instance')}"></td>`;
@@ -172,12 +172,37 @@ async function pageGrid(dag) {
   $('#grid').addEventListener('click', (ev) => {
     const cell = ev.target.closest('td.cell');
     const rh = ev.target.closest('.runhead');
+    const ex = ev.target.closest('button.expand');
     for (const s of document.querySelectorAll('td.cell.sel')) s.classList.remove('sel');
-    if (cell) {
+    if (ex) toggleMapped(dag, runs, g.tasks[+ex.dataset.t].task_id, ex);
+    else if (cell) {
       cell.classList.add('sel');
-      tiPanel(dag, runs[+cell.dataset.run].dag_run_id, g.tasks[+cell.dataset.task].task_id);
+      const mi = cell.dataset.map != null ? +cell.dataset.map : undefined;
+      tiPanel(dag, runs[+cell.dataset.run].dag_run_id, g.tasks[+cell.dataset.task].task_id, mi);
     } else if (rh) runPanel(dag, runs[+rh.dataset.run]);
   });
+}
+
+/* Shows (or hides) one row per map index under a mapped task's collapsed row. */
+async function toggleMapped(dag, runs, task, button) {
+  const row = button.closest('tr');
+  const t = row.dataset.t;
+  const open = document.querySelectorAll(`tr.mapped-child[data-parent="${t}"]`);
+  if (open.length) { for (const r of open) r.remove(); button.textContent = '[+]'; return; }
+  const lists = await Promise.all(runs.map((r) => api(`/dags/${enc(dag)}/dagRuns/${enc(r.dag_run_id)}/taskInstances/${enc(task)}/listMapped?limit=1000`)));
+  const indexes = [...new Set(lists.flatMap((l) => l.task_instances.map((ti) => ti.map_index)).filter((i) => i >= 0))].sort((a, b) => a - b);
+  let html = '';
+  for (const i of indexes) {
+    html += `<tr class="mapped-child" data-parent="${t}"><th class="task" title="${esc(task)}[${i}]">&nbsp;&nbsp;${esc(task)} [${i}]</th>`;
+    lists.forEach((l, r) => {
+      const ti = l.task_instances.find((x) => x.map_index === i);
+      const s = ti ? ti.state : null;
+      html += `<td class="cell ${stateClass(s)}" data-task="${t}" data-run="${r}" data-map="${i}" data-state="${s || ''}" title="${esc(task)}[${i}] · ${esc(s || 'no task instance')}"></td>`;
+    });
+    html += '</tr>';
+  }
+  row.insertAdjacentHTML('afterend', html);
+  button.textContent = '[−]';
 }
 
 function panel(html) {
@@ -209,13 +234,14 @@ async function runPanel(dag, run) {
   $('#run-failed', p).addEventListener('click', () => act(() => api(base, {method: 'PATCH', body: {state: 'failed'}})));
 }
 
-async function tiPanel(dag, run, task) {
+async function tiPanel(dag, run, task, mapIndex) {
   const base = `/dags/${enc(dag)}/dagRuns/${enc(run)}/taskInstances/${enc(task)}`;
+  const mapped = mapIndex != null && mapIndex >= 0;
   let ti;
-  try { ti = await api(base); } catch (e) { panel(`<h2>${esc(task)}</h2><p class="muted">${esc(e.message)}</p>`); return; }
+  try { ti = await api(base + (mapped ? '/' + mapIndex : '')); } catch (e) { panel(`<h2>${esc(task)}</h2><p class="muted">${esc(e.message)}</p>`); return; }
   const tries = [];
-  for (let i = 1; i <= ti.try_number; i++) tries.push(`<a href="#/dags/${enc(dag)}/log/${enc(run)}/${enc(task)}/${i}">try ${i}</a>`);
-  const p = panel(`<h2>${esc(task)}</h2><dl><dt>state</dt><dd><span class="dot ${stateClass(ti.state)}"></span>${esc(ti.state)}</dd>
+  for (let i = 1; i <= ti.try_number; i++) tries.push(`<a href="#/dags/${enc(dag)}/log/${enc(run)}/${enc(task)}/${i}${mapped ? '/' + mapIndex : ''}">try ${i}</a>`);
+  const p = panel(`<h2>${esc(task)}${mapped ? ` [${mapIndex}]` : ''}</h2><dl><dt>state</dt><dd><span class="dot ${stateClass(ti.state)}"></span>${esc(ti.state)}</dd>
     <dt>run</dt><dd>${esc(run)}</dd><dt>operator</dt><dd>${esc(ti.operator)}</dd><dt>try</dt><dd>${ti.try_number} of ${ti.max_tries}</dd>
     <dt>started</dt><dd>${esc(short(ti.start_date))}</dd><dt>ended</dt><dd>${esc(short(ti.end_date))}</dd>
     <dt>duration</dt><dd>${ti.duration != null ? ti.duration.toFixed(2) + ' s' : ''}</dd><dt>host</dt><dd>${esc(ti.hostname)}</dd>
