@@ -88,7 +88,8 @@ int mlf_cmd_users_create(mlf_cli *cli)
     if (role_s && mlf_role_parse(role_s, &role) != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_USAGE, "--role must be viewer, op or admin, not '%s'", role_s);
     if (mlf_user_name_check(cli->argv[0]) != MLF_OK)
-        return mlf_cli_fail(MLF_EXIT_USAGE, "invalid user name '%s': 1 to 64 letters, digits, '_' and '-'", cli->argv[0]);
+        return mlf_cli_fail(MLF_EXIT_USAGE, "invalid user name '%s': 1 to 64 letters, digits, '_' and '-'",
+                            cli->argv[0]);
     if (password && strlen(password) < 8)
         return mlf_cli_fail(MLF_EXIT_USAGE, "the password must have at least 8 characters");
     char generated[21];
@@ -150,7 +151,8 @@ int mlf_cmd_users_list(mlf_cli *cli)
     json_t *u;
     json_array_foreach(users, i, u)
         fprintf(cli->out, "%-24s %-7s %-6s %s\n", json_string_value(json_object_get(u, "username")),
-                json_string_value(json_object_get(u, "role")), json_is_true(json_object_get(u, "has_token")) ? "yes" : "no",
+                json_string_value(json_object_get(u, "role")),
+                json_is_true(json_object_get(u, "has_token")) ? "yes" : "no",
                 json_string_value(json_object_get(u, "created_at")));
     json_decref(users);
     return MLF_EXIT_OK;

@@ -149,14 +149,9 @@ void mlf_web_h_dag_patch(mlf_web_req *rq, mlf_web_resp *rs)
     const mlf_dag *d = mlf_web_dag(rq, rs, rq->params[0]);
     if (!d)
         return;
-    json_t *body;
-    char err[256];
-    if (mlf_web_parse_object(rq->body, rq->body_len, &body, err, sizeof err) != MLF_OK ||
-        mlf_web_only_keys(body, (const char *const[]){"is_paused", NULL}, err, sizeof err) != MLF_OK) {
-        json_decref(body);
-        mlf_web_problem(rs, 400, "%s", err);
+    json_t *body = mlf_web_body(rq, rs, (const char *const[]){"is_paused", NULL}, 0);
+    if (!body)
         return;
-    }
     const char *mask = mlf_web_arg(rq, "update_mask");
     json_t *p = json_object_get(body, "is_paused");
     if (!json_is_boolean(p) || (mask && strcmp(mask, "is_paused") != 0)) {

@@ -161,16 +161,11 @@ void mlf_web_h_run_trigger(mlf_web_req *rq, mlf_web_resp *rs)
     const mlf_dag *d = mlf_web_dag(rq, rs, rq->params[0]);
     if (!d)
         return;
-    json_t *body;
-    char err[512];
-    if (mlf_web_parse_object(rq->body, rq->body_len, &body, err, sizeof err) != MLF_OK ||
-        mlf_web_only_keys(body, (const char *const[]){"dag_run_id", "logical_date", "execution_date", "conf", "note",
-                                                      NULL},
-                          err, sizeof err) != MLF_OK) {
-        json_decref(body);
-        mlf_web_problem(rs, 400, "%s", err);
+    json_t *body = mlf_web_body(
+        rq, rs, (const char *const[]){"dag_run_id", "logical_date", "execution_date", "conf", "note", NULL}, 0);
+    if (!body)
         return;
-    }
+    char err[512];
     json_t *jid = json_object_get(body, "dag_run_id"), *jconf = json_object_get(body, "conf");
     json_t *jdate = json_object_get(body, "logical_date");
     if (!jdate)
@@ -228,14 +223,9 @@ void mlf_web_h_run_patch(mlf_web_req *rq, mlf_web_resp *rs)
     const mlf_dag *d = mlf_web_dag(rq, rs, rq->params[0]);
     if (!d)
         return;
-    json_t *body;
-    char err[256];
-    if (mlf_web_parse_object(rq->body, rq->body_len, &body, err, sizeof err) != MLF_OK ||
-        mlf_web_only_keys(body, (const char *const[]){"state", NULL}, err, sizeof err) != MLF_OK) {
-        json_decref(body);
-        mlf_web_problem(rs, 400, "%s", err);
+    json_t *body = mlf_web_body(rq, rs, (const char *const[]){"state", NULL}, 0);
+    if (!body)
         return;
-    }
     mlf_run_state st;
     const char *s = json_string_value(json_object_get(body, "state"));
     if (!s || mlf_run_state_parse(s, &st) != MLF_OK || st == MLF_RUN_RUNNING) {
@@ -292,15 +282,9 @@ void mlf_web_h_run_clear(mlf_web_req *rq, mlf_web_resp *rs)
     const mlf_dag *d = mlf_web_dag(rq, rs, rq->params[0]);
     if (!d)
         return;
-    json_t *body = NULL;
-    char err[256];
-    if (rq->body_len && (mlf_web_parse_object(rq->body, rq->body_len, &body, err, sizeof err) != MLF_OK ||
-                         mlf_web_only_keys(body, (const char *const[]){"dry_run", "only_failed", NULL}, err,
-                                           sizeof err) != MLF_OK)) {
-        json_decref(body);
-        mlf_web_problem(rs, 400, "%s", err);
+    json_t *body = mlf_web_body(rq, rs, (const char *const[]){"dry_run", "only_failed", NULL}, 1);
+    if (!body)
         return;
-    }
     int only_failed = json_is_true(json_object_get(body, "only_failed"));
     json_decref(body);
     if (!run_exists(rq, rs, d->dag_id, rq->params[1]))
@@ -364,17 +348,13 @@ void mlf_web_h_clear_tis(mlf_web_req *rq, mlf_web_resp *rs)
     const mlf_dag *d = mlf_web_dag(rq, rs, rq->params[0]);
     if (!d)
         return;
-    json_t *body;
-    char err[256];
-    if (mlf_web_parse_object(rq->body, rq->body_len, &body, err, sizeof err) != MLF_OK ||
-        mlf_web_only_keys(body, (const char *const[]){"dag_run_id", "task_ids", "include_downstream",
-                                                      "include_upstream", "only_failed", "start_date", "end_date",
-                                                      "dry_run", "reset_dag_runs", NULL},
-                          err, sizeof err) != MLF_OK) {
-        json_decref(body);
-        mlf_web_problem(rs, 400, "%s", err);
+    static const char *const known[] = {"dag_run_id", "task_ids",   "include_downstream", "include_upstream",
+                                        "only_failed", "start_date", "end_date",           "dry_run",
+                                        "reset_dag_runs", NULL};
+    json_t *body = mlf_web_body(rq, rs, known, 0);
+    if (!body)
         return;
-    }
+    char err[256];
     mlf_clear_opts o = {.start = INT64_MIN, .end = INT64_MAX,
                         .only_failed = json_is_true(json_object_get(body, "only_failed"))};
     json_t *jrun = json_object_get(body, "dag_run_id");
@@ -402,8 +382,9 @@ void mlf_web_h_clear_tis(mlf_web_req *rq, mlf_web_resp *rs)
     }
     o.run_id = json_string_value(jrun);
     o.selected = sel;
-    if (select_tasks(rs, d, json_object_get(body, "task_ids"), json_is_true(json_object_get(body, "include_downstream")),
-                     json_is_true(json_object_get(body, "include_upstream")), sel) == MLF_OK &&
+    int down = json_is_true(json_object_get(body, "include_downstream"));
+    int up = json_is_true(json_object_get(body, "include_upstream"));
+    if (select_tasks(rs, d, json_object_get(body, "task_ids"), down, up, sel) == MLF_OK &&
         (!o.run_id || run_exists(rq, rs, d->dag_id, o.run_id)))
         do_clear(rq, rs, d, &o);
     free(sel);
@@ -499,9 +480,8 @@ void mlf_web_h_grid(mlf_web_req *rq, mlf_web_resp *rs)
             grid_ctx g = {d, json_array(), NULL};
             for (size_t t = 0; t < d->ntasks; t++)
                 json_array_append_new(g.row, json_null());
-            rc = mlf_store_ti_foreach_run(txn, d->dag_id,
-                                          json_string_value(json_object_get(json_array_get(rctx.runs, i), "dag_run_id")),
-                                          NULL, grid_ti, &g);
+            const char *run_id = json_string_value(json_object_get(json_array_get(rctx.runs, i), "dag_run_id"));
+            rc = mlf_store_ti_foreach_run(txn, d->dag_id, run_id, NULL, grid_ti, &g);
             json_t *row = json_array();
             for (size_t k = 0; k < d->ntasks; k++)
                 json_array_append(row, json_array_get(g.row, d->topo ? d->topo[k] : k));

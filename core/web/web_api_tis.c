@@ -197,16 +197,10 @@ void mlf_web_h_ti_patch(mlf_web_req *rq, mlf_web_resp *rs)
     const mlf_dag *d = mlf_web_dag(rq, rs, rq->params[0]);
     if (!d)
         return;
-    json_t *body;
-    char err[256];
-    if (mlf_web_parse_object(rq->body, rq->body_len, &body, err, sizeof err) != MLF_OK ||
-        mlf_web_only_keys(body, (const char *const[]){"new_state", "dry_run", "include_downstream",
-                                                      "include_upstream", NULL},
-                          err, sizeof err) != MLF_OK) {
-        json_decref(body);
-        mlf_web_problem(rs, 400, "%s", err);
+    json_t *body = mlf_web_body(
+        rq, rs, (const char *const[]){"new_state", "dry_run", "include_downstream", "include_upstream", NULL}, 0);
+    if (!body)
         return;
-    }
     const char *ns = json_string_value(json_object_get(body, "new_state"));
     mlf_ti_state st = MLF_TI_NONE;
     if (!ns || mlf_ti_state_parse(ns, &st) != MLF_OK || (st != MLF_TI_SUCCESS && st != MLF_TI_FAILED)) {

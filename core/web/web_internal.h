@@ -123,6 +123,9 @@ const char *mlf_web_arg(const mlf_web_req *rq, const char *name);
 json_t *mlf_web_msgpack_json(const void *p, size_t n, json_t *def);
 /** The DAG of the bag named @p dag_id, or NULL after setting a 404 problem. */
 const mlf_dag *mlf_web_dag(mlf_web_req *rq, mlf_web_resp *rs, const char *dag_id);
+/** The request body as a JSON object with only the fields @p known (NULL-terminated; NULL: any field) -- a
+ * new reference -- or NULL after setting a 400 problem. With @p optional an empty body is {}. */
+json_t *mlf_web_body(mlf_web_req *rq, mlf_web_resp *rs, const char *const *known, int optional);
 /** Parses an optional RFC 3339 query value @p name into *@p out (left as is when absent); on error sets a
  * 400 problem and returns MLF_EINVAL. */
 int mlf_web_arg_time(mlf_web_req *rq, mlf_web_resp *rs, const char *name, mlf_time_us *out);

@@ -63,3 +63,18 @@ int mlf_web_arg_time(mlf_web_req *rq, mlf_web_resp *rs, const char *name, mlf_ti
     }
     return MLF_OK;
 }
+
+json_t *mlf_web_body(mlf_web_req *rq, mlf_web_resp *rs, const char *const *known, int optional)
+{
+    char err[256];
+    json_t *body = NULL;
+    if (optional && rq->body_len == 0)
+        return json_object();
+    if (mlf_web_parse_object(rq->body, rq->body_len, &body, err, sizeof err) != MLF_OK ||
+        (known && mlf_web_only_keys(body, known, err, sizeof err) != MLF_OK)) {
+        json_decref(body);
+        mlf_web_problem(rs, 400, "%s", err);
+        return NULL;
+    }
+    return body;
+}

@@ -337,5 +337,5 @@ for path, ops in doc["paths"].items():
 sys.exit(bad)
 PY
 kill -0 "$web_pid" || fail "the webserver died"
-web_stop
+web_stop check
 grep -q "webserver stopped" "$tmp/web.log" || fail "no clean stop: $(cat "$tmp/web.log")"

@@ -65,3 +65,4 @@ for f in login dags grid graph gantt log panel grid-mapped grid-1000x25; do
     [ -s "$shots/$f.png" ] || fail "no screenshot $f.png"
 done
 kill -0 "$web_pid" || fail "the webserver died"
+web_stop check

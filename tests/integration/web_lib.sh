@@ -44,11 +44,17 @@ web_start() {
     [ -n "$url" ] || fail "the webserver did not start: $(cat "$tmp/web.log")"
 }
 
+# web_stop [check]: stops the webserver; with "check", fails unless it exited 0 (a sanitizer report on the
+# way out, for one, makes the exit status non-zero).
 web_stop() {
     [ -n "${web_pid:-}" ] || return 0
     kill "$web_pid" 2>/dev/null || true
-    wait "$web_pid" 2>/dev/null || true
+    set +e
+    wait "$web_pid" 2>/dev/null
+    web_rc=$?
+    set -e
     web_pid=
+    [ "${1:-}" != check ] || [ "$web_rc" -eq 0 ] || fail "the webserver exited $web_rc: $(tail -50 "$tmp/web.log")"
 }
 
 # http METHOD PATH [curl args...]: sets $status, $out (body) and $ctype; never fails by itself.

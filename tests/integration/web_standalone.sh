@@ -57,7 +57,7 @@ kill -0 "$web_child" 2>/dev/null && fail "the webserver outlived standalone"
 web_start
 http GET /health
 json_check 'd["scheduler"]["latest_scheduler_heartbeat"] is not None and d["metadatabase"]["status"] == "healthy"'
-web_stop
+web_stop check
 
 # the second start prints where the password is, not the password
 start_standalone

@@ -27,3 +27,4 @@ grep -i '^Set-Cookie:' "$tmp/headers" | grep -q 'HttpOnly; SameSite=Strict; Max-
 plain=$(printf '%s' "$url" | sed 's|^https|http|')
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$plain/health" || true)
 [ "$code" != 200 ] || fail "plain HTTP was answered on the HTTPS port"
+web_stop check
