@@ -24,7 +24,8 @@
 const char *const mlf_template_context_names[] = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
     "prev_ds", "prev_ds_nodash", "next_ds", "next_ds_nodash", "run_id", "dag_id", "task_id", "try_number",
-    "map_index", "params", "var", "conn", "xcom", "dag_run", NULL};
+    "map_index", "params", "var", "conn", "xcom", "dag_run", "ts_nodash_with_tz", "task_instance_key_str",
+    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success", NULL};
 
 /* DAG-level keys. */
 static const char *const dag_keys[] = {

@@ -109,4 +109,24 @@ refused "email: [ops@example.com]" "email is not supported yet; mail through the
 refused "email_on_failure: true" "email_on_failure is not supported yet"
 refused "email_on_retry: false" "email_on_retry is not supported yet"
 refused "sla: 1h" "Airflow 3 replaced SLAs by deadline alerts"
+
+# --- templates: Airflow's date filters, ts_nodash_with_tz, task_instance_key_str and prev_*_success
+cat >"$tmp/dags/tpl.yaml" <<'YAML'
+dag_id: tpl
+schedule: "@daily"
+start_date: 2024-01-01
+tasks:
+  show: {operator: shell, command: "echo A={{ data_interval_end | ds }} B={{ ts | ts_nodash }} C={{ ts | ts_nodash_with_tz }} D={{ ts_nodash_with_tz }} E={{ task_instance_key_str }} F={{ prev_data_interval_end_success }} G={{ logical_date | ds_nodash }} H={{ ds | ts }} I={{ dag_run.run_type }}"}
+YAML
+expect_exit 0 "$MLFLOWD" tasks render tpl show 2024-01-02
+case "$out" in *"A=2024-01-02 B=20240102T000000 C=20240102T000000+0000 D=20240102T000000+0000 E=tpl__show__20240102 F=None G=20240102 H=2024-01-02T00:00:00+00:00 I=manual"*) ;;
+*) fail "templates render differently from Airflow: $out" ;; esac
+expect_exit 0 "$MLFLOWD" dags test tpl 2024-01-01 -o json
+json_check 'd["state"] == "success"'
+expect_exit 0 "$MLFLOWD" tasks render tpl show 2024-01-02
+case "$out" in *"F=2024-01-01T00:00:00+00:00 "*) ;; *) fail "prev_data_interval_end_success is not the last successful run's: $out" ;; esac
+printf 'dag_id: tpl_bad\ntasks:\n  a: {operator: shell, command: "echo {{ run_id | ds }}"}\n' >"$tmp/dags/tpl_bad.yaml"
+expect_exit 1 "$MLFLOWD" tasks render tpl_bad a 2024-01-02
+case "$err" in *"filter 'ds' needs a date or timestamp"*) ;; *) fail "ds on a non-date was not refused clearly: $err" ;; esac
+rm -f "$tmp/dags/tpl_bad.yaml"
 echo "airflow parity ok"
