@@ -129,4 +129,10 @@ printf 'dag_id: tpl_bad\ntasks:\n  a: {operator: shell, command: "echo {{ run_id
 expect_exit 1 "$MLFLOWD" tasks render tpl_bad a 2024-01-02
 case "$err" in *"filter 'ds' needs a date or timestamp"*) ;; *) fail "ds on a non-date was not refused clearly: $err" ;; esac
 rm -f "$tmp/dags/tpl_bad.yaml"
+
+# --- dags test without a date: now, and a schedule: null DAG runs as a manual run
+printf 'dag_id: nosched\nschedule: null\ntasks:\n  a: {operator: shell, command: "echo {{ dag_run.run_type }}"}\n' >"$tmp/dags/nosched.yaml"
+today=$(date -u +%Y-%m-%d)
+expect_exit 0 "$MLFLOWD" dags test nosched -o json
+json_check 'd["state"] == "success" and d["run_id"].startswith("manual__'"$today"'")'
 echo "airflow parity ok"
