@@ -16,6 +16,7 @@
 #include "time/tz.h"
 #include "conf/yaml_doc.h"
 #include "plugin/params.h"
+#include "dag/dag_params.h"
 
 /* Longest dag_id / task_id: the state store's id limit (its composite keys must fit LMDB's 511 bytes). Airflow
  * allows 250; ids that long do not fit mlflowd's keys. */
@@ -937,6 +938,53 @@ static void resolve_upstreams(pctx *c)
     free(ids);
 }
 
+/* Params written as Airflow Param specs ({type: integer, default: 30, maximum: 365}): each spec is checked
+ * and kept in dag->param_specs, and the param's value becomes its default (None without one). */
+static void split_param_specs(pctx *c, const mlf_yaml_node *node)
+{
+    mlf_dag *dag = c->dag;
+    for (size_t i = 0; i < mlf_value_len(dag->params); i++) {
+        const char *name = mlf_map_key_at(dag->params, i);
+        const mlf_value *v = mlf_map_value_at(dag->params, i);
+        if (!mlf_param_is_spec(v))
+            continue;
+        const mlf_yaml_node *at = mlf_yaml_map_get(node, name);
+        char err[512];
+        if (mlf_param_spec_check(name, v, err, sizeof err) != MLF_OK) {
+            perr(c, at ? at : node, "params: %s", err);
+            continue;
+        }
+        if (!dag->param_specs && !(dag->param_specs = mlf_value_map())) {
+            perr(c, node, "out of memory");
+            return;
+        }
+        const mlf_value *def = mlf_map_get(v, "default");
+        if (!def && dag->schedule) {
+            perr(c, at ? at : node, "params: param '%s' has no default, so only a trigger's conf can give it: give "
+                 "it a default or make the DAG manual-only (schedule: null), as Airflow requires", name);
+            continue;
+        }
+        mlf_value *copy = mlf_value_copy(v);
+        mlf_value *value = def ? mlf_value_copy(def) : mlf_value_nil();
+        if (!copy || !value) {
+            mlf_value_free(copy);
+            mlf_value_free(value);
+            perr(c, node, "out of memory");
+            return;
+        }
+        char *key = strdup(name); /* name and v die when the spec is replaced */
+        if (!key) {
+            mlf_value_free(copy);
+            mlf_value_free(value);
+            perr(c, node, "out of memory");
+            return;
+        }
+        mlf_map_set(dag->param_specs, key, copy);
+        mlf_map_set(dag->params, key, value); /* replaces the spec in place: i stays valid */
+        free(key);
+    }
+}
+
 static void parse_dag(pctx *c, const mlf_yaml_node *root)
 {
     mlf_dag *dag = c->dag;
@@ -1036,6 +1084,7 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
         else {
             mlf_value_free(dag->params);
             dag->params = params;
+            split_param_specs(c, v);
         }
     }
     if ((v = mlf_yaml_map_get(root, "default_args")) && !mlf_yaml_is_null(v))
