@@ -26,6 +26,10 @@
  *   disp>start  per task: start_date - queued_at (starting a task process until the try begins)
  *   sched cpu   the scheduler process's own CPU (RUSAGE_SELF, user + system) per task
  *   rss         the scheduler process's peak RSS (ru_maxrss)
+ *   rss/TI      the scheduler's RSS when the run finished (every TI still in memory) minus its RSS before
+ *               the run was created, per task instance, in bytes (the DAG model is loaded before; memory
+ *               the DAG parser freed is reused, so this can read low)
+ *   heap/TI     the same for the bytes malloc has handed out (mallinfo2: in use, mmapped blocks included)
  *   task cpu    the task processes' CPU (RUSAGE_CHILDREN) per task; with zmq the workers' CPU (from
  *               their start, reaped after the run) and their task processes' CPU
  *   load1       the 1-minute load average (/proc/loadavg) when the case started
@@ -33,6 +37,7 @@
  * keeps that case's temporary folder for a look at the logs. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
@@ -103,6 +108,38 @@ static int usage(void)
 }
 
 /* The 1-minute load average, or -1 when /proc/loadavg cannot be read. */
+/* The process's resident set now, in bytes (0 when unknown). */
+static long rss_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Bytes malloc has handed out and not got back. */
+static long heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (long)(mi.uordblks + mi.hblkhd);
+}
+
+static long rss_at_finish, heap_at_finish; /* rss_bytes() and heap_bytes() when the case's run finished */
+
+static void note_run_finished(void *ud, const char *dag_id, const char *run_id, mlf_run_state state)
+{
+    (void)ud;
+    (void)dag_id;
+    (void)run_id;
+    (void)state;
+    rss_at_finish = rss_bytes();
+    heap_at_finish = heap_bytes();
+}
+
 static double load1(void)
 {
     double l = -1;
@@ -289,7 +326,8 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 /* Reads the run's state and its TI times from the store and prints the case's row. Returns 1 when the run
  * and every TI succeeded. */
 static int report_case(const char *label, const char *base, mlf_store *st, const mlf_dag *dag, const char *run_id,
-                       double wall, const struct rusage self[2], const struct rusage kids[2], double load)
+                       double wall, const struct rusage self[2], const struct rusage kids[2], double load,
+                       long rss_growth, long heap_growth)
 {
     size_t n = dag->ntasks;
     ti_times tt = {.dag = dag, .start = calloc(n + 1, sizeof(mlf_time_us)), .end = calloc(n + 1, sizeof(mlf_time_us)),
@@ -310,6 +348,7 @@ static int report_case(const char *label, const char *base, mlf_store *st, const
     print_latencies(&tt);
     printf(" %9.1f %7.1f %9.2f", (cpu_of(&self[1]) - cpu_of(&self[0])) * 1e6 / (double)n,
            (double)self[1].ru_maxrss / 1024.0, (cpu_of(&kids[1]) - cpu_of(&kids[0])) * 1e3 / (double)n);
+    printf(" %7.0f %7.0f", (double)rss_growth / (double)n, (double)heap_growth / (double)n);
     printf(" %5.2f", load);
     if (!ok)
         printf("  FAILED: run %s, %zu of %zu TIs succeeded; kept %s", mlf_run_state_name(run.state), tt.nsuccess,
@@ -501,7 +540,7 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
     }
     mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = MLFLOWD_EXE,
                             .parallelism = parallelism, .create_scheduled_runs = 0, .watch_dags = 0,
-                            .executor = bo->zmq ? "zmq" : "local"};
+                            .executor = bo->zmq ? "zmq" : "local", .on_run_finished = note_run_finished};
     if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
         fprintf(stderr, "bench: scheduler: %s\n", err);
         goto out;
@@ -523,6 +562,7 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
     struct rusage self[2], kids[2];
     getrusage(RUSAGE_SELF, &self[0]);
     getrusage(RUSAGE_CHILDREN, &kids[0]);
+    long rss0 = rss_bytes(), heap0 = heap_bytes();
     double w0 = mono_s();
     int rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, LOGICAL_DATE, NULL, NULL, run_id, sizeof run_id,
                                       err, sizeof err);
@@ -539,7 +579,8 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
     s = NULL;
     if (rc != MLF_OK)
         fprintf(stderr, "bench: %s: the scheduler stopped: %s\n", label, mlf_strerror(rc));
-    int ok = report_case(label, base, st, dag, run_id, wall, self, kids, load) && rc == MLF_OK;
+    int ok = report_case(label, base, st, dag, run_id, wall, self, kids, load, rss_at_finish - rss0,
+                         heap_at_finish - heap0) && rc == MLF_OK;
     result = stop_requested ? 3 : ok ? 0 : 1;
 out:
     stop_workers(workers, nworkers);
@@ -621,7 +662,7 @@ int main(int argc, char **argv)
             kind = strcmp(v, "empty") == 0 ? 0 : strcmp(v, "shell") == 0 ? 1 : -2;
             if (kind < 0)
                 return usage();
-        } else if (a[0] >= '1' && a[0] <= '9' && nsizes < 64 && atoi(a) > 0 && atoi(a) <= 99999) {
+        } else if (a[0] >= '1' && a[0] <= '9' && nsizes < 64 && atoi(a) > 0 && atoi(a) <= 999999) {
             sizes[nsizes++] = atoi(a);
         } else {
             return usage();
@@ -656,11 +697,11 @@ int main(int argc, char **argv)
         printf("scheduler: local executor");
     }
     printf(", parallelism %d, %ld CPU(s); latencies in ms (p50/p99), sched cpu in us/task, rss in MiB, task cpu "
-           "in ms/task%s\n",
+           "in ms/task%s, rss/TI and heap/TI in bytes\n",
            bo.parallelism, sysconf(_SC_NPROCESSORS_ONLN), bo.zmq ? " (workers included)" : "");
-    printf("%-20s %6s %8s %8s %8s %8s %8s %8s %8s %8s %9s %7s %9s %5s\n", "case", "tasks", "wall s", "tasks/s",
+    printf("%-20s %6s %8s %8s %8s %8s %8s %8s %8s %8s %9s %7s %9s %7s %7s %5s\n", "case", "tasks", "wall s", "tasks/s",
            "up>st50", "up>st99", "up>dsp50", "up>dsp99", "dsp>st50", "dsp>st99", "sched cpu", "rss", "task cpu",
-           "load1");
+           "rss/TI", "heap/TI", "load1");
     /* the child handles ^C (it drains its run); the parent waits for it */
     signal(SIGINT, SIG_IGN);
     int failed = 0;
