@@ -129,7 +129,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     if ((task->op->flags & MLF_OP_SENSOR) && !t->first_poke_at)
         t->first_poke_at = now;
     char err[700] = "";
-    render_ctx rc = {.s = s, .run = r, .ti = t, .names = mlf_value_map()};
+    render_ctx rc = {.s = s, .run = r, .ti = t};
     mlf_value *params = NULL;
     int rcode = mlf_sc_render_params(s, t, &rc, &params, err, sizeof err);
     mlf_value_free(rc.names);

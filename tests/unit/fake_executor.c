@@ -60,6 +60,11 @@ static int fx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     t->params = mlf_value_copy(ts->params);
     t->outcome = fx->policy ? fx->policy(fx->ud, t->task_id, t->try_number, &t->held) : MLF_SUCCESS;
     mlf_task_spec_free(ts);
+    if (fx->host.persist_lease) {
+        int lrc = fx->host.persist_lease(fx->host.ud, t->attempt, "fake-worker", now + 3600 * INT64_C(1000000));
+        if (lrc != MLF_OK && fx->lease_rc == MLF_OK)
+            fx->lease_rc = lrc;
+    }
     return MLF_OK;
 }
 
@@ -82,6 +87,8 @@ static int fx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, vo
         char attempt[33];
         mlf_strlcpy(attempt, t->attempt, sizeof attempt); /* cb may not look at fx->tries after a realloc */
         res.attempt = attempt;
+        if (fx->host.drop_lease)
+            fx->host.drop_lease(fx->host.ud, attempt);
         cb(ud, &res);
     }
     return MLF_OK;

@@ -30,6 +30,10 @@ typedef struct fake_exec {
     int slots;          /**< can_accept() refuses while this many tries run, held ones included (0: no limit) */
     fake_try *tries;    /**< every submission, in order */
     size_t ntries, cap;
+    /** Optional, as a remote executor does: a lease persisted at every submit (its result kept in
+     * lease_rc, the first failure wins) and dropped when the try's result is reported. */
+    mlf_executor_host host;
+    int lease_rc;
     int shut_down;      /**< shutdown() was called */
     int freed;          /**< free() was called (the scheduler let go of it) */
 } fake_exec;
