@@ -22,7 +22,8 @@
 #include <stdint.h>
 
 #include "sched/scheduler.h"
-#include "exec/executor.h"
+#include "exec/task_spec.h"
+#include "plugin/executors.h"
 #include "time/schedule.h"
 #include "time/timefmt.h"
 #include "sched/trigger_rule.h"
@@ -104,7 +105,8 @@ typedef struct heap {
 struct mlf_scheduler {
     mlf_scheduler_opts o;
     const char *home;
-    mlf_executor ex;
+    mlf_executor *ex;      /* the executor plugin (plugin/executors.h): all the scheduler knows of it */
+    char *endpoint;        /* where its workers connect (describe()), asked once; NULL: none */
     mlf_store_txn *w;      /* the turn's write batch, opened on first write */
     int store_error;
     srun *runs;
@@ -133,7 +135,6 @@ struct mlf_scheduler {
     sti *submitting;         /* the TI whose spec is being handed to the executor (lease callbacks) */
     char (*keep)[33];        /* reload_run(): attempts still running here, reattached by resume_run */
     size_t nkeep;
-    int is_zmq;
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -164,10 +165,10 @@ mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s);
 int mlf_sc_commit(mlf_scheduler *s);
 /* Records the first store failure @p rc of the turn (logged once, with @p what). */
 void mlf_sc_note_store(mlf_scheduler *s, int rc, const char *what);
-/* As mlf_scheduler_new() with executor @p ex (taken over: freed with the scheduler, or here on failure)
+/* As mlf_scheduler_new() with the executor of descriptor @p desc (opened here, with no settings)
  * instead of the configured one: the seam the scheduler's unit tests drive a fake executor through. */
-int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor *ex, mlf_scheduler **out, char *err,
-                             size_t errlen);
+int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor_desc *desc, mlf_scheduler **out,
+                             char *err, size_t errlen);
 /* The per-DAG entry of @p dag_id, or NULL. */
 sdag *mlf_sc_find_sdag(mlf_scheduler *s, const char *dag_id);
 
@@ -290,8 +291,11 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now);
 int64_t mlf_sc_retry_delay(const mlf_task *task, int try_number);
 /* Records @p xcoms of @p t in the store and in the run's cache and template view. */
 void mlf_sc_store_xcoms(mlf_scheduler *s, sti *t, const mlf_value *xcoms);
-/* The executor's result callback (@p ud is the scheduler). */
+/* Applies one decoded result (@p ud is the scheduler). */
 void mlf_sc_on_result(void *ud, const mlf_task_result *res);
+/* The executor's report of one TASK RESULT map (mlf_exec_report()): decodes it and applies it. Returns
+ * MLF_OK or MLF_EPARSE (logged). */
+int mlf_sc_on_report(void *ud, const mlf_value *result);
 /* Schedules again the retries and reschedules whose time has come. */
 void mlf_sc_process_timers(mlf_scheduler *s, mlf_time_us now);
 

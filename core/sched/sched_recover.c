@@ -242,7 +242,7 @@ static void reload_run(mlf_scheduler *s, mlf_store_txn *w, srun *r, mlf_time_us 
         int cleared = mlf_store_ti_get(w, &key, &rec) == MLF_OK && rec.state == MLF_TI_NONE;
         mlf_ti_rec_clear(&rec);
         if (cleared) {
-            s->ex.ops->kill(s->ex.impl, t->attempt, now); /* its result will be ignored as stale */
+            mlf_executor_kill(s->ex, t->attempt, now); /* its result will be ignored as stale */
         } else {
             char (*v)[33] = realloc(keep, (nkeep + 1) * sizeof *v);
             if (v) {

@@ -4,7 +4,6 @@
  * DAG bag, catalog (the build tree's shell and empty plugins, the test plugin "good" for its notifier) and
  * state store in a temporary folder; nothing is executed. */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "fake_executor.h"
 #include "plugin/plugin_loader.h"
 #include "sched/sched_internal.h"
+#include "testutil.h"
 
 #define LOGICAL_DATE INT64_C(1704067200000000) /* 2024-01-01T00:00:00Z */
 
@@ -29,15 +29,6 @@ static mlf_store *st;
 static mlf_scheduler *sched;
 static fake_exec fx;
 static char run_id[200];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
 
 static void setup(void)
 {
@@ -86,7 +77,7 @@ static void teardown(void)
     mlf_store_close(st);
     mlf_catalog_free(cat);
     mlf_config_free(cfg);
-    nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_rf(base);
 }
 
 /* Writes DAG "t" (its tasks: @p tasks, YAML lines under `tasks:`) and loads it. */
@@ -111,9 +102,9 @@ static void open_scheduler(int par)
 {
     mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = TEST_BUILDDIR "/mlflowd",
                             .parallelism = par};
-    mlf_executor ex = fake_executor(&fx);
     char err[256];
-    ck_assert_msg(mlf_sc_new_with_executor(&o, &ex, &sched, err, sizeof err) == MLF_OK, "scheduler: %s", err);
+    ck_assert_msg(mlf_sc_new_with_executor(&o, fake_executor(&fx), &sched, err, sizeof err) == MLF_OK, "scheduler: %s",
+                  err);
 }
 
 static void create_run(const mlf_dag *dag)
@@ -298,9 +289,8 @@ START_TEST(test_leases_for_a_new_run)
     /* a remote executor persists a lease while submitting, in the turn the run was created: the TI's
      * record must already be in the batch (the lease refers to it) */
     const mlf_dag *dag = load_dag("  a:\n" SHELL "  b:\n" SHELL "    upstream: [a]\n");
+    fx.leases = 1;
     open_scheduler(8);
-    fx.host = (mlf_executor_host){.persist_lease = mlf_sc_host_persist_lease, .drop_lease = mlf_sc_host_drop_lease,
-                                  .ud = sched};
     create_run(dag);
     finish();
     ck_assert_int_eq(fx.lease_rc, MLF_OK);
