@@ -1,11 +1,14 @@
 /* bench_scheduler -- how fast the scheduler runs DAG runs through the local or the zmq executor.
  *
  *   bench_scheduler [--executor local|zmq] [--workers N] [--parallelism P] [--only wide|chain|fanout|layered]
- *                   [--kind empty|shell] [SIZE...]
+ *                   [--kind empty|shell|op] [SIZE...]
  *
  * Shapes: wide N (N independent tasks), chain N (t0 -> t1 -> ...), fanout N (root -> N tasks -> join),
  * layered N (layers of ~sqrt(N) tasks, each depending on 1 to 3 random tasks of the layer before, fixed
- * seed). Kinds: empty (operator empty) and shell (operator shell, command "true"); both unless --kind.
+ * seed). Kinds: empty (operator empty: it succeeds in the scheduler, no try runs), shell (operator shell,
+ * command "true": one process per try) and op (test_op of the build tree's test plugin "good": an
+ * in-process operator that logs one line and pushes one XCom, the cheapest try that runs on an executor);
+ * empty and shell unless --kind.
  * Sizes default to wide 1000, chain 200, fanout 500, layered 1000. Without --only, SIZEs replace those
  * defaults in that order; with --only, each SIZE is one case of that shape (`--only wide 10000`).
  *
@@ -62,7 +65,7 @@ typedef enum shape { WIDE, CHAIN, FANOUT, LAYERED, NSHAPES } shape;
 
 static const char *const shape_names[NSHAPES] = {"wide", "chain", "fanout", "layered"};
 static const int default_sizes[NSHAPES] = {1000, 200, 500, 1000};
-static const char *const kind_names[] = {"empty", "shell"};
+static const char *const kind_names[] = {"empty", "shell", "op"};
 
 #define MAX_WORKERS 64
 
@@ -103,11 +106,10 @@ static double cpu_of(const struct rusage *ru)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_scheduler [--executor local|zmq] [--workers N] [--parallelism P] "
-                    "[--only wide|chain|fanout|layered] [--kind empty|shell] [SIZE...]\n");
+                    "[--only wide|chain|fanout|layered] [--kind empty|shell|op] [SIZE...]\n");
     return 2;
 }
 
-/* The 1-minute load average, or -1 when /proc/loadavg cannot be read. */
 /* The process's resident set now, in bytes (0 when unknown). */
 static long rss_bytes(void)
 {
@@ -140,6 +142,7 @@ static void note_run_finished(void *ud, const char *dag_id, const char *run_id, 
     heap_at_finish = heap_bytes();
 }
 
+/* The 1-minute load average, or -1 when /proc/loadavg cannot be read. */
 static double load1(void)
 {
     double l = -1;
@@ -159,6 +162,8 @@ static void write_task(FILE *out, const char *kind, int id)
     fprintf(out, "  t%05d:\n", id);
     if (strcmp(kind, "shell") == 0)
         fprintf(out, "    operator: shell\n    command: \"true\"\n");
+    else if (strcmp(kind, "op") == 0)
+        fprintf(out, "    operator: test_op\n    message: \"-\"\n");
     else
         fprintf(out, "    operator: empty\n");
 }
@@ -390,8 +395,8 @@ static int start_workers(const char *home, const char *dags, const char *endpoin
             env[k++] = environ[i];
     env[k++] = home_env;
     env[k++] = dags_env;
-    env[k++] = "MLFLOWD__PLUGINS__PATH=" MLF_BUILD_PLUGINDIR;
-    env[k++] = "MLFLOWD__PLUGINS__LOAD=shell,empty";
+    env[k++] = "MLFLOWD__PLUGINS__PATH=" MLF_BUILD_PLUGINDIR "," MLF_ABS_BUILDDIR "/tests/plugins";
+    env[k++] = "MLFLOWD__PLUGINS__LOAD=shell,empty,good";
     char conc[16];
     snprintf(conc, sizeof conc, "%d", concurrency);
     for (int i = 0; i < n; i++) {
@@ -520,9 +525,9 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
         fprintf(stderr, "bench: configuration: %s\n", errors ? errors : "invalid");
         goto out;
     }
-    const char *paths[] = {MLF_BUILD_PLUGINDIR};
-    const char *names[] = {"shell", "empty"};
-    if (!(cat = mlf_catalog_new()) || mlf_plugins_load(cat, paths, 1, names, 2, &diag) != 0) {
+    const char *paths[] = {MLF_BUILD_PLUGINDIR, MLF_ABS_BUILDDIR "/tests/plugins"};
+    const char *names[] = {"shell", "empty", "good"};
+    if (!(cat = mlf_catalog_new()) || mlf_plugins_load(cat, paths, 2, names, 3, &diag) != 0) {
         mlf_diag_print(&diag, "bench: plugin: ");
         goto out;
     }
@@ -659,7 +664,7 @@ int main(int argc, char **argv)
                 return usage();
         } else if (strcmp(a, "--kind") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
-            kind = strcmp(v, "empty") == 0 ? 0 : strcmp(v, "shell") == 0 ? 1 : -2;
+            kind = strcmp(v, "empty") == 0 ? 0 : strcmp(v, "shell") == 0 ? 1 : strcmp(v, "op") == 0 ? 2 : -2;
             if (kind < 0)
                 return usage();
         } else if (a[0] >= '1' && a[0] <= '9' && nsizes < 64 && atoi(a) > 0 && atoi(a) <= 999999) {
@@ -677,8 +682,8 @@ int main(int argc, char **argv)
 
     bench_case cases[128];
     size_t ncases = 0;
-    for (int k = 0; k < 2; k++) {
-        if (kind >= 0 && kind != k)
+    for (int k = 0; k < 3; k++) {
+        if (kind >= 0 ? kind != k : k == 2) /* op only when asked for */
             continue;
         if (only >= 0) {
             for (int i = 0; i < (nsizes ? nsizes : 1); i++)

@@ -33,6 +33,11 @@ static mlf_exec_accept fx_can_accept(void *impl, const char *queue, const char *
     fake_exec *fx = impl;
     (void)queue;
     (void)operator_name;
+    fx->accept_calls++;
+    if (fx->wait_all) {
+        snprintf(why, whylen, "nobody serves it");
+        return MLF_EXEC_WAIT;
+    }
     size_t busy = 0; /* held tries occupy their slot */
     for (size_t i = 0; i < fx->ntries; i++)
         busy += !fx->tries[i].reported;

@@ -30,6 +30,8 @@ typedef struct fake_exec {
     fake_policy policy; /**< NULL: every try succeeds */
     void *ud;
     int slots;          /**< can_accept() refuses while this many tries run, held ones included (0: no limit) */
+    int wait_all;       /**< 1: can_accept() answers MLF_EXEC_WAIT ("nobody serves it") to every try */
+    size_t accept_calls; /**< can_accept() calls so far */
     fake_try *tries;    /**< every submission, in order */
     size_t ntries, cap;
     /** 1: as a remote executor does, a lease is persisted at every submit (mlf_exec_lease_persist; its

@@ -299,6 +299,31 @@ START_TEST(test_leases_for_a_new_run)
 }
 END_TEST
 
+START_TEST(test_wait_asks_once_per_queue_and_operator)
+{
+    /* the executor says WAIT (nothing serves the queue now): every TI of that queue and operator waits with
+     * the reason, and the executor is asked once per turn, not once per TI */
+    const mlf_dag *dag = load_dag("  a:\n" SHELL "  b:\n" SHELL "  c:\n" SHELL "  d:\n" SHELL);
+    fx.wait_all = 1;
+    open_scheduler(8);
+    create_run(dag);
+    step();
+    ck_assert_uint_eq(fx.accept_calls, 1);
+    ck_assert_uint_eq(fx.ntries, 0);
+    const char *ids[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < 4; i++) {
+        mlf_ti_rec rec;
+        ck_assert_int_eq(ti_state(ids[i], &rec), MLF_TI_SCHEDULED);
+        ck_assert_str_eq(rec.message, "nobody serves it");
+        mlf_ti_rec_clear(&rec);
+    }
+    fx.wait_all = 0; /* a worker arrives */
+    finish();
+    ck_assert_uint_eq(fx.ntries, 4);
+    ck_assert_int_eq(run_state(), MLF_RUN_SUCCESS);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ retries */
 
 START_TEST(test_retry_after_delay)
@@ -568,6 +593,7 @@ static Suite *scheduler_suite(void)
     tcase_add_test(tc, test_failure_propagates_by_trigger_rule);
     tcase_add_test(tc, test_templated_params_rendered_at_dispatch);
     tcase_add_test(tc, test_leases_for_a_new_run);
+    tcase_add_test(tc, test_wait_asks_once_per_queue_and_operator);
     tcase_add_test(tc, test_retry_after_delay);
     tcase_add_test(tc, test_retries_exhausted_fail);
     tcase_add_test(tc, test_backoff_doubles_and_is_capped);
