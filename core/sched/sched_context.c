@@ -220,8 +220,10 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
     } else {
         return MLF_ENOTFOUND;
     }
-    if (v && !rc->names && !(rc->names = mlf_value_map())) /* built on first use: most TIs render nothing */
-        mlf_value_free(v), v = NULL;
+    if (v && !rc->names && !(rc->names = mlf_value_map())) { /* built on first use: most TIs render nothing */
+        mlf_value_free(v);
+        v = NULL;
+    }
     if (!v || mlf_map_set(rc->names, name, v) != MLF_OK)
         return MLF_ENOMEM;
     *out = mlf_map_get(rc->names, name);

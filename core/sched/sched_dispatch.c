@@ -259,8 +259,6 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         sd->running_tis++;
 }
 
-/* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
- * allow; TIs held back by a DAG or pool limit wait for the next turn. */
 /* What the executor answered WAIT for this turn, by queue and operator: another TI of the same pair gets
  * the same answer without asking again (a remote executor's refusal formats its reason each time). */
 typedef struct waiting_pair {
@@ -278,6 +276,8 @@ static const waiting_pair *find_waiting(const waiting_pair *w, size_t n, const m
     return NULL;
 }
 
+/* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
+ * allow; TIs held back by a DAG or pool limit wait for the next turn. */
 void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
 {
     sti **held = NULL;
