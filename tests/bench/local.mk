@@ -15,3 +15,8 @@ bench: $(EXTRA_PROGRAMS) $(plugin_LTLIBRARIES) mlflowd$(EXEEXT)
 	@echo "  $(abs_top_srcdir)/tests/bench/vs_make.sh    (from this directory; see its header for options)"
 .PHONY: bench
 EXTRA_DIST += tests/bench/vs_make.sh tests/bench/gen_graph.py
+# the API's grid latency while the scheduler runs 10,000 tasks (doc/webserver.md)
+EXTRA_DIST += tests/bench/bench_web_grid.py
+bench-web: mlflowd$(EXEEXT) $(plugin_LTLIBRARIES)
+	/usr/bin/python3 $(srcdir)/tests/bench/bench_web_grid.py ./mlflowd
+.PHONY: bench-web
