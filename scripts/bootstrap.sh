@@ -23,6 +23,7 @@ packages=(
     check clang python3 procps tzdata iproute2
     podman runc busybox-static
     chromium python3-websocket python3-prometheus-client
+    ninja-build
 )
 
 as_root() {
