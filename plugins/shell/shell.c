@@ -115,7 +115,7 @@ static int build_env(mlf_task_ctx *ctx, env_list *e)
         if (!text)
             return MLF_ENOMEM;
         rc = env_add(e, mlf_map_key_at(env, i), text);
-        free(text);
+        mlf_free(text);
     }
     char num[32];
     snprintf(num, sizeof num, "%d", mlf_ctx_try_number(ctx));

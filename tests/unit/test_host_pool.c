@@ -3,7 +3,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "base/strutil.h"
 #include "exec/host_pool.h"
 #include "exec/task_spec.h"
+#include "testutil.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define SHELL_PLUGIN TEST_BUILDDIR "/plugins/shell.la"
@@ -29,14 +29,6 @@
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
     strcpy(tmpdir, "/tmp/mlf-hosts-XXXXXX");
@@ -45,7 +37,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_rf(tmpdir);
 }
 
 static mlf_time_us now_us(void)
@@ -55,24 +47,10 @@ static mlf_time_us now_us(void)
     return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return strdup("");
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    return b.data ? mlf_buf_steal(&b) : strdup("");
-}
-
 static char *log_of(const char *attempt)
 {
     char *path = mlf_strdup_printf("%s/logs/%s.log", tmpdir, attempt);
-    char *text = read_file(path);
+    char *text = tu_read_file(path, NULL);
     free(path);
     return text;
 }
@@ -193,7 +171,7 @@ static int process_gone(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    char *st = read_file(path);
+    char *st = tu_read_file(path, NULL);
     const char *paren = strrchr(st, ')');
     int gone = !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
     free(st);
@@ -213,7 +191,7 @@ static int wait_gone(pid_t pid, int max_ms)
 static pid_t read_pid(const char *file)
 {
     char *path = mlf_strdup_printf("%s/%s", tmpdir, file);
-    char *s = read_file(path);
+    char *s = tu_read_file(path, NULL);
     pid_t pid = (pid_t)atoi(s);
     free(s);
     free(path);
