@@ -571,7 +571,7 @@ static int host_exit(const char *input_printf, const char *stderr_part)
     char *errfile = mlf_strdup_printf("%s/host.err", tmpdir);
     char *cmd = mlf_strdup_printf("printf '%s' | %s task-host 3>/dev/null 2>%s", input_printf, MLFLOWD, errfile);
     int status = system(cmd);
-    char *text = read_file(errfile);
+    char *text = tu_read_file(errfile, NULL);
     ck_assert_msg(strstr(text, stderr_part) != NULL, "stderr '%s' lacks '%s'", text, stderr_part);
     free(text);
     free(cmd);
