@@ -6,7 +6,8 @@
  * that must persist something before acting, like a lease before a TASK frame goes to a remote worker,
  * asks for it through mlf_executor_host.persist_lease during submit() and acts in after_commit()).
  *
- * Implementations: executor_local.c (child processes on this host) and executor_zmq.c (remote workers).
+ * Implementation: executor_zmq.c (remote workers). Tries on this machine run in the host pool (host_pool.h),
+ * which the local executor plugin (plugins/local) and `mlflowd worker` use.
  * The plugin ABI for executors (mlf_executor_desc) is a draft until this interface has settled. */
 #ifndef MLF_CORE_EXECUTOR_H
 #define MLF_CORE_EXECUTOR_H
@@ -62,11 +63,6 @@ typedef struct mlf_executor {
     const mlf_executor_ops *ops;
     void *impl;
 } mlf_executor;
-
-/** The local executor as an mlf_executor (see executor_local.h): a host pool of @p parallelism slots
- * running `@p mlflowd_exe task-host`, set up from the task_hosts.* settings of @p cfg (NULL: the
- * defaults). Errors: those of mlf_host_pool_new(). */
-int mlf_executor_local_open(const mlf_config *cfg, const char *mlflowd_exe, int parallelism, mlf_executor *out);
 
 /** Reads the task_hosts.* settings of @p cfg into @p o (max_tries_per_host, max_rss_bytes); other fields
  * are left alone. NULL arguments are ignored. */
