@@ -45,3 +45,9 @@ OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_mapped.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
+
+# issue 15 (security and reliability)
+INTEGRATION_TESTS_SEC = \
+	tests/integration/zmq_auth_default.sh
+TESTS += $(INTEGRATION_TESTS_SEC)
+EXTRA_DIST += $(INTEGRATION_TESTS_SEC)
