@@ -26,6 +26,7 @@ mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s)
 
 int mlf_sc_commit(mlf_scheduler *s)
 {
+    mlf_sc_flush_tis(s);
     if (!s->w)
         return s->store_error;
     int rc = mlf_store_write_commit(s->w);
@@ -253,9 +254,12 @@ void mlf_scheduler_free(mlf_scheduler *s)
         mlf_executor_close(s->ex);
     }
     free(s->endpoint);
-    if (s->w)
+    if (s->w || s->nunsaved)
         mlf_sc_commit(s);
     mlf_sc_reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
+    for (size_t i = 0; i < s->nnotifiers; i++) /* the rest finish on their own: say so, so nothing goes unseen */
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) is still running after 5 s; leaving it "
+                "to finish (its outcome will not be logged here)", (int)s->notifiers[i]);
     free(s->notifiers);
     while (s->runs) {
         srun *r = s->runs;
@@ -274,6 +278,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
     free(s->ready.v);
     free(s->timers.v);
     free(s->running);
+    free(s->unsaved);
     free(s->dirty_runs);
     free(s);
 }
@@ -293,7 +298,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         mlf_sc_process_timers(s, now);
         if (s->nnotifiers)
             mlf_sc_reap_notifiers(s, 0);
-        if (s->watch_fd >= 0 && mlf_dagbag_watch_drain(s->o.bag)) {
+        if (s->o.watch_dags && mlf_dagbag_poll(s->o.bag, now)) { /* inotify, or the periodic rescan */
             size_t changed = 0;
             if (mlf_dagbag_refresh(s->o.bag, &changed) == MLF_OK && changed) {
                 mlf_log(MLF_LOG_INFO, COMPONENT, "DAG folder changed (%zu file(s)); DAGs reloaded", changed);
@@ -412,9 +417,9 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
         mlf_sc_heap_remove(&s->timers, t, mlf_sc_timer_before);
         t->in_timer = 0;
     }
+    s->single = 1; /* before scheduling: a single TI always gets its try (mlf_sc_needs_no_try) */
     if (t->heap_idx == (size_t)-1)
         mlf_sc_schedule_ti(s, t);
-    s->single = 1;
     int rc = mlf_scheduler_run(s, stop, dag_id, run_id);
     s->single = 0;
     *state = t->state;

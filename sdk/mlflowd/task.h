@@ -156,6 +156,36 @@ static inline void mlf_ctx_set_message(mlf_task_ctx *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
+/** Writes @p t (microseconds since the epoch, UTC) as "YYYY-MM-DD" into @p out (11 bytes with the NUL)
+ * and returns @p out: the date part templates call `ds`. Header-only (no host function): it works with
+ * every daemon of this ABI major. */
+static inline char *mlf_format_ds(mlf_time_us t, char out[11])
+{
+    int64_t days = t / 86400000000LL - (t % 86400000000LL < 0); /* floor division */
+    /* civil_from_days (H. Hinnant's algorithm, public domain) */
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t doe = days - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999) { /* outside what "YYYY" can show */
+        out[0] = '\0';
+        return out;
+    }
+    out[0] = (char)('0' + y / 1000), out[1] = (char)('0' + y / 100 % 10), out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10), out[4] = '-', out[5] = (char)('0' + m / 10), out[6] = (char)('0' + m % 10);
+    out[7] = '-', out[8] = (char)('0' + d / 10), out[9] = (char)('0' + d % 10), out[10] = '\0';
+    return out;
+}
+
+/** The run's logical date as "YYYY-MM-DD" (Airflow's `ds`) in @p out (11 bytes); returns @p out. */
+static inline char *mlf_ctx_ds(mlf_task_ctx *ctx, char out[11])
+{
+    return mlf_format_ds(mlf_ctx_logical_date(ctx), out);
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,7 +16,7 @@ case "$err" in *"did you mean 'plugins'"*) ;; *) fail "no suggestion for 'plugin
 expect_exit 2 "$MLFLOWD" plugins lst
 case "$err" in *"did you mean 'list'"*) ;; *) fail "no suggestion for 'lst': $err" ;; esac
 expect_exit 2 "$MLFLOWD" plugins list --bogus
-expect_exit 2 "$MLFLOWD" plugins list -o yaml
+expect_exit 2 "$MLFLOWD" plugins list -o xml
 expect_exit 0 "$MLFLOWD" plugins list --help
 case "$out" in "usage: mlflowd plugins list"*) ;; *) fail "plugins list --help: $out" ;; esac
 
