@@ -24,6 +24,10 @@ int mlf_sc_host_persist_lease(void *ud, const char *attempt, const char *worker,
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!t || !w)
         return t ? s->store_error : MLF_ENOTFOUND;
+    /* a lease names its TI's record, which the store checks: a TI created this turn (a new run, an expanded
+     * map index) is still only pending (mlf_sc_save_ti writes at the end of the turn) */
+    if (t->save_pending)
+        mlf_sc_flush_tis(s);
     mlf_lease_rec rec;
     mlf_lease_rec_init(&rec);
     rec.dag_id = t->run->rec.dag_id;

@@ -150,7 +150,7 @@ typedef struct zx {
     mlf_zap *zap;
     mlf_authkeys *authkeys;
     char *authkeys_path;
-    unsigned reload_seen;   /* mlf_zmq_reload_generation() when the allow-list was read */
+    unsigned reload_seen;   /* mlf_reload_generation() when the allow-list was read */
     int epfd;
     char endpoint[256];
     int64_t hb, expiry;     /* heartbeat interval; liveness x interval */
