@@ -22,6 +22,7 @@ packages=(
     libcurl4-openssl-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev
     check clang python3 procps tzdata iproute2
     podman runc busybox-static
+    chromium python3-websocket python3-prometheus-client
 )
 
 as_root() {

@@ -126,6 +126,7 @@ struct mlf_scheduler {
     int64_t default_pool_slots;
     int64_t xcom_max;
     int draining;
+    mlf_time_us heartbeat_at; /* the last scheduler heartbeat written to the store (doc/webserver.md) */
     int watch_fd;
     mlf_time_us next_dag_check;
     mlf_time_us next_adopt;  /* when to look for runs and pauses written by other processes */

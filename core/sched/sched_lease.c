@@ -24,9 +24,7 @@ int mlf_sc_host_persist_lease(void *ud, const char *attempt, const char *worker,
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!t || !w)
         return t ? s->store_error : MLF_ENOTFOUND;
-    /* a lease names its TI's record, which the store checks: a TI created this turn (a new run, an expanded
-     * map index) is still only pending (mlf_sc_save_ti writes at the end of the turn) */
-    if (t->save_pending)
+    if (t->save_pending) /* a lease names a stored TI: write this turn's TI records first */
         mlf_sc_flush_tis(s);
     mlf_lease_rec rec;
     mlf_lease_rec_init(&rec);

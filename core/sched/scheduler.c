@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "store/store_users.h"
+#include "web/metrics.h"
 #include "time/schedule.h"
 
 /* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
@@ -318,10 +320,17 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
                                    : until_dag && mlf_sc_run_finished(s, until_dag, until_run);
         if (!s->single)
             mlf_sc_reap_finished_runs(s);
+        if (s->o.create_scheduled_runs && now - s->heartbeat_at >= 5000000) { /* the daemon: /health reads it */
+            mlf_store_txn *hw = mlf_sc_wtxn(s);
+            if (hw)
+                mlf_sc_note_store(s, mlf_store_heartbeat_put(hw, now), "scheduler heartbeat");
+            s->heartbeat_at = now;
+        }
         int rc = mlf_sc_commit(s);
         if (rc != MLF_OK)
             return rc;
         mlf_executor_after_commit(s->ex, now);
+        mlf_histogram_observe(&mlf_metric_loop_turn, mlf_time_now() - now); /* /metrics; atomic adds only */
         if (done_until && mlf_executor_in_flight(s->ex) == 0)
             return MLF_OK;
         if (s->draining) {

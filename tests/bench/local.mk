@@ -12,3 +12,8 @@ bench: $(EXTRA_PROGRAMS) $(plugin_LTLIBRARIES) mlflowd$(EXEEXT)
 	./tests/bench/bench_dagbag
 	./tests/bench/bench_scheduler
 .PHONY: bench
+# the API's grid latency while the scheduler runs 10,000 tasks (doc/webserver.md)
+EXTRA_DIST += tests/bench/bench_web_grid.py
+bench-web: mlflowd$(EXEEXT) $(plugin_LTLIBRARIES)
+	/usr/bin/python3 $(srcdir)/tests/bench/bench_web_grid.py ./mlflowd
+.PHONY: bench-web
