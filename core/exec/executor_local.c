@@ -1,6 +1,5 @@
 /* executor_local.c -- the local executor over a host pool (see executor_local.h and host_pool.h). */
 #include "exec/executor_local.h"
-#include "exec/executor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
