@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "exec/zmq_auth.h"
 #include "base/fsutil.h"
 #include "sched/scheduler.h"
 #include "base/strutil.h"
@@ -21,6 +22,12 @@
 #include "value/value_json.h"
 
 static volatile sig_atomic_t stop_requested;
+
+static void on_reload_signal(int sig)
+{
+    (void)sig;
+    mlf_zmq_request_reload();
+}
 
 static void on_stop_signal(int sig)
 {
@@ -401,6 +408,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 (long long)mlf_config_int(cli->cfg, "parallelism"));
     }
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
+    mlf_dagbag_set_rescan_interval(cli->bag, mlf_config_duration_us(cli->cfg, "scheduler.dag_dir_list_interval"));
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
@@ -414,6 +422,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
     struct sigaction sa = {.sa_handler = on_stop_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction hup = {.sa_handler = on_reload_signal}; /* reloads the workers' allow-list */
+    sigaction(SIGHUP, &hup, NULL);
     pid_t workers[256] = {0};
     int nstarted = 0;
     const char *endpoint = mlf_scheduler_worker_endpoint(s);
@@ -473,7 +483,11 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     free(exe);
     if (rc != MLF_OK)
         return s ? mlf_cli_fail(rc == MLF_EEXIST ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "%s", err) : MLF_EXIT_FAILED;
-    if (mlf_cli_dag_paused(cli, dag))
+    int paused = mlf_cli_dag_paused(cli, dag);
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:s, s:b}", "dag_id", dag->dag_id, "run_id", id, "state", "queued",
+                                          "is_paused", paused));
+    else if (paused)
         fprintf(cli->out,
                 "Created DAG run %s/%s, but DAG %s is paused: the run stays queued and will not start until "
                 "`mlflowd dags unpause %s`\n", dag->dag_id, id, dag->dag_id, dag->dag_id);
@@ -495,7 +509,11 @@ int mlf_cmd_dags_state(mlf_cli *cli)
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_USAGE, "DAG %s has no run '%s'", cli->argv[0], cli->argv[1]);
-    fprintf(cli->out, "%s\n", mlf_run_state_name(state));
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:s}", "dag_id", cli->argv[0], "run_id", cli->argv[1], "state",
+                                          mlf_run_state_name(state)));
+    else
+        fprintf(cli->out, "%s\n", mlf_run_state_name(state));
     return MLF_EXIT_OK;
 }
 
@@ -627,10 +645,19 @@ int mlf_cmd_tasks_state(mlf_cli *cli)
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_USAGE, "no task instance %s/%s/%s (map index %d)", key.dag_id, key.run_id, key.task_id,
                             key.map_index);
-    fprintf(cli->out, "%s\n", rec.state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec.state));
+    const char *state_name = rec.state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec.state);
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:o}", "dag_id", key.dag_id, "task_id",
+                                          key.task_id, "run_id", key.run_id, "map_index", key.map_index, "state",
+                                          state_name, "try_number", rec.try_number, "message",
+                                          rec.message ? json_string(rec.message)
+                                          : paused && rec.state == MLF_TI_NONE ? json_string("the DAG is paused")
+                                                                               : json_null()));
+    else
+        fprintf(cli->out, "%s\n", state_name);
     if (rec.message && cli->output != MLF_OUTPUT_JSON)
         fprintf(stderr, "%s\n", rec.message);
-    else if (!rec.message && (rec.state == MLF_TI_NONE || rec.state == MLF_TI_SCHEDULED) && paused)
+    else if (cli->output != MLF_OUTPUT_JSON && !rec.message && (rec.state == MLF_TI_NONE || rec.state == MLF_TI_SCHEDULED) && paused)
         fprintf(stderr, "DAG %s is paused: its runs do not start (mlflowd dags unpause %s)\n", key.dag_id, key.dag_id);
     mlf_ti_rec_clear(&rec);
     return MLF_EXIT_OK;
@@ -730,8 +757,11 @@ int mlf_cmd_db_check(mlf_cli *cli)
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "check failed: %s", mlf_strerror(rc));
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:b, s:I}", "ok", problems == 0, "problems", (json_int_t)problems));
     if (problems)
         return mlf_cli_fail(MLF_EXIT_FAILED, "%lu problem(s) found", problems);
-    fprintf(cli->out, "State store OK\n");
+    if (cli->output != MLF_OUTPUT_JSON)
+        fprintf(cli->out, "State store OK\n");
     return MLF_EXIT_OK;
 }

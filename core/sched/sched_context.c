@@ -11,6 +11,7 @@
 #include "tmpl/template.h"
 #include "tmpl/template_macros.h"
 #include "time/timefmt.h"
+#include "value/value_json.h"
 
 void mlf_sc_add_secret(render_ctx *rc, const char *secret)
 {
@@ -49,6 +50,34 @@ static int collect_var(void *ud, const mlf_var_rec *rec)
     if (mlf_is_sensitive_name(rec->key))
         mlf_sc_add_secret(c->rc, rec->val);
     return 0;
+}
+
+/* Airflow's spellings, accepted (doc/dags.md): {{ var.value.X }} is the text of variable X and
+ * {{ var.json.X }} its value read as JSON (the text when it is not JSON), unless variables of those names
+ * exist. Out of memory leaves them out (the template then reports an unknown key). */
+static void add_airflow_var_views(mlf_value *vars)
+{
+    int has_value = mlf_map_get(vars, "value") != NULL, has_json = mlf_map_get(vars, "json") != NULL;
+    mlf_value *text = has_value ? NULL : mlf_value_map(), *json = has_json ? NULL : mlf_value_map();
+    for (size_t i = 0; i < mlf_value_len(vars); i++) {
+        const char *key = mlf_map_key_at(vars, i);
+        const mlf_value *val = mlf_map_value_at(vars, i);
+        if (text)
+            mlf_map_set(text, key, mlf_value_copy(val));
+        if (json) {
+            size_t len = 0;
+            const char *s = mlf_value_get_str(val, &len);
+            mlf_value *parsed = NULL;
+            char err[64];
+            if (!s || mlf_value_from_json(s, len, &parsed, err, sizeof err) != MLF_OK)
+                parsed = mlf_value_copy(val);
+            mlf_map_set(json, key, parsed);
+        }
+    }
+    if (text)
+        mlf_map_set(vars, "value", text);
+    if (json)
+        mlf_map_set(vars, "json", json);
 }
 
 static mlf_value *conn_fields(const mlf_conn_rec *c)
@@ -176,6 +205,7 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
         mlf_store_txn *txn = mlf_sc_wtxn(rc->s);
         if (txn)
             mlf_store_var_foreach(txn, collect_var, &cc);
+        add_airflow_var_views(v);
     } else if (strcmp(name, "conn") == 0) {
         v = mlf_value_map();
         collect_ctx cc = {.map = v, .rc = rc};

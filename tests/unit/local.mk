@@ -230,6 +230,12 @@ TESTS += tests/unit/test_host_pool
 TESTS += tests/unit/trigger_table.sh
 EXTRA_DIST += tests/unit/trigger_table.sh
 
+# executor plugins: choosing, settings checked against their tables, opening, host functions
+check_PROGRAMS += tests/unit/test_executors
+tests_unit_test_executors_SOURCES = tests/unit/test_executors.c
+tests_unit_test_executors_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_executors_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_executors
 # helpers shared by the unit test programs (temporary folders, whole files, sanitizer-scaled bounds)
 check_LTLIBRARIES += tests/unit/libtestutil.la
 tests_unit_libtestutil_la_SOURCES = tests/unit/testutil.c tests/unit/testutil.h
@@ -262,3 +268,10 @@ tests_unit_test_worker_SOURCES = tests/unit/test_worker.c
 tests_unit_test_worker_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_worker_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
 TESTS += tests/unit/test_worker
+if BUILD_PLUGIN_CONTAINER
+check_PROGRAMS += tests/unit/test_op_container
+tests_unit_test_op_container_SOURCES = tests/unit/test_op_container.c
+tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
+TESTS += tests/unit/test_op_container
+endif

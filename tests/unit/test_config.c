@@ -310,6 +310,52 @@ START_TEST(test_durations_in_file)
 }
 END_TEST
 
+/* executors.NAME.KEY settings are kept as YAML text with their origin, for the executor plugins to check
+ * (plugin/executors.c); the environment wins over the file; a section that is not a mapping is an error. */
+START_TEST(test_executor_settings)
+{
+    char *file = mlf_strdup_printf("%s/x.yaml", tmpdir);
+    write_file(file, "executor: local\nexecutors:\n  local:\n    parallelism: 4\n    kill_grace: 2s\n"
+                     "  batch: {label: \"a b\", refuse: [gpu, tpu]}\nexecutors.zmq.extra: 1\n");
+    char env_file[600];
+    snprintf(env_file, sizeof env_file, "MLFLOWD_CONFIG=%s", file);
+    const char *env[] = {env_file, "MLFLOWD__EXECUTORS__LOCAL__KILL_GRACE=9s", NULL};
+    mlf_config *cfg = load_ok((mlf_config_args){.envp = env});
+    ck_assert_uint_eq(mlf_config_executor_setting_count(cfg), 5);
+    const char *name, *text, *origin;
+    char *want_origin = mlf_strdup_printf("%s:4:18", file);
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 0, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.local.parallelism");
+    ck_assert_str_eq(text, "4");
+    ck_assert_str_eq(origin, want_origin);
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 1, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.local.kill_grace");
+    ck_assert_str_eq(text, "9s"); /* the environment wins */
+    ck_assert_str_eq(origin, "MLFLOWD__EXECUTORS__LOCAL__KILL_GRACE");
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 2, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.batch.label");
+    ck_assert_str_eq(text, "a b");
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 3, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.batch.refuse");
+    ck_assert_str_eq(text, "[\"gpu\",\"tpu\"]"); /* a sequence as JSON, which is YAML */
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 4, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.zmq.extra");
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 5, &name, &text, &origin), MLF_ENOTFOUND);
+    mlf_config_free(cfg);
+    free(want_origin);
+
+    write_file(file, "executors: 3\nexecutors.local: [1]\n");
+    char *err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
+    char *want = mlf_strdup_printf("%s:1:12: executors: expected a mapping of executor names to their settings, "
+                                   "got int\n%s:2:18: executors.local: expected a mapping of settings, got list\n",
+                                   file, file);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    free(file);
+}
+END_TEST
+
 START_TEST(test_nul_characters_and_nulls)
 {
     char *file = mlf_strdup_printf("%s/c.yaml", tmpdir);
@@ -613,6 +659,7 @@ int main(void)
     tcase_add_test(tc, test_file_found_in_home);
     tcase_add_test(tc, test_durations_in_file);
     tcase_add_test(tc, test_nul_characters_and_nulls);
+    tcase_add_test(tc, test_executor_settings);
     tcase_add_test(tc, test_empty_file_is_fine);
     tcase_add_test(tc, test_home_tilde_and_placeholders);
     tcase_add_test(tc, test_home_cannot_use_home);

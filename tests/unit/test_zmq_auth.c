@@ -231,6 +231,50 @@ START_TEST(test_zap_allows_listed_refuses_unlisted)
 }
 END_TEST
 
+/* Issue 15: the home's keys are created once (folder 0700, secrets and allow-list 0600) and reused; key
+ * files and allow-lists others could have written are refused, so is one owned by another user. */
+START_TEST(test_home_keys_and_file_checks)
+{
+    char home[128], err[600];
+    snprintf(home, sizeof home, "%s/home", tmpdir);
+    mlf_home_keys k;
+    ck_assert_int_eq(mlf_home_keys_get(home, 1, &k, err, sizeof err), MLF_OK);
+    struct stat st;
+    ck_assert_int_eq(stat(k.dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    const char *secrets[] = {k.server_secret, k.worker_secret, k.authorized};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(stat(secrets[i], &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0600);
+    }
+    char pub1[MLF_CURVE_KEY_LEN + 1], pub2[MLF_CURVE_KEY_LEN + 1];
+    ck_assert_int_eq(mlf_curve_read_key_file(k.server_public, 0, pub1, err, sizeof err), MLF_OK);
+    mlf_home_keys k2;
+    ck_assert_int_eq(mlf_home_keys_get(home, 1, &k2, err, sizeof err), MLF_OK); /* kept, not replaced */
+    ck_assert_int_eq(mlf_curve_read_key_file(k2.server_public, 0, pub2, err, sizeof err), MLF_OK);
+    ck_assert_str_eq(pub1, pub2);
+    mlf_authkeys *ak = NULL;
+    ck_assert_int_eq(mlf_authkeys_load(k.authorized, &ak, err, sizeof err), MLF_OK);
+    ck_assert_uint_eq(mlf_authkeys_count(ak), 1);
+    mlf_authkeys_free(ak);
+    ak = NULL;
+    chmod(k.authorized, 0620);
+    ck_assert_int_eq(mlf_authkeys_load(k.authorized, &ak, err, sizeof err), EACCES);
+    ck_assert_msg(strstr(err, "let others change it"), "%s", err);
+    chmod(k.authorized, 0600);
+    if (geteuid() == 0) { /* root can hand the file to another user */
+        ck_assert_int_eq(chown(k.server_public, 12345, 12345), 0);
+        ck_assert_int_eq(mlf_curve_read_key_file(k.server_public, 0, pub1, err, sizeof err), EACCES);
+        ck_assert_msg(strstr(err, "owned by uid 12345"), "%s", err);
+        ck_assert_int_eq(chown(k.server_public, 0, 0), 0);
+    } else {
+        ck_assert_int_eq(mlf_key_file_check("/etc/passwd", 0, err, sizeof err), MLF_OK); /* root's: trusted */
+    }
+    mlf_home_keys_clear(&k);
+    mlf_home_keys_clear(&k2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("zmq_auth");
@@ -242,6 +286,7 @@ int main(void)
     tcase_add_test(tc, test_authkeys);
     tcase_add_test(tc, test_loopback);
     tcase_add_test(tc, test_zap_allows_listed_refuses_unlisted);
+    tcase_add_test(tc, test_home_keys_and_file_checks);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
