@@ -151,7 +151,7 @@ summarise() { # STATUS
             while IFS= read -r name; do
                 [ -n "$name" ] || continue
                 local t=${name#*: }; t=${t%%: *}
-                [[ " ${ci_expected_skips[*]} " == *" $t "* ]] || unexpected+="  $name"$'\n'
+                [[ " ${ci_expected_skips[*]} " == *" $t "* ]] || unexpected+="$name"$'\n'
             done <<<"$skipped_list"
             if [ -n "$unexpected" ]; then
                 echo "bootstrap: CI=true and these skips are not expected on CI's machine (install what they need):"
