@@ -177,6 +177,7 @@ START_TEST(test_dags_commands)
     HAS(out, "got-2024-03-05");
     ck_assert_int_eq(cli("tasks", "logs", "etl", "manual__2024-03-05T00:00:00+00:00", "load", NULL), 0);
     HAS(out, "2024-03-05..2024-03-05"); /* a hand-triggered run: prev_ds and next_ds are its own date */
+    ck_assert_int_eq(cli("tasks", "clear", "etl", "-t", "^load$", NULL), 1); /* no terminal to confirm on */
     ck_assert_int_eq(cli("tasks", "clear", "etl", "-t", "^load$", "-y", NULL), 0);
     HAS(out, "Cleared 1 task instance");
     ck_assert_int_eq(cli("dags", "state", "etl", "manual__2024-03-05T00:00:00+00:00", NULL), 0);
