@@ -68,7 +68,7 @@ static const opt_help options[] = {
     {"connections add", "--conn-description", "D", "a description"},
     {"variables set", "--description", "D", "a description"},
     {"variables get", "-d, --default", "V", "print V (exit 0) when the variable does not exist"},
-    {"db clean", "--older-than", "AGE", "delete what ended before now minus AGE (30d, 12h, ...)"},
+    {"db clean", "--older-than", "AGE", "delete runs that ended before now minus AGE (30d, 12h...; default: retention.runs)"},
     {"db clean", "--dry-run", NULL, "count what would be deleted, delete nothing"},
     {"db clean", "-y, --yes", NULL, "do not ask for confirmation"},
     {"db restore", "-y, --yes", NULL, "replace the current store without asking"},

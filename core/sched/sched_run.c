@@ -116,8 +116,10 @@ void mlf_sc_finalize_run(mlf_scheduler *s, srun *r, int deadlock)
     sdag *sd = mlf_sc_find_sdag(s, r->rec.dag_id);
     if (sd && sd->active_runs)
         sd->active_runs--;
-    if (sd)
+    if (sd) {
         sd->next_check = 0; /* a slot under max_active_runs may have opened */
+        s->next_dag_check = 0; /* else a scheduler whose DAGs were all at max_active_runs never looks again */
+    }
     mlf_log(MLF_LOG_INFO, COMPONENT, "DAG run %s/%s finished: %s", r->rec.dag_id, r->rec.run_id,
             mlf_run_state_name(r->rec.state));
     const mlf_value *cb = failed ? r->dag->on_failure_callback : r->dag->on_success_callback;

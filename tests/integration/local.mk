@@ -41,6 +41,7 @@ OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_mapped.sh \
 	tests/integration/newcomer_commands.sh \
 	tests/integration/newcomer_settings.sh \
-	tests/integration/newcomer_plugin_authors.sh
+	tests/integration/newcomer_plugin_authors.sh \
+	tests/integration/store_maintenance.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)

@@ -72,6 +72,7 @@ export MLFLOWD_HOME="$tmp/home2"
 EXAMPLES_COINS=5 EXAMPLES_DAYS=60 MLFLOWD="$MLFLOWD" sh "$top_srcdir/examples/standalone.sh" --workers 1 \
     >"$tmp/run.log" 2>&1 &
 pid=$!
+trap 'st=$?; kill -TERM $pid 2>/dev/null || true; cleanup $st' EXIT
 i=0
 until grep -q "scheduler running" "$tmp/run.log"; do
     i=$((i + 1)); [ $i -le 600 ] || { kill -TERM $pid; fail "standalone did not start: $(tail -20 "$tmp/run.log")"; }
