@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "exec/zmq_auth.h"
 #include "base/fsutil.h"
 #include "sched/scheduler.h"
 #include "base/strutil.h"
@@ -21,6 +22,12 @@
 #include "value/value_json.h"
 
 static volatile sig_atomic_t stop_requested;
+
+static void on_reload_signal(int sig)
+{
+    (void)sig;
+    mlf_zmq_request_reload();
+}
 
 static void on_stop_signal(int sig)
 {
@@ -415,6 +422,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
     struct sigaction sa = {.sa_handler = on_stop_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction hup = {.sa_handler = on_reload_signal}; /* reloads the workers' allow-list */
+    sigaction(SIGHUP, &hup, NULL);
     pid_t workers[256] = {0};
     int nstarted = 0;
     const char *endpoint = mlf_scheduler_worker_endpoint(s);

@@ -1,4 +1,5 @@
 /* cli_worker.c -- `mlflowd worker` and `mlflowd keys generate`. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "base/fsutil.h"
+#include "base/log.h"
 #include "exec/proto.h"
 #include "base/strutil.h"
 #include "exec/executor.h"
@@ -93,18 +95,41 @@ int mlf_cmd_worker(mlf_cli *cli)
         secret_key_file = mlf_config_str(cli->cfg, "zmq.curve.worker_secret_key_file");
 
     char server_key[MLF_CURVE_KEY_LEN + 1] = "", secret_key[MLF_CURVE_KEY_LEN + 1] = "", err[600];
+    /* authenticated by default, loopback included: without key options, the keys the scheduler of this
+     * home created on its first start (doc/security.md) */
+    mlf_home_keys hk = {0};
+    if (!server_key_file && !secret_key_file && !insecure &&
+        mlf_home_keys_get(mlf_config_home(cli->cfg), 0, &hk, err, sizeof err) == MLF_OK) {
+        if (access(hk.server_public, F_OK) != 0) {
+            int e = errno;
+            mlf_cli_fail(MLF_EXIT_USAGE,
+                         "worker: no CurveZMQ keys: %s: %s (start the scheduler once with this home, MLFLOWD_HOME, "
+                         "to create them; or give --server-key FILE.pub and --secret-key FILE; or pass --insecure)",
+                         hk.server_public, strerror(e));
+            mlf_home_keys_clear(&hk);
+            return MLF_EXIT_USAGE;
+        }
+        server_key_file = hk.server_public;
+        secret_key_file = hk.worker_secret;
+    }
     if (server_key_file) {
         if (!secret_key_file)
             return mlf_cli_fail(MLF_EXIT_USAGE, "worker: CurveZMQ needs this worker's secret key too (--secret-key "
                                                 "FILE or zmq.curve.worker_secret_key_file; see mlflowd keys generate)");
-        if (mlf_curve_read_key_file(server_key_file, 0, server_key, err, sizeof err) != MLF_OK ||
-            mlf_curve_read_key_file(secret_key_file, 1, secret_key, err, sizeof err) != MLF_OK)
+        int krc = mlf_curve_read_key_file(server_key_file, 0, server_key, err, sizeof err);
+        if (krc == MLF_OK)
+            krc = mlf_curve_read_key_file(secret_key_file, 1, secret_key, err, sizeof err);
+        mlf_home_keys_clear(&hk);
+        if (krc != MLF_OK)
             return mlf_cli_fail(MLF_EXIT_USAGE, "worker: %s", err);
-    } else if (!mlf_endpoint_is_loopback(connect) && !insecure) {
+    } else if (!insecure) {
         return mlf_cli_fail(MLF_EXIT_USAGE,
                             "worker: refusing to connect to %s without CurveZMQ: give the scheduler's public key "
                             "(--server-key FILE.pub) and this worker's secret key (--secret-key FILE), or pass "
                             "--insecure", connect);
+    } else {
+        mlf_log(MLF_LOG_WARNING, "worker", "connecting to %s WITHOUT CurveZMQ (--insecure): the scheduler is not "
+                "authenticated and the tasks travel in clear", connect);
     }
     if (mlf_cli_plugins(cli) < 0)
         return MLF_EXIT_USAGE;

@@ -20,6 +20,7 @@
 #include "exec/proto.h"
 #include "base/strutil.h"
 #include "exec/zmq_auth.h"
+#include "time/timefmt.h"
 
 #define COMPONENT "zmq executor"
 #define SEC INT64_C(1000000)
@@ -30,8 +31,11 @@
 #define DROP_LOG_WINDOW (10 * SEC)
 /* Settled attempts remembered, so that a RESULT repeated after its ACK got lost is acknowledged quietly. */
 #define RECENT_ATTEMPTS 512
-/* How long a worker may take to come back after a scheduler restart: its back-off tops out at 32 s. */
-#define ADOPT_GRACE (32 * SEC)
+/* Messages queued per worker connection: sending (TASKs pipelined to a worker) and receiving. */
+#define SEND_HWM 10000
+#define RECV_HWM 100
+/* ACKs waiting for the commit that holds their results. */
+#define ACKS_MAX 4096
 /* Retry delay when a worker's queue is full (EAGAIN). */
 #define SEND_RETRY (10 * 1000)
 
@@ -45,12 +49,12 @@ typedef struct zworker {
     char instance[MLF_PROTO_TOKEN_MAX + 1];
     char *host;
     int64_t pid;
-    char user_id[64];
+    char user_id[64];       /* its CURVE public key (Z85), "" without CURVE */
     int capacity;
     size_t busy;            /* leases bound to it */
     char **queues, **ops;
     size_t nqueues, nops;
-    mlf_time_us last_recv, last_send;
+    mlf_time_us last_recv, last_send; /* monotonic */
     uint64_t last_pick;     /* dispatch sequence number of its latest lease (ties go to the least recent) */
     char *gone;             /* set when it must be dropped: why (never NULL once set) */
 } zworker;
@@ -65,6 +69,10 @@ typedef struct lease {
     char attempt[MLF_PROTO_TOKEN_MAX + 1];
     zworker *w;             /* NULL for an adopted lease whose worker has not come back */
     char *worker_name;
+    /* the identity the lease is bound to (doc/protocol.md section 4): a worker of the same name with
+     * another key never gets it, one with the same key and another instance is a new process */
+    char worker_instance[MLF_PROTO_TOKEN_MAX + 1];
+    char worker_key[64];
     lease_state state;
     int persisted;          /* its lease record is in a committed (or committing) batch */
     mlf_value *spec;        /* pending: the TASK body */
@@ -73,12 +81,24 @@ typedef struct lease {
     int64_t log_written;
     int log_failed;
     int64_t exec_timeout;
+    int64_t xcom_max;       /* packed bytes allowed per XCom (0: unlimited) */
+    int sensor;             /* a sensor's poke: the only kind of try that may answer "reschedule" */
     int started;
+    int adopted;            /* taken back after a restart: orphan_until starts with the first process() */
+    /* monotonic, except the *_wall dates that go into results */
     mlf_time_us submitted, sent_at, backstop, orphan_until;
+    mlf_time_us submitted_wall, sent_wall;
     int killed;             /* KILL sent: the try ends failed with kill_reason whatever it reports */
     char kill_reason[300];
     mlf_time_us kill_deadline;
 } lease;
+
+/* An ACK owed to a worker, sent once the commit holding the result is done. */
+typedef struct owed_ack {
+    char attempt[MLF_PROTO_TOKEN_MAX + 1];
+    char name[MLF_PROTO_NAME_MAX + 1];
+    char instance[MLF_PROTO_TOKEN_MAX + 1];
+} owed_ack;
 
 typedef struct done {
     struct done *next;
@@ -90,6 +110,8 @@ typedef struct zx {
     void *ctx, *router;
     mlf_zap *zap;
     mlf_authkeys *authkeys;
+    char *authkeys_path;
+    unsigned reload_seen;   /* mlf_zmq_reload_generation() when the allow-list was read */
     int epfd;
     char endpoint[256];
     int64_t hb, expiry;     /* heartbeat interval; liveness x interval */
@@ -108,11 +130,24 @@ typedef struct zx {
     size_t recent_next;
     mlf_time_us drop_window;
     unsigned drops_logged, drops_suppressed;
+    owed_ack *acks;
+    size_t nacks, acks_cap;
+    int processed;          /* process() ran once: adopted leases' windows have started */
+    mlf_time_us wall;       /* the caller's wall clock at its latest call (result dates only) */
 } zx;
 
 static const mlf_executor_ops zmq_ops;
 
 /* ------------------------------------------------------------------------------------------ helpers */
+
+/* Every duration here runs on CLOCK_MONOTONIC: a step of the wall clock never expires a worker or a try.
+ * The `now` the scheduler passes in is wall time and only dates results. */
+static mlf_time_us mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static int str_in(const char *s, char *const *list, size_t n)
 {
@@ -122,9 +157,14 @@ static int str_in(const char *s, char *const *list, size_t n)
     return 0;
 }
 
-static int cstr_in(const char *s, const char *const *list, size_t n)
+static int cmp_str(const void *a, const void *b)
 {
-    return str_in(s, (char *const *)list, n);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_lease(const void *a, const void *b)
+{
+    return strcmp((*(const struct lease *const *)a)->attempt, (*(const struct lease *const *)b)->attempt);
 }
 
 static void free_list(char **v, size_t n)
@@ -391,6 +431,7 @@ static void push_done(zx *x, mlf_value *result)
  * given and the try was not killed, else a failed result with @p why (or the kill reason). */
 static void settle(zx *x, lease *l, const mlf_value *received, const char *why, mlf_time_us now)
 {
+    (void)now;
     unlink_lease(x, l);
     if (x->host.drop_lease)
         x->host.drop_lease(x->host.ud, l->attempt);
@@ -408,8 +449,8 @@ static void settle(zx *x, lease *l, const mlf_value *received, const char *why, 
         if (!got)
             note_in_log(x, l, msg);
         mlf_task_result r = {.attempt = l->attempt, .outcome = MLF_FAILED, .message = msg,
-                             .start_date = got ? got->start_date : (l->sent_at ? l->sent_at : l->submitted),
-                             .end_date = got ? got->end_date : now, .exit_status = got ? got->exit_status : -1,
+                             .start_date = got ? got->start_date : (l->sent_wall ? l->sent_wall : l->submitted_wall),
+                             .end_date = got ? got->end_date : x->wall, .exit_status = got ? got->exit_status : -1,
                              .exit_signal = got ? got->exit_signal : 0, .pid = got ? got->pid : 0,
                              .hostname = got ? got->hostname : l->w ? l->w->host : ""};
         mlf_task_result_encode(&r, &out);
@@ -480,6 +521,7 @@ static void send_task(zx *x, lease *l, mlf_time_us now)
     if (rc == MLF_OK) {
         l->state = L_SENT;
         l->sent_at = now;
+        l->sent_wall = x->wall;
         l->backstop = l->exec_timeout > 0 ? now + l->exec_timeout + MLF_LOCAL_EXECUTOR_KILL_GRACE + 2 * x->expiry : 0;
         mlf_value_free(l->spec);
         l->spec = NULL;
@@ -570,6 +612,8 @@ static zworker *pick_worker(zx *x, const char *queue, const char *op)
 static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_time_us now, char *err, size_t errlen)
 {
     zx *x = impl;
+    x->wall = now;
+    now = mono();
     if (err && errlen)
         err[0] = '\0';
     if (!spec)
@@ -617,15 +661,23 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
         snprintf(l->attempt, sizeof l->attempt, "%s", s->attempt);
         l->w = w;
         l->worker_name = strdup(w->name);
+        snprintf(l->worker_instance, sizeof l->worker_instance, "%s", w->instance);
+        snprintf(l->worker_key, sizeof l->worker_key, "%s", w->user_id);
         l->spec = mlf_value_copy(spec);
         l->log_path = strdup(s->log_path);
         l->exec_timeout = s->execution_timeout;
+        l->xcom_max = s->xcom_max_size;
+        l->sensor = s->sensor_poke;
         l->submitted = now;
+        l->submitted_wall = x->wall;
         if (!l->worker_name || !l->spec || !l->log_path)
             rc = MLF_ENOMEM;
     }
     if (rc == MLF_OK && x->host.persist_lease) {
-        rc = x->host.persist_lease(x->host.ud, l->attempt, w->name, now + x->expiry);
+        /* the lease is bound to the worker's name, instance and key: "NAME INSTANCE KEY" ("-": no CURVE) */
+        char ident[MLF_PROTO_NAME_MAX + MLF_PROTO_TOKEN_MAX + 70];
+        snprintf(ident, sizeof ident, "%s %s %s", w->name, w->instance, w->user_id[0] ? w->user_id : "-");
+        rc = x->host.persist_lease(x->host.ud, l->attempt, ident, x->wall + x->expiry);
         if (rc != MLF_OK)
             snprintf(err, errlen, "cannot record the lease of attempt %s: %s", l->attempt, mlf_strerror(rc));
     }
@@ -647,11 +699,51 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     return MLF_OK;
 }
 
+static void send_owed_acks(zx *x, mlf_time_us now)
+{
+    for (size_t i = 0; i < x->nacks; i++) {
+        owed_ack *a = &x->acks[i];
+        zworker *w = find_worker_name(x, a->name);
+        if (w && !w->gone && strcmp(w->instance, a->instance) == 0) /* else it repeats the RESULT: ACKed then */
+            send_ack(x, w, a->attempt, now);
+    }
+    x->nacks = 0;
+}
+
 static void zx_after_commit(void *impl, mlf_time_us now)
 {
     zx *x = impl;
+    x->wall = now;
+    now = mono();
+    /* the results these ACKs answer were reported before the commit that just ended: they are in the store,
+     * so the workers may forget them (doc/protocol.md section 4) */
+    send_owed_acks(x, now);
     send_pending(x, now);
     sweep_gone(x, now);
+}
+
+/* Owes @p w an ACK for @p attempt: sent after the next commit, or at once when nothing is committed. */
+static void owe_ack(zx *x, zworker *w, const char *attempt, mlf_time_us now)
+{
+    if (!x->host.persist_lease) {
+        send_ack(x, w, attempt, now);
+        return;
+    }
+    for (size_t i = 0; i < x->nacks; i++)
+        if (strcmp(x->acks[i].attempt, attempt) == 0 && strcmp(x->acks[i].instance, w->instance) == 0)
+            return;
+    if (x->nacks == x->acks_cap) {
+        size_t cap = x->acks_cap ? 2 * x->acks_cap : 64;
+        owed_ack *v = cap <= ACKS_MAX ? realloc(x->acks, cap * sizeof *v) : NULL;
+        if (!v)
+            return; /* the worker repeats its RESULT after a liveness period and is ACKed then */
+        x->acks = v;
+        x->acks_cap = cap;
+    }
+    owed_ack *a = &x->acks[x->nacks++];
+    snprintf(a->attempt, sizeof a->attempt, "%s", attempt);
+    snprintf(a->name, sizeof a->name, "%s", w->name);
+    snprintf(a->instance, sizeof a->instance, "%s", w->instance);
 }
 
 /* ------------------------------------------------------------------------------------------ messages */
@@ -672,10 +764,11 @@ static void on_ready(zx *x, zworker *w, const mlf_proto_peer *peer, const mlf_pr
             o->rid_len = peer->rid_len;
             w = o;
             reconnected = 1;
-        } else if (o && !o->gone && now - o->last_recv < x->expiry) {
+        } else if (o && !o->gone && (now - o->last_recv < x->expiry || strcmp(o->user_id, peer->user_id) != 0)) {
             char who[400], reason[600];
             describe(o, who, sizeof who);
-            snprintf(reason, sizeof reason, "a worker named '%s' is already connected: %s", m->name, who);
+            snprintf(reason, sizeof reason, "a worker named '%s' is already connected%s: %s", m->name,
+                     strcmp(o->user_id, peer->user_id) != 0 ? " with another key" : "", who);
             log_drop(x, now, "refused worker %s (host %s, pid %lld): %s", m->name, m->host, (long long)m->pid, reason);
             send_disconnect_rid(x, peer->rid, peer->rid_len, reason);
             return;
@@ -734,18 +827,35 @@ static void on_ready(zx *x, zworker *w, const mlf_proto_peer *peer, const mlf_pr
         mlf_buf_free(&qs);
     }
     /* tries it should hold: on a new connection anything sent before and not listed was lost; adopted
-     * leases (a scheduler restart) come back to it or fail */
+     * leases (a scheduler restart) come back to it or fail. Sorted lists: a READY costs
+     * O((attempts + leases) log attempts), not their product. */
+    const char **listed_v = NULL;
+    size_t nlisted = m->nrunning + m->nfinished;
+    if (nlisted && (listed_v = malloc(nlisted * sizeof *listed_v))) {
+        memcpy(listed_v, m->running, m->nrunning * sizeof *listed_v);
+        memcpy(listed_v + m->nrunning, m->finished, m->nfinished * sizeof *listed_v);
+        qsort(listed_v, nlisted, sizeof *listed_v, cmp_str);
+    } else if (nlisted) {
+        mark_gone(w, "could not be registered: out of memory");
+        return;
+    }
     for (lease *l = x->leases, *next; l; l = next) {
         next = l->next;
-        int listed = cstr_in(l->attempt, m->running, m->nrunning) || cstr_in(l->attempt, m->finished, m->nfinished);
+        int listed = listed_v && bsearch(&(const char *){l->attempt}, listed_v, nlisted, sizeof *listed_v, cmp_str);
         if (!l->w && strcmp(l->worker_name, w->name) == 0) {
-            if (listed) {
+            if (l->worker_key[0] && strcmp(l->worker_key, w->user_id) != 0)
+                continue; /* the name, but not the key the lease is bound to: not its try */
+            int same_process = !l->worker_instance[0] || strcmp(l->worker_instance, w->instance) == 0;
+            if (listed && same_process) {
                 l->w = w;
                 w->busy++;
                 l->started = 1;
                 l->orphan_until = 0;
             } else {
-                settle(x, l, NULL, "lost: the worker came back after the scheduler restarted without this try", now);
+                settle(x, l, NULL, same_process
+                                       ? "lost: the worker came back after the scheduler restarted without this try"
+                                       : "lost: the worker that ran it was restarted while the scheduler was down",
+                       now);
             }
         } else if (l->w == w && l->state == L_SENT && reconnected) {
             if (listed)
@@ -755,25 +865,66 @@ static void on_ready(zx *x, zworker *w, const mlf_proto_peer *peer, const mlf_pr
                        now);
         }
     }
+    free(listed_v);
     /* tries it runs that nobody holds a lease on (given up on, or from before a restart): stop them */
-    for (size_t i = 0; i < m->nrunning; i++) {
-        lease *l = find_lease(x, m->running[i]);
-        if (!l || l->w != w)
+    lease **by_attempt = NULL;
+    size_t nl = 0;
+    if (m->nrunning && (by_attempt = malloc((x->nleases ? x->nleases : 1) * sizeof *by_attempt))) {
+        for (lease *l = x->leases; l; l = l->next)
+            by_attempt[nl++] = l;
+        qsort(by_attempt, nl, sizeof *by_attempt, cmp_lease);
+    }
+    for (size_t i = 0; by_attempt && i < m->nrunning; i++) {
+        lease key, *kp = &key;
+        snprintf(key.attempt, sizeof key.attempt, "%s", m->running[i]);
+        lease **hit = bsearch(&kp, by_attempt, nl, sizeof *by_attempt, cmp_lease);
+        if (!hit || (*hit)->w != w)
             send_kill(x, w, m->running[i], "no lease: the scheduler gave this try up", now);
     }
+    free(by_attempt);
+}
+
+/* Why a worker's RESULT for @p l cannot be believed as it stands (NULL: it can): a worker reports what the
+ * try did, but the scheduler keeps the rules that a local try's runner enforces. */
+static const char *distrust(const lease *l, const mlf_task_result *r, char *why, size_t whylen)
+{
+    if (!r)
+        return NULL;
+    if (r->outcome == MLF_RESCHEDULE && !l->sensor) {
+        snprintf(why, whylen, "the worker reported 'reschedule' for a task that is not a sensor poke");
+        return why;
+    }
+    for (size_t i = 0; l->xcom_max > 0 && i < mlf_value_len(r->xcoms); i++) {
+        void *packed = NULL;
+        size_t len = 0;
+        if (mlf_value_pack(mlf_map_value_at(r->xcoms, i), &packed, &len) != MLF_OK)
+            len = SIZE_MAX;
+        free(packed);
+        if (len > (uint64_t)l->xcom_max) {
+            snprintf(why, whylen, "XCom '%.100s' from the worker is %zu bytes, above xcom.max_size (%lld)",
+                     mlf_map_key_at(r->xcoms, i), len, (long long)l->xcom_max);
+            return why;
+        }
+    }
+    return NULL;
 }
 
 static void on_result(zx *x, zworker *w, const mlf_proto_msg *m, mlf_time_us now)
 {
     lease *l = find_lease(x, m->attempt);
+    char why[300];
     if (l && l->w == w) {
-        settle(x, l, m->payload, NULL, now);
+        const char *bad = distrust(l, m->result, why, sizeof why);
+        if (bad)
+            mlf_log(MLF_LOG_WARNING, COMPONENT, "refusing the result of attempt %s from worker %s: %s", m->attempt,
+                    w->name, bad);
+        settle(x, l, bad ? NULL : m->payload, bad, now);
     } else if (!recently_settled(x, m->attempt)) {
         mlf_log(MLF_LOG_WARNING, COMPONENT,
                 "ignoring a result for attempt %s from worker %s: %s", m->attempt, w->name,
                 l ? "the try is leased to another worker" : "it is not the current lease of any try");
     }
-    send_ack(x, w, m->attempt, now); /* settled one way or the other: the worker may forget it */
+    owe_ack(x, w, m->attempt, now); /* settled one way or the other: forgotten once that is committed */
 }
 
 static void handle(zx *x, const mlf_proto_peer *peer, int rc, mlf_proto_msg *m, const char *err, mlf_time_us now)
@@ -784,6 +935,11 @@ static void handle(zx *x, const mlf_proto_peer *peer, int rc, mlf_proto_msg *m, 
         describe(w, who, sizeof who);
     else
         describe_peer(peer, who, sizeof who);
+    if (rc == MLF_ESTATE && !w) { /* the gate: a peer that has not registered sends only READY */
+        log_drop(x, now, "dropped a %s from %s: send READY first", mlf_proto_cmd_name(m->cmd), who);
+        send_disconnect_rid(x, peer->rid, peer->rid_len, "unknown worker: send READY first");
+        return;
+    }
     if (rc != MLF_OK) {
         log_drop(x, now, "dropped a malformed message from %s: %s", who, err && *err ? err : mlf_strerror(rc));
         if (rc == MLF_ENOTSUP || w) {
@@ -883,11 +1039,75 @@ static void check_timers(zx *x, mlf_time_us now)
     }
 }
 
+/* Decides before decoding (doc/protocol.md section 3): only commands that go from a worker to the
+ * scheduler, and from a peer that has not registered only READY (and DISCONNECT), each within its body
+ * limit; anything else is dropped without its body being looked at. */
+static int gate(void *ud, const mlf_proto_peer *peer, int cmd, size_t body_len, char *err, size_t errlen)
+{
+    zx *x = ud;
+    if (!mlf_proto_from_worker(cmd)) {
+        snprintf(err, errlen, "%s: workers do not send this command", mlf_proto_cmd_name(cmd));
+        return MLF_EPARSE;
+    }
+    if (body_len > mlf_proto_body_max(cmd)) {
+        snprintf(err, errlen, "%s: a body of %zu bytes is above the limit of %zu", mlf_proto_cmd_name(cmd), body_len,
+                 mlf_proto_body_max(cmd));
+        return MLF_ETOOBIG;
+    }
+    if (cmd != MLF_PROTO_READY && cmd != MLF_PROTO_DISCONNECT && !find_worker_rid(x, peer->rid, peer->rid_len)) {
+        snprintf(err, errlen, "%s from a peer that has not sent READY", mlf_proto_cmd_name(cmd));
+        return MLF_ESTATE;
+    }
+    return MLF_OK;
+}
+
+/* SIGHUP: reads zmq.curve.authorized_keys again; a registered worker whose key is gone from it is dropped. */
+static void reload_keys(zx *x, mlf_time_us now)
+{
+    x->reload_seen = mlf_zmq_reload_generation();
+    if (!x->zap || !x->authkeys_path)
+        return;
+    mlf_authkeys *ak = NULL;
+    char err[600] = "";
+    int rc = mlf_authkeys_load(x->authkeys_path, &ak, err, sizeof err);
+    if (rc != MLF_OK) {
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "keeping the previous allow-list: %s", err[0] ? err : mlf_strerror(rc));
+        return;
+    }
+    mlf_zap_set_keys(x->zap, ak);
+    mlf_authkeys_free(x->authkeys);
+    x->authkeys = ak;
+    size_t dropped = 0;
+    for (zworker *w = x->workers; w; w = w->next) {
+        unsigned char key[32];
+        if (w->gone || !w->user_id[0])
+            continue;
+        if (!zmq_z85_decode(key, w->user_id) || !mlf_authkeys_allows(ak, key)) {
+            mark_gone(w, "lost its authorization (its key is no longer in %s)", x->authkeys_path);
+            send_disconnect_rid(x, w->rid, w->rid_len, "this worker's key is no longer authorized");
+            dropped++;
+        }
+    }
+    sweep_gone(x, now);
+    mlf_log(MLF_LOG_INFO, COMPONENT, "reloaded %s: %zu authorized key(s), %zu worker(s) dropped", x->authkeys_path,
+            mlf_authkeys_count(ak), dropped);
+}
+
 static int zx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, void *ud)
 {
     zx *x = impl;
     if (!cb)
         return MLF_EINVAL;
+    x->wall = now;
+    now = mono();
+    if (!x->processed) { /* adopted leases' windows start when workers can first be heard */
+        x->processed = 1;
+        for (lease *l = x->leases; l; l = l->next)
+            if (l->adopted && !l->w)
+                l->orphan_until = now + x->expiry;
+    }
+    if (x->reload_seen != mlf_zmq_reload_generation())
+        reload_keys(x, now);
     if (x->zap)
         mlf_zap_process(x->zap);
     int n = 0;
@@ -895,7 +1115,7 @@ static int zx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, vo
         mlf_proto_peer peer;
         mlf_proto_msg m;
         char err[600];
-        int rc = mlf_proto_recv(x->router, 1, &peer, &m, err, sizeof err);
+        int rc = mlf_proto_recv_gated(x->router, 1, gate, x, &peer, &m, err, sizeof err);
         if (rc == EAGAIN || rc == EINTR) {
             mlf_proto_msg_clear(&m);
             break;
@@ -949,9 +1169,20 @@ static int readable(void *sock)
     return sock && zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
 }
 
+static mlf_time_us next_deadline_mono(const zx *x);
+
+/* The next deadline in the caller's (wall) clock: the monotonic deadline's distance from now. */
 static mlf_time_us zx_next_deadline(const void *impl)
 {
-    const zx *x = impl;
+    mlf_time_us next = next_deadline_mono(impl);
+    if (next <= 1)
+        return next;
+    mlf_time_us left = next - mono();
+    return left <= 0 ? 1 : mlf_time_now() + left;
+}
+
+static mlf_time_us next_deadline_mono(const zx *x)
+{
     if (x->done || x->more_pending || readable(x->router) || (x->zap && readable(mlf_zap_socket(x->zap))))
         return 1; /* long past: there is work now */
     mlf_time_us next = 0;
@@ -994,6 +1225,8 @@ static int zx_fd(const void *impl)
 static int zx_kill(void *impl, const char *attempt, mlf_time_us now)
 {
     zx *x = impl;
+    x->wall = now;
+    now = mono();
     if (!attempt)
         return MLF_EINVAL;
     lease *l = find_lease(x, attempt);
@@ -1011,6 +1244,8 @@ static int zx_kill(void *impl, const char *attempt, mlf_time_us now)
 static int zx_shutdown(void *impl, int64_t grace, mlf_time_us now)
 {
     zx *x = impl;
+    x->wall = now;
+    now = mono();
     if (grace < 0)
         return MLF_EINVAL;
     if (x->shutting_down && x->shutdown_at <= now + grace)
@@ -1062,6 +1297,8 @@ static void zx_free(void *impl)
     if (x->ctx)
         zmq_ctx_term(x->ctx);
     mlf_authkeys_free(x->authkeys);
+    free(x->authkeys_path);
+    free(x->acks);
     free(x);
 }
 
@@ -1081,59 +1318,64 @@ static const mlf_executor_ops zmq_ops = {
 
 /* ------------------------------------------------------------------------------------------ opening */
 
-/* Decides whether CURVE is on for @p bind, refusing unsafe combinations. Returns MLF_OK or MLF_EINVAL. */
+/* Decides whether CURVE is on: always, loopback included, unless zmq.insecure says otherwise (an explicit
+ * choice, logged as such). Returns MLF_OK or MLF_EINVAL. */
 static int decide_curve(const mlf_config *cfg, const char *bind, int *use, char *err, size_t errlen)
 {
     const char *enabled = mlf_config_str(cfg, "zmq.curve.enabled");
     const char *insecure_s = mlf_config_str(cfg, "zmq.insecure");
     int insecure = insecure_s && strcmp(insecure_s, "true") == 0;
-    int loopback = mlf_endpoint_is_loopback(bind);
-    int keys = mlf_config_str(cfg, "zmq.curve.secret_key_file") && mlf_config_str(cfg, "zmq.curve.authorized_keys");
     if (enabled && strcmp(enabled, "true") == 0)
         *use = 1;
     else if (enabled && strcmp(enabled, "false") == 0)
         *use = 0;
     else
-        *use = !loopback && (keys || !insecure);
-    if (!*use && !loopback && !insecure) {
+        *use = !insecure;
+    if (!*use && !insecure) {
         snprintf(err, errlen,
-                 "zmq.bind %s is not a loopback address and CurveZMQ is off: refusing to accept unauthenticated "
-                 "workers from the network (pass --insecure, i.e. zmq.insecure: true, to accept them anyway)",
-                 bind);
+                 "zmq.curve.enabled is false: refusing to accept unauthenticated workers on %s (pass --insecure, "
+                 "i.e. zmq.insecure: true, to accept them anyway)", bind);
         return MLF_EINVAL;
     }
-    if (*use && !keys) {
-        snprintf(err, errlen,
-                 "CurveZMQ is required for zmq.bind %s but %s is not set: create keys with `mlflowd keys generate "
-                 "FILE` for the scheduler and for each worker, set zmq.curve.secret_key_file to the scheduler's and "
-                 "list the workers' .pub keys in zmq.curve.authorized_keys%s",
-                 bind, mlf_config_str(cfg, "zmq.curve.secret_key_file") ? "zmq.curve.authorized_keys"
-                                                                         : "zmq.curve.secret_key_file",
-                 loopback ? "" : " (or pass --insecure)");
-        return MLF_EINVAL;
-    }
-    if (!*use && !loopback)
-        mlf_log(MLF_LOG_WARNING, COMPONENT, "zmq.bind %s is reachable from the network WITHOUT CurveZMQ (--insecure): "
-                "any peer can pose as a worker", bind);
+    if (!*use)
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "zmq.bind %s WITHOUT CurveZMQ (--insecure): any %s that reaches it can "
+                "pose as a worker and receives tasks with their secrets", bind,
+                mlf_endpoint_is_loopback(bind) ? "local user" : "peer");
     return MLF_OK;
 }
 
+/* CURVE with the configured key files, or else the home's own (created on the first start). */
 static int setup_curve(zx *x, const mlf_config *cfg, char *err, size_t errlen)
 {
     if (!mlf_curve_available()) {
-        snprintf(err, errlen, "CurveZMQ is required but this libzmq was built without it (no libsodium)");
+        snprintf(err, errlen, "CurveZMQ is required but this libzmq was built without it (no libsodium); pass "
+                              "--insecure to run without authentication");
         return MLF_ENOTSUP;
     }
     char secret[MLF_CURVE_KEY_LEN + 1];
     const char *sk = mlf_config_str(cfg, "zmq.curve.secret_key_file");
     const char *ak = mlf_config_str(cfg, "zmq.curve.authorized_keys");
-    int rc = mlf_curve_read_key_file(sk, 1, secret, err, errlen);
+    mlf_home_keys hk = {0};
+    int rc = MLF_OK;
+    if ((!sk || !ak) && (rc = mlf_home_keys_get(mlf_config_home(cfg), 1, &hk, err, errlen)) != MLF_OK) {
+        mlf_home_keys_clear(&hk);
+        return rc;
+    }
+    if (!sk)
+        sk = hk.server_secret;
+    if (!ak)
+        ak = hk.authorized;
+    rc = mlf_curve_read_key_file(sk, 1, secret, err, errlen);
     if (rc == MLF_OK)
         rc = mlf_authkeys_load(ak, &x->authkeys, err, errlen);
     if (rc == MLF_OK && mlf_authkeys_count(x->authkeys) == 0) {
         snprintf(err, errlen, "%s lists no worker key: no worker could connect", ak);
         rc = MLF_EINVAL;
     }
+    if (rc == MLF_OK && !(x->authkeys_path = strdup(ak)))
+        rc = MLF_ENOMEM;
+    mlf_home_keys_clear(&hk);
+    x->reload_seen = mlf_zmq_reload_generation();
     /* the ZAP handler first: a CURVE server without one accepts any client key */
     if (rc == MLF_OK && (rc = mlf_zap_start(x->ctx, x->authkeys, &x->zap)) != MLF_OK)
         snprintf(err, errlen, "cannot start the ZAP handler: %s", mlf_strerror(rc));
@@ -1194,13 +1436,15 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
         zx_free(x);
         return rc ? rc : MLF_ENOMEM;
     }
-    int one = 1, linger = 200, hwm = 100000;
-    int64_t maxmsg = MLF_PROTO_MAX_FRAME;
+    /* the largest frame a worker may send is a RESULT; queued messages per peer are bounded (a worker that
+     * floods waits for the scheduler, it does not fill its memory) */
+    int one = 1, linger = 200, sndhwm = SEND_HWM, rcvhwm = RECV_HWM;
+    int64_t maxmsg = (int64_t)mlf_proto_body_max(MLF_PROTO_RESULT);
     if (zmq_setsockopt(x->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
         zmq_setsockopt(x->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
         zmq_setsockopt(x->router, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(x->router, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(x->router, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0) {
+        zmq_setsockopt(x->router, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
+        zmq_setsockopt(x->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0) {
         rc = zmq_errno();
         snprintf(err, errlen, "cannot configure the zmq socket: %s", zmq_strerror(rc));
         zx_free(x);
@@ -1260,16 +1504,31 @@ int mlf_executor_zmq_adopt(mlf_executor *ex, const char *attempt, const char *wo
                            mlf_time_us now)
 {
     zx *x = as_zx(ex);
-    if (!x || !mlf_proto_valid_token(attempt) || !mlf_proto_valid_name(worker))
+    /* "NAME INSTANCE KEY" as submit() persists it ("-": no CURVE), or a bare NAME from an older store */
+    char name[MLF_PROTO_NAME_MAX + 1] = "", inst[MLF_PROTO_TOKEN_MAX + 1] = "", key[64] = "";
+    if (worker) {
+        size_t n = strcspn(worker, " ");
+        if (n <= MLF_PROTO_NAME_MAX)
+            snprintf(name, sizeof name, "%.*s", (int)n, worker);
+        if (worker[n] && sscanf(worker + n, " %64s %63s", inst, key) != 2)
+            name[0] = '\0';
+        if (strcmp(key, "-") == 0)
+            key[0] = '\0';
+    }
+    if (!x || !mlf_proto_valid_token(attempt) || !mlf_proto_valid_name(name) || (inst[0] && !mlf_proto_valid_token(inst)))
         return MLF_EINVAL;
     if (find_lease(x, attempt))
         return MLF_EEXIST;
     lease *l = calloc(1, sizeof *l);
     if (!l)
         return MLF_ENOMEM;
+    x->wall = now;
+    now = mono();
     l->log_fd = -1;
     snprintf(l->attempt, sizeof l->attempt, "%s", attempt);
-    l->worker_name = strdup(worker);
+    snprintf(l->worker_instance, sizeof l->worker_instance, "%s", inst);
+    snprintf(l->worker_key, sizeof l->worker_key, "%s", key);
+    l->worker_name = strdup(name);
     l->log_path = log_path ? strdup(log_path) : NULL;
     if (!l->worker_name || (log_path && !l->log_path)) {
         free_lease(l);
@@ -1279,9 +1538,13 @@ int mlf_executor_zmq_adopt(mlf_executor *ex, const char *attempt, const char *wo
     l->persisted = 1;
     l->started = 1;
     l->submitted = l->sent_at = now;
-    l->orphan_until = now + 2 * x->expiry + ADOPT_GRACE;
-    zworker *w = find_worker_name(x, worker);
-    if (w && !w->gone) { /* already back */
+    l->submitted_wall = l->sent_wall = x->wall;
+    l->adopted = 1;
+    /* live workers reconnect within a fraction of a liveness period (they send READY on every new
+     * connection): one period after the scheduler can first hear them, the worker is taken as dead */
+    l->orphan_until = x->processed ? now + x->expiry : 0;
+    zworker *w = find_worker_name(x, name);
+    if (w && !w->gone && (!key[0] || strcmp(w->user_id, key) == 0) && (!inst[0] || strcmp(w->instance, inst) == 0)) {
         l->w = w;
         w->busy++;
         l->orphan_until = 0;

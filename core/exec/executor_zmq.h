@@ -16,8 +16,11 @@
  * logged and ignored (a worker coming back late never overwrites a newer try), and acknowledged so that
  * the worker forgets it. LOG messages are appended to the try's log_path from its spec.
  *
- * Security: CurveZMQ with a ZAP allow-list when zmq.curve.enabled says so (auto: unless zmq.bind is
- * loopback); a non-loopback zmq.bind without CURVE is refused unless zmq.insecure is true. Every message
+ * Security: CurveZMQ with a ZAP allow-list, loopback included, unless zmq.insecure is true (keys: the
+ * configured files, else the home's, created on the first start; SIGHUP re-reads the allow-list through
+ * mlf_zmq_request_reload()). Messages are gated by direction and sender before decoding, bounded in
+ * size and value count. Every duration runs on CLOCK_MONOTONIC; the wall-clock `now` passed in only dates
+ * results. ACKs of RESULTs leave in after_commit(), after the commit holding the result. Every message
  * is decoded by proto.c's strict decoder; malformed ones are dropped and logged (rate-limited), and a
  * registered worker that sends one is unregistered.
  *
@@ -38,7 +41,7 @@
 /**
  * Opens the zmq executor: binds zmq.bind (with the ZAP handler first when CURVE is on) and fills @p out.
  * Settings read: zmq.bind, zmq.heartbeat, zmq.liveness, zmq.curve.enabled, zmq.curve.secret_key_file,
- * zmq.curve.authorized_keys, zmq.insecure. @p host is copied; its callbacks may be NULL (no leases are
+ * zmq.curve.authorized_keys, zmq.insecure, and the home (for its default keys). @p host is copied; its callbacks may be NULL (no leases are
  * persisted; TASKs then leave at once). Free with out->ops->free(out->impl).
  * Errors (with a message in @p err): MLF_EINVAL (NULL argument; a non-loopback bind without CURVE and
  * without zmq.insecure; CURVE on without its key files; an authorized-keys file listing no key),
@@ -56,12 +59,14 @@ const char *mlf_executor_zmq_endpoint(const mlf_executor *ex);
 size_t mlf_executor_zmq_worker_count(const mlf_executor *ex);
 
 /**
- * After a scheduler restart: takes back a try whose lease was found in the store, leased to the worker
- * named @p worker, logging to @p log_path. It counts as in flight; the try is settled when that worker
- * registers again (a READY listing it running or finished: its RESULT is then accepted; not listing it:
- * failed as lost), and failed as a zombie when no such worker registers within the liveness window plus
- * the workers' longest reconnect back-off (32 s). Errors: MLF_EINVAL (not a zmq executor, invalid token or
- * name), MLF_EEXIST (the attempt is already in flight), MLF_ENOMEM.
+ * After a scheduler restart: takes back a try whose lease was found in the store, leased to @p worker (the
+ * identity persisted through persist_lease(): "NAME INSTANCE KEY", KEY "-" without CURVE; a bare NAME from
+ * an older store matches by name), logging to @p log_path. It counts as in flight; the try is settled when
+ * that worker registers again (a READY with the same name, key and instance listing it running or
+ * finished: its RESULT is then accepted; not listing it, or the same key with another instance: failed as
+ * lost; another key: ignored), and failed as a zombie when no such worker registers within one liveness
+ * period of the executor's first process() call. Errors: MLF_EINVAL (not a zmq executor, invalid token or
+ * identity), MLF_EEXIST (the attempt is already in flight), MLF_ENOMEM.
  */
 int mlf_executor_zmq_adopt(mlf_executor *ex, const char *attempt, const char *worker, const char *log_path,
                            mlf_time_us now);

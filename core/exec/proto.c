@@ -16,6 +16,11 @@
 #define MEDIUM_BODY_MAX (1024u * 1024u)
 #define RESULT_BODY_MAX (16u * 1024u * 1024u)
 
+/* Value budgets per body (doc/protocol.md section 3): decoding costs ~70 bytes per value. */
+#define TASK_VALUES_MAX (1024u * 1024u)
+#define RESULT_VALUES_MAX (256u * 1024u)
+#define SMALL_VALUES_MAX 64u
+
 /* Longest host, version and reason strings. */
 #define HOST_MAX 255u
 #define VERSION_MAX 64u
@@ -44,6 +49,39 @@ size_t mlf_proto_body_max(int cmd)
     case MLF_PROTO_DISCONNECT:
     case MLF_PROTO_ACK:
         return SMALL_BODY_MAX;
+    default:
+        return 0;
+    }
+}
+
+int mlf_proto_from_worker(int cmd)
+{
+    return cmd == MLF_PROTO_READY || cmd == MLF_PROTO_STARTED || cmd == MLF_PROTO_LOG || cmd == MLF_PROTO_RESULT ||
+           cmd == MLF_PROTO_HEARTBEAT || cmd == MLF_PROTO_DISCONNECT;
+}
+
+int mlf_proto_from_scheduler(int cmd)
+{
+    return cmd == MLF_PROTO_TASK || cmd == MLF_PROTO_HEARTBEAT || cmd == MLF_PROTO_KILL ||
+           cmd == MLF_PROTO_DISCONNECT || cmd == MLF_PROTO_ACK;
+}
+
+size_t mlf_proto_value_budget(int cmd)
+{
+    switch (cmd) {
+    case MLF_PROTO_TASK:
+        return TASK_VALUES_MAX;
+    case MLF_PROTO_RESULT:
+        return RESULT_VALUES_MAX;
+    case MLF_PROTO_READY: /* two attempt lists, operators, queues and the scalars */
+        return 2 * MLF_PROTO_MAX_ATTEMPTS + MLF_PROTO_MAX_OPERATORS + MLF_PROTO_MAX_QUEUES + 64;
+    case MLF_PROTO_LOG:
+    case MLF_PROTO_STARTED:
+    case MLF_PROTO_HEARTBEAT:
+    case MLF_PROTO_KILL:
+    case MLF_PROTO_DISCONNECT:
+    case MLF_PROTO_ACK:
+        return SMALL_VALUES_MAX;
     default:
         return 0;
     }
@@ -403,7 +441,8 @@ static void decode_fields(decoder *d, mlf_proto_msg *m)
         break;
     case MLF_PROTO_LOG: {
         m->attempt = get_str(d, "attempt", mlf_proto_valid_token, TOKEN_WHAT);
-        m->offset = get_int(d, "offset", 0, INT64_MAX);
+        /* offset + data length must not overflow where the log is appended */
+        m->offset = get_int(d, "offset", 0, INT64_MAX - (int64_t)MLF_PROTO_LOG_CHUNK);
         const mlf_value *v = field(d, "data");
         if (v && !(m->data = mlf_value_get_bin(v, &m->data_len)))
             fail(d, MLF_EPARSE, "field 'data' must be bin, got %s", mlf_type_name(mlf_value_type(v)));
@@ -497,9 +536,13 @@ int mlf_proto_decode(const mlf_proto_frame *frames, size_t nframes, mlf_proto_ms
         return d.rc;
     }
     size_t used = 0;
-    int rc = mlf_msgpack_prescan(b, body->len, MLF_VALUE_MAX_DEPTH, &used);
+    int rc = mlf_msgpack_prescan_budget(b, body->len, MLF_VALUE_MAX_DEPTH, mlf_proto_value_budget(c), &used);
     if (rc == MLF_ENOMEM) {
         fail(&d, MLF_ENOMEM, "out of memory");
+        return d.rc;
+    }
+    if (rc == MLF_ETOOBIG) {
+        fail(&d, MLF_ETOOBIG, "the body holds more than the %zu values allowed", mlf_proto_value_budget(c));
         return d.rc;
     }
     if (rc != MLF_OK) {
@@ -578,6 +621,12 @@ int mlf_proto_send(void *sock, const void *rid, size_t rid_len, const mlf_proto_
 
 int mlf_proto_recv(void *sock, int router, mlf_proto_peer *peer, mlf_proto_msg *out, char *err, size_t errlen)
 {
+    return mlf_proto_recv_gated(sock, router, NULL, NULL, peer, out, err, errlen);
+}
+
+int mlf_proto_recv_gated(void *sock, int router, mlf_proto_gate_fn gate, void *gate_ud, mlf_proto_peer *peer,
+                         mlf_proto_msg *out, char *err, size_t errlen)
+{
     if (err && errlen)
         err[0] = '\0';
     if (!sock || !peer || !out)
@@ -631,7 +680,15 @@ int mlf_proto_recv(void *sock, int router, mlf_proto_peer *peer, mlf_proto_msg *
             mlf_proto_frame frames[3];
             for (size_t i = 0; i < 3; i++)
                 frames[i] = (mlf_proto_frame){zmq_msg_data(&parts[first + i]), zmq_msg_size(&parts[first + i])};
-            rc = mlf_proto_decode(frames, 3, out, err, errlen);
+            int cmd = frames[1].len == 1 ? *(const unsigned char *)frames[1].data : 0;
+            int sig_ok = frames[0].len == MLF_PROTO_SIGNATURE_LEN &&
+                         memcmp(frames[0].data, MLF_PROTO_SIGNATURE, MLF_PROTO_SIGNATURE_LEN) == 0;
+            /* who may send what is decided before a byte of the body is looked at */
+            if (gate && sig_ok && mlf_proto_body_max(cmd) &&
+                (rc = gate(gate_ud, peer, cmd, frames[2].len, err, errlen)) != MLF_OK)
+                out->cmd = (mlf_proto_cmd)cmd;
+            else
+                rc = mlf_proto_decode(frames, 3, out, err, errlen);
         }
     }
     for (size_t i = 0; i < kept; i++)

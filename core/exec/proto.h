@@ -112,6 +112,17 @@ const char *mlf_proto_cmd_name(int cmd);
 /** The largest body (bytes) a message of @p cmd may carry; 0 for an unknown command. */
 size_t mlf_proto_body_max(int cmd);
 
+/** 1 when a worker may send @p cmd (READY, STARTED, LOG, RESULT, HEARTBEAT, DISCONNECT), else 0. */
+int mlf_proto_from_worker(int cmd);
+
+/** 1 when the scheduler may send @p cmd (TASK, HEARTBEAT, KILL, DISCONNECT, ACK), else 0. */
+int mlf_proto_from_scheduler(int cmd);
+
+/** The most msgpack values (scalars, strings, containers and map keys) a body of @p cmd may hold: decoding
+ * costs ~70 bytes per value, so this bounds the memory one message can make a receiver spend. 0 for an
+ * unknown command. */
+size_t mlf_proto_value_budget(int cmd);
+
 /** 1 when @p s is a valid name (1..MLF_PROTO_NAME_MAX bytes of [A-Za-z0-9_.@:+-]), else 0. */
 int mlf_proto_valid_name(const char *s);
 
@@ -156,5 +167,22 @@ int mlf_proto_send(void *sock, const void *rid, size_t rid_len, const mlf_proto_
  * error of mlf_proto_decode() (with @p err) for a malformed message.
  */
 int mlf_proto_recv(void *sock, int router, mlf_proto_peer *peer, mlf_proto_msg *out, char *err, size_t errlen);
+
+/**
+ * Decides, before a body is decoded, whether a message of command @p cmd with a body of @p body_len bytes
+ * from @p peer is wanted (the right direction, a sender allowed to send it). Returns MLF_OK to decode it, or
+ * an error code with the reason in @p err: the message is then dropped undecoded.
+ */
+typedef int (*mlf_proto_gate_fn)(void *ud, const mlf_proto_peer *peer, int cmd, size_t body_len, char *err,
+                                 size_t errlen);
+
+/**
+ * mlf_proto_recv() with a gate: once the frames are read and the signature and command checked, @p gate
+ * (may be NULL) sees the sender, command and body size; a refusal returns its code (and reason in @p err)
+ * without the body being pre-scanned or decoded, so an unwanted sender or command costs no decoding memory.
+ * Returns what mlf_proto_recv() returns, or the gate's refusal; @p out->cmd is set for a refused message.
+ */
+int mlf_proto_recv_gated(void *sock, int router, mlf_proto_gate_fn gate, void *gate_ud, mlf_proto_peer *peer,
+                         mlf_proto_msg *out, char *err, size_t errlen);
 
 #endif

@@ -63,7 +63,19 @@ struct mlf_worker {
     int draining, pool_stopped;
     mlf_time_us drain_deadline;
     int auth_warned;
+    int ready_due;           /* a new connection is up: READY (and the held RESULTs) must go out */
+    int lost;                /* the scheduler was silent for a liveness period (logged once) */
+    mlf_time_us reregister_at; /* after a DISCONNECT: READY again then (0: not planned) */
+    mlf_time_us wall;        /* wall clock of this turn: dates only; every timer above is monotonic */
 };
+
+/* Durations run on CLOCK_MONOTONIC: a wall-clock step never makes the scheduler look silent. */
+static mlf_time_us mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void random_hex(char *out, size_t nbytes)
 {
@@ -127,8 +139,9 @@ static int send_msg(mlf_worker *w, const mlf_proto_msg *m, mlf_time_us now)
     return rc;
 }
 
-static void send_ready(mlf_worker *w, mlf_time_us now)
+static int send_ready(mlf_worker *w, mlf_time_us now)
 {
+    int rc = MLF_ENOMEM;
     const char **running = calloc(w->ntries + 1, sizeof *running), **finished = calloc(w->ntries + 1, sizeof *finished);
     size_t nr = 0, nf = 0;
     for (wtry *t = w->tries; running && finished && t; t = t->next) {
@@ -145,10 +158,11 @@ static void send_ready(mlf_worker *w, mlf_time_us now)
                            .queues = (const char *const *)w->queues, .nqueues = w->nqueues, .operators = w->ops,
                            .noperators = w->nops, .host = w->host, .pid = getpid(), .version = MLF_VERSION_STRING,
                            .running = running, .nrunning = nr, .finished = finished, .nfinished = nf};
-        send_msg(w, &m, now);
+        rc = send_msg(w, &m, now);
     }
     free(running);
     free(finished);
+    return rc;
 }
 
 /* Streams what the try's log gained since the last LOG, up to LOG_BURST bytes (all of it with @p all). */
@@ -182,6 +196,24 @@ static void send_result(mlf_worker *w, wtry *t, mlf_time_us now)
         t->result_sent = now;
 }
 
+/* Registers on a new connection: READY listing what it holds, then the RESULTs not yet acknowledged and
+ * every log from its start (the scheduler skips what it has). Retried each turn until READY is queued. */
+static void register_now(mlf_worker *w, mlf_time_us now)
+{
+    if (!w->sock)
+        return;
+    for (wtry *t = w->tries; t; t = t->next) {
+        t->log_sent = 0;
+        t->result_sent = 0;
+    }
+    if (send_ready(w, now) != MLF_OK)
+        return; /* not queued (no connection yet): ready_due stays set */
+    w->ready_due = 0;
+    for (wtry *t = w->tries; t; t = t->next)
+        if (t->result)
+            send_result(w, t, now);
+}
+
 /* ------------------------------------------------------------------------------------------ socket */
 
 static void close_socket(mlf_worker *w)
@@ -204,13 +236,23 @@ static int open_socket(mlf_worker *w, mlf_time_us now)
     w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
     if (!w->sock)
         return zmq_errno();
-    int linger = 0, hwm = 100000;
+    /* IMMEDIATE: nothing is queued for a connection that is not up, so a scheduler that restarts never
+     * gets stale messages before READY; libzmq reconnects every 100 ms by itself, and READY goes out on
+     * each new connection (the socket monitor's HANDSHAKE_SUCCEEDED), so a restarted scheduler hears
+     * every live worker well within one liveness period. ZMTP heartbeats drop a dead connection. */
+    int linger = 0, hwm = 10000, one = 1, ivl = 100, ivl_max = 1000;
+    int hb_ms = (int)(w->hb / 1000), ttl_ms = (int)(w->expiry / 1000);
     int64_t maxmsg = MLF_PROTO_MAX_FRAME;
     int rc = 0;
     rc |= zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
     rc |= zmq_setsockopt(w->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     rc |= zmq_setsockopt(w->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     rc |= zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    rc |= zmq_setsockopt(w->sock, ZMQ_IMMEDIATE, &one, sizeof one);
+    rc |= zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    rc |= zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    rc |= zmq_setsockopt(w->sock, ZMQ_HEARTBEAT_IVL, &hb_ms, sizeof hb_ms);
+    rc |= zmq_setsockopt(w->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl_ms, sizeof ttl_ms);
     if (w->curve) {
         rc |= zmq_setsockopt(w->sock, ZMQ_CURVE_SERVERKEY, w->server_key, MLF_CURVE_KEY_LEN);
         rc |= zmq_setsockopt(w->sock, ZMQ_CURVE_PUBLICKEY, w->public_key, MLF_CURVE_KEY_LEN);
@@ -233,14 +275,8 @@ static int open_socket(mlf_worker *w, mlf_time_us now)
         return e ? e : EINVAL;
     }
     w->last_recv = now; /* the scheduler gets a full liveness window to answer */
-    for (wtry *t = w->tries; t; t = t->next) {
-        t->log_sent = 0; /* repeated from the start: the scheduler skips what it has */
-        t->result_sent = 0;
-    }
-    send_ready(w, now);
-    for (wtry *t = w->tries; t; t = t->next)
-        if (t->result)
-            send_result(w, t, now);
+    w->ready_due = 1;      /* sent once the connection is up */
+    register_now(w, now);
     return MLF_OK;
 }
 
@@ -286,6 +322,8 @@ static void read_monitor(mlf_worker *w)
                              : "does the scheduler require CurveZMQ (set zmq.curve.server_public_key_file)?");
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             w->auth_warned = 0;
+            w->ready_due = 1; /* a new connection: a restarted scheduler knows nothing of us yet */
+            w->reregister_at = 0;
         }
     }
 }
@@ -296,8 +334,8 @@ static void read_monitor(mlf_worker *w)
 static void refuse_task(mlf_worker *w, const char *attempt, const char *why, mlf_time_us now)
 {
     wtry *t = calloc(1, sizeof *t);
-    mlf_task_result r = {.attempt = attempt, .outcome = MLF_FAILED, .message = why, .start_date = now,
-                         .end_date = now, .exit_status = -1, .hostname = w->host};
+    mlf_task_result r = {.attempt = attempt, .outcome = MLF_FAILED, .message = why, .start_date = w->wall,
+                         .end_date = w->wall, .exit_status = -1, .hostname = w->host};
     if (!t || mlf_task_result_encode(&r, &t->result) != MLF_OK) {
         free(t);
         return;
@@ -315,7 +353,7 @@ static void on_task(mlf_worker *w, const mlf_proto_msg *m, mlf_time_us now)
 {
     const mlf_task_spec *spec = m->spec;
     if (find_try(w, spec->attempt)) { /* repeated: it runs already */
-        mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = spec->attempt, .host = w->host, .start_date = now};
+        mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = spec->attempt, .host = w->host, .start_date = w->wall};
         send_msg(w, &st, now);
         return;
     }
@@ -343,7 +381,7 @@ static void on_task(mlf_worker *w, const mlf_proto_msg *m, mlf_time_us now)
         rc = mlf_map_set(local, "log_path", mlf_value_str(t->log_path));
     if (rc == MLF_OK) {
         unlink(t->log_path); /* a stale file from an earlier worker run must not be streamed */
-        rc = mlf_local_executor_submit(w->pool, local, now, err, sizeof err);
+        rc = mlf_local_executor_submit(w->pool, local, w->wall, err, sizeof err);
     }
     mlf_value_free(local);
     if (rc != MLF_OK) {
@@ -357,7 +395,7 @@ static void on_task(mlf_worker *w, const mlf_proto_msg *m, mlf_time_us now)
     t->next = w->tries;
     w->tries = t;
     w->ntries++;
-    mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = t->attempt, .host = w->host, .start_date = now};
+    mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = t->attempt, .host = w->host, .start_date = w->wall};
     send_msg(w, &st, now);
     mlf_log(MLF_LOG_DEBUG, COMPONENT, "started %s/%s/%s try %d (attempt %s)", spec->dag_id, spec->run_id, spec->task_id,
             spec->try_number, spec->attempt);
@@ -370,7 +408,12 @@ static void handle(mlf_worker *w, int rc, const mlf_proto_msg *m, const char *er
         return;
     }
     w->last_recv = now;
-    w->backoff = w->backoff_min;
+    if (m->cmd != MLF_PROTO_DISCONNECT)
+        w->backoff = w->backoff_min;
+    if (w->lost) {
+        w->lost = 0;
+        mlf_log(MLF_LOG_INFO, COMPONENT, "the scheduler at %s answers again", w->endpoint);
+    }
     wtry *t = m->attempt ? find_try(w, m->attempt) : NULL;
     switch (m->cmd) {
     case MLF_PROTO_HEARTBEAT:
@@ -381,19 +424,21 @@ static void handle(mlf_worker *w, int rc, const mlf_proto_msg *m, const char *er
     case MLF_PROTO_KILL:
         if (t && !t->result) {
             mlf_log(MLF_LOG_INFO, COMPONENT, "killing attempt %s: %s", m->attempt, m->reason);
-            mlf_local_executor_kill(w->pool, m->attempt, now);
+            mlf_local_executor_kill(w->pool, m->attempt, w->wall);
         }
         break;
     case MLF_PROTO_ACK:
         if (t && t->result)
             remove_try(w, t);
         break;
-    case MLF_PROTO_DISCONNECT: {
-        char why[1200];
-        snprintf(why, sizeof why, "the scheduler said DISCONNECT (%s)", m->reason);
-        lose_scheduler(w, why, now);
+    case MLF_PROTO_DISCONNECT:
+        /* register again after the back-off, on the same socket: when the scheduler is restarting, the
+         * new connection brings READY at once instead */
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "the scheduler said DISCONNECT (%s); registering again in %.0f s",
+                m->reason, (double)w->backoff / 1e6);
+        w->reregister_at = now + w->backoff;
+        w->backoff = w->backoff * 2 < w->backoff_max ? w->backoff * 2 : w->backoff_max;
         break;
-    }
     default:
         mlf_log(MLF_LOG_WARNING, COMPONENT, "ignored a %s from the scheduler: only workers send it",
                 mlf_proto_cmd_name(m->cmd));
@@ -415,7 +460,7 @@ static void on_pool_result(void *ud, const mlf_task_result *res)
         if (mlf_task_result_encode(&r, &t->result) != MLF_OK)
             return; /* nothing to say: the scheduler's lease will expire it */
     }
-    send_result(w, t, mlf_time_now());
+    send_result(w, t, mono());
 }
 
 /* ------------------------------------------------------------------------------------------ lifecycle */
@@ -571,11 +616,16 @@ static mlf_time_us next_wake(const mlf_worker *w, mlf_time_us now)
     } while (0)
     if (w->sock) {
         CONSIDER(w->last_send + w->hb);
+        CONSIDER(w->reregister_at);
+        if (w->ready_due)
+            CONSIDER(now + 50 * 1000); /* READY could not be queued yet: try again soon */
         CONSIDER(w->last_recv + w->expiry);
     } else {
         CONSIDER(w->reconnect_at);
     }
-    CONSIDER(mlf_local_executor_next_deadline(w->pool));
+    mlf_time_us pool_next = mlf_local_executor_next_deadline(w->pool); /* the pool's clock is the wall */
+    if (pool_next)
+        CONSIDER(pool_next <= w->wall ? now : now + (pool_next - w->wall));
     if (w->ntries)
         CONSIDER(w->next_log_tick);
     for (const wtry *t = w->tries; t; t = t->next)
@@ -591,7 +641,8 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
 {
     if (!w)
         return MLF_EINVAL;
-    mlf_time_us now = mlf_time_now();
+    w->wall = mlf_time_now();
+    mlf_time_us now = mono();
     int rc = open_socket(w, now);
     if (rc != MLF_OK) {
         mlf_log(MLF_LOG_ERROR, COMPONENT, "cannot connect to %s: %s", w->endpoint, zmq_strerror(rc));
@@ -601,7 +652,8 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
             w->endpoint, w->curve ? " (CurveZMQ)" : "", w->concurrency, w->nqueues, w->nops);
     mlf_time_us stop_at = 0;
     for (;;) {
-        now = mlf_time_now();
+        w->wall = mlf_time_now();
+        now = mono();
         if (stop && *stop && !w->draining) {
             w->draining = 1;
             w->drain_deadline = now + w->drain_grace;
@@ -610,7 +662,7 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
             send_ready(w, now); /* capacity 0 */
         }
         if (w->draining && !w->pool_stopped && (now >= w->drain_deadline || (stop && *stop > 1))) {
-            mlf_local_executor_shutdown(w->pool, 0, now);
+            mlf_local_executor_shutdown(w->pool, 0, w->wall);
             w->pool_stopped = 1;
         }
         if (w->draining && !stop_at && mlf_local_executor_running(w->pool) == 0 &&
@@ -625,6 +677,12 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
 
         if (w->sock) {
             read_monitor(w);
+            if (w->reregister_at && now >= w->reregister_at) {
+                w->reregister_at = 0;
+                w->ready_due = 1;
+            }
+            if (w->ready_due)
+                register_now(w, now);
             for (int i = 0; i < 1000 && w->sock; i++) {
                 mlf_proto_peer peer;
                 mlf_proto_msg m;
@@ -643,7 +701,7 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
                 mlf_proto_msg_clear(&m);
             }
         }
-        mlf_local_executor_process(w->pool, now, on_pool_result, w);
+        mlf_local_executor_process(w->pool, w->wall, on_pool_result, w);
         if (now >= w->next_log_tick) {
             for (wtry *t = w->tries; t; t = t->next)
                 if (!t->result)
@@ -653,14 +711,21 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
         for (wtry *t = w->tries; t && w->sock; t = t->next)
             if (t->result && (!t->result_sent || now - t->result_sent >= w->expiry))
                 send_result(w, t, now);
-        if (w->sock && now - w->last_send >= w->hb) {
+        if (w->sock && !w->ready_due && now - w->last_send >= w->hb) { /* READY first on a new connection */
             mlf_proto_msg hb = {.cmd = MLF_PROTO_HEARTBEAT};
             send_msg(w, &hb, now);
         }
-        if (w->sock && now - w->last_recv >= w->expiry) {
-            char why[200];
-            snprintf(why, sizeof why, "the scheduler has been silent for %.1f s", (double)(now - w->last_recv) / 1e6);
-            lose_scheduler(w, why, now);
+        if (w->sock && !w->lost && now - w->last_recv >= w->expiry) {
+            /* the socket stays: libzmq reconnects on its own and READY goes out on the new connection */
+            w->lost = 1;
+            mlf_log(MLF_LOG_WARNING, COMPONENT, "the scheduler at %s has been silent for %.1f s; waiting for it "
+                    "(%zu tr%s still held)", w->endpoint, (double)(now - w->last_recv) / 1e6, w->ntries,
+                    w->ntries == 1 ? "y" : "ies");
+        }
+        if (w->sock && w->lost && now - w->last_recv >= 4 * w->expiry + w->backoff_max) {
+            /* a long silence on a connection that looks up: start over with a fresh socket */
+            lose_scheduler(w, "the scheduler stays silent", now);
+            w->lost = 0;
         }
         if (!w->sock && now >= w->reconnect_at && (rc = open_socket(w, now)) != MLF_OK)
             lose_scheduler(w, zmq_strerror(rc), now);

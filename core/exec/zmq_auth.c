@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,124 @@ int mlf_curve_write_keypair(const char *path, int force, char *public_out, char 
     return rc;
 }
 
+int mlf_key_file_check(const char *path, int secret, char *err, size_t errlen)
+{
+    if (!path)
+        return MLF_EINVAL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        return e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return EACCES;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        snprintf(err, errlen, "%s: owned by uid %u, not by this user (uid %u) or root: refusing key material "
+                 "another user could have written", path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return EACCES;
+    }
+    if (st.st_mode & 022) {
+        snprintf(err, errlen, "%s: permissions %04o let others change it (chmod go-w %s)", path,
+                 (unsigned)(st.st_mode & 07777), path);
+        return EACCES;
+    }
+    if (secret && (st.st_mode & 077)) {
+        snprintf(err, errlen, "%s: permissions %04o are too open for a secret key (chmod 600 %s)", path,
+                 (unsigned)(st.st_mode & 07777), path);
+        return EACCES;
+    }
+    return MLF_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ home keys */
+
+void mlf_home_keys_clear(mlf_home_keys *k)
+{
+    if (!k)
+        return;
+    free(k->dir);
+    free(k->server_secret);
+    free(k->server_public);
+    free(k->worker_secret);
+    free(k->authorized);
+    memset(k, 0, sizeof *k);
+}
+
+static int missing(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) != 0 && errno == ENOENT;
+}
+
+int mlf_home_keys_get(const char *home, int create, mlf_home_keys *out, char *err, size_t errlen)
+{
+    if (!home || !out)
+        return MLF_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->dir = mlf_strdup_printf("%s/keys", home);
+    out->server_secret = mlf_strdup_printf("%s/keys/scheduler.key", home);
+    out->server_public = mlf_strdup_printf("%s/keys/scheduler.key.pub", home);
+    out->worker_secret = mlf_strdup_printf("%s/keys/worker.key", home);
+    out->authorized = mlf_strdup_printf("%s/keys/authorized_keys", home);
+    if (!out->dir || !out->server_secret || !out->server_public || !out->worker_secret || !out->authorized) {
+        mlf_home_keys_clear(out);
+        return MLF_ENOMEM;
+    }
+    if (!create)
+        return MLF_OK;
+    int rc = MLF_OK;
+    if (mkdir(home, 0700) != 0 && errno != EEXIST)
+        rc = errno;
+    if (rc == MLF_OK && mkdir(out->dir, 0700) != 0 && errno != EEXIST)
+        rc = errno;
+    if (rc != MLF_OK) {
+        snprintf(err, errlen, "%s: %s", out->dir, strerror(rc));
+        return rc;
+    }
+    /* the worker's pair and the allow-list first, the scheduler's public key last: a worker that finds
+     * scheduler.key.pub finds everything else too */
+    char pub[MLF_CURVE_KEY_LEN + 1];
+    if (missing(out->worker_secret)) {
+        rc = mlf_curve_write_keypair(out->worker_secret, 0, pub, err, errlen);
+        if (rc == MLF_EEXIST) /* another process made it meanwhile */
+            rc = MLF_OK;
+        else if (rc == MLF_OK && missing(out->authorized)) {
+            char *text = mlf_strdup_printf("# workers allowed to connect (one public key per line); SIGHUP "
+                                           "reloads this file\n%s worker.key.pub of this home\n", pub);
+            rc = text ? write_new_file(out->authorized, 0, 0600, text, err, errlen) : MLF_ENOMEM;
+            if (rc == MLF_EEXIST)
+                rc = MLF_OK;
+            free(text);
+        }
+    }
+    if (rc == MLF_OK && missing(out->server_secret)) {
+        rc = mlf_curve_write_keypair(out->server_secret, 0, NULL, err, errlen);
+        if (rc == MLF_EEXIST)
+            rc = MLF_OK;
+        else if (rc == MLF_OK)
+            mlf_log(MLF_LOG_INFO, COMPONENT, "created CurveZMQ keys for this home's scheduler and workers in %s",
+                    out->dir);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ reload */
+
+static volatile sig_atomic_t reload_generation;
+
+void mlf_zmq_request_reload(void)
+{
+    reload_generation++;
+}
+
+unsigned mlf_zmq_reload_generation(void)
+{
+    return (unsigned)reload_generation;
+}
+
 /* Reads a whole file of at most @p max bytes into a new NUL-terminated buffer. */
 static int slurp(const char *path, size_t max, mlf_buf *out, char *err, size_t errlen)
 {
@@ -180,19 +299,11 @@ int mlf_curve_read_key_file(const char *path, int secret, char *z85_out, char *e
 {
     if (!path || !z85_out)
         return MLF_EINVAL;
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        int e = errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
-        return e;
-    }
-    if (secret && (st.st_mode & 077)) {
-        snprintf(err, errlen, "%s: permissions %04o are too open for a secret key (chmod 600 %s)", path,
-                 (unsigned)(st.st_mode & 07777), path);
-        return EACCES;
-    }
+    int rc = mlf_key_file_check(path, secret, err, errlen);
+    if (rc != MLF_OK)
+        return rc;
     mlf_buf b = {0};
-    int rc = slurp(path, 64 * 1024, &b, err, errlen);
+    rc = slurp(path, 64 * 1024, &b, err, errlen);
     if (rc != MLF_OK) {
         mlf_buf_free(&b);
         return rc;
@@ -289,7 +400,9 @@ int mlf_authkeys_load(const char *path, mlf_authkeys **out, char *err, size_t er
     if (!path || !out)
         return MLF_EINVAL;
     mlf_buf b = {0};
-    int rc = slurp(path, AUTHKEYS_FILE_MAX, &b, err, errlen);
+    int rc = mlf_key_file_check(path, 0, err, errlen);
+    if (rc == MLF_OK)
+        rc = slurp(path, AUTHKEYS_FILE_MAX, &b, err, errlen);
     if (rc == MLF_OK)
         rc = mlf_authkeys_parse(b.data, b.len, path, out, err, errlen);
     mlf_buf_free(&b);
@@ -350,6 +463,12 @@ int mlf_zap_start(void *ctx, const mlf_authkeys *ak, mlf_zap **out)
     }
     *out = z;
     return MLF_OK;
+}
+
+void mlf_zap_set_keys(mlf_zap *z, const mlf_authkeys *ak)
+{
+    if (z && ak)
+        z->ak = ak;
 }
 
 void *mlf_zap_socket(const mlf_zap *z)

@@ -43,12 +43,47 @@ int mlf_curve_public_of(const char *secret_z85, char *public_z85);
 int mlf_curve_write_keypair(const char *path, int force, char *public_out, char *err, size_t errlen);
 
 /**
- * Reads the key in @p path into @p z85_out (MLF_CURVE_KEY_LEN + 1 bytes). With @p secret the file must not
- * be readable or writable by group or others (as ssh insists for private keys).
+ * Reads the key in @p path into @p z85_out (MLF_CURVE_KEY_LEN + 1 bytes). The file must pass
+ * mlf_key_file_check(): owned by this user or root, not writable by others, with @p secret not readable
+ * by them either.
  * Errors: an errno value (the file cannot be read; EACCES for a secret key file with loose permissions),
  * MLF_EPARSE (no key in it, or the first non-comment line is not a key: @p err names FILE:LINE).
  */
 int mlf_curve_read_key_file(const char *path, int secret, char *z85_out, char *err, size_t errlen);
+
+/**
+ * The CurveZMQ keys a home provides by default, so that the scheduler and the workers of one host are
+ * authenticated without any configuration (doc/security.md): HOME/keys/ (mode 0700) holds scheduler.key,
+ * worker.key (secrets, 0600), their .pub files, and authorized_keys listing worker.key.pub. Paths are
+ * new strings owned by the struct (release with mlf_home_keys_clear()).
+ */
+typedef struct mlf_home_keys {
+    char *dir, *server_secret, *server_public, *worker_secret, *authorized;
+} mlf_home_keys;
+
+/**
+ * Fills @p out with the home's key paths; with @p create, makes the folder and every missing key file
+ * (the scheduler does this on its first start). Existing files are kept. Errors: MLF_EINVAL, MLF_ENOMEM,
+ * MLF_ENOTSUP (no CURVE in libzmq), or an errno value from creating a file (@p err says which).
+ */
+int mlf_home_keys_get(const char *home, int create, mlf_home_keys *out, char *err, size_t errlen);
+
+/** Frees the paths of @p k and zeroes it. NULL is allowed. */
+void mlf_home_keys_clear(mlf_home_keys *k);
+
+/**
+ * Checks that key material at @p path cannot have been planted or read by another user: a regular file
+ * owned by this user or root, not writable by group or others, and with @p secret not readable by them
+ * either (as ssh insists). Errors: an errno value from stat(), EACCES (with the fix in @p err).
+ */
+int mlf_key_file_check(const char *path, int secret, char *err, size_t errlen);
+
+/** Asks every zmq executor of this process to reload its allow-list (zmq.curve.authorized_keys) at its
+ * next turn. Async-signal-safe: the daemon calls it from its SIGHUP handler. */
+void mlf_zmq_request_reload(void);
+
+/** A counter that mlf_zmq_request_reload() increments: an executor reloads when it changed. */
+unsigned mlf_zmq_reload_generation(void);
 
 /** An allow-list of public keys. */
 typedef struct mlf_authkeys mlf_authkeys;
@@ -62,8 +97,9 @@ typedef struct mlf_authkeys mlf_authkeys;
 int mlf_authkeys_parse(const char *text, size_t len, const char *origin, mlf_authkeys **out, char *err,
                        size_t errlen);
 
-/** Reads and parses the authorized-keys file @p path (at most 16 MiB). Errors: those of
- * mlf_authkeys_parse(), an errno value (unreadable), MLF_ETOOBIG. */
+/** Reads and parses the authorized-keys file @p path (at most 16 MiB), which must pass
+ * mlf_key_file_check() (not secret). Errors: those of mlf_authkeys_parse(), an errno value (unreadable;
+ * EACCES: owned by another user or writable by others), MLF_ETOOBIG. */
 int mlf_authkeys_load(const char *path, mlf_authkeys **out, char *err, size_t errlen);
 
 /** Keys in the list (duplicates counted once). */
@@ -85,6 +121,9 @@ typedef struct mlf_zap mlf_zap;
  * failed zmq call (EADDRINUSE: the context already has a handler).
  */
 int mlf_zap_start(void *ctx, const mlf_authkeys *ak, mlf_zap **out);
+
+/** Makes the handler allow the keys of @p ak from the next handshake on (borrowed, as in mlf_zap_start()). */
+void mlf_zap_set_keys(mlf_zap *z, const mlf_authkeys *ak);
 
 /** The handler's zmq socket, to poll for ZMQ_POLLIN (or its ZMQ_FD). Owned by the handler. */
 void *mlf_zap_socket(const mlf_zap *z);

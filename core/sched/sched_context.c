@@ -129,6 +129,24 @@ mlf_value *mlf_sc_xcom_view(const mlf_value *per_task)
     return m;
 }
 
+/* prev_ds's date, as Airflow 2 computes prev_execution_date: the schedule's time before the run's logical date
+ * (not the logical date minus this run's interval, which differs for @monthly and the like); a run triggered by
+ * hand has no schedule behind it: its own logical date. next_ds is the end of a scheduled run's interval (where
+ * the next one starts), or a triggered run's logical date. */
+static mlf_time_us prev_schedule(const render_ctx *rc, const mlf_run_rec *rec)
+{
+    if (rec->external_trigger)
+        return rec->logical_date;
+    sdag *sd = rc->s ? mlf_sc_find_sdag(rc->s, rec->dag_id) : NULL;
+    mlf_interval iv;
+    if (sd && sd->sched && mlf_schedule_kind_of(sd->sched) != MLF_SCHEDULE_NONE &&
+        mlf_schedule_infer_manual(sd->sched, rec->logical_date, &iv) == MLF_OK &&
+        iv.data_interval_end == rec->logical_date)
+        return iv.data_interval_start; /* the interval that ends where this run's begins */
+    mlf_time_us span = rec->data_interval_end - rec->data_interval_start;
+    return rec->logical_date - (span > 0 ? span : 0);
+}
+
 int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
 {
     render_ctx *rc = ud;
@@ -154,13 +172,15 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
     else if (strcmp(name, "data_interval_end") == 0)
         v = time_str(rec->data_interval_end, fmt_iso);
     else if (strcmp(name, "prev_ds") == 0)
-        v = time_str(rec->logical_date - (span > 0 ? span : 0), mlf_time_format_ds);
+        v = time_str(prev_schedule(rc, rec), mlf_time_format_ds);
     else if (strcmp(name, "prev_ds_nodash") == 0)
-        v = time_str(rec->logical_date - (span > 0 ? span : 0), mlf_time_format_ds_nodash);
+        v = time_str(prev_schedule(rc, rec), mlf_time_format_ds_nodash);
     else if (strcmp(name, "next_ds") == 0)
-        v = time_str(rec->logical_date + (span > 0 ? span : 0), mlf_time_format_ds);
+        v = time_str(rec->external_trigger ? rec->logical_date : rec->logical_date + (span > 0 ? span : 0),
+                     mlf_time_format_ds);
     else if (strcmp(name, "next_ds_nodash") == 0)
-        v = time_str(rec->logical_date + (span > 0 ? span : 0), mlf_time_format_ds_nodash);
+        v = time_str(rec->external_trigger ? rec->logical_date : rec->logical_date + (span > 0 ? span : 0),
+                     mlf_time_format_ds_nodash);
     else if (strcmp(name, "run_id") == 0)
         v = mlf_value_str(rec->run_id);
     else if (strcmp(name, "dag_id") == 0)
@@ -293,6 +313,7 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char
     rec.data_interval_start = iv.data_interval_start;
     rec.data_interval_end = iv.data_interval_end;
     rec.run_type = MLF_RUN_TYPE_MANUAL;
+    rec.external_trigger = true; /* renders as `dags test` of the same date would */
     srun *r = mlf_sc_make_run(dag, &rec);
     sti *t = r ? mlf_sc_new_ti(r, (size_t)task, -1) : NULL;
     if (!t) {

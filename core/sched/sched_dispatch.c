@@ -236,7 +236,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     mlf_value_free(secrets);
     if (rcode == MLF_OK) {
         s->submitting = t;
-        rcode = s->ex.ops->submit(s->ex.impl, specv, task->queue, now, err, sizeof err);
+        rcode = mlf_executor_submit(s->ex, specv, task->queue, now, err, sizeof err);
         s->submitting = NULL;
     }
     else
@@ -268,6 +268,10 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
     size_t refused = 0;
     while (!s->draining && s->ready.n && refused < 64) {
         sti *t = mlf_sc_heap_pop(&s->ready, mlf_sc_ready_before);
+        if (mlf_sc_needs_no_try(s, t)) { /* scheduled before a restart: no limit applies to it */
+            mlf_sc_finish_without_try(s, t);
+            continue;
+        }
         const mlf_task *task = &t->run->dag->tasks[t->task];
         sdag *sd = mlf_sc_find_sdag(s, t->run->rec.dag_id);
         int p = mlf_sc_pool_index(s, task->pool);
@@ -280,13 +284,19 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
             continue;
         }
         char why[256] = "";
-        if (!hold && !s->ex.ops->can_accept(s->ex.impl, task->queue, task->operator_name, why, sizeof why)) {
-            if (!s->is_zmq) { /* the local executor is simply full: nothing else can start this turn */
-                mlf_sc_heap_push(&s->ready, t, mlf_sc_ready_before);
-                break;
-            }
-            /* remote workers: nothing serves this queue/operator now, or all its workers are busy; record why
-             * once (`mlflowd tasks state` shows it) and try the next TI */
+        mlf_exec_accept acc = hold ? MLF_EXEC_ACCEPT
+                                   : mlf_executor_can_accept(s->ex, task->queue, task->operator_name, why, sizeof why);
+        if (acc == MLF_EXEC_BUSY) { /* every slot is taken: nothing else can start this turn */
+            mlf_sc_heap_push(&s->ready, t, mlf_sc_ready_before);
+            break;
+        }
+        if (acc == MLF_EXEC_NEVER) { /* the executor can never run it: fail it, without retry */
+            mlf_sc_finish_ti(s, t, MLF_TI_FAILED, why[0] ? why : "the executor cannot run this task");
+            continue;
+        }
+        if (acc == MLF_EXEC_WAIT) {
+            /* nothing serves this queue/operator now, or all its workers are busy; record why once
+             * (`mlflowd tasks state` shows it) and try the next TI */
             hold = 1;
             refused++;
             if (!t->message || strcmp(t->message, why) != 0) {

@@ -185,9 +185,15 @@ typedef struct open_container {
 
 int mlf_msgpack_prescan(const void *buf, size_t len, size_t max_depth, size_t *consumed)
 {
+    return mlf_msgpack_prescan_budget(buf, len, max_depth, SIZE_MAX, consumed);
+}
+
+int mlf_msgpack_prescan_budget(const void *buf, size_t len, size_t max_depth, size_t max_values, size_t *consumed)
+{
     if (!buf && len)
         return MLF_EINVAL;
     reader r = {.p = buf, .len = len};
+    size_t values = 0;
     open_container local[16], *stack = local;
     size_t cap = sizeof local / sizeof local[0], depth = 0;
     int rc;
@@ -199,6 +205,10 @@ int mlf_msgpack_prescan(const void *buf, size_t len, size_t max_depth, size_t *c
             break;
         if (is_key && h.type != MLF_STR) {
             rc = MLF_ETYPE;
+            break;
+        }
+        if (++values > max_values) {
+            rc = MLF_ETOOBIG;
             break;
         }
         if (top)

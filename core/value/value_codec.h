@@ -19,4 +19,10 @@
  * @p max_depth), MLF_ENOMEM (nesting beyond depth 16 needs a stack). */
 int mlf_msgpack_prescan(const void *buf, size_t len, size_t max_depth, size_t *consumed);
 
+/** mlf_msgpack_prescan() with a value budget: the object may hold at most @p max_values values (every
+ * scalar, str, bin, array, map and map key counts one), so that a small input of 1-byte nils cannot make
+ * the unpacker allocate ~70 bytes per input byte. Errors: those of mlf_msgpack_prescan(), and
+ * MLF_ETOOBIG (more values than @p max_values). */
+int mlf_msgpack_prescan_budget(const void *buf, size_t len, size_t max_depth, size_t max_values, size_t *consumed);
+
 #endif

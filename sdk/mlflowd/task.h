@@ -24,6 +24,31 @@ typedef enum mlf_log_level {
     MLF_LOG_ERROR = 40
 } mlf_log_level;
 
+/** Writes one line to the daemon's own log (not a try's log: see mlf_ctx_log()) as
+ * "LEVEL component: message", when @p level is enabled. For executors and other code that runs in the
+ * daemon. Thread-safe. Added in ABI 1.2. */
+MLF_API void mlf_logv(mlf_log_level level, const char *component, const char *fmt, va_list ap) MLF_PRINTF(3, 0);
+
+/** The wall clock: µs since the Unix epoch, for timestamps people read and for the `now` of the
+ * executor interface. It may step. Added in ABI 1.2. */
+MLF_API mlf_time_us mlf_clock_wall(void);
+
+/** A monotonic clock in µs (CLOCK_MONOTONIC, arbitrary origin), for measuring durations: it never steps.
+ * Added in ABI 1.2. */
+MLF_API int64_t mlf_clock_monotonic(void);
+
+#ifndef MLF_HOST_INTERNAL
+static inline void mlf_log(mlf_log_level level, const char *component, const char *fmt, ...) MLF_PRINTF(3, 4);
+/** printf-style wrapper over mlf_logv(). */
+static inline void mlf_log(mlf_log_level level, const char *component, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_logv(level, component, fmt, ap);
+    va_end(ap);
+}
+#endif
+
 /** The XCom key an operator's main result is pushed under. */
 #define MLF_XCOM_RETURN_KEY "return_value"
 

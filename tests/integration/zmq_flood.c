@@ -1,7 +1,9 @@
 /* zmq_flood -- a hostile raw ZeroMQ peer for the integration tests: connects a DEALER to ENDPOINT and sends
  * COUNT malformed MLFW/1 messages (noise, wrong versions and commands, truncated msgpack, 4 GB array and
- * string headers, wrong types, too many frames, deep nesting), then exits.
- * usage: zmq_flood ENDPOINT COUNT */
+ * string headers, wrong types, too many frames, deep nesting), then exits. With "big", COUNT large frames
+ * instead: 8 MB TASK and RESULT bodies and 1 MiB READY bodies, all msgpack nils (each would decode into
+ * ~70 bytes), from a peer that never registered.
+ * usage: zmq_flood ENDPOINT COUNT [big] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,8 @@ static void send3(void *s, const void *sig, size_t siglen, const void *cmd, size
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: zmq_flood ENDPOINT COUNT\n");
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "big") == 0)) {
+        fprintf(stderr, "usage: zmq_flood ENDPOINT COUNT [big]\n");
         return 2;
     }
     long count = atol(argv[2]);
@@ -30,6 +32,27 @@ int main(int argc, char **argv)
     if (zmq_connect(s, argv[1]) != 0) {
         fprintf(stderr, "zmq_flood: cannot connect to %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
         return 1;
+    }
+    if (argc == 4) { /* big frames: a map {"x": [nil, nil, ...]} filling the body */
+        size_t sizes[3] = {8u << 20, 8u << 20, 1u << 20};
+        const char cmds[3] = {2, 5, 1}; /* TASK (the wrong direction), RESULT and READY (unregistered) */
+        unsigned char *body = malloc(sizes[0]);
+        if (!body)
+            return 1;
+        for (long i = 0; i < count; i++) {
+            size_t len = sizes[i % 3], n = len - 8;
+            memset(body, 0xc0, len);
+            memcpy(body, "\x81\xa1x\xdd", 4);
+            body[4] = (unsigned char)(n >> 24);
+            body[5] = (unsigned char)(n >> 16);
+            body[6] = (unsigned char)(n >> 8);
+            body[7] = (unsigned char)n;
+            send3(s, "MLFW01", 6, &cmds[i % 3], 1, body, len);
+        }
+        free(body);
+        zmq_close(s);
+        zmq_ctx_term(ctx);
+        return 0;
     }
     unsigned seed = 42;
     unsigned char junk[256], deep[200];

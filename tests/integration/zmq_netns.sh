@@ -132,7 +132,7 @@ for line in open(marks):
 bad = [t["task_id"] for t in tries if t["try_number"] >= 2 and last.get(t["task_id"]) != host]
 sys.exit("retried outside the host namespace: %s" % bad if bad else 0)
 ' "$marks" "$host_netns" || fail "a retry did not run on the host worker"
-grep -q "reconnecting to $endpoint" "$tmp/nsw.log" || fail "nsw did not notice the lost scheduler: $(cat "$tmp/nsw.log")"
+grep -q "the scheduler at $endpoint has been silent" "$tmp/nsw.log" || fail "nsw did not notice the lost scheduler: $(cat "$tmp/nsw.log")"
 
 # the link comes back: nsw registers again (its back-off is at most a few seconds by now), and alone
 # runs a new run

@@ -5,7 +5,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,22 +21,12 @@
 #include "exec/proto.h"
 #include "base/strutil.h"
 #include "exec/zmq_auth.h"
+#include "testutil.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define MS INT64_C(1000)
-/* An upper bound of @p ms milliseconds on how long something may take, times 4 in the sanitizer build
- * (MLF_SANITIZERS=yes), where everything runs slower on a loaded machine. */
-#define BOUND_MS(ms) ((ms) * (getenv("MLF_SANITIZERS") && !strcmp(getenv("MLF_SANITIZERS"), "yes") ? 4 : 1))
 
 static char tmpdir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void setup(void)
 {
@@ -47,7 +36,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_rf(tmpdir);
 }
 
 static mlf_time_us now_us(void)
@@ -57,31 +46,23 @@ static mlf_time_us now_us(void)
     return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return strdup("");
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    return b.data ? mlf_buf_steal(&b) : strdup("");
-}
-
-/* A configuration: home in tmpdir, heartbeat 100 ms, plus NAME=VALUE overrides (NULL-terminated). */
+/* A configuration: home in tmpdir, heartbeat 100 ms, plus NAME=VALUE overrides (NULL-terminated). The
+ * fake workers speak without CURVE, so zmq.insecure is set unless an override names CURVE or INSECURE or
+ * is the word "secure" (the defaults: CURVE with the home's keys). */
 static mlf_config *cfg_with(const char *const *extra)
 {
     char *vars[32];
     size_t n = 0;
     vars[n++] = mlf_strdup_printf("MLFLOWD_HOME=%s", tmpdir);
-    int has_bind = 0;
+    int has_bind = 0, security = 0;
     for (size_t i = 0; extra && extra[i]; i++) {
-        vars[n++] = strdup(extra[i]);
+        security |= strstr(extra[i], "CURVE") || strstr(extra[i], "INSECURE") || strcmp(extra[i], "secure") == 0;
+        if (strcmp(extra[i], "secure") != 0)
+            vars[n++] = strdup(extra[i]);
         has_bind |= strncmp(extra[i], "MLFLOWD__ZMQ__BIND=", 19) == 0;
     }
+    if (!security)
+        vars[n++] = strdup("MLFLOWD__ZMQ__INSECURE=true");
     if (!has_bind)
         vars[n++] = strdup("MLFLOWD__ZMQ__BIND=tcp://127.0.0.1:*");
     vars[n++] = strdup("MLFLOWD__ZMQ__HEARTBEAT=100ms");
@@ -450,8 +431,9 @@ START_TEST(test_routing_and_reasons)
     mlf_value_free(spec);
     ck_assert_int_eq(h->npersisted, 3);
     ck_assert_str_eq(h->persisted[0], "g1");
-    ck_assert_str_eq(h->persisted_worker[0], "gpu1");
-    ck_assert_str_eq(h->persisted_worker[1], "cpu1");
+    /* the lease is bound to name, instance and key ("-": no CURVE) */
+    ck_assert_str_eq(h->persisted_worker[0], "gpu1 inst1 -");
+    ck_assert_str_eq(h->persisted_worker[1], "cpu1 inst1 -");
     ck_assert_uint_eq(h->ex.ops->in_flight(h->ex.impl), 3);
     /* nothing is sent before the commit */
     fake_drain(gpu);
@@ -498,7 +480,7 @@ START_TEST(test_result_log_and_ack)
     ck_assert(was_dropped(h, "a1"));
     wait_msg(h, f, MLF_PROTO_ACK, "a1", "the ACK");
     char *log_path = mlf_strdup_printf("%s/logs/a1.log", tmpdir);
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_str_eq(log, "hello world\nmore\n");
     free(log);
     free(log_path);
@@ -573,12 +555,13 @@ START_TEST(test_zombie_when_heartbeats_stop)
     ck_assert_int_eq(h->r[0].outcome, MLF_FAILED);
     ck_assert_msg(strstr(h->r[0].message, "zombie: worker w1 (host fakehost, pid 1) stopped heartbeating"), "%s",
                   h->r[0].message);
-    ck_assert_msg(took >= 200 * MS && took < BOUND_MS(1000) * MS, "detected after %lld ms", (long long)(took / 1000));
+    ck_assert_msg(took >= 200 * MS && took < tu_bound_ms(1000) * MS, "detected after %lld ms",
+                  (long long)(took / 1000));
     ck_assert(was_dropped(h, "z1"));
     ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1);
     /* the zombie note is in the try's log */
     char *log_path = mlf_strdup_printf("%s/logs/z1.log", tmpdir);
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_ptr_nonnull(strstr(log, "stopped heartbeating"));
     free(log);
     free(log_path);
@@ -782,31 +765,67 @@ START_TEST(test_shutdown)
 }
 END_TEST
 
+/* Authenticated by default, loopback included: keys are created in the home on the first start (secrets
+ * 0600); without CURVE only an explicit zmq.insecure is accepted. */
 START_TEST(test_security_settings)
 {
-    static const char *const open_net[] = {"MLFLOWD__ZMQ__BIND=tcp://0.0.0.0:*", NULL};
+    static const char *const open_net[] = {"MLFLOWD__ZMQ__BIND=tcp://0.0.0.0:*", "secure", NULL};
     mlf_config *cfg = cfg_with(open_net);
     mlf_executor ex;
     char err[600];
-    ck_assert_int_eq(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_EINVAL);
-    ck_assert_msg(strstr(err, "CurveZMQ is required for zmq.bind tcp://0.0.0.0:*") && strstr(err, "--insecure"), "%s",
-                  err);
+    ck_assert_msg(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err) == MLF_OK, "%s", err);
+    ex.ops->free(ex.impl);
     mlf_config_free(cfg);
-    static const char *const off[] = {"MLFLOWD__ZMQ__BIND=tcp://0.0.0.0:*", "MLFLOWD__ZMQ__CURVE__ENABLED=false", NULL};
+    static const char *const files[] = {"scheduler.key", "worker.key", "authorized_keys"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = mlf_strdup_printf("%s/keys/%s", tmpdir, files[i]);
+        struct stat st;
+        ck_assert_msg(stat(p, &st) == 0, "%s was not created", p);
+        ck_assert_msg((st.st_mode & 0777) == 0600, "%s has mode %o", p, (unsigned)(st.st_mode & 0777));
+        free(p);
+    }
+    char *kd = mlf_strdup_printf("%s/keys", tmpdir);
+    struct stat dst;
+    ck_assert_int_eq(stat(kd, &dst), 0);
+    ck_assert_int_eq(dst.st_mode & 0777, 0700);
+    free(kd);
+    static const char *const off[] = {"MLFLOWD__ZMQ__CURVE__ENABLED=false", NULL};
     cfg = cfg_with(off);
     ck_assert_int_eq(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_EINVAL);
-    ck_assert_ptr_nonnull(strstr(err, "refusing to accept unauthenticated workers"));
+    ck_assert_msg(strstr(err, "refusing to accept unauthenticated workers"), "%s", err);
     mlf_config_free(cfg);
     static const char *const insecure[] = {"MLFLOWD__ZMQ__BIND=tcp://0.0.0.0:*", "MLFLOWD__ZMQ__INSECURE=true", NULL};
     cfg = cfg_with(insecure);
     ck_assert_int_eq(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_OK);
     ex.ops->free(ex.impl);
     mlf_config_free(cfg);
-    static const char *const on_no_keys[] = {"MLFLOWD__ZMQ__CURVE__ENABLED=true", NULL};
-    cfg = cfg_with(on_no_keys);
-    ck_assert_int_eq(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_EINVAL);
-    ck_assert_ptr_nonnull(strstr(err, "zmq.curve.secret_key_file"));
+    /* an allow-list others may write is refused */
+    char *ak = mlf_strdup_printf("%s/keys/authorized_keys", tmpdir);
+    chmod(ak, 0666);
+    static const char *const dflt[] = {"secure", NULL};
+    cfg = cfg_with(dflt);
+    ck_assert_int_ne(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_OK);
+    ck_assert_msg(strstr(err, "let others change it"), "%s", err);
     mlf_config_free(cfg);
+    free(ak);
+}
+END_TEST
+
+/* The default scheduler on loopback: a peer without the CURVE handshake never registers, never gets a
+ * TASK (before, any local user could act as a worker). */
+START_TEST(test_loopback_refuses_unauthenticated)
+{
+    static const char *const dflt[] = {"secure", NULL};
+    harness *h = open_harness(dflt);
+    ck_assert(mlf_endpoint_is_loopback(mlf_executor_zmq_endpoint(&h->ex)));
+    fake *rogue = fake_worker(h, "rogue", 65536);
+    pump_for(h, 500);
+    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 0);
+    char why[300];
+    ck_assert(!can(h, "default", "shell", why, sizeof why));
+    fake_drain(rogue);
+    ck_assert_int_eq(rogue->ngot, 0);
+    close_harness(h);
 }
 END_TEST
 
@@ -895,9 +914,11 @@ static int p_child_exited(harness *h, void *arg)
     return waitpid(c->pid, &c->status, WNOHANG) == c->pid;
 }
 
+static const char *const SECURE[] = {"secure", NULL};
+
 START_TEST(test_real_workers)
 {
-    harness *h = open_harness(NULL);
+    harness *h = open_harness(SECURE); /* the workers find the home's keys by themselves */
     const char *ep = mlf_executor_zmq_endpoint(&h->ex);
     pid_t w1 = start_worker(ep, "real1", "3", "default"), w2 = start_worker(ep, "real2", "3", "default,gpu");
     pump_until(h, p_workers, (void *)2, 5000, "two real workers registered");
@@ -922,7 +943,7 @@ START_TEST(test_real_workers)
         ck_assert_str_eq(g->xcom, want);
         /* the log came back over the wire, into the path the spec named */
         char *path = mlf_strdup_printf("%s/logs/%s.log", tmpdir, attempt);
-        char *log = read_file(path);
+        char *log = tu_read_file(path, NULL);
         char *line = mlf_strdup_printf("line-of-%s", attempt);
         ck_assert_msg(strstr(log, line), "log of %s: %s", attempt, log);
         free(line);
@@ -943,7 +964,7 @@ START_TEST(test_real_workers)
     const got *z = result_of(h, "slow1");
     ck_assert_int_eq(z->outcome, MLF_FAILED);
     ck_assert_msg(strstr(z->message, "zombie: worker real2"), "%s", z->message);
-    ck_assert_int_lt(now_us() - t0, BOUND_MS(1500) * MS);
+    ck_assert_int_lt(now_us() - t0, tu_bound_ms(1500) * MS);
     waitpid(w2, NULL, 0);
     pump_for(h, 1200);
     ck_assert_msg(access(marker, F_OK) != 0, "the killed worker's task kept running");
@@ -965,7 +986,7 @@ END_TEST
  * adopted from the store) and stops the try nobody holds a lease on any more. */
 START_TEST(test_worker_survives_scheduler_restart)
 {
-    harness *h = open_harness(NULL);
+    harness *h = open_harness(SECURE);
     char ep[256];
     snprintf(ep, sizeof ep, "%s", mlf_executor_zmq_endpoint(&h->ex));
     pid_t w = start_worker(ep, "rw", "2", "default");
@@ -978,7 +999,7 @@ START_TEST(test_worker_survives_scheduler_restart)
     h->ex.ops->free(h->ex.impl);
     mlf_config_free(h->cfg);
     char *bind = mlf_strdup_printf("MLFLOWD__ZMQ__BIND=%s", ep);
-    const char *extra[] = {bind, NULL};
+    const char *extra[] = {bind, "secure", NULL};
     h->cfg = cfg_with(extra);
     mlf_executor_host host = {.persist_lease = persist, .drop_lease = drop, .ud = h};
     char err[600];
@@ -992,16 +1013,16 @@ START_TEST(test_worker_survives_scheduler_restart)
     /* gone1 was stopped on the worker: its process group is gone well before its 30 s */
     char *log_path = mlf_strdup_printf("%s/rw.log", tmpdir);
     for (int i = 0; i < 300; i++) {
-        char *log = read_file(log_path);
+        char *log = tu_read_file(log_path, NULL);
         int killed = strstr(log, "killing attempt gone1") != NULL;
         free(log);
         if (killed)
             break;
         pump_for(h, 10);
     }
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_msg(strstr(log, "killing attempt gone1"), "%s", log);
-    ck_assert_msg(strstr(log, "reconnecting to"), "%s", log);
+    ck_assert_msg(strstr(log, "the scheduler said DISCONNECT (the scheduler is shutting down)"), "%s", log);
     free(log);
     free(log_path);
     ck_assert_int_eq(h->n, 1); /* gone1's late failure is not reported: nobody holds its lease */
@@ -1020,8 +1041,184 @@ START_TEST(test_worker_refuses_open_network_without_curve)
     out[n] = '\0';
     int status = pclose(p);
     ck_assert_int_eq(WEXITSTATUS(status), 2);
-    ck_assert_msg(strstr(out, "refusing to connect to tcp://10.1.2.3:5555 without CurveZMQ"), "%s", out);
+    /* no key options and no keys in the home: refused, whatever the endpoint */
+    ck_assert_msg(strstr(out, "no CurveZMQ keys") && strstr(out, "--insecure"), "%s", out);
     free(cmd);
+}
+END_TEST
+
+
+/* ---------------------------------------------------------------- tests: issue 15 regressions */
+
+/* process() without a commit after it: the result is reported, but its ACK waits for after_commit(), the
+ * sign that the result is in the store (a worker forgets an ACKed try; before, a scheduler killed between
+ * the ACK and its commit re-ran a succeeded task). */
+START_TEST(test_ack_waits_for_commit)
+{
+    harness *h = open_harness(NULL);
+    fake *f = fake_worker(h, "w1", 1);
+    pump_until(h, p_workers, (void *)1, 3000, "registered");
+    submit(h, "c1", "default", "shell", "x");
+    wait_msg(h, f, MLF_PROTO_TASK, "c1", "TASK");
+    mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = "c1", .host = "h", .start_date = 1};
+    fake_send(f, &st);
+    send_result(f, "c1", MLF_SUCCESS, "v");
+    mlf_time_us give_up = now_us() + 3000 * MS, quiet_until = 0;
+    while (!quiet_until || now_us() < quiet_until) {
+        ck_assert_msg(now_us() < give_up, "the result was not reported");
+        h->ex.ops->process(h->ex.impl, now_us(), collect, h); /* no commit, no after_commit() */
+        if (h->n == 1 && !quiet_until)
+            quiet_until = now_us() + 200 * MS;
+        ck_assert_msg(!fake_find(f, MLF_PROTO_ACK, "c1"), "ACK sent before the result was committed");
+        struct pollfd pfd = {.fd = h->ex.ops->fd(h->ex.impl), .events = POLLIN};
+        poll(&pfd, 1, 10);
+    }
+    h->ex.ops->after_commit(h->ex.impl, now_us());
+    wait_msg(h, f, MLF_PROTO_ACK, "c1", "the ACK after the commit");
+    close_harness(h);
+}
+END_TEST
+
+/* The wall clock steps 30 s forward (the scheduler's `now`) while a try with a 5 s execution_timeout runs:
+ * no worker expires, no KILL goes out and no try fails, because every duration runs on the monotonic
+ * clock (before, the step failed every remote try as a zombie or timed it out while it still ran). */
+START_TEST(test_wall_clock_step)
+{
+    harness *h = open_harness(NULL);
+    fake *f = fake_worker(h, "w1", 1);
+    pump_until(h, p_workers, (void *)1, 3000, "registered");
+    mlf_value *spec = spec_for("s1", "shell", "sleep 100", 5 * 1000 * MS);
+    char err[300];
+    ck_assert_int_eq(h->ex.ops->submit(h->ex.impl, spec, "default", now_us(), err, sizeof err), MLF_OK);
+    mlf_value_free(spec);
+    wait_msg(h, f, MLF_PROTO_TASK, "s1", "TASK");
+    mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = "s1", .host = "h", .start_date = 1};
+    fake_send(f, &st);
+    pump_for(h, 100);
+    mlf_time_us step = 30 * 1000 * MS, end = now_us() + 400 * MS;
+    while (now_us() < end) {
+        h->ex.ops->process(h->ex.impl, now_us() + step, collect, h);
+        h->ex.ops->after_commit(h->ex.impl, now_us() + step);
+        mlf_proto_msg hb = {.cmd = MLF_PROTO_HEARTBEAT};
+        mlf_proto_send(f->sock, NULL, 0, &hb);
+        struct pollfd pfd = {.fd = h->ex.ops->fd(h->ex.impl), .events = POLLIN};
+        poll(&pfd, 1, 20);
+    }
+    ck_assert_msg(!fake_find(f, MLF_PROTO_KILL, "s1"), "the step killed the try");
+    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1);
+    ck_assert_msg(h->n == 0, "a try ended: %s", h->n ? h->r[0].message : "");
+    close_harness(h);
+}
+END_TEST
+
+/* After a restart, a lease whose worker never comes back is decided within one liveness period (3 x 100 ms
+ * here), not 2 x liveness + 32 s. */
+START_TEST(test_adoption_decided_within_liveness)
+{
+    harness *h = open_harness(NULL);
+    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "dead1", "w9 inst1 -", NULL, now_us()), MLF_OK);
+    mlf_time_us t0 = now_us();
+    pump_until(h, p_results, (void *)1, 3000, "the dead worker's try decided");
+    mlf_time_us took = now_us() - t0;
+    ck_assert_msg(strstr(h->r[0].message, "zombie: its worker did not come back"), "%s", h->r[0].message);
+    ck_assert_msg(took >= 250 * MS && took < 1000 * MS, "decided after %lld ms", (long long)(took / 1000));
+    close_harness(h);
+}
+END_TEST
+
+/* Leases are bound to the worker's key and instance: another key under the same name never takes an
+ * adopted lease over (it is told to KILL the try), and the same key with another instance is a restarted
+ * worker whose tries are lost at once. */
+START_TEST(test_lease_bound_to_key_and_instance)
+{
+    harness *h = open_harness(NULL);
+    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "k1", "w7 inst1 rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", NULL,
+                                            now_us()),
+                     MLF_OK);
+    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "k2", "w8 instA -", NULL, now_us()), MLF_OK);
+    fake *imp = fake_socket(h, "w7", "inst1"); /* the name and instance, but no key */
+    static const char *const run1[] = {"k1"};
+    fake_ready(imp, 1, DEFAULT_Q, 1, SHELL_OPS, 2, run1, 1, NULL, 0);
+    fake *again = fake_socket(h, "w8", "instB");
+    static const char *const run2[] = {"k2"};
+    fake_ready(again, 1, DEFAULT_Q, 1, SHELL_OPS, 2, run2, 1, NULL, 0);
+    wait_msg(h, imp, MLF_PROTO_KILL, "k1", "the impostor told to stop k1");
+    send_result(imp, "k1", MLF_SUCCESS, "forged");
+    pump_until(h, p_results, (void *)2, 3000, "both decided");
+    const got *g1 = result_of(h, "k1"), *g2 = result_of(h, "k2");
+    ck_assert_int_eq(g1->outcome, MLF_FAILED);
+    ck_assert_msg(strstr(g1->message, "zombie"), "%s", g1->message);
+    ck_assert_int_eq(g2->outcome, MLF_FAILED);
+    ck_assert_msg(strstr(g2->message, "restarted"), "%s", g2->message);
+    close_harness(h);
+}
+END_TEST
+
+/* A worker's RESULT is checked against what the try may report: 'reschedule' only from a sensor poke, and
+ * XComs within the spec's xcom_max_size (before, a bad worker could loop a task forever or store any size). */
+START_TEST(test_result_distrusted)
+{
+    harness *h = open_harness(NULL);
+    fake *f = fake_worker(h, "w1", 2);
+    pump_until(h, p_workers, (void *)1, 3000, "registered");
+    static const char *const ids[] = {"big1", "resch1"};
+    for (int i = 0; i < 2; i++) {
+        mlf_value *params = mlf_value_map();
+        char *log = mlf_strdup_printf("%s/logs/%s.log", tmpdir, ids[i]);
+        mlf_task_spec sp = {.dag_id = "d", .task_id = ids[i], .run_id = "r", .map_index = -1, .try_number = 1,
+                            .attempt = ids[i], .operator_name = "shell", .plugin_path = "/x.la", .params = params,
+                            .log_path = log, .xcom_max_size = 16};
+        mlf_value *v = NULL;
+        ck_assert_int_eq(mlf_task_spec_encode(&sp, &v), MLF_OK);
+        char err[300];
+        ck_assert_int_eq(h->ex.ops->submit(h->ex.impl, v, "default", now_us(), err, sizeof err), MLF_OK);
+        mlf_value_free(v);
+        mlf_value_free(params);
+        free(log);
+        wait_msg(h, f, MLF_PROTO_TASK, ids[i], "TASK");
+        mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = ids[i], .host = "h", .start_date = 1};
+        fake_send(f, &st);
+    }
+    send_result(f, "big1", MLF_SUCCESS, "0123456789012345678901234567890123456789");
+    send_result(f, "resch1", MLF_RESCHEDULE, NULL);
+    pump_until(h, p_results, (void *)2, 3000, "both results");
+    const got *b = result_of(h, "big1"), *r = result_of(h, "resch1");
+    ck_assert_int_eq(b->outcome, MLF_FAILED);
+    ck_assert_msg(strstr(b->message, "above xcom.max_size"), "%s", b->message);
+    ck_assert_int_eq(r->outcome, MLF_FAILED);
+    ck_assert_msg(strstr(r->message, "not a sensor poke"), "%s", r->message);
+    close_harness(h);
+}
+END_TEST
+
+/* A READY listing 65,536 running attempts against thousands of leases costs milliseconds, not
+ * leases x attempts string comparisons. */
+START_TEST(test_ready_cost)
+{
+    harness *h = open_harness(NULL);
+    char name[32];
+    for (int i = 0; i < 4000; i++) {
+        snprintf(name, sizeof name, "lease%d", i);
+        ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, name, "other inst1 -", NULL, now_us()), MLF_OK);
+    }
+    fake *f = fake_socket(h, "big", "inst1");
+    enum { N = 65536 };
+    char (*att)[16] = malloc(N * sizeof *att);
+    const char **run = malloc(N * sizeof *run);
+    for (int i = 0; i < N; i++) {
+        snprintf(att[i], sizeof att[i], "r%d", i);
+        run[i] = att[i];
+    }
+    fake_ready(f, 1, DEFAULT_Q, 1, SHELL_OPS, 2, run, N, NULL, 0);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    pump_until(h, p_workers, (void *)1, 10000, "the big READY handled");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    ck_assert_msg(ms < 2000, "a READY took %.0f ms", ms);
+    free(att);
+    free(run);
+    close_harness(h);
 }
 END_TEST
 
@@ -1044,6 +1241,13 @@ int main(void)
     tcase_add_test(fake_tc, test_shutdown);
     tcase_add_test(fake_tc, test_security_settings);
     tcase_add_test(fake_tc, test_curve_allow_list);
+    tcase_add_test(fake_tc, test_loopback_refuses_unauthenticated);
+    tcase_add_test(fake_tc, test_ack_waits_for_commit);
+    tcase_add_test(fake_tc, test_wall_clock_step);
+    tcase_add_test(fake_tc, test_adoption_decided_within_liveness);
+    tcase_add_test(fake_tc, test_lease_bound_to_key_and_instance);
+    tcase_add_test(fake_tc, test_result_distrusted);
+    tcase_add_test(fake_tc, test_ready_cost);
     suite_add_tcase(s, fake_tc);
     TCase *real_tc = tcase_create("real workers");
     tcase_add_checked_fixture(real_tc, setup, teardown);

@@ -317,7 +317,7 @@ START_TEST(test_hostile_bodies)
     for (int i = 0; i < 100; i++)
         deep[n++] = 0x91;
     deep[n++] = 0xc0;
-    expect_refused(MLF_PROTO_HEARTBEAT, deep, n, MLF_EPARSE, "deeper than 64");
+    expect_refused(MLF_PROTO_READY, deep, n, MLF_EPARSE, "deeper than 64"); /* (a HEARTBEAT: 64 values at most) */
     /* a body over the command's limit is refused before it is parsed */
     static unsigned char huge[4097];
     memset(huge, 0x80, sizeof huge);
@@ -491,6 +491,59 @@ static int recv_wait(void *sock, int router, mlf_proto_peer *peer, mlf_proto_msg
     return mlf_proto_recv(sock, router, peer, m, err, errlen);
 }
 
+/* Issue 15: a body of 1-byte values is refused by its value budget before anything is allocated (each
+ * decodes into ~70 bytes), and a LOG offset near INT64_MAX (offset + length would overflow) is refused. */
+START_TEST(test_value_budget_and_log_offset)
+{
+    size_t n = 200000, len = 0;
+    unsigned char *b = malloc(n + 32);
+    b[len++] = 0x81;
+    b[len++] = 0xa4;
+    memcpy(b + len, "name", 4);
+    len += 4;
+    b[len++] = 0xdd; /* array32 of n nils */
+    b[len++] = (unsigned char)(n >> 24);
+    b[len++] = (unsigned char)(n >> 16);
+    b[len++] = (unsigned char)(n >> 8);
+    b[len++] = (unsigned char)n;
+    memset(b + len, 0xc0, n);
+    len += n;
+    mlf_proto_msg m;
+    char err[300];
+    ck_assert_int_eq(decode_body(MLF_PROTO_READY, b, len, &m, err, sizeof err), MLF_ETOOBIG);
+    ck_assert_msg(strstr(err, "values allowed"), "%s", err);
+    mlf_proto_msg_clear(&m);
+    len = 0;
+    b[len++] = 0x81;
+    b[len++] = 0xa1;
+    b[len++] = 'x';
+    b[len++] = 0xdc; /* array16 of 100 nils: far below 4 KiB, above 64 values */
+    b[len++] = 0;
+    b[len++] = 100;
+    memset(b + len, 0xc0, 100);
+    len += 100;
+    ck_assert_int_eq(decode_body(MLF_PROTO_HEARTBEAT, b, len, &m, err, sizeof err), MLF_ETOOBIG);
+    mlf_proto_msg_clear(&m);
+    free(b);
+    ck_assert_uint_eq(mlf_proto_value_budget(MLF_PROTO_HEARTBEAT), 64);
+    ck_assert(mlf_proto_from_worker(MLF_PROTO_RESULT) && !mlf_proto_from_worker(MLF_PROTO_TASK));
+    ck_assert(mlf_proto_from_scheduler(MLF_PROTO_ACK) && !mlf_proto_from_scheduler(MLF_PROTO_READY));
+
+    mlf_value *body = mlf_value_map();
+    mlf_map_set(body, "attempt", mlf_value_str("a1"));
+    mlf_map_set(body, "offset", mlf_value_int(INT64_MAX - 2));
+    mlf_map_set(body, "data", mlf_value_bin("xyz", 3));
+    void *packed;
+    size_t plen;
+    ck_assert_int_eq(mlf_value_pack(body, &packed, &plen), MLF_OK);
+    ck_assert_int_eq(decode_body(MLF_PROTO_LOG, packed, plen, &m, err, sizeof err), MLF_EPARSE);
+    ck_assert_msg(strstr(err, "offset"), "%s", err);
+    mlf_proto_msg_clear(&m);
+    free(packed);
+    mlf_value_free(body);
+}
+END_TEST
+
 START_TEST(test_send_recv_zmq)
 {
     void *ctx = zmq_ctx_new();
@@ -565,6 +618,7 @@ int main(void)
     tcase_add_test(tc, test_unknown_fields_ignored);
     tcase_add_test(tc, test_random_frames);
     tcase_add_test(tc, test_send_recv_zmq);
+    tcase_add_test(tc, test_value_budget_and_log_offset);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

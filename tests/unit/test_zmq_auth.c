@@ -1,7 +1,6 @@
 /* Unit tests for core/zmq_auth.c: key files and their permissions, authorized-keys parsing, the loopback
  * test, and the ZAP handler refusing an unlisted CURVE key while a listed one gets through. */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +12,9 @@
 #include "exec/proto.h"
 #include "base/strutil.h"
 #include "exec/zmq_auth.h"
+#include "testutil.h"
 
 static char tmpdir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void setup(void)
 {
@@ -32,16 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    chmod(path, mode);
+    tu_rm_rf(tmpdir);
 }
 
 START_TEST(test_keypair_and_public_of)
@@ -97,16 +80,16 @@ START_TEST(test_key_file_contents)
     char key[MLF_CURVE_KEY_LEN + 1], err[512];
     const char *good = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
     char *text = mlf_strdup_printf("# a comment\n\n   %s   trailing words\n", good);
-    write_file(path, text, 0600);
+    tu_write_file(path, text, 0600);
     ck_assert_int_eq(mlf_curve_read_key_file(path, 1, key, err, sizeof err), MLF_OK);
     ck_assert_str_eq(key, good);
     free(text);
     /* no key starts with '#' (its Z85 group would overflow), so such a line is a comment */
     ck_assert(!mlf_curve_key_valid("#rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7rq"));
-    write_file(path, "# only comments\n", 0600);
+    tu_write_file(path, "# only comments\n", 0600);
     ck_assert_int_eq(mlf_curve_read_key_file(path, 1, key, err, sizeof err), MLF_EPARSE);
     ck_assert_ptr_nonnull(strstr(err, "holds no CURVE key"));
-    write_file(path, "# c\nnot-a-key\n", 0600);
+    tu_write_file(path, "# c\nnot-a-key\n", 0600);
     ck_assert_int_eq(mlf_curve_read_key_file(path, 1, key, err, sizeof err), MLF_EPARSE);
     ck_assert_ptr_nonnull(strstr(err, ":2: not a CURVE key"));
     char *missing = mlf_strdup_printf("%s/none", tmpdir);
@@ -248,6 +231,50 @@ START_TEST(test_zap_allows_listed_refuses_unlisted)
 }
 END_TEST
 
+/* Issue 15: the home's keys are created once (folder 0700, secrets and allow-list 0600) and reused; key
+ * files and allow-lists others could have written are refused, so is one owned by another user. */
+START_TEST(test_home_keys_and_file_checks)
+{
+    char home[128], err[600];
+    snprintf(home, sizeof home, "%s/home", tmpdir);
+    mlf_home_keys k;
+    ck_assert_int_eq(mlf_home_keys_get(home, 1, &k, err, sizeof err), MLF_OK);
+    struct stat st;
+    ck_assert_int_eq(stat(k.dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    const char *secrets[] = {k.server_secret, k.worker_secret, k.authorized};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(stat(secrets[i], &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0600);
+    }
+    char pub1[MLF_CURVE_KEY_LEN + 1], pub2[MLF_CURVE_KEY_LEN + 1];
+    ck_assert_int_eq(mlf_curve_read_key_file(k.server_public, 0, pub1, err, sizeof err), MLF_OK);
+    mlf_home_keys k2;
+    ck_assert_int_eq(mlf_home_keys_get(home, 1, &k2, err, sizeof err), MLF_OK); /* kept, not replaced */
+    ck_assert_int_eq(mlf_curve_read_key_file(k2.server_public, 0, pub2, err, sizeof err), MLF_OK);
+    ck_assert_str_eq(pub1, pub2);
+    mlf_authkeys *ak = NULL;
+    ck_assert_int_eq(mlf_authkeys_load(k.authorized, &ak, err, sizeof err), MLF_OK);
+    ck_assert_uint_eq(mlf_authkeys_count(ak), 1);
+    mlf_authkeys_free(ak);
+    ak = NULL;
+    chmod(k.authorized, 0620);
+    ck_assert_int_eq(mlf_authkeys_load(k.authorized, &ak, err, sizeof err), EACCES);
+    ck_assert_msg(strstr(err, "let others change it"), "%s", err);
+    chmod(k.authorized, 0600);
+    if (geteuid() == 0) { /* root can hand the file to another user */
+        ck_assert_int_eq(chown(k.server_public, 12345, 12345), 0);
+        ck_assert_int_eq(mlf_curve_read_key_file(k.server_public, 0, pub1, err, sizeof err), EACCES);
+        ck_assert_msg(strstr(err, "owned by uid 12345"), "%s", err);
+        ck_assert_int_eq(chown(k.server_public, 0, 0), 0);
+    } else {
+        ck_assert_int_eq(mlf_key_file_check("/etc/passwd", 0, err, sizeof err), MLF_OK); /* root's: trusted */
+    }
+    mlf_home_keys_clear(&k);
+    mlf_home_keys_clear(&k2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("zmq_auth");
@@ -259,6 +286,7 @@ int main(void)
     tcase_add_test(tc, test_authkeys);
     tcase_add_test(tc, test_loopback);
     tcase_add_test(tc, test_zap_allows_listed_refuses_unlisted);
+    tcase_add_test(tc, test_home_keys_and_file_checks);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
