@@ -86,7 +86,8 @@ json_check '{"sweep", "crypto_ml_daily", "example_etl"} <= {x["dag_id"] for x in
 expect_exit 0 second dags trigger sweep --run-id from_terminal_2
 i=0
 until second dags state sweep from_terminal_2 2>/dev/null | grep -qx success; do
-    i=$((i + 1)); [ $i -le 1200 ] || { kill -TERM $pid; fail "the sweep did not succeed: $(second dags state sweep from_terminal_2)"; }
+    i=$((i + 1)); [ $i -le 1200 ] || fail "the sweep did not succeed: $(second dags state sweep from_terminal_2)"
+    kill -0 $pid 2>/dev/null || fail "the run command stopped: $(tail -20 "$tmp/run.log")"
     sleep 0.1
 done
 kill -TERM $pid
