@@ -45,7 +45,7 @@ static const mlf_cli_command commands[] = {
      "run a worker that takes task instances from the scheduler (executor: zmq)"},
     {"keys", "generate", mlf_cmd_keys_generate, "FILE [--force]",
      "write a CurveZMQ key pair: the secret key to FILE (mode 0600), the public key to FILE.pub"},
-    {"config", "list", mlf_cmd_config_list, "[-o table|json]", "show every configuration key, its value and source"},
+    {"config", "list", mlf_cmd_config_list, "[--defaults] [-o table|json]", "show every configuration key, its value and source"},
     {"config", "get", mlf_cmd_config_get, "KEY", "print one configuration value"},
     {"plugins", "list", mlf_cmd_plugins_list, "[-o table|json]",
      "list loaded plugins and what they registered (operators with their parameters)"},

@@ -18,6 +18,7 @@ typedef struct opt_help {
 } opt_help;
 
 static const opt_help options[] = {
+    {"config list", "--defaults", NULL, "the built-in defaults as written, without the file or the environment"},
     {"standalone", "--workers", "N", "local worker processes to start (1..256; default: one per core)"},
     {"standalone", "--insecure", NULL, "accept a non-loopback zmq.bind without CurveZMQ"},
     {"scheduler", "--insecure", NULL, "accept a non-loopback zmq.bind without CurveZMQ"},
