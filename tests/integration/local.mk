@@ -69,3 +69,5 @@ TESTS += $(HONEST_TESTS)
 EXTRA_DIST += $(HONEST_TESTS)
 # the container operator against a real engine (podman system service on a private socket)
 INTEGRATION_TESTS += tests/integration/container.sh
+# Airflow parity (issue 11): branching, mapped dependencies, DAG keys
+INTEGRATION_TESTS += tests/integration/airflow_parity.sh
