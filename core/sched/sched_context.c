@@ -268,6 +268,10 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
     } else {
         return MLF_ENOTFOUND;
     }
+    if (v && !rc->names && !(rc->names = mlf_value_map())) { /* built on first use: most TIs render nothing */
+        mlf_value_free(v);
+        v = NULL;
+    }
     if (!v || mlf_map_set(rc->names, name, v) != MLF_OK)
         return MLF_ENOMEM;
     *out = mlf_map_get(rc->names, name);
@@ -319,9 +323,19 @@ int mlf_sc_render_params(mlf_scheduler *s, sti *t, render_ctx *rc, mlf_value **o
         const mlf_value *v = mlf_map_get(params, p->name);
         if (!v || !(p->flags & MLF_PARAM_TEMPLATED))
             continue;
+        /* compiled when the DAG loaded: a parameter without template syntax renders to itself, one with
+         * a compiled template renders without compiling; a mapped value is rendered as it comes */
+        int mapped = st->expanded_values && t->map_index >= 0 && mlf_map_get(st->expanded_values, p->name);
+        const mlf_task_template *tp = NULL;
+        for (size_t i = 0; task->templates_ready && !mapped && i < task->ntemplates && !tp; i++)
+            if (task->templates[i].param == p->name || strcmp(task->templates[i].param, p->name) == 0)
+                tp = &task->templates[i];
+        if (task->templates_ready && !mapped && !tp)
+            continue;
         mlf_value *r = NULL;
         char e[512];
-        int rc2 = mlf_template_render_value(v, &env, &r, e, sizeof e);
+        int rc2 = tp && tp->tmpl ? mlf_template_render(tp->tmpl, &env, &r, e, sizeof e)
+                                 : mlf_template_render_value(v, &env, &r, e, sizeof e);
         if (rc2 != MLF_OK) {
             snprintf(err, errlen, "rendering %s: %s", p->name, e);
             mlf_value_free(params);
@@ -369,7 +383,7 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char
         return MLF_ENOMEM;
     }
     t->try_number = 1;
-    render_ctx rc = {.s = s, .run = r, .ti = t, .names = mlf_value_map()};
+    render_ctx rc = {.s = s, .run = r, .ti = t};
     mlf_value *params = NULL;
     int code = mlf_sc_render_params(s, t, &rc, &params, err, errlen);
     if (code == MLF_OK && dag->tasks[task].expand) {

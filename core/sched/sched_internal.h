@@ -144,7 +144,7 @@ typedef struct render_ctx {
     mlf_scheduler *s;
     srun *run;
     const sti *ti;         /* NULL while expanding */
-    mlf_value *names;      /* name -> value, filled lazily */
+    mlf_value *names;      /* name -> value, filled lazily (NULL until the first name is looked up) */
     mlf_value *secrets;    /* strings to mask in the try's log: passwords and sensitive variables read */
 } render_ctx;
 

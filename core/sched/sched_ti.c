@@ -265,7 +265,7 @@ static void expand_task(mlf_scheduler *s, srun *r, size_t task)
 {
     stask *st = &r->tasks[task];
     const mlf_task *t = &r->dag->tasks[task];
-    render_ctx rc = {.s = s, .run = r, .names = mlf_value_map()};
+    render_ctx rc = {.s = s, .run = r};
     mlf_template_env env = {.lookup = mlf_sc_render_lookup, .call = mlf_sc_render_call, .ud = &rc};
     mlf_value *vals = NULL;
     char err[512] = "";

@@ -296,6 +296,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             drain_deadline = now + 30 * 1000000LL;
             mlf_log(MLF_LOG_INFO, COMPONENT, "stopping: waiting for %zu running task(s)", mlf_executor_in_flight(s->ex));
         }
+        if (s->o.on_turn)
+            s->o.on_turn(s->o.ud, now);
         mlf_executor_process(s->ex, now);
         mlf_sc_process_timers(s, now);
         if (s->nnotifiers)

@@ -49,7 +49,10 @@ OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_mapped.sh \
 	tests/integration/newcomer_commands.sh \
 	tests/integration/newcomer_settings.sh \
-	tests/integration/newcomer_plugin_authors.sh
+	tests/integration/newcomer_plugin_authors.sh \
+	tests/integration/store_maintenance.sh \
+	tests/integration/systemd_units.sh \
+	tests/integration/man_pages.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
 
