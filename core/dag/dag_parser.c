@@ -530,6 +530,9 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         char dym[160];
         if (name && mlf_trigger_rule_parse(name, &r) == MLF_OK)
             t->trigger_rule = r;
+        else if (name && strcmp(name, "all_done_setup_success") == 0)
+            perr(c, v, "trigger rule 'all_done_setup_success' is not supported yet: setup and teardown tasks are "
+                 "not built yet (all_done is the nearest)");
         else if (name)
             perr(c, v, "unknown trigger rule '%s'%s", name,
                  did_you_mean(name, mlf_trigger_rule_names, MLF_TR_COUNT, dym, sizeof dym));
@@ -585,6 +588,10 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
                strcmp(key, "email_on_retry") == 0) {
         perr(c, v, "task '%s': %s is not supported yet; mail through the email notifier instead: "
              "on_failure_callback: {notifier: email, to: [ADDRESS]} (on_retry_callback likewise)", t->task_id, key);
+    } else if (strcmp(key, "setup") == 0 || strcmp(key, "teardown") == 0 || strcmp(key, "teardowns") == 0 ||
+               strcmp(key, "on_failure_fail_dagrun") == 0) {
+        perr(c, v, "task '%s': %s: setup and teardown tasks are not supported yet; a cleanup task with "
+             "trigger_rule: all_done runs whatever its upstream tasks did", t->task_id, key);
     } else if (strcmp(key, "sla") == 0) {
         perr(c, v, "task '%s': sla is not supported: Airflow 3 replaced SLAs by deadline alerts, which mlflowd "
              "does not have yet; bound the task with execution_timeout (the run with dagrun_timeout) and an "

@@ -109,6 +109,9 @@ refused "email: [ops@example.com]" "email is not supported yet; mail through the
 refused "email_on_failure: true" "email_on_failure is not supported yet"
 refused "email_on_retry: false" "email_on_retry is not supported yet"
 refused "sla: 1h" "Airflow 3 replaced SLAs by deadline alerts"
+refused "setup: true" "setup and teardown tasks are not supported yet"
+refused "teardown: true" "setup and teardown tasks are not supported yet"
+refused "trigger_rule: all_done_setup_success" "trigger rule 'all_done_setup_success' is not supported yet"
 
 # --- templates: Airflow's date filters, ts_nodash_with_tz, task_instance_key_str and prev_*_success
 cat >"$tmp/dags/tpl.yaml" <<'YAML'
