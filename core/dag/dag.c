@@ -60,6 +60,7 @@ static void task_free(mlf_task *t)
     free(t->queue);
     mlf_value_free(t->params);
     mlf_value_free(t->expand);
+    free(t->expand_src);
     free(t->group);
     free(t->doc);
     free(t->owner);

@@ -83,6 +83,9 @@ typedef struct mlf_task {
     int64_t effective_priority; /**< computed by mlf_dag_finalize() from the weight rule */
     mlf_value *params;   /**< operator parameters (a map), defaults applied; templates not rendered */
     mlf_value *expand;   /**< NULL, or a map: operator parameter -> list or one-expression template */
+    /** Mapped tasks: the tasks whose XCom `expand` maps over (Airflow's mapped dependencies), each also a
+     * direct upstream; their failure or skip decides the mapped task whatever its trigger rule. */
+    size_t *expand_src, nexpand_src;
     mlf_sensor_cfg sensor;
     char *group, *doc, *owner;
     /** Callbacks: NULL, or a map {notifier: NAME, config: {...}} (validated against the notifier's table). */
