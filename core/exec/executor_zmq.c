@@ -82,7 +82,7 @@ typedef struct lease {
     int log_failed;
     int64_t exec_timeout;
     int64_t xcom_max;       /* packed bytes allowed per XCom (0: unlimited) */
-    int sensor;             /* a sensor's poke: the only kind of try that may answer "reschedule" */
+    int sensor;             /* a sensor's try: the only kind that may answer "reschedule" */
     int started;
     int adopted;            /* taken back after a restart: orphan_until starts with the first process() */
     /* monotonic, except the *_wall dates that go into results */
@@ -667,7 +667,7 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
         l->log_path = strdup(s->log_path);
         l->exec_timeout = s->execution_timeout;
         l->xcom_max = s->xcom_max_size;
-        l->sensor = s->sensor_poke;
+        l->sensor = s->sensor || s->sensor_poke;
         l->submitted = now;
         l->submitted_wall = x->wall;
         if (!l->worker_name || !l->spec || !l->log_path)
@@ -891,7 +891,7 @@ static const char *distrust(const lease *l, const mlf_task_result *r, char *why,
     if (!r)
         return NULL;
     if (r->outcome == MLF_RESCHEDULE && !l->sensor) {
-        snprintf(why, whylen, "the worker reported 'reschedule' for a task that is not a sensor poke");
+        snprintf(why, whylen, "the worker reported 'reschedule' for a task that is not a sensor");
         return why;
     }
     for (size_t i = 0; l->xcom_max > 0 && i < mlf_value_len(r->xcoms); i++) {

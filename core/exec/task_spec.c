@@ -300,6 +300,7 @@ int mlf_task_spec_decode(const mlf_value *v, mlf_task_spec **out, char *err, siz
     check_connections(&d, s->connections);
     get_int(&d, "execution_timeout", 0, 0, INT64_MAX, &s->execution_timeout, 0);
     get_bool(&d, "sensor_poke", &s->sensor_poke);
+    get_bool(&d, "sensor", &s->sensor);
     if (d.rc != MLF_OK) {
         mlf_task_spec_free(s);
         return d.rc;
@@ -459,6 +460,7 @@ int mlf_task_spec_encode(const mlf_task_spec *s, mlf_value **out)
     put(m, "connections", copy_map(s->connections, &rc), &rc);
     put(m, "execution_timeout", mlf_value_int(s->execution_timeout), &rc);
     put(m, "sensor_poke", mlf_value_bool(s->sensor_poke), &rc);
+    put(m, "sensor", mlf_value_bool(s->sensor), &rc);
     if (rc != MLF_OK) {
         mlf_value_free(m);
         return rc;

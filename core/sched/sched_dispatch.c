@@ -161,7 +161,8 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         .xcom_inputs = NULL, .logical_date = r->rec.logical_date,
         .data_interval_start = r->rec.data_interval_start, .data_interval_end = r->rec.data_interval_end,
         .log_path = log_path, .xcom_max_size = s->xcom_max, .execution_timeout = task->execution_timeout_us,
-        .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE};
+        .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE,
+        .sensor = (task->op->flags & MLF_OP_SENSOR) != 0};
     mlf_value *inputs = xcom_inputs(r, task);
     spec.xcom_inputs = inputs;
     /* the connection the operator names (conn_id), from the store or MLFLOWD_CONN_<ID>; its password is
@@ -173,6 +174,11 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     char cerr[256];
     if (ctxn && conns && mlf_conn_resolve(ctxn, conn_id, &fields, cerr, sizeof cerr) == MLF_OK) {
         mlf_sc_add_secret(&rc, mlf_value_get_str(mlf_map_get(fields, "password"), NULL));
+        /* and its sensitive extras (token, api_key, secret...: mlf_is_sensitive_name()) */
+        const mlf_value *extra = mlf_map_get(fields, "extra");
+        for (size_t i = 0; mlf_value_type(extra) == MLF_MAP && i < mlf_value_len(extra); i++)
+            if (mlf_is_sensitive_name(mlf_map_key_at(extra, i)))
+                mlf_sc_add_secret(&rc, mlf_value_get_str(mlf_map_value_at(extra, i), NULL));
         mlf_map_set(conns, conn_id, fields);
     }
     spec.connections = conns;

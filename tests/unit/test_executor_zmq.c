@@ -1210,7 +1210,7 @@ START_TEST(test_result_distrusted)
     ck_assert_int_eq(b->outcome, MLF_FAILED);
     ck_assert_msg(strstr(b->message, "above xcom.max_size"), "%s", b->message);
     ck_assert_int_eq(r->outcome, MLF_FAILED);
-    ck_assert_msg(strstr(r->message, "not a sensor poke"), "%s", r->message);
+    ck_assert_msg(strstr(r->message, "not a sensor"), "%s", r->message);
     close_harness(h);
 }
 END_TEST
