@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "sched/sched_owner.h"
 #include "exec/zmq_auth.h"
 #include "base/fsutil.h"
 #include "sched/scheduler.h"
@@ -423,6 +424,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
     sigaction(SIGTERM, &sa, NULL);
     struct sigaction hup = {.sa_handler = on_reload_signal}; /* reloads the workers' allow-list */
     sigaction(SIGHUP, &hup, NULL);
+    int lock_fd = -1; /* `dags backfill` refuses to run beside a daemon that holds it */
+    mlf_daemon_lock(mlf_config_home(cli->cfg), &lock_fd);
     pid_t workers[256] = {0};
     int nstarted = 0;
     const char *endpoint = mlf_scheduler_worker_endpoint(s);
@@ -441,6 +444,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
     }
     int bad_workers = nstarted ? stop_workers(workers, nworkers) : 0;
     mlf_scheduler_free(s);
+    if (lock_fd >= 0)
+        close(lock_fd);
     mlf_store_close(st);
     free(exe);
     if (rc != MLF_OK)
