@@ -45,6 +45,8 @@ EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
 # issue 15 (security and reliability)
 INTEGRATION_TESTS_SEC = \
 	tests/integration/zmq_auth_default.sh \
-	tests/integration/run_owner.sh
+	tests/integration/run_owner.sh \
+	tests/integration/chaos.sh \
+	tests/integration/secrets_env.sh
 TESTS += $(INTEGRATION_TESTS_SEC)
 EXTRA_DIST += $(INTEGRATION_TESTS_SEC)
