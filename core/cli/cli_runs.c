@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/ids.h"
 #include "cli/cli.h"
 #include "sched/sched_owner.h"
 #include "exec/zmq_auth.h"
@@ -467,6 +468,9 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
+    char iderr[300];
+    if (run_id && !mlf_id_valid(MLF_ID_RUN, run_id, iderr, sizeof iderr)) /* it names a log folder */
+        return mlf_cli_fail(MLF_EXIT_USAGE, "%s", iderr);
     mlf_value *conf = NULL;
     if ((rc = parse_conf(conf_text, &conf)))
         return rc;

@@ -31,6 +31,9 @@
 #define DROP_LOG_WINDOW (10 * SEC)
 /* Settled attempts remembered, so that a RESULT repeated after its ACK got lost is acknowledged quietly. */
 #define RECENT_ATTEMPTS 512
+/* The least time adopted leases wait for their worker after a restart (one liveness period, but never
+ * less: a worker needs a reconnect, a CURVE handshake and a READY). */
+#define ADOPT_MIN (2 * SEC)
 /* Messages queued per worker connection: sending (TASKs pipelined to a worker) and receiving. */
 #define SEND_HWM 10000
 #define RECV_HWM 100
@@ -353,7 +356,8 @@ static int open_log(zx *x, lease *l)
     if (l->log_fd >= 0 || l->log_failed || !l->log_path)
         return l->log_fd;
     int rc = mlf_mkdir_parents(l->log_path);
-    if (rc == 0 && (l->log_fd = open(l->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0)
+    if (rc == 0 && (l->log_fd = open(l->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                                           0640)) < 0)
         rc = errno;
     if (rc != 0) {
         l->log_failed = 1;
@@ -1104,7 +1108,7 @@ static int zx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, vo
         x->processed = 1;
         for (lease *l = x->leases; l; l = l->next)
             if (l->adopted && !l->w)
-                l->orphan_until = now + x->expiry;
+                l->orphan_until = now + (x->expiry > ADOPT_MIN ? x->expiry : ADOPT_MIN);
     }
     if (x->reload_seen != mlf_zmq_reload_generation())
         reload_keys(x, now);
@@ -1542,7 +1546,7 @@ int mlf_executor_zmq_adopt(mlf_executor *ex, const char *attempt, const char *wo
     l->adopted = 1;
     /* live workers reconnect within a fraction of a liveness period (they send READY on every new
      * connection): one period after the scheduler can first hear them, the worker is taken as dead */
-    l->orphan_until = x->processed ? now + x->expiry : 0;
+    l->orphan_until = x->processed ? now + (x->expiry > ADOPT_MIN ? x->expiry : ADOPT_MIN) : 0;
     zworker *w = find_worker_name(x, name);
     if (w && !w->gone && (!key[0] || strcmp(w->user_id, key) == 0) && (!inst[0] || strcmp(w->instance, inst) == 0)) {
         l->w = w;

@@ -65,7 +65,7 @@ size_t mlf_executor_zmq_worker_count(const mlf_executor *ex);
  * that worker registers again (a READY with the same name, key and instance listing it running or
  * finished: its RESULT is then accepted; not listing it, or the same key with another instance: failed as
  * lost; another key: ignored), and failed as a zombie when no such worker registers within one liveness
- * period of the executor's first process() call. Errors: MLF_EINVAL (not a zmq executor, invalid token or
+ * period (at least 2 s) of the executor's first process() call. Errors: MLF_EINVAL (not a zmq executor, invalid token or
  * identity), MLF_EEXIST (the attempt is already in flight), MLF_ENOMEM.
  */
 int mlf_executor_zmq_adopt(mlf_executor *ex, const char *attempt, const char *worker, const char *log_path,

@@ -34,7 +34,7 @@ static int open_log(const char *path)
         errno = rc;
         return -1;
     }
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640); /* never through a link */
 }
 
 /* ------------------------------------------------------------------------------------------ one try */

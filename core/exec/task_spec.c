@@ -1,4 +1,5 @@
 /* task_spec.c -- the TASK SPEC and TASK RESULT messages: strict encode and decode (see task_spec.h). */
+#include "base/ids.h"
 #include "exec/task_spec.h"
 
 #include <limits.h>
@@ -277,6 +278,12 @@ int mlf_task_spec_decode(const mlf_value *v, mlf_task_spec **out, char *err, siz
     get_str(&d, "dag_id", 1, 1, &s->dag_id, "");
     get_str(&d, "task_id", 1, 1, &s->task_id, "");
     get_str(&d, "run_id", 1, 1, &s->run_id, "");
+    /* ids name the folders of the try's log: a spec from the wire follows the id rule (base/ids.h) */
+    char iderr[300];
+    if (d.rc == MLF_OK && (!mlf_id_valid(MLF_ID_DAG, s->dag_id, iderr, sizeof iderr) ||
+                           !mlf_id_valid(MLF_ID_TASK, s->task_id, iderr, sizeof iderr) ||
+                           !mlf_id_valid(MLF_ID_RUN, s->run_id, iderr, sizeof iderr)))
+        fail(&d, "%s", iderr);
     get_int32(&d, "map_index", 1, -1, INT32_MAX, &s->map_index, -1);
     get_int32(&d, "try_number", 1, 1, INT32_MAX, &s->try_number, 1);
     get_str(&d, "attempt", 1, 1, &s->attempt, "");

@@ -1,5 +1,6 @@
 /* sched_dispatch.c -- dispatch: hands ready task instances to the executor by priority within parallelism, the
  * DAG's max_active_tasks and pool slots, with the spec of each try. */
+#include "base/ids.h"
 #include "sched/sched_internal.h"
 
 #include <stdlib.h>
@@ -30,6 +31,9 @@ static void random_token(char out[33])
 char *mlf_ti_log_path(const char *home, const char *dag_id, const char *run_id, const char *task_id, int map_index,
                       int try_number)
 {
+    if (!mlf_id_valid(MLF_ID_DAG, dag_id, NULL, 0) || !mlf_id_valid(MLF_ID_RUN, run_id, NULL, 0) ||
+        !mlf_id_valid(MLF_ID_TASK, task_id, NULL, 0))
+        return NULL; /* never a path outside HOME/logs */
     if (map_index >= 0)
         return mlf_strdup_printf("%s/logs/%s/%s/%s/%d.%d.log", home, dag_id, run_id, task_id, map_index, try_number);
     return mlf_strdup_printf("%s/logs/%s/%s/%s/%d.log", home, dag_id, run_id, task_id, try_number);

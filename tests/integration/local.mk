@@ -47,6 +47,7 @@ INTEGRATION_TESTS_SEC = \
 	tests/integration/zmq_auth_default.sh \
 	tests/integration/run_owner.sh \
 	tests/integration/chaos.sh \
-	tests/integration/secrets_env.sh
+	tests/integration/secrets_env.sh \
+	tests/integration/ids.sh
 TESTS += $(INTEGRATION_TESTS_SEC)
 EXTRA_DIST += $(INTEGRATION_TESTS_SEC)

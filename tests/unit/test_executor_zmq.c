@@ -1135,8 +1135,8 @@ START_TEST(test_wall_clock_step)
 }
 END_TEST
 
-/* After a restart, a lease whose worker never comes back is decided within one liveness period (3 x 100 ms
- * here), not 2 x liveness + 32 s. */
+/* After a restart, a lease whose worker never comes back is decided within one liveness period (at least
+ * 2 s: reconnect, handshake, READY), not 2 x liveness + 32 s. */
 START_TEST(test_adoption_decided_within_liveness)
 {
     harness *h = open_harness(NULL);
@@ -1145,7 +1145,7 @@ START_TEST(test_adoption_decided_within_liveness)
     pump_until(h, p_results, (void *)1, 3000, "the dead worker's try decided");
     mlf_time_us took = now_us() - t0;
     ck_assert_msg(strstr(h->r[0].message, "zombie: its worker did not come back"), "%s", h->r[0].message);
-    ck_assert_msg(took >= 250 * MS && took < 1000 * MS, "decided after %lld ms", (long long)(took / 1000));
+    ck_assert_msg(took >= 1900 * MS && took < 3000 * MS, "decided after %lld ms", (long long)(took / 1000));
     close_harness(h);
 }
 END_TEST
