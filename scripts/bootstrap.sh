@@ -21,6 +21,7 @@ packages=(
     libltdl-dev libzmq3-dev libmsgpack-dev liblmdb-dev libyaml-dev libjansson-dev
     libcurl4-openssl-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev
     check clang python3 procps tzdata iproute2
+    podman runc busybox-static
 )
 
 as_root() {

@@ -1,6 +1,7 @@
 /* log.c -- the daemon's own diagnostics on stderr, one write(2) per line so lines never interleave. */
 #include "base/log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,14 @@ static const char *level_name(mlf_log_level level)
 
 void mlf_log(mlf_log_level level, const char *component, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_logv(level, component, fmt, ap);
+    va_end(ap);
+}
+
+void mlf_logv(mlf_log_level level, const char *component, const char *fmt, va_list ap)
+{
     if (!log_level_from_env_done) {
         mlf_log_level l;
         if (mlf_log_parse_level(getenv("MLFLOWD_LOG_LEVEL"), &l) == MLF_OK)
@@ -58,10 +67,7 @@ void mlf_log(mlf_log_level level, const char *component, const char *fmt, ...)
                      level_name(level), component ? component : "mlflowd");
     if (n < 0)
         return;
-    va_list ap;
-    va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)
         len = sizeof line - 2;

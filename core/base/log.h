@@ -13,4 +13,6 @@ int mlf_log_parse_level(const char *name, mlf_log_level *out);
 /** Writes "LEVEL component: message" to stderr when @p level is enabled. Thread-safe (one write(2)). */
 void mlf_log(mlf_log_level level, const char *component, const char *fmt, ...) MLF_PRINTF(3, 4);
 
+/* mlf_logv() is declared in the SDK (mlflowd/task.h): plugins reach it through the host table. */
+
 #endif

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "base/diag.h"
+#include "base/log.h"
 #include "store/store.h"
 #include "base/strutil.h"
 #include "time/timefmt.h"
@@ -63,8 +64,8 @@ static const mlf_cli_command commands[] = {
      "run one task instance in the foreground, recording nothing (upstream XComs from the given run)"},
     {"tasks", "run", mlf_cmd_tasks_run, "DAG_ID TASK_ID RUN_ID [--map-index N]", "run one task instance"},
     {"tasks", "state", mlf_cmd_tasks_state, "DAG_ID TASK_ID RUN_ID [--map-index N]", "print a task instance's state"},
-    {"tasks", "clear", mlf_cmd_tasks_clear, "DAG_ID [-t REGEX] [--downstream] [--upstream] [--only-failed] [-s START] [-e END]",
-     "clear task instances so they run again"},
+    {"tasks", "clear", mlf_cmd_tasks_clear, "DAG_ID [-t REGEX] [--downstream] [--upstream] [--only-failed] [-s START] [-e END] [-y]",
+     "clear task instances so they run again (asks first, unless -y)"},
     {"tasks", "logs", mlf_cmd_tasks_logs, "DAG_ID RUN_ID TASK_ID [--try N] [--map-index N]", "print a task instance's log"},
     {"tasks", "states-for-dag-run", mlf_cmd_tasks_states_for_dag_run, "DAG_ID RUN_ID [-o table|json]", "print the states of a run's TIs"},
     {"tasks", "render", mlf_cmd_tasks_render, "DAG_ID TASK_ID [DATE] [-o json]", "print a task's rendered parameters"},
@@ -85,18 +86,33 @@ static const mlf_cli_command commands[] = {
     {"pools", "delete", mlf_cmd_pools_delete, "NAME", "delete a pool"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
+    {"dags", "delete", mlf_cmd_dags_delete, "DAG_ID [-y]",
+     "delete a DAG's runs, task instances and XComs from the state store (its file and logs stay)"},
+    {"dags", "next-execution", mlf_cmd_dags_next_execution, "DAG_ID [-n N] [-o table|json]",
+     "print the logical dates of a DAG's next scheduled runs"},
+    {"tasks", "xcom", mlf_cmd_tasks_xcom, "DAG_ID RUN_ID TASK_ID [-k KEY] [-m N] [-o table|json]",
+     "list a task instance's XComs, or print one (--key)"},
+    {"connections", "test", mlf_cmd_connections_test, "CONN_ID [-o table|json]",
+     "test a connection with the hook that serves its type"},
+    {NULL, "completion", mlf_cmd_completion, "bash|zsh", "print the shell completion script for bash or zsh"},
     {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
     {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
     {NULL, "task-host", cmd_task_host, "[--parent PID]", "internal: run task instances one after another (host pool)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+const mlf_cli_command *mlf_cli_commands(size_t *n)
+{
+    *n = NCOMMANDS;
+    return commands;
+}
+
 static const char *const global_help =
     "Global options (accepted by every command):\n"
     "  --home DIR          mlflowd home (default $MLFLOWD_HOME or ~/.mlflowd)\n"
     "  --dags-folder DIR   DAG folder (default $MLFLOWD_DAGS_FOLDER or HOME/dags)\n"
     "  --config FILE       configuration file (default $MLFLOWD_CONFIG or HOME/mlflowd.yaml)\n"
-    "  -o, --output FMT    table or json, for commands that print listings\n"
+    "  -o, --output FMT    table, plain, json or yaml, for commands that print (see their --help)\n"
     "  -h, --help          help for the command\n"
     "Configuration keys can be overridden with MLFLOWD__SECTION__KEY environment variables.\n"
     "Exit codes: 0 success, 1 the work failed, 2 bad usage or bad input.\n";
@@ -225,6 +241,12 @@ int mlf_cli_config(mlf_cli *cli)
         return rc;
     }
     free(errors);
+    /* logging.level: the daemon's diagnostics and every command's (MLFLOWD_LOG_LEVEL wins over the default) */
+    mlf_log_level level;
+    const char *env_level = getenv("MLFLOWD_LOG_LEVEL");
+    if ((mlf_config_source_of(cli->cfg, "logging.level") != MLF_CFG_FROM_DEFAULT || !env_level || !*env_level) &&
+        mlf_log_parse_level(mlf_config_str(cli->cfg, "logging.level"), &level) == MLF_OK)
+        mlf_log_set_level(level);
     /* the task processes executors start from here find the state store through it (external_task_sensor) */
     setenv("MLFLOWD_HOME", mlf_config_home(cli->cfg), 1);
     return MLF_OK;
@@ -348,10 +370,14 @@ static int take_globals(mlf_cli *cli, int *want_help)
         cli->output_given = 1;
         if (strcmp(v, "json") == 0)
             cli->output = MLF_OUTPUT_JSON;
-        else if (strcmp(v, "table") == 0 || strcmp(v, "plain") == 0)
+        else if (strcmp(v, "yaml") == 0)
+            cli->output = MLF_OUTPUT_JSON, cli->yaml = 1;
+        else if (strcmp(v, "table") == 0)
             cli->output = MLF_OUTPUT_TABLE;
+        else if (strcmp(v, "plain") == 0)
+            cli->output = MLF_OUTPUT_PLAIN;
         else
-            return mlf_cli_fail(MLF_EXIT_USAGE, "unknown output format '%s' (use table or json)", v);
+            return mlf_cli_fail(MLF_EXIT_USAGE, "unknown output format '%s' (use table, plain, json or yaml)", v);
     }
     if (missing)
         return mlf_cli_fail(MLF_EXIT_USAGE, "an option is missing its value (see mlflowd --help)");
@@ -628,9 +654,22 @@ int mlf_cli_main(int argc, char **argv)
     cli.argc -= consumed;
     if (want_help) {
         print_usage(stdout, cli.cmd);
-        printf("\n%s\n\n%s", cli.cmd->help, global_help);
+        printf("\n%s\n\n", cli.cmd->help);
+        mlf_cli_print_options(stdout, cli.cmd);
+        printf("%s", global_help);
         free(args);
         return MLF_EXIT_OK;
+    }
+    if (cli.output == MLF_OUTPUT_JSON && !mlf_cli_structured(cli.cmd)) {
+        free(args);
+        return mlf_cli_fail(MLF_EXIT_USAGE, "'%s%s%s' prints text only: -o %s is not available for it", group ? group : "",
+                            group ? " " : "", verb, cli.yaml ? "yaml" : "json");
+    }
+    char *captured = NULL;
+    size_t captured_len = 0;
+    if (cli.yaml && !(cli.out = open_memstream(&captured, &captured_len))) {
+        free(args);
+        return mlf_cli_fail(MLF_EXIT_FAILED, "out of memory");
     }
     if (!cli.cmd->fn) {
         free(args);
@@ -640,6 +679,12 @@ int mlf_cli_main(int argc, char **argv)
     rc = cli.cmd->fn(&cli);
     cli_cleanup(&cli);
     free(args);
+    if (cli.yaml) { /* the command printed JSON: show it as YAML */
+        fclose(cli.out);
+        if (captured_len && mlf_cli_json_to_yaml(stdout, captured, captured_len) != MLF_OK)
+            fwrite(captured, 1, captured_len, stdout);
+        free(captured);
+    }
     if (fflush(stdout) != 0 && rc == MLF_EXIT_OK)
         rc = MLF_EXIT_FAILED;
     return rc;

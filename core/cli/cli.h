@@ -32,7 +32,11 @@ typedef struct mlf_cli_command {
 } mlf_cli_command;
 
 /** Output format chosen with -o / --output. */
-typedef enum mlf_output { MLF_OUTPUT_TABLE = 0, MLF_OUTPUT_JSON = 1 } mlf_output;
+typedef enum mlf_output {
+    MLF_OUTPUT_TABLE = 0,
+    MLF_OUTPUT_JSON = 1, /**< also for -o yaml: the dispatcher turns the command's JSON into YAML */
+    MLF_OUTPUT_PLAIN = 2 /**< -o plain: handlers print it as the table */
+} mlf_output;
 
 struct mlf_cli {
     const mlf_cli_command *cmd;
@@ -41,6 +45,7 @@ struct mlf_cli {
     mlf_config_args cfg_args; /**< --config, --home, --dags-folder */
     mlf_output output;
     int output_given;
+    int yaml;                 /**< -o yaml: output is JSON, captured and printed as YAML by the dispatcher */
     mlf_config *cfg;          /**< loaded on demand by mlf_cli_config() */
     mlf_catalog *cat;         /**< loaded on demand by mlf_cli_plugins() */
     mlf_dagbag *bag;          /**< loaded on demand by mlf_cli_dagbag() */
@@ -111,7 +116,26 @@ int mlf_cli_dag_paused(mlf_cli *cli, const mlf_dag *dag);
 /** A time as a new JSON string (RFC 3339), or JSON null when unset (MLF_TIME_NONE or 0). */
 struct json_t *mlf_cli_time_json(mlf_time_us t);
 
+/** The command table: @p *n entries (static). */
+const mlf_cli_command *mlf_cli_commands(size_t *n);
+
+/** Prints the "Options:" section of @p c's help (nothing when it has none) and, for commands with
+ * structured output, the formats of -o. */
+void mlf_cli_print_options(FILE *f, const mlf_cli_command *c);
+
+/** 1 when @p c prints structured output for -o json and -o yaml. */
+int mlf_cli_structured(const mlf_cli_command *c);
+
+/** Writes the JSON document(s) in @p json_text (@p len bytes; several are a YAML stream) as block YAML to
+ * @p f. Returns MLF_OK or MLF_EPARSE (not JSON: nothing more is written). */
+int mlf_cli_json_to_yaml(FILE *f, const char *json_text, size_t len);
+
 /* Handlers, one file per group. */
+int mlf_cmd_completion(mlf_cli *cli);
+int mlf_cmd_dags_delete(mlf_cli *cli);
+int mlf_cmd_dags_next_execution(mlf_cli *cli);
+int mlf_cmd_tasks_xcom(mlf_cli *cli);
+int mlf_cmd_connections_test(mlf_cli *cli);
 int mlf_cmd_dags_list(mlf_cli *cli);
 int mlf_cmd_dags_list_import_errors(mlf_cli *cli);
 int mlf_cmd_dags_show(mlf_cli *cli);

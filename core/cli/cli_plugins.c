@@ -1,5 +1,6 @@
 /* cli_plugins.c -- `mlflowd plugins list`: each loaded plugin, its file, version and ABI, and everything it
- * registered, with every operator's declared parameters (the same tables that validate DAG files). */
+ * registered, with every operator's declared parameters (the same tables that validate DAG files) and every
+ * executor's settings (executors.NAME.*). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,11 @@ static json_t *entry_json(const mlf_reg_entry *e)
     }
     case MLF_REG_NOTIFIER: {
         const mlf_notifier_desc *d = e->desc;
+        return json_pack("{s:s, s:s, s:o}", "name", d->name, "help", d->help ? d->help : "", "params",
+                         params_json(d->params));
+    }
+    case MLF_REG_EXECUTOR: {
+        const mlf_executor_desc *d = e->desc;
         return json_pack("{s:s, s:s, s:o}", "name", d->name, "help", d->help ? d->help : "", "params",
                          params_json(d->params));
     }
@@ -116,6 +122,8 @@ static void plugins_table(FILE *out, const mlf_catalog *cat)
                 fprintf(out, "  %s %s\n", word, e->name);
                 if (k == MLF_REG_OPERATOR)
                     print_params_table(out, ((const mlf_operator_desc *)e->desc)->params, "      ");
+                else if (k == MLF_REG_EXECUTOR) /* settings: executors.NAME.KEY */
+                    print_params_table(out, ((const mlf_executor_desc *)e->desc)->params, "      ");
             }
     }
 }

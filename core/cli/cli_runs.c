@@ -410,6 +410,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 (long long)mlf_config_int(cli->cfg, "parallelism"));
     }
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
+    mlf_dagbag_set_rescan_interval(cli->bag, mlf_config_duration_us(cli->cfg, "scheduler.dag_dir_list_interval"));
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
@@ -491,7 +492,11 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     free(exe);
     if (rc != MLF_OK)
         return s ? mlf_cli_fail(rc == MLF_EEXIST ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "%s", err) : MLF_EXIT_FAILED;
-    if (mlf_cli_dag_paused(cli, dag))
+    int paused = mlf_cli_dag_paused(cli, dag);
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:s, s:b}", "dag_id", dag->dag_id, "run_id", id, "state", "queued",
+                                          "is_paused", paused));
+    else if (paused)
         fprintf(cli->out,
                 "Created DAG run %s/%s, but DAG %s is paused: the run stays queued and will not start until "
                 "`mlflowd dags unpause %s`\n", dag->dag_id, id, dag->dag_id, dag->dag_id);
@@ -513,7 +518,11 @@ int mlf_cmd_dags_state(mlf_cli *cli)
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_USAGE, "DAG %s has no run '%s'", cli->argv[0], cli->argv[1]);
-    fprintf(cli->out, "%s\n", mlf_run_state_name(state));
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:s}", "dag_id", cli->argv[0], "run_id", cli->argv[1], "state",
+                                          mlf_run_state_name(state)));
+    else
+        fprintf(cli->out, "%s\n", mlf_run_state_name(state));
     return MLF_EXIT_OK;
 }
 
@@ -645,10 +654,19 @@ int mlf_cmd_tasks_state(mlf_cli *cli)
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_USAGE, "no task instance %s/%s/%s (map index %d)", key.dag_id, key.run_id, key.task_id,
                             key.map_index);
-    fprintf(cli->out, "%s\n", rec.state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec.state));
+    const char *state_name = rec.state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec.state);
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:o}", "dag_id", key.dag_id, "task_id",
+                                          key.task_id, "run_id", key.run_id, "map_index", key.map_index, "state",
+                                          state_name, "try_number", rec.try_number, "message",
+                                          rec.message ? json_string(rec.message)
+                                          : paused && rec.state == MLF_TI_NONE ? json_string("the DAG is paused")
+                                                                               : json_null()));
+    else
+        fprintf(cli->out, "%s\n", state_name);
     if (rec.message && cli->output != MLF_OUTPUT_JSON)
         fprintf(stderr, "%s\n", rec.message);
-    else if (!rec.message && (rec.state == MLF_TI_NONE || rec.state == MLF_TI_SCHEDULED) && paused)
+    else if (cli->output != MLF_OUTPUT_JSON && !rec.message && (rec.state == MLF_TI_NONE || rec.state == MLF_TI_SCHEDULED) && paused)
         fprintf(stderr, "DAG %s is paused: its runs do not start (mlflowd dags unpause %s)\n", key.dag_id, key.dag_id);
     mlf_ti_rec_clear(&rec);
     return MLF_EXIT_OK;
@@ -748,8 +766,11 @@ int mlf_cmd_db_check(mlf_cli *cli)
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "check failed: %s", mlf_strerror(rc));
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:b, s:I}", "ok", problems == 0, "problems", (json_int_t)problems));
     if (problems)
         return mlf_cli_fail(MLF_EXIT_FAILED, "%lu problem(s) found", problems);
-    fprintf(cli->out, "State store OK\n");
+    if (cli->output != MLF_OUTPUT_JSON)
+        fprintf(cli->out, "State store OK\n");
     return MLF_EXIT_OK;
 }

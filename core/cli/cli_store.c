@@ -497,7 +497,10 @@ int mlf_cmd_variables_get(mlf_cli *cli)
     }
     mlf_store_close(st);
     if (rc == MLF_ENOTFOUND && def) {
-        fprintf(cli->out, "%s\n", def);
+        if (cli->output == MLF_OUTPUT_JSON)
+            mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:o}", "key", key, "value", def, "description", json_null()));
+        else
+            fprintf(cli->out, "%s\n", def);
         return MLF_EXIT_OK;
     }
     if (rc == MLF_ENOTFOUND) /* exit 1 as Airflow's `variables get` */
@@ -505,7 +508,11 @@ int mlf_cmd_variables_get(mlf_cli *cli)
     if (rc != MLF_OK)
         return mlf_cli_fail(rc == MLF_EINVAL || rc == MLF_ETOOBIG ? MLF_EXIT_USAGE : MLF_EXIT_FAILED,
                             "cannot read variable %s: %s", key, mlf_strerror(rc));
-    fprintf(cli->out, "%s\n", rec.val ? rec.val : "");
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:s, s:o}", "key", key, "value", rec.val ? rec.val : "", "description",
+                                          rec.description ? json_string(rec.description) : json_null()));
+    else
+        fprintf(cli->out, "%s\n", rec.val ? rec.val : "");
     mlf_var_rec_clear(&rec);
     return MLF_EXIT_OK;
 }

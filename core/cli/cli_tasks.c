@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -211,7 +212,9 @@ typedef struct clear_ctx {
     const mlf_dag *dag;
     unsigned char *selected; /* per task index */
     mlf_store_txn *w;
+    int dry;                 /* count and list only (the confirmation's first pass) */
     size_t cleared;
+    mlf_buf listing;         /* dry: "  run_id task_id[map_index] state" lines */
     run_ids runs;
 } clear_ctx;
 
@@ -221,6 +224,16 @@ static int clear_ti(void *ud, const mlf_ti_rec *rec)
     long idx = mlf_dag_task_index(c->dag, rec->task_id);
     if (idx < 0 || !c->selected[idx])
         return 0;
+    if (c->dry) {
+        c->cleared++;
+        char mi[16] = "";
+        if (rec->map_index >= 0)
+            snprintf(mi, sizeof mi, "[%d]", rec->map_index);
+        if (c->cleared <= 50)
+            mlf_buf_printf(&c->listing, "  %s %s%s (%s)\n", rec->run_id, rec->task_id, mi,
+                           rec->state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec->state));
+        return 0;
+    }
     mlf_ti_rec copy = *rec;
     copy.state = MLF_TI_NONE;
     /* as Airflow: the cleared TI gets its retries again, counted from its current try */
@@ -247,6 +260,72 @@ static void select_closure(const mlf_dag *d, size_t t, int downstream, unsigned 
         }
 }
 
+/* One pass of `tasks clear` over the runs in [start, end] with transaction c->w: with c->dry it counts and
+ * lists what would be cleared (a read transaction is enough), else it clears and queues the runs again. */
+static int clear_pass(clear_ctx *c, mlf_time_us start, mlf_time_us end, int only_failed)
+{
+    const mlf_dag *dag = c->dag;
+    unsigned char *sel = malloc(dag->ntasks ? dag->ntasks : 1);
+    if (!sel)
+        return MLF_ENOMEM;
+    memcpy(sel, c->selected, dag->ntasks);
+    unsigned char *keep = c->selected;
+    int rc = mlf_store_run_foreach(c->w, dag->dag_id, start, end == INT64_MAX ? end : end + 1, 0, collect_run,
+                                   &c->runs);
+    for (size_t i = 0; i < c->runs.n && rc == MLF_OK; i++) {
+        size_t before = c->cleared;
+        memcpy(sel, keep, dag->ntasks);
+        if (only_failed) { /* keep only failed / upstream_failed selected for this run */
+            mlf_ti_rec r;
+            for (size_t t = 0; t < dag->ntasks; t++) {
+                if (!sel[t])
+                    continue;
+                mlf_ti_key k = {.dag_id = dag->dag_id, .run_id = c->runs.v[i], .task_id = dag->tasks[t].task_id,
+                                .map_index = -1};
+                mlf_ti_rec_init(&r);
+                if (mlf_store_ti_get(c->w, &k, &r) == MLF_OK && r.state != MLF_TI_FAILED &&
+                    r.state != MLF_TI_UPSTREAM_FAILED)
+                    sel[t] = 0; /* not in this run */
+                mlf_ti_rec_clear(&r);
+            }
+        }
+        c->selected = sel;
+        rc = mlf_store_ti_foreach_run(c->w, dag->dag_id, c->runs.v[i], NULL, clear_ti, c);
+        c->selected = keep;
+        if (rc == MLF_OK && !c->dry && c->cleared > before) { /* the run runs again */
+            mlf_run_rec run;
+            mlf_run_rec_init(&run);
+            if (mlf_store_run_get(c->w, dag->dag_id, c->runs.v[i], &run) == MLF_OK) {
+                run.state = MLF_RUN_QUEUED;
+                run.end_date = 0;
+                rc = mlf_store_run_put(c->w, &run);
+            }
+            mlf_run_rec_clear(&run);
+        }
+    }
+    for (size_t i = 0; i < c->runs.n; i++)
+        free(c->runs.v[i]);
+    free(c->runs.v);
+    c->runs.v = NULL;
+    c->runs.n = 0;
+    free(sel);
+    return rc;
+}
+
+/* Asks "Clear them? [y/N]" on stderr and reads the answer from stdin: 1 for y or yes. */
+static int confirmed(const char *question)
+{
+    fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    char line[64];
+    if (!fgets(line, sizeof line, stdin)) {
+        fprintf(stderr, "\n");
+        return 0;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
 int mlf_cmd_tasks_clear(mlf_cli *cli)
 {
     const char *regex = mlf_cli_take_value(cli, "--task-regex", "-t", NULL);
@@ -255,7 +334,7 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
     int down = mlf_cli_take_flag(cli, "--downstream", "-d");
     int up = mlf_cli_take_flag(cli, "--upstream", "-u");
     int only_failed = mlf_cli_take_flag(cli, "--only-failed", "-f");
-    mlf_cli_take_flag(cli, "--yes", "-y");
+    int yes = mlf_cli_take_flag(cli, "--yes", "-y");
     int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--task-regex", "--start-date", "--end-date",
                                                                  "--downstream", "--upstream", "--only-failed", "--yes", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
@@ -294,48 +373,41 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
         return MLF_EXIT_FAILED;
     }
     clear_ctx c = {.dag = dag, .selected = sel};
-    rc = mlf_store_write_begin(st, &c.w);
-    if (rc == MLF_OK) {
-        mlf_store_run_foreach(c.w, dag->dag_id, start, end == INT64_MAX ? end : end + 1, 0, collect_run, &c.runs);
-        for (size_t i = 0; i < c.runs.n && rc == MLF_OK; i++) {
-            size_t before = c.cleared;
-            if (only_failed) { /* keep only failed / upstream_failed selected for this run */
-                mlf_ti_rec r;
-                for (size_t t = 0; t < dag->ntasks; t++) {
-                    if (!sel[t])
-                        continue;
-                    mlf_ti_key k = {.dag_id = dag->dag_id, .run_id = c.runs.v[i], .task_id = dag->tasks[t].task_id, .map_index = -1};
-                    mlf_ti_rec_init(&r);
-                    if (mlf_store_ti_get(c.w, &k, &r) == MLF_OK && r.state != MLF_TI_FAILED && r.state != MLF_TI_UPSTREAM_FAILED)
-                        sel[t] = 2; /* skip in this run */
-                    mlf_ti_rec_clear(&r);
-                }
-                for (size_t t = 0; t < dag->ntasks; t++)
-                    if (sel[t] == 2)
-                        sel[t] = 0;
-            }
-            rc = mlf_store_ti_foreach_run(c.w, dag->dag_id, c.runs.v[i], NULL, clear_ti, &c);
-            if (rc == MLF_OK && c.cleared > before) { /* the run runs again */
-                mlf_run_rec run;
-                mlf_run_rec_init(&run);
-                if (mlf_store_run_get(c.w, dag->dag_id, c.runs.v[i], &run) == MLF_OK) {
-                    run.state = MLF_RUN_QUEUED;
-                    run.end_date = 0;
-                    rc = mlf_store_run_put(c.w, &run);
-                }
-                mlf_run_rec_clear(&run);
-            }
+    if (!yes) { /* first what would be cleared, read-only: the scheduler is not held up while we ask */
+        c.dry = 1;
+        rc = mlf_store_read_begin(st, &c.w);
+        if (rc == MLF_OK) {
+            rc = clear_pass(&c, start, end, only_failed);
+            mlf_store_read_end(c.w);
         }
+        int ask = rc == MLF_OK && c.cleared > 0;
+        if (ask) {
+            fprintf(stderr, "You are about to clear %zu task instance(s) of DAG %s:\n%s%s", c.cleared, dag->dag_id,
+                    c.listing.data ? c.listing.data : "", c.cleared > 50 ? "  ...\n" : "");
+        }
+        mlf_buf_free(&c.listing);
+        if (ask && !confirmed("Clear them?")) {
+            free(sel);
+            mlf_store_close(st);
+            return mlf_cli_fail(MLF_EXIT_FAILED, "nothing cleared (not confirmed; -y skips the question)");
+        }
+        c.dry = 0;
+        c.cleared = 0;
+    }
+    if (rc == MLF_OK)
+        rc = mlf_store_write_begin(st, &c.w);
+    if (rc == MLF_OK) {
+        rc = clear_pass(&c, start, end, only_failed);
         rc = rc == MLF_OK ? mlf_store_write_commit(c.w) : (mlf_store_write_abort(c.w), rc);
     }
-    for (size_t i = 0; i < c.runs.n; i++)
-        free(c.runs.v[i]);
-    free(c.runs.v);
     free(sel);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot clear: %s", mlf_strerror(rc));
-    fprintf(cli->out, "Cleared %zu task instance(s); a running scheduler picks their runs up again\n", c.cleared);
+    if (cli->output == MLF_OUTPUT_JSON)
+        mlf_cli_print_json(cli, json_pack("{s:s, s:I}", "dag_id", dag->dag_id, "cleared", (json_int_t)c.cleared));
+    else
+        fprintf(cli->out, "Cleared %zu task instance(s); a running scheduler picks their runs up again\n", c.cleared);
     return MLF_EXIT_OK;
 }
 

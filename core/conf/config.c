@@ -40,7 +40,7 @@ static const mlf_config_key keys[] = {
     {.name = "plugins.load", .type = MLF_CFG_LIST, .def = "*",
      .help = "plugins to load by name; [\"*\"] loads every plugin found in plugins.path"},
     {.name = "executor", .type = MLF_CFG_STR, .def = "local",
-     .help = "where task instances run: sequential, local, zmq, or an executor from a plugin"},
+     .help = "the executor plugin that runs task instances: local, sequential, zmq or another; settings executors.NAME.*"},
     {.name = "parallelism", .type = MLF_CFG_INT, .def = "32", .min = 1, .max = 1000000,
      .help = "most task instances running at once, all DAGs together"},
     {.name = "zmq.bind", .type = MLF_CFG_STR, .def = "tcp://127.0.0.1:5555",
@@ -187,8 +187,19 @@ typedef struct entry {
     unsigned line, col;    /* where the file set it (0: not in the file) */
 } entry;
 
+/* One executors.NAME.KEY setting, kept as YAML text until the executor plugins are loaded (they declare
+ * what is valid: see mlf_config_executor_setting_at()). */
+typedef struct exec_setting {
+    char *name;   /* "executors.local.parallelism" */
+    char *text;   /* YAML: the scalar as written, or JSON for a sequence or mapping */
+    char *origin; /* "FILE:L:C" or "MLFLOWD__EXECUTORS__LOCAL__PARALLELISM" */
+    mlf_config_source source;
+} exec_setting;
+
 struct mlf_config {
     entry entries[KEY_COUNT];
+    exec_setting *exec;
+    size_t nexec;
     char *file;
     const char **plugin_path;
     size_t n_plugin_path;
@@ -204,6 +215,12 @@ void mlf_config_free(mlf_config *cfg)
         mlf_value_free(cfg->entries[i].value);
         free(cfg->entries[i].origin);
     }
+    for (size_t i = 0; i < cfg->nexec; i++) {
+        free(cfg->exec[i].name);
+        free(cfg->exec[i].text);
+        free(cfg->exec[i].origin);
+    }
+    free(cfg->exec);
     free(cfg->file);
     free(cfg->plugin_path);
     free(cfg->plugin_load);
@@ -282,6 +299,22 @@ const char *const *mlf_config_plugin_load(const mlf_config *cfg, size_t *n)
 {
     *n = cfg->n_plugin_load;
     return cfg->plugin_load;
+}
+
+size_t mlf_config_executor_setting_count(const mlf_config *cfg)
+{
+    return cfg ? cfg->nexec : 0;
+}
+
+int mlf_config_executor_setting_at(const mlf_config *cfg, size_t i, const char **name, const char **text,
+                                   const char **origin)
+{
+    if (!cfg || i >= cfg->nexec)
+        return MLF_ENOTFOUND;
+    *name = cfg->exec[i].name;
+    *text = cfg->exec[i].text;
+    *origin = cfg->exec[i].origin;
+    return MLF_OK;
 }
 
 int mlf_config_plugin_load_all(const mlf_config *cfg)
@@ -586,6 +619,70 @@ static void load_defaults(loadctx *C)
     }
 }
 
+/* ------------------------------------------------------------------------------------------ executors.* */
+#define EXEC_SECTION "executors"
+
+/* 2 for "executors.NAME", 1 for "executors", 0 for anything else. */
+static int exec_depth(const char *full)
+{
+    size_t sl = strlen(EXEC_SECTION);
+    if (strncmp(full, EXEC_SECTION, sl) != 0 || (full[sl] != '\0' && full[sl] != '.'))
+        return 0;
+    if (!full[sl])
+        return 1;
+    const char *name = full + sl + 1;
+    return *name && !strchr(name, '.') ? 2 : 3;
+}
+
+/* Records (or replaces: a later source wins) executors setting @p name. Takes @p text and @p origin. */
+static void exec_setting_set(loadctx *C, const char *name, char *text, char *origin, mlf_config_source source)
+{
+    mlf_config *cfg = C->cfg;
+    char *copy = strdup(name);
+    exec_setting *v = copy && text && origin ? realloc(cfg->exec, (cfg->nexec + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(copy);
+        free(text);
+        free(origin);
+        note_rc(C, MLF_ENOMEM);
+        return;
+    }
+    cfg->exec = v;
+    for (size_t i = 0; i < cfg->nexec; i++)
+        if (strcmp(v[i].name, name) == 0) {
+            if (v[i].source == source && source == MLF_CFG_FROM_FILE)
+                add_error(C, MLF_EINVAL, "%s: %s is set twice (first at %s)", origin, name, v[i].origin);
+            free(copy);
+            free(v[i].text);
+            free(v[i].origin);
+            v[i].text = text;
+            v[i].origin = origin;
+            v[i].source = source;
+            return;
+        }
+    v[cfg->nexec++] = (exec_setting){.name = copy, .text = text, .origin = origin, .source = source};
+}
+
+/* A file value under executors.NAME: its YAML text (a scalar as written, else JSON). */
+static void exec_file_setting(loadctx *C, const char *full, const mlf_yaml_node *val)
+{
+    char *text = NULL;
+    if (val->kind == MLF_YAML_SCALAR) {
+        text = strdup(val->text);
+    } else {
+        mlf_value *v = NULL;
+        char err[512];
+        if (mlf_yaml_node_to_value(val, &v, err, sizeof err) != MLF_OK) {
+            NODE_ERROR(C, MLF_EINVAL, val, "%s: %s", full, err);
+            return;
+        }
+        mlf_value_to_json(v, &text);
+        mlf_value_free(v);
+    }
+    exec_setting_set(C, full, text, mlf_strdup_printf("%s:%u:%u", val->source ? val->source : "", val->line, val->col),
+                     MLF_CFG_FROM_FILE);
+}
+
 /* ------------------------------------------------------------------------------------------ the file */
 static int is_section(const char *name)
 {
@@ -621,8 +718,17 @@ static void walk_file(loadctx *C, const mlf_yaml_node *map, const char *prefix)
             return;
         }
         int k = key_index(full);
+        int ed = exec_depth(full);
         if (k >= 0) {
             file_setting(C, (size_t)k, key, val);
+        } else if (ed == 3) { /* executors.NAME.KEY: checked once the executor plugins are loaded */
+            exec_file_setting(C, full, val);
+        } else if (ed && val->kind == MLF_YAML_MAPPING) {
+            walk_file(C, val, full);
+        } else if (ed) {
+            if (!mlf_yaml_is_null(val))
+                NODE_ERROR(C, MLF_EINVAL, val, "%s: expected a mapping of %s, got %s", full,
+                           ed == 1 ? "executor names to their settings" : "settings", mlf_yaml_describe(val));
         } else if (val->kind == MLF_YAML_MAPPING && (val->n > 0 || is_section(full))) {
             /* An unknown section still gets walked, so that each of its keys gets its own suggestion. */
             walk_file(C, val, full);
@@ -767,6 +873,8 @@ static void load_env(loadctx *C)
             note_rc(C, MLF_ENOMEM);
         } else if (key_index(key) >= 0) {
             env_setting(C, (size_t)key_index(key), var, eq + 1);
+        } else if (exec_depth(key) == 3) {
+            exec_setting_set(C, key, strdup(eq + 1), strdup(var), MLF_CFG_FROM_ENV);
         } else {
             const char *hint = mlf_suggest(key, C->names, KEY_COUNT);
             char *hint_var = hint ? key_to_env(hint) : NULL;

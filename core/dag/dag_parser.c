@@ -16,6 +16,7 @@
 #include "time/timefmt.h"
 #include "time/tz.h"
 #include "conf/yaml_doc.h"
+#include "plugin/params.h"
 
 
 const char *const mlf_template_context_names[] = {
@@ -355,110 +356,10 @@ static int check_templates_in_value(pctx *c, const mlf_yaml_node *n, const char 
 
 /* ------------------------------------------------------------------ operator parameters */
 
-/* 1 when @p text is one of the '|'-separated @p choices. */
-static int in_choices(const char *text, const char *choices)
-{
-    size_t tl = strlen(text);
-    for (const char *p = choices; *p;) {
-        const char *bar = strchr(p, '|');
-        size_t l = bar ? (size_t)(bar - p) : strlen(p);
-        if (l == tl && strncmp(p, text, l) == 0)
-            return 1;
-        p += l + (bar ? 1 : 0);
-    }
-    return 0;
-}
-
-/* Converts YAML node @p n into a value of parameter @p spec's type. A templated parameter may hold a
- * template string wherever a value of its type is expected (it is type-checked when rendered). Returns a
- * new value, or NULL after writing why into @p why. */
+/* Converts YAML node @p n into a value of parameter @p spec's type (params.h). */
 static mlf_value *param_value(const mlf_param_spec *spec, const mlf_yaml_node *n, char *why, size_t whylen)
 {
-    mlf_value *v = NULL;
-    char err[512];
-    int templ = (spec->flags & MLF_PARAM_TEMPLATED) && is_scalar(n) && n->len && has_template_syntax(n->text, n->len);
-    if (templ && spec->type != MLF_PARAM_STR && spec->type != MLF_PARAM_ANY)
-        return mlf_value_strn(n->text, n->len);
-    const char *got = mlf_yaml_describe(n);
-    switch (spec->type) {
-    case MLF_PARAM_STR:
-        if (!is_scalar(n)) {
-            snprintf(why, whylen, "expected a string, got %s", got);
-            return NULL;
-        }
-        return mlf_value_strn(n->text, n->len);
-    case MLF_PARAM_INT:
-    case MLF_PARAM_FLOAT:
-    case MLF_PARAM_BOOL: {
-        const char *want = spec->type == MLF_PARAM_INT ? "int" : spec->type == MLF_PARAM_BOOL ? "bool" : "float";
-        int ok = is_scalar(n) && (strcmp(got, want) == 0 || (spec->type == MLF_PARAM_FLOAT && strcmp(got, "int") == 0));
-        if (!ok || mlf_yaml_scalar_to_value(n, &v, err, sizeof err) != MLF_OK) {
-            snprintf(why, whylen, "expected %s, got %s",
-                     spec->type == MLF_PARAM_INT ? "an integer" : spec->type == MLF_PARAM_BOOL ? "true or false" : "a number",
-                     ok ? err : got);
-            mlf_value_free(v);
-            return NULL;
-        }
-        if (spec->type == MLF_PARAM_FLOAT && mlf_value_type(v) == MLF_INT) {
-            double d = 0;
-            mlf_value_get_float(v, &d);
-            mlf_value_free(v);
-            v = mlf_value_float(d);
-        }
-        return v;
-    }
-    case MLF_PARAM_DURATION: {
-        int64_t us;
-        if (!is_scalar(n) || mlf_yaml_is_null(n)) {
-            snprintf(why, whylen, "expected a duration such as 30s, 5m, 2h, 1d or PT5M, got %s", got);
-            return NULL;
-        }
-        if (mlf_duration_parse(n->text, &us, err, sizeof err) != MLF_OK) {
-            snprintf(why, whylen, "%s", err);
-            return NULL;
-        }
-        return mlf_value_int(us);
-    }
-    case MLF_PARAM_ENUM:
-        if (!is_scalar(n) || !in_choices(n->text, spec->choices)) {
-            snprintf(why, whylen, "expected one of %s, got %s%s%s%s", spec->choices, is_scalar(n) ? "'" : "",
-                     is_scalar(n) ? n->text : got, is_scalar(n) ? "'" : "", "");
-            return NULL;
-        }
-        return mlf_value_strn(n->text, n->len);
-    case MLF_PARAM_LIST:
-        if (n->kind == MLF_YAML_MAPPING) {
-            snprintf(why, whylen, "expected a list, got a mapping");
-            return NULL;
-        }
-        if (mlf_yaml_node_to_value(n, &v, err, sizeof err) != MLF_OK) {
-            snprintf(why, whylen, "%s", err);
-            return NULL;
-        }
-        if (mlf_value_type(v) != MLF_ARRAY) { /* a scalar is a one-element list */
-            mlf_value *arr = mlf_value_array();
-            if (mlf_array_append(arr, v) != MLF_OK) {
-                mlf_value_free(arr);
-                snprintf(why, whylen, "out of memory");
-                return NULL;
-            }
-            v = arr;
-        }
-        return v;
-    case MLF_PARAM_MAP:
-        if (n->kind != MLF_YAML_MAPPING) {
-            snprintf(why, whylen, "expected a mapping, got %s", got);
-            return NULL;
-        }
-        /* fall through */
-    case MLF_PARAM_ANY:
-    default:
-        if (mlf_yaml_node_to_value(n, &v, err, sizeof err) != MLF_OK) {
-            snprintf(why, whylen, "%s", err);
-            return NULL;
-        }
-        return v;
-    }
+    return mlf_param_from_node(spec, n, why, whylen);
 }
 
 /* Typed defaults of @p op's parameters (cached). Returns the map (borrowed) or NULL with *problem set. */
@@ -479,14 +380,8 @@ static const mlf_value *op_defaults(mlf_dag_parser *p, const mlf_operator_desc *
     for (const mlf_param_spec *s = op->params; s && s->name && d->defaults; s++) {
         if (!s->default_value || (s->flags & MLF_PARAM_REQUIRED))
             continue;
-        mlf_yaml_doc *doc = NULL;
-        char err[512], why[512];
-        mlf_value *v = NULL;
-        if (mlf_yaml_load(s->default_value, strlen(s->default_value), NULL, NULL, &doc, err, sizeof err) == MLF_OK)
-            v = param_value(s, mlf_yaml_root(doc), why, sizeof why);
-        else
-            snprintf(why, sizeof why, "%s", err);
-        mlf_yaml_free(doc);
+        char why[512];
+        mlf_value *v = mlf_param_from_text(s, s->default_value, why, sizeof why);
         if (!v) {
             d->problem = mlf_strdup_printf("operator '%s' declares an invalid default for '%s' (%s): %s", op->name,
                                            s->name, s->default_value, why);

@@ -31,6 +31,8 @@ struct mlf_dagbag {
     size_t ndags;
     mlf_diag errors;      /* all import errors */
     int watch_fd;
+    int64_t rescan_us;    /* scheduler.dag_dir_list_interval (0: inotify only) */
+    mlf_time_us last_rescan;
 };
 
 mlf_dagbag *mlf_dagbag_new(const char *folder, const mlf_catalog *cat)
@@ -296,6 +298,23 @@ int mlf_dagbag_watch(mlf_dagbag *bag)
     if (bag->watch_fd >= 0)
         watch_tree(bag, bag->folder, 0);
     return bag->watch_fd;
+}
+
+void mlf_dagbag_set_rescan_interval(mlf_dagbag *bag, int64_t interval_us)
+{
+    bag->rescan_us = interval_us > 0 ? interval_us : 0;
+}
+
+int mlf_dagbag_poll(mlf_dagbag *bag, mlf_time_us now)
+{
+    int due = bag->watch_fd >= 0 && mlf_dagbag_watch_drain(bag);
+    if (!bag->last_rescan)
+        bag->last_rescan = now;
+    if (bag->rescan_us && now - bag->last_rescan >= bag->rescan_us)
+        due = 1;
+    if (due)
+        bag->last_rescan = now;
+    return due;
 }
 
 int mlf_dagbag_watch_drain(mlf_dagbag *bag)

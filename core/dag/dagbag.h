@@ -43,4 +43,14 @@ int mlf_dagbag_watch(mlf_dagbag *bag);
 /** Reads pending inotify events, adding watches for new sub-folders. Returns 1 when a refresh is due. */
 int mlf_dagbag_watch_drain(mlf_dagbag *bag);
 
+/** Sets the period of mlf_dagbag_poll()'s full rescan (scheduler.dag_dir_list_interval); 0 (the default):
+ * inotify only. */
+void mlf_dagbag_set_rescan_interval(mlf_dagbag *bag, int64_t interval_us);
+
+/** Whether the folder should be read again (mlf_dagbag_refresh()) at @p now: inotify reported a change
+ * (when mlf_dagbag_watch() started it), or the rescan interval has passed since the last time this said
+ * so. The periodic rescan catches what inotify cannot see: file systems such as NFS, DAG files that are
+ * symbolic links to files elsewhere, a failed inotify_init. */
+int mlf_dagbag_poll(mlf_dagbag *bag, mlf_time_us now);
+
 #endif

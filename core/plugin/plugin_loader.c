@@ -153,6 +153,20 @@ static int load_one(mlf_catalog *cat, const char *file, mlf_diag *errors)
         lt_dlclose(h);
         return MLF_EABI;
     }
+    /* doc/sdk.md, "The ABI in one paragraph": a plugin built against a newer minor runs here only when it
+     * declared (abi_minor_min, ABI 1.2) that it checks MLF_HOST_HAS() for everything after that minor.
+     * Before 1.2 the member was reserved and zero: such a plugin needs exactly its abi_minor. */
+    uint32_t needs = info->abi_minor >= 2 ? info->abi_minor_min : info->abi_minor;
+    if (needs > MLF_ABI_MINOR) {
+        mlf_diag_add(errors, file, 0, 0,
+                     "ABI mismatch: the plugin was built against SDK ABI %u.%u and needs at least ABI %u.%u, this "
+                     "mlflowd provides ABI %d.%d; upgrade mlflowd, or rebuild the plugin against this SDK (or with "
+                     "MLF_PLUGIN_ABI_MINOR_MIN %d if it checks MLF_HOST_HAS() before newer calls)",
+                     (unsigned)info->abi_major, (unsigned)info->abi_minor, (unsigned)info->abi_major, (unsigned)needs,
+                     MLF_ABI_MAJOR, MLF_ABI_MINOR, MLF_ABI_MINOR);
+        lt_dlclose(h);
+        return MLF_EABI;
+    }
     if (info->struct_size < offsetof(mlf_plugin_info, fini) + sizeof info->fini || !info->init) {
         mlf_diag_add(errors, file, 0, 0, "malformed plugin info: struct_size %u, init %s",
                      (unsigned)info->struct_size, info->init ? "set" : "missing");

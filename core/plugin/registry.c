@@ -48,6 +48,7 @@ struct mlf_registry {
     entry_vec staged;
     char *message;
     int closed;
+    int committed; /* the staged copies now belong to the catalog */
 };
 
 static const char *const kind_names[MLF_REG_KIND_COUNT] = {"operator", "hook", "macro", "notifier",
@@ -82,6 +83,14 @@ static void plugin_unload(mlf_plugin *p)
     free(p);
 }
 
+static void entry_clear(mlf_reg_entry *e)
+{
+    free((void *)e->desc);
+    free(e->params);
+    e->desc = NULL;
+    e->params = NULL;
+}
+
 void mlf_catalog_free(mlf_catalog *cat)
 {
     if (!cat)
@@ -89,8 +98,11 @@ void mlf_catalog_free(mlf_catalog *cat)
     for (size_t i = cat->nplugins; i-- > 0;)
         plugin_unload(cat->plugins[i]);
     free(cat->plugins);
-    for (int k = 0; k < MLF_REG_KIND_COUNT; k++)
+    for (int k = 0; k < MLF_REG_KIND_COUNT; k++) {
+        for (size_t i = 0; i < cat->kinds[k].n; i++)
+            entry_clear(&cat->kinds[k].v[i]);
         free(cat->kinds[k].v);
+    }
     free(cat->searched);
     free(cat);
 }
@@ -133,6 +145,12 @@ const mlf_reg_entry *mlf_catalog_find(const mlf_catalog *cat, mlf_reg_kind kind,
 const mlf_operator_desc *mlf_catalog_operator(const mlf_catalog *cat, const char *name)
 {
     const mlf_reg_entry *e = mlf_catalog_find(cat, MLF_REG_OPERATOR, name);
+    return e ? e->desc : NULL;
+}
+
+const mlf_executor_desc *mlf_catalog_executor(const mlf_catalog *cat, const char *name)
+{
+    const mlf_reg_entry *e = mlf_catalog_find(cat, MLF_REG_EXECUTOR, name);
     return e ? e->desc : NULL;
 }
 
@@ -232,6 +250,8 @@ void mlf_registry_end(mlf_registry *reg)
 {
     if (!reg)
         return;
+    for (size_t i = 0; !reg->committed && i < reg->staged.n; i++)
+        entry_clear(&reg->staged.v[i]);
     free(reg->staged.v);
     free(reg->message);
     free(reg);
@@ -289,8 +309,10 @@ static int in_params(const char *name, const mlf_param_spec *params)
     return 0;
 }
 
-/* Validates a {0}-terminated parameter table. @p what names the owner for messages. */
-static int check_params(mlf_registry *reg, const char *what, const mlf_param_spec *params, int is_sensor)
+/* Validates a normalized {0}-terminated parameter table. @p what names the owner for messages. Task keys
+ * are reserved only where parameters sit beside them (operators). */
+static int check_params(mlf_registry *reg, const char *what, const mlf_param_spec *params, int is_sensor,
+                        int task_keys)
 {
     size_t count = 0;
     for (const mlf_param_spec *p = params; p && p->name; p++, count++) {
@@ -299,7 +321,7 @@ static int check_params(mlf_registry *reg, const char *what, const mlf_param_spe
                           what);
         if (!valid_name(p->name, 64))
             return reject(reg, MLF_EINVAL, "%s: parameter name '%s' is not an identifier", what, p->name);
-        if (in_list(p->name, mlf_core_task_keys))
+        if (task_keys && in_list(p->name, mlf_core_task_keys))
             return reject(reg, MLF_EINVAL, "%s: parameter '%s' clashes with a core task key", what, p->name);
         if (is_sensor && in_params(p->name, mlf_sensor_params))
             return reject(reg, MLF_EINVAL, "%s: parameter '%s' clashes with a key the core adds to sensors",
@@ -316,17 +338,48 @@ static int check_params(mlf_registry *reg, const char *what, const mlf_param_spe
     return MLF_OK;
 }
 
-/* Common checks, then staging. */
-static int stage(mlf_registry *reg, mlf_reg_kind kind, const char *name, const void *desc)
+/* Common checks, then staging of @p copy (a descriptor in the daemon's layout, taken even on failure)
+ * with its normalized table @p params (taken too). */
+static int stage(mlf_registry *reg, mlf_reg_kind kind, const char *name, void *copy, mlf_param_spec *params)
 {
+    mlf_reg_entry e = {.kind = kind, .name = name, .desc = copy, .owner = reg->owner, .params = params};
+    int rc = MLF_OK;
     if (!valid_name(name, 64))
-        return reject(reg, MLF_EINVAL, "%s name '%s' must match [A-Za-z_][A-Za-z0-9_]{0,63}", kind_names[kind],
-                      name ? name : "(null)");
-    for (size_t i = 0; i < reg->staged.n; i++)
+        rc = reject(reg, MLF_EINVAL, "%s name '%s' must match [A-Za-z_][A-Za-z0-9_]{0,63}", kind_names[kind],
+                    name ? name : "(null)");
+    for (size_t i = 0; rc == MLF_OK && i < reg->staged.n; i++)
         if (reg->staged.v[i].kind == kind && strcmp(reg->staged.v[i].name, name) == 0)
-            return reject(reg, MLF_EEXIST, "%s '%s' is registered twice by this plugin", kind_names[kind], name);
-    mlf_reg_entry e = {.kind = kind, .name = name, .desc = desc, .owner = reg->owner};
-    return vec_push(&reg->staged, &e);
+            rc = reject(reg, MLF_EEXIST, "%s '%s' is registered twice by this plugin", kind_names[kind], name);
+    if (rc == MLF_OK)
+        rc = vec_push(&reg->staged, &e);
+    if (rc != MLF_OK)
+        entry_clear(&e);
+    return rc;
+}
+
+/* A copy of descriptor @p desc (@p have bytes written by the plugin) in the daemon's layout of @p size
+ * bytes, zero beyond what the plugin knew; its struct_size becomes @p size. NULL when memory runs out. */
+static void *copy_desc(const void *desc, uint32_t have, size_t size)
+{
+    void *copy = calloc(1, size);
+    if (copy) {
+        memcpy(copy, desc, have < size ? have : size);
+        uint32_t s32 = (uint32_t)size;
+        memcpy(copy, &s32, sizeof s32); /* every descriptor starts with uint32_t struct_size */
+    }
+    return copy;
+}
+
+/* Normalizes the table @p table of element size @p elem_size for @p what, or rejects it. */
+static int normalize(mlf_registry *reg, const char *what, const void *table, uint32_t elem_size,
+                     mlf_param_spec **out)
+{
+    int rc = mlf_params_normalize(table, elem_size, out, NULL);
+    if (rc == MLF_EINVAL)
+        return reject(reg, rc, "%s: parameter table has an element size of %u (at least %zu) or more than %d "
+                      "entries (missing {0} end?)", what, (unsigned)elem_size, MLF_PARAM_SPEC_SIZE_1_0,
+                      MLF_PARAMS_MAX);
+    return rc;
 }
 
 #define CHECK_REG(reg, desc, type, last, what)                                                          \
@@ -338,9 +391,19 @@ static int stage(mlf_registry *reg, mlf_reg_kind kind, const char *name, const v
         if (!(desc))                                                                                    \
             return reject((reg), MLF_EINVAL, "%s descriptor is NULL", (what));                          \
         if ((desc)->struct_size < MIN_SIZE(type, last))                                                 \
-            return reject((reg), MLF_EINVAL, "%s descriptor: struct_size %u is smaller than ABI 1.0's %zu", \
+            return reject((reg), MLF_EINVAL, "%s descriptor: struct_size %u is smaller than its first ABI layout (%zu bytes)", \
                           (what), (unsigned)(desc)->struct_size, MIN_SIZE(type, last));                 \
     } while (0)
+
+/* The declared element size of a table: the member at @p off of a descriptor of @p struct_size bytes,
+ * or 0 (the ABI 1.0 size) when the plugin's layout ends before it. */
+static uint32_t declared_size(const void *desc, uint32_t struct_size, size_t off)
+{
+    uint32_t v = 0;
+    if (struct_size >= off + sizeof v)
+        memcpy(&v, (const char *)desc + off, sizeof v);
+    return v;
+}
 
 int mlf_register_operator(mlf_registry *reg, const mlf_operator_desc *desc)
 {
@@ -349,8 +412,19 @@ int mlf_register_operator(mlf_registry *reg, const mlf_operator_desc *desc)
         return reject(reg, MLF_EINVAL, "operator '%s' has no execute callback", desc->name ? desc->name : "?");
     char what[96];
     snprintf(what, sizeof what, "operator '%s'", desc->name ? desc->name : "?");
-    int rc = check_params(reg, what, desc->params, (desc->flags & MLF_OP_SENSOR) != 0);
-    return rc ? rc : stage(reg, MLF_REG_OPERATOR, desc->name, desc);
+    mlf_param_spec *params = NULL;
+    int rc = normalize(reg, what, desc->params,
+                       declared_size(desc, desc->struct_size, offsetof(mlf_operator_desc, param_size)), &params);
+    if (!rc)
+        rc = check_params(reg, what, params, (desc->flags & MLF_OP_SENSOR) != 0, 1);
+    mlf_operator_desc *copy = rc ? NULL : copy_desc(desc, desc->struct_size, sizeof *copy);
+    if (!copy) {
+        free(params);
+        return rc ? rc : MLF_ENOMEM;
+    }
+    copy->params = params;
+    copy->param_size = sizeof(mlf_param_spec);
+    return stage(reg, MLF_REG_OPERATOR, desc->name, copy, params);
 }
 
 int mlf_register_hook(mlf_registry *reg, const mlf_hook_desc *desc)
@@ -360,8 +434,19 @@ int mlf_register_hook(mlf_registry *reg, const mlf_hook_desc *desc)
         return reject(reg, MLF_EINVAL, "hook '%s' declares no conn_type", desc->name ? desc->name : "?");
     char what[96];
     snprintf(what, sizeof what, "hook '%s' extras", desc->name ? desc->name : "?");
-    int rc = check_params(reg, what, desc->extras, 0);
-    return rc ? rc : stage(reg, MLF_REG_HOOK, desc->name, desc);
+    mlf_param_spec *params = NULL;
+    int rc = normalize(reg, what, desc->extras,
+                       declared_size(desc, desc->struct_size, offsetof(mlf_hook_desc, extras_size)), &params);
+    if (!rc)
+        rc = check_params(reg, what, params, 0, 0);
+    mlf_hook_desc *copy = rc ? NULL : copy_desc(desc, desc->struct_size, sizeof *copy);
+    if (!copy) {
+        free(params);
+        return rc ? rc : MLF_ENOMEM;
+    }
+    copy->extras = params;
+    copy->extras_size = sizeof(mlf_param_spec);
+    return stage(reg, MLF_REG_HOOK, desc->name, copy, params);
 }
 
 int mlf_register_macro(mlf_registry *reg, const mlf_macro_desc *desc)
@@ -372,7 +457,8 @@ int mlf_register_macro(mlf_registry *reg, const mlf_macro_desc *desc)
     if (desc->min_args < 0 || (desc->max_args != -1 && desc->max_args < desc->min_args))
         return reject(reg, MLF_EINVAL, "macro '%s': bad argument counts %d..%d", desc->name ? desc->name : "?",
                       desc->min_args, desc->max_args);
-    return stage(reg, MLF_REG_MACRO, desc->name, desc);
+    mlf_macro_desc *copy = copy_desc(desc, desc->struct_size, sizeof *copy);
+    return copy ? stage(reg, MLF_REG_MACRO, desc->name, copy, NULL) : MLF_ENOMEM;
 }
 
 int mlf_register_notifier(mlf_registry *reg, const mlf_notifier_desc *desc)
@@ -382,17 +468,47 @@ int mlf_register_notifier(mlf_registry *reg, const mlf_notifier_desc *desc)
         return reject(reg, MLF_EINVAL, "notifier '%s' has no notify callback", desc->name ? desc->name : "?");
     char what[96];
     snprintf(what, sizeof what, "notifier '%s'", desc->name ? desc->name : "?");
-    int rc = check_params(reg, what, desc->params, 0);
-    return rc ? rc : stage(reg, MLF_REG_NOTIFIER, desc->name, desc);
+    mlf_param_spec *params = NULL;
+    int rc = normalize(reg, what, desc->params,
+                       declared_size(desc, desc->struct_size, offsetof(mlf_notifier_desc, param_size)), &params);
+    if (!rc)
+        rc = check_params(reg, what, params, 0, 0);
+    mlf_notifier_desc *copy = rc ? NULL : copy_desc(desc, desc->struct_size, sizeof *copy);
+    if (!copy) {
+        free(params);
+        return rc ? rc : MLF_ENOMEM;
+    }
+    copy->params = params;
+    copy->param_size = sizeof(mlf_param_spec);
+    return stage(reg, MLF_REG_NOTIFIER, desc->name, copy, params);
 }
 
 int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *desc)
 {
-    if (!reg)
-        return MLF_EINVAL;
-    (void)desc;
-    /* The executor interface is a draft until the scheduler settles it; refuse visibly. */
-    return reject(reg, MLF_ENOTSUP, "executor plugins are not supported yet (the executor ABI is a draft)");
+    CHECK_REG(reg, desc, mlf_executor_desc, close, "executor");
+    const char *name = desc->name ? desc->name : "?";
+    const char *missing = !desc->open ? "open" : !desc->can_accept ? "can_accept" : !desc->submit ? "submit"
+                        : !desc->kill ? "kill" : !desc->fd ? "fd" : !desc->next_deadline ? "next_deadline"
+                        : !desc->process ? "process" : !desc->shutdown ? "shutdown"
+                        : !desc->in_flight ? "in_flight" : !desc->close ? "close" : NULL;
+    if (missing)
+        return reject(reg, MLF_EINVAL, "executor '%s' has no %s callback", name, missing);
+    if (desc->flags)
+        return reject(reg, MLF_EINVAL, "executor '%s': unknown flags 0x%x", name, desc->flags);
+    char what[96];
+    snprintf(what, sizeof what, "executor '%s'", name);
+    mlf_param_spec *params = NULL;
+    int rc = normalize(reg, what, desc->params, desc->param_size, &params);
+    if (!rc)
+        rc = check_params(reg, what, params, 0, 0);
+    mlf_executor_desc *copy = rc ? NULL : copy_desc(desc, desc->struct_size, sizeof *copy);
+    if (!copy) {
+        free(params);
+        return rc ? rc : MLF_ENOMEM;
+    }
+    copy->params = params;
+    copy->param_size = sizeof(mlf_param_spec);
+    return stage(reg, MLF_REG_EXECUTOR, desc->name, copy, params);
 }
 
 int mlf_registry_commit(mlf_registry *reg, mlf_diag *errors)
@@ -412,15 +528,22 @@ int mlf_registry_commit(mlf_registry *reg, mlf_diag *errors)
     reg->closed = 1;
     if (collisions)
         return MLF_EEXIST;
+    for (size_t k = 0; k < MLF_REG_KIND_COUNT; k++) { /* room first, so that nothing is half-committed */
+        entry_vec *v = &reg->cat->kinds[k];
+        size_t need = v->n;
+        for (size_t i = 0; i < reg->staged.n; i++)
+            need += reg->staged.v[i].kind == (mlf_reg_kind)k;
+        if (need > v->cap) {
+            mlf_reg_entry *nv = realloc(v->v, need * sizeof *nv);
+            if (!nv)
+                return MLF_ENOMEM;
+            v->v = nv;
+            v->cap = need;
+        }
+    }
     for (size_t i = 0; i < reg->staged.n; i++)
-        if (vec_push(&reg->cat->kinds[reg->staged.v[i].kind], &reg->staged.v[i]) != MLF_OK)
-            return MLF_ENOMEM;
+        vec_push(&reg->cat->kinds[reg->staged.v[i].kind], &reg->staged.v[i]); /* cannot fail now */
+    reg->committed = 1;
     return MLF_OK;
 }
 
-const char *mlf_param_type_name(mlf_param_type t)
-{
-    static const char *const names[] = {"?", "str", "int", "float", "bool", "duration", "list", "map", "any",
-                                        "enum"};
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
-}

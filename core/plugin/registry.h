@@ -10,6 +10,7 @@
 #include <mlflowd/mlflowd.h>
 
 #include "base/diag.h"
+#include "plugin/params.h"
 
 /** Kinds of registered things. */
 typedef enum mlf_reg_kind {
@@ -31,9 +32,13 @@ typedef struct mlf_plugin {
 /** One registered descriptor and the plugin that owns it. */
 typedef struct mlf_reg_entry {
     mlf_reg_kind kind;
-    const char *name;       /**< borrowed from the descriptor */
-    const void *desc;       /**< the descriptor (mlf_operator_desc *, ...) */
+    const char *name;       /**< borrowed from the plugin's descriptor */
+    /** The descriptor (mlf_operator_desc *, ...) in the daemon's layout: a copy owned by the catalog, with
+     * members the plugin's ABI minor lacks zeroed and its parameter table normalized (params.h), so code
+     * reading it never looks past what the plugin wrote and walks params with sizeof(mlf_param_spec). */
+    const void *desc;
     const mlf_plugin *owner;
+    mlf_param_spec *params; /**< the normalized table desc points at (owned), or NULL */
 } mlf_reg_entry;
 
 typedef struct mlf_catalog mlf_catalog;
@@ -100,7 +105,7 @@ extern const char *const mlf_core_task_keys[];
 /** Parameters the core adds to every sensor ({0}-terminated). */
 extern const mlf_param_spec mlf_sensor_params[];
 
-/** The name of a parameter type ("str", "int", ..., "enum"). Static string. */
-const char *mlf_param_type_name(mlf_param_type t);
+/** The executor named @p name, or NULL. */
+const mlf_executor_desc *mlf_catalog_executor(const mlf_catalog *cat, const char *name);
 
 #endif

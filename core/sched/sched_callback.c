@@ -75,8 +75,12 @@ void mlf_sc_reap_notifiers(mlf_scheduler *s, int wait_ms)
             pid_t rc = waitpid(s->notifiers[i], &status, WNOHANG);
             if (rc == 0)
                 s->notifiers[keep++] = s->notifiers[i];
+            else if (rc > 0 && WIFSIGNALED(status))
+                mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) was killed by signal %d",
+                        (int)s->notifiers[i], WTERMSIG(status));
             else if (rc > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-                mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process failed (see the lines above)");
+                mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) failed with exit status %d (see the "
+                        "lines above)", (int)s->notifiers[i], WEXITSTATUS(status));
         }
         s->nnotifiers = keep;
         if (!keep || waited >= wait_ms)

@@ -12,6 +12,7 @@
 #include "tmpl/template.h"
 #include "tmpl/template_macros.h"
 #include "time/timefmt.h"
+#include "value/value_json.h"
 
 void mlf_sc_add_secret(render_ctx *rc, const char *secret)
 {
@@ -50,6 +51,34 @@ static int collect_var(void *ud, const mlf_var_rec *rec)
     if (mlf_is_sensitive_name(rec->key))
         mlf_sc_add_secret(c->rc, rec->val);
     return 0;
+}
+
+/* Airflow's spellings, accepted (doc/dags.md): {{ var.value.X }} is the text of variable X and
+ * {{ var.json.X }} its value read as JSON (the text when it is not JSON), unless variables of those names
+ * exist. Out of memory leaves them out (the template then reports an unknown key). */
+static void add_airflow_var_views(mlf_value *vars)
+{
+    int has_value = mlf_map_get(vars, "value") != NULL, has_json = mlf_map_get(vars, "json") != NULL;
+    mlf_value *text = has_value ? NULL : mlf_value_map(), *json = has_json ? NULL : mlf_value_map();
+    for (size_t i = 0; i < mlf_value_len(vars); i++) {
+        const char *key = mlf_map_key_at(vars, i);
+        const mlf_value *val = mlf_map_value_at(vars, i);
+        if (text)
+            mlf_map_set(text, key, mlf_value_copy(val));
+        if (json) {
+            size_t len = 0;
+            const char *s = mlf_value_get_str(val, &len);
+            mlf_value *parsed = NULL;
+            char err[64];
+            if (!s || mlf_value_from_json(s, len, &parsed, err, sizeof err) != MLF_OK)
+                parsed = mlf_value_copy(val);
+            mlf_map_set(json, key, parsed);
+        }
+    }
+    if (text)
+        mlf_map_set(vars, "value", text);
+    if (json)
+        mlf_map_set(vars, "json", json);
 }
 
 static mlf_value *conn_fields(const mlf_conn_rec *c)
@@ -101,6 +130,24 @@ mlf_value *mlf_sc_xcom_view(const mlf_value *per_task)
     return m;
 }
 
+/* prev_ds's date, as Airflow 2 computes prev_execution_date: the schedule's time before the run's logical date
+ * (not the logical date minus this run's interval, which differs for @monthly and the like); a run triggered by
+ * hand has no schedule behind it: its own logical date. next_ds is the end of a scheduled run's interval (where
+ * the next one starts), or a triggered run's logical date. */
+static mlf_time_us prev_schedule(const render_ctx *rc, const mlf_run_rec *rec)
+{
+    if (rec->external_trigger)
+        return rec->logical_date;
+    sdag *sd = rc->s ? mlf_sc_find_sdag(rc->s, rec->dag_id) : NULL;
+    mlf_interval iv;
+    if (sd && sd->sched && mlf_schedule_kind_of(sd->sched) != MLF_SCHEDULE_NONE &&
+        mlf_schedule_infer_manual(sd->sched, rec->logical_date, &iv) == MLF_OK &&
+        iv.data_interval_end == rec->logical_date)
+        return iv.data_interval_start; /* the interval that ends where this run's begins */
+    mlf_time_us span = rec->data_interval_end - rec->data_interval_start;
+    return rec->logical_date - (span > 0 ? span : 0);
+}
+
 int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
 {
     render_ctx *rc = ud;
@@ -126,13 +173,15 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
     else if (strcmp(name, "data_interval_end") == 0)
         v = time_str(rec->data_interval_end, fmt_iso);
     else if (strcmp(name, "prev_ds") == 0)
-        v = time_str(rec->logical_date - (span > 0 ? span : 0), mlf_time_format_ds);
+        v = time_str(prev_schedule(rc, rec), mlf_time_format_ds);
     else if (strcmp(name, "prev_ds_nodash") == 0)
-        v = time_str(rec->logical_date - (span > 0 ? span : 0), mlf_time_format_ds_nodash);
+        v = time_str(prev_schedule(rc, rec), mlf_time_format_ds_nodash);
     else if (strcmp(name, "next_ds") == 0)
-        v = time_str(rec->logical_date + (span > 0 ? span : 0), mlf_time_format_ds);
+        v = time_str(rec->external_trigger ? rec->logical_date : rec->logical_date + (span > 0 ? span : 0),
+                     mlf_time_format_ds);
     else if (strcmp(name, "next_ds_nodash") == 0)
-        v = time_str(rec->logical_date + (span > 0 ? span : 0), mlf_time_format_ds_nodash);
+        v = time_str(rec->external_trigger ? rec->logical_date : rec->logical_date + (span > 0 ? span : 0),
+                     mlf_time_format_ds_nodash);
     else if (strcmp(name, "run_id") == 0)
         v = mlf_value_str(rec->run_id);
     else if (strcmp(name, "dag_id") == 0)
@@ -157,6 +206,7 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
         mlf_store_txn *txn = mlf_sc_wtxn(rc->s);
         if (txn)
             mlf_store_var_foreach(txn, collect_var, &cc);
+        add_airflow_var_views(v);
     } else if (strcmp(name, "conn") == 0) {
         v = mlf_value_map();
         collect_ctx cc = {.map = v, .rc = rc};
@@ -264,6 +314,7 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char
     rec.data_interval_start = iv.data_interval_start;
     rec.data_interval_end = iv.data_interval_end;
     rec.run_type = MLF_RUN_TYPE_MANUAL;
+    rec.external_trigger = true; /* renders as `dags test` of the same date would */
     srun *r = mlf_sc_make_run(dag, &rec);
     sti *t = r ? mlf_sc_new_ti(r, (size_t)task, -1) : NULL;
     if (!t) {

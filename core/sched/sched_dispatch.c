@@ -5,9 +5,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "conf/conn_uri.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/strutil.h"
 #include "exec/task_spec.h"
@@ -88,9 +91,32 @@ void mlf_sc_release_slots(mlf_scheduler *s, sti *t)
  * upstream edges, so dispatch never copies a whole run's XComs. */
 static mlf_value *xcom_inputs(const srun *r, const mlf_task *task)
 {
-    mlf_value *in = mlf_value_map();
-    for (size_t u = 0; in && u < task->nupstream; u++) {
-        const char *id = r->dag->tasks[task->upstream[u]].task_id;
+    /* every ancestor of the task, not only its direct upstreams (mlf_ctx_xcom_pull reads any task that
+     * finished before this one): a depth-first walk of the upstream edges */
+    size_t nt = r->dag->ntasks;
+    unsigned char *seen = calloc(nt ? nt : 1, 1);
+    size_t *stack = malloc((nt ? nt : 1) * sizeof *stack), *anc = malloc((nt ? nt : 1) * sizeof *anc);
+    size_t nstack = 0, nanc = 0;
+    mlf_value *in = seen && stack && anc ? mlf_value_map() : NULL;
+    for (size_t u = 0; in && u < task->nupstream; u++)
+        if (!seen[task->upstream[u]]) {
+            seen[task->upstream[u]] = 1;
+            stack[nstack++] = task->upstream[u];
+        }
+    while (in && nstack) {
+        size_t t = stack[--nstack];
+        anc[nanc++] = t;
+        const mlf_task *up = &r->dag->tasks[t];
+        for (size_t u = 0; u < up->nupstream; u++)
+            if (!seen[up->upstream[u]]) {
+                seen[up->upstream[u]] = 1;
+                stack[nstack++] = up->upstream[u];
+            }
+    }
+    free(seen);
+    free(stack);
+    for (size_t u = 0; in && u < nanc; u++) {
+        const char *id = r->dag->tasks[anc[u]].task_id;
         const mlf_value *per = mlf_map_get(r->xcoms, id);
         if (!per)
             continue;
@@ -116,7 +142,25 @@ static mlf_value *xcom_inputs(const srun *r, const mlf_task *task)
         }
         mlf_map_set(in, id, byk);
     }
+    free(anc);
     return in;
+}
+
+/* A try that failed before it started (its parameters did not render) still gets its log, so that
+ * `mlflowd tasks logs` explains it as it explains every other failure. One short append: a rare path. */
+static void write_render_failure(mlf_scheduler *s, srun *r, const mlf_task *task, sti *t, const char *err)
+{
+    char *path = mlf_ti_log_path(s->home, r->rec.dag_id, r->rec.run_id, task->task_id, t->map_index, t->try_number);
+    char *line = mlf_strdup_printf("The task's parameters did not render, so it did not run: %s\n", err);
+    int fd = path && line && mlf_mkdir_parents(path) == MLF_OK
+                 ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+                 : -1;
+    if (fd >= 0) {
+        mlf_write_full(fd, line, strlen(line));
+        close(fd);
+    }
+    free(line);
+    free(path);
 }
 
 static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
@@ -141,6 +185,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     if (rcode != MLF_OK) {
         mlf_value_free(secrets);
         mlf_log(MLF_LOG_ERROR, COMPONENT, "%s/%s/%s: %s", r->rec.dag_id, r->rec.run_id, task->task_id, err);
+        write_render_failure(s, r, task, t, err);
         mlf_sc_finish_ti(s, t, MLF_TI_FAILED, err);
         return;
     }
@@ -201,7 +246,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     mlf_value_free(secrets);
     if (rcode == MLF_OK) {
         s->submitting = t;
-        rcode = s->ex.ops->submit(s->ex.impl, specv, task->queue, now, err, sizeof err);
+        rcode = mlf_executor_submit(s->ex, specv, task->queue, now, err, sizeof err);
         s->submitting = NULL;
     }
     else
@@ -233,6 +278,10 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
     size_t refused = 0;
     while (!s->draining && s->ready.n && refused < 64) {
         sti *t = mlf_sc_heap_pop(&s->ready, mlf_sc_ready_before);
+        if (mlf_sc_needs_no_try(s, t)) { /* scheduled before a restart: no limit applies to it */
+            mlf_sc_finish_without_try(s, t);
+            continue;
+        }
         const mlf_task *task = &t->run->dag->tasks[t->task];
         sdag *sd = mlf_sc_find_sdag(s, t->run->rec.dag_id);
         int p = mlf_sc_pool_index(s, task->pool);
@@ -245,13 +294,19 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
             continue;
         }
         char why[256] = "";
-        if (!hold && !s->ex.ops->can_accept(s->ex.impl, task->queue, task->operator_name, why, sizeof why)) {
-            if (!s->is_zmq) { /* the local executor is simply full: nothing else can start this turn */
-                mlf_sc_heap_push(&s->ready, t, mlf_sc_ready_before);
-                break;
-            }
-            /* remote workers: nothing serves this queue/operator now, or all its workers are busy; record why
-             * once (`mlflowd tasks state` shows it) and try the next TI */
+        mlf_exec_accept acc = hold ? MLF_EXEC_ACCEPT
+                                   : mlf_executor_can_accept(s->ex, task->queue, task->operator_name, why, sizeof why);
+        if (acc == MLF_EXEC_BUSY) { /* every slot is taken: nothing else can start this turn */
+            mlf_sc_heap_push(&s->ready, t, mlf_sc_ready_before);
+            break;
+        }
+        if (acc == MLF_EXEC_NEVER) { /* the executor can never run it: fail it, without retry */
+            mlf_sc_finish_ti(s, t, MLF_TI_FAILED, why[0] ? why : "the executor cannot run this task");
+            continue;
+        }
+        if (acc == MLF_EXEC_WAIT) {
+            /* nothing serves this queue/operator now, or all its workers are busy; record why once
+             * (`mlflowd tasks state` shows it) and try the next TI */
             hold = 1;
             refused++;
             if (!t->message || strcmp(t->message, why) != 0) {

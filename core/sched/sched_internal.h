@@ -22,7 +22,8 @@
 #include <stdint.h>
 
 #include "sched/scheduler.h"
-#include "exec/executor.h"
+#include "exec/task_spec.h"
+#include "plugin/executors.h"
 #include "time/schedule.h"
 #include "time/timefmt.h"
 #include "sched/trigger_rule.h"
@@ -49,6 +50,7 @@ typedef struct sti {
     int pid;
     size_t heap_idx; /* position in the ready or timer heap, (size_t)-1 when in none */
     int in_timer;
+    int save_pending;      /* listed in the scheduler's unsaved TIs: its record is written at the flush */
 } sti;
 
 /* Per task of a run: its TIs and the counters over its direct upstream TIs. */
@@ -103,7 +105,8 @@ typedef struct heap {
 struct mlf_scheduler {
     mlf_scheduler_opts o;
     const char *home;
-    mlf_executor ex;
+    mlf_executor *ex;      /* the executor plugin (plugin/executors.h): all the scheduler knows of it */
+    char *endpoint;        /* where its workers connect (describe()), asked once; NULL: none */
     mlf_store_txn *w;      /* the turn's write batch, opened on first write */
     int store_error;
     srun *runs;
@@ -111,6 +114,8 @@ struct mlf_scheduler {
     size_t ndags, capdags;
     heap ready;            /* scheduled TIs, by priority */
     heap timers;           /* up_for_retry / up_for_reschedule TIs, by wake_at */
+    sti **unsaved;         /* TIs changed this turn: each record written once, at mlf_sc_flush_tis() */
+    size_t nunsaved, capunsaved;
     sti **running;         /* dispatched TIs, looked up by attempt token */
     size_t nrunning, caprunning;
     srun **dirty_runs;     /* runs with dirty tasks this turn */
@@ -130,7 +135,6 @@ struct mlf_scheduler {
     sti *submitting;         /* the TI whose spec is being handed to the executor (lease callbacks) */
     char (*keep)[33];        /* reload_run(): attempts still running here, reattached by resume_run */
     size_t nkeep;
-    int is_zmq;
     char owner_id[160];          /* this process as a run owner (sched_owner.c) */
     mlf_time_us next_owner_beat; /* CLOCK_BOOTTIME */
     int skipped_owned;           /* resume_run() left a run to its live owner */
@@ -159,14 +163,15 @@ typedef struct run_key {
 
 /* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
 mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s);
-/* Commits the turn's write batch, if one is open. Returns MLF_OK or the store's error (also kept). */
+/* Writes the TIs changed this turn (mlf_sc_flush_tis) and commits the turn's write batch, if one is open.
+ * Returns MLF_OK or the store's error (also kept). */
 int mlf_sc_commit(mlf_scheduler *s);
 /* Records the first store failure @p rc of the turn (logged once, with @p what). */
 void mlf_sc_note_store(mlf_scheduler *s, int rc, const char *what);
-/* As mlf_scheduler_new() with executor @p ex (taken over: freed with the scheduler, or here on failure)
+/* As mlf_scheduler_new() with the executor of descriptor @p desc (opened here, with no settings)
  * instead of the configured one: the seam the scheduler's unit tests drive a fake executor through. */
-int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor *ex, mlf_scheduler **out, char *err,
-                             size_t errlen);
+int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor_desc *desc, mlf_scheduler **out,
+                             char *err, size_t errlen);
 /* The per-DAG entry of @p dag_id, or NULL. */
 sdag *mlf_sc_find_sdag(mlf_scheduler *s, const char *dag_id);
 
@@ -187,8 +192,13 @@ void mlf_sc_heap_remove(heap *h, sti *t, int (*before)(const sti *, const sti *)
 
 /* 1 for the states a TI counts as active in (scheduled, queued, running, up_for_retry/reschedule). */
 int mlf_sc_is_unfinished_active(mlf_ti_state st);
-/* Writes @p t's record (or @p r's) into the turn's batch. */
-void mlf_sc_save_ti(mlf_scheduler *s, const sti *t);
+/* Notes that @p t's record must be written: however often a TI changes in a turn, its record is encoded
+ * and written once, by mlf_sc_flush_tis() (before the commit, before a run is freed, and before the turn
+ * reads TI records back from the store). */
+void mlf_sc_save_ti(mlf_scheduler *s, sti *t);
+/* Writes the records of every TI noted by mlf_sc_save_ti() into the turn's batch. */
+void mlf_sc_flush_tis(mlf_scheduler *s);
+/* Writes @p r's record into the turn's batch. */
 void mlf_sc_save_run(mlf_scheduler *s, srun *r);
 /* Replaces @p t's message by a copy of @p msg (NULL clears it). */
 void mlf_sc_set_message(sti *t, const char *msg);
@@ -201,7 +211,15 @@ void mlf_sc_mark_dirty(mlf_scheduler *s, srun *r, size_t task);
 void mlf_sc_count_finished(mlf_upstream_counts *c, mlf_ti_state st, int delta);
 /* Moves @p t to a finished state and tells its downstream tasks (work: its downstream edges). */
 void mlf_sc_finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *message);
-/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits). */
+/* 1 when @p t finishes in the scheduler without a try: its operator declares MLF_OP_NO_EXECUTE (empty)
+ * and nothing needs a try (no on_success_callback; not a single TI run by `tasks run`). Airflow marks an
+ * EmptyOperator without callbacks success in the scheduler the same way. */
+int mlf_sc_needs_no_try(const mlf_scheduler *s, const sti *t);
+/* Marks such a TI success now (start and end date now; its try number counts this as its try, as Airflow
+ * shows such a TI with try 1). */
+void mlf_sc_finish_without_try(mlf_scheduler *s, sti *t);
+/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits), or succeeds at once
+ * when it needs no try (mlf_sc_needs_no_try). */
 void mlf_sc_schedule_ti(mlf_scheduler *s, sti *t);
 /* Applies a trigger decision to every TI of @p task. */
 void mlf_sc_decide(mlf_scheduler *s, srun *r, size_t task, mlf_trigger_decision d);
@@ -276,8 +294,11 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now);
 int64_t mlf_sc_retry_delay(const mlf_task *task, int try_number);
 /* Records @p xcoms of @p t in the store and in the run's cache and template view. */
 void mlf_sc_store_xcoms(mlf_scheduler *s, sti *t, const mlf_value *xcoms);
-/* The executor's result callback (@p ud is the scheduler). */
+/* Applies one decoded result (@p ud is the scheduler). */
 void mlf_sc_on_result(void *ud, const mlf_task_result *res);
+/* The executor's report of one TASK RESULT map (mlf_exec_report()): decodes it and applies it. Returns
+ * MLF_OK or MLF_EPARSE (logged). */
+int mlf_sc_on_report(void *ud, const mlf_value *result);
 /* Schedules again the retries and reschedules whose time has come. */
 void mlf_sc_process_timers(mlf_scheduler *s, mlf_time_us now);
 

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/executor_zmq.h"
-
 /* ---- leases (remote executors): recorded in the turn's batch, so they are committed before a TASK leaves */
 
 static sti *find_by_attempt(mlf_scheduler *s, const char *attempt)
@@ -58,7 +56,7 @@ void mlf_sc_host_drop_lease(void *ud, const char *attempt)
  * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
 int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now)
 {
-    if (!s->is_zmq || !t->attempt[0])
+    if (!mlf_executor_can_adopt(s->ex) || !t->attempt[0])
         return 0;
     mlf_ti_key key = {.dag_id = t->run->rec.dag_id, .run_id = t->run->rec.run_id,
                       .task_id = t->run->dag->tasks[t->task].task_id, .map_index = t->map_index};
@@ -67,7 +65,7 @@ int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_u
     int adopted = 0;
     if (mlf_store_lease_get(txn, &key, &lease) == MLF_OK && lease.attempt_token == strtoull(t->attempt, NULL, 16)) {
         char *log = mlf_ti_log_path(s->home, key.dag_id, key.run_id, key.task_id, t->map_index, t->try_number);
-        adopted = log && mlf_executor_zmq_adopt(&s->ex, t->attempt, lease.worker, log, now) == MLF_OK;
+        adopted = log && mlf_executor_adopt(s->ex, t->attempt, lease.worker, log, now) == MLF_OK;
         free(log);
     }
     mlf_lease_rec_clear(&lease);

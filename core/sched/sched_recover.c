@@ -233,6 +233,7 @@ static int read_paused(void *ud, const mlf_dag_rec *rec)
  * attached. */
 static void reload_run(mlf_scheduler *s, mlf_store_txn *w, srun *r, mlf_time_us now)
 {
+    mlf_sc_flush_tis(s); /* the records it reads, and the run it frees */
     char (*keep)[33] = NULL;
     size_t nkeep = 0;
     for (size_t i = 0; i < s->nrunning;) {
@@ -248,7 +249,7 @@ static void reload_run(mlf_scheduler *s, mlf_store_txn *w, srun *r, mlf_time_us 
         int cleared = mlf_store_ti_get(w, &key, &rec) == MLF_OK && rec.state == MLF_TI_NONE;
         mlf_ti_rec_clear(&rec);
         if (cleared) {
-            s->ex.ops->kill(s->ex.impl, t->attempt, now); /* its result will be ignored as stale */
+            mlf_executor_kill(s->ex, t->attempt, now); /* its result will be ignored as stale */
         } else {
             char (*v)[33] = realloc(keep, (nkeep + 1) * sizeof *v);
             if (v) {
@@ -302,6 +303,7 @@ void mlf_sc_adopt_external_changes(mlf_scheduler *s, mlf_time_us now)
     if (now < s->next_adopt)
         return;
     s->next_adopt = now + 2 * 1000000LL;
+    mlf_sc_flush_tis(s); /* the state index must show this turn's changes */
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!w)
         return;
@@ -337,6 +339,7 @@ void mlf_sc_adopt_external_changes(mlf_scheduler *s, mlf_time_us now)
 
 int mlf_scheduler_recover(mlf_scheduler *s)
 {
+    mlf_sc_flush_tis(s);
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!w)
         return s->store_error;

@@ -2,10 +2,12 @@
  * (exponential) delay, failure; timers that bring retries and reschedules back. */
 #include "sched/sched_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "time/duration.h"
 
 /* ------------------------------------------------------------------------------------------ results */
 
@@ -124,14 +126,18 @@ void mlf_sc_on_result(void *ud, const mlf_task_result *res)
     case MLF_FAILED:
         if (t->try_number < t->max_tries) {
             t->state = MLF_TI_UP_FOR_RETRY;
-            t->wake_at = now + mlf_sc_retry_delay(task, t->try_number);
+            int64_t delay = mlf_sc_retry_delay(task, t->try_number);
+            t->wake_at = now + delay;
             mlf_sc_set_message(t, res->message);
             mlf_sc_save_ti(s, t);
             t->in_timer = 1;
             mlf_sc_heap_push(&s->timers, t, mlf_sc_timer_before);
             mlf_sc_ti_callback(s, t, MLF_TI_UP_FOR_RETRY);
-            mlf_log(MLF_LOG_INFO, COMPONENT, "%s/%s/%s try %d failed (%s); retrying", r->rec.dag_id, r->rec.run_id,
-                    task->task_id, t->try_number, res->message ? res->message : "no message");
+            char in[32];
+            if (mlf_duration_format(delay, in, sizeof in) != MLF_OK)
+                snprintf(in, sizeof in, "%lld us", (long long)delay);
+            mlf_log(MLF_LOG_INFO, COMPONENT, "%s/%s/%s try %d failed (%s); retrying in %s", r->rec.dag_id,
+                    r->rec.run_id, task->task_id, t->try_number, res->message ? res->message : "no message", in);
             break;
         }
         /* fall through */

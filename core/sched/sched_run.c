@@ -117,8 +117,10 @@ void mlf_sc_finalize_run(mlf_scheduler *s, srun *r, int deadlock)
     sdag *sd = mlf_sc_find_sdag(s, r->rec.dag_id);
     if (sd && sd->active_runs)
         sd->active_runs--;
-    if (sd)
-        sd->next_check = 0; /* a slot under max_active_runs may have opened */
+    if (sd) { /* a slot under max_active_runs may have opened: look at this DAG's schedule on the next turn */
+        sd->next_check = 0;
+        s->next_dag_check = 0;
+    }
     mlf_log(MLF_LOG_INFO, COMPONENT, "DAG run %s/%s finished: %s", r->rec.dag_id, r->rec.run_id,
             mlf_run_state_name(r->rec.state));
     const mlf_value *cb = failed ? r->dag->on_failure_callback : r->dag->on_success_callback;
@@ -241,6 +243,7 @@ static int create_run_iv(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, cons
         sti *t = mlf_sc_new_ti(r, i, -1);
         if (!t || mlf_sc_add_ti(&r->tasks[i], t) != MLF_OK) {
             free(t);
+            mlf_sc_flush_tis(s); /* nothing may point into the run */
             mlf_sc_free_run(r);
             return MLF_ENOMEM;
         }
@@ -352,6 +355,7 @@ void mlf_sc_create_scheduled_runs(mlf_scheduler *s, mlf_time_us now)
 /* Drops finished runs from memory (their records stay in the store). */
 void mlf_sc_reap_finished_runs(mlf_scheduler *s)
 {
+    mlf_sc_flush_tis(s); /* their TIs changed this turn are written before they are freed */
     srun **p = &s->runs;
     while (*p) {
         srun *r = *p;

@@ -45,14 +45,41 @@ static void ti_record(const sti *t, mlf_ti_rec *r)
     r->message = t->message;
 }
 
-void mlf_sc_save_ti(mlf_scheduler *s, const sti *t)
+void mlf_sc_save_ti(mlf_scheduler *s, sti *t)
 {
-    mlf_store_txn *w = mlf_sc_wtxn(s);
-    if (!w)
+    if (t->save_pending)
         return;
-    mlf_ti_rec r;
-    ti_record(t, &r);
-    mlf_sc_note_store(s, mlf_store_ti_put(w, &r), "task instance");
+    if (s->nunsaved == s->capunsaved) {
+        size_t cap = s->capunsaved ? s->capunsaved * 2 : 64;
+        sti **v = realloc(s->unsaved, cap * sizeof *v);
+        if (!v) { /* write it now rather than lose it */
+            mlf_store_txn *w = mlf_sc_wtxn(s);
+            mlf_ti_rec r;
+            ti_record(t, &r);
+            if (w)
+                mlf_sc_note_store(s, mlf_store_ti_put(w, &r), "task instance");
+            return;
+        }
+        s->unsaved = v;
+        s->capunsaved = cap;
+    }
+    t->save_pending = 1;
+    s->unsaved[s->nunsaved++] = t;
+}
+
+void mlf_sc_flush_tis(mlf_scheduler *s)
+{
+    mlf_store_txn *w = s->nunsaved ? mlf_sc_wtxn(s) : NULL;
+    for (size_t i = 0; i < s->nunsaved; i++) {
+        sti *t = s->unsaved[i];
+        t->save_pending = 0;
+        if (!w)
+            continue;
+        mlf_ti_rec r;
+        ti_record(t, &r);
+        mlf_sc_note_store(s, mlf_store_ti_put(w, &r), "task instance");
+    }
+    s->nunsaved = 0;
 }
 
 void mlf_sc_save_run(mlf_scheduler *s, srun *r)
@@ -188,9 +215,29 @@ void mlf_sc_finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *
     task_maybe_complete(s, r, t->task);
 }
 
-/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits). */
+int mlf_sc_needs_no_try(const mlf_scheduler *s, const sti *t)
+{
+    const mlf_task *task = &t->run->dag->tasks[t->task];
+    return !s->single && (task->op->flags & MLF_OP_NO_EXECUTE) && !task->on_success_callback;
+}
+
+void mlf_sc_finish_without_try(mlf_scheduler *s, sti *t)
+{
+    mlf_time_us now = mlf_time_now();
+    t->start_date = now;
+    t->end_date = now;
+    t->try_number++; /* as Airflow shows it: the TI's one try, done by the scheduler */
+    mlf_sc_finish_ti(s, t, MLF_TI_SUCCESS, NULL);
+}
+
+/* Schedules @p t: it joins the ready heap (dispatched by priority within the limits), or succeeds at once
+ * when its operator needs no try. */
 void mlf_sc_schedule_ti(mlf_scheduler *s, sti *t)
 {
+    if (mlf_sc_needs_no_try(s, t)) {
+        mlf_sc_finish_without_try(s, t);
+        return;
+    }
     if (!mlf_sc_is_unfinished_active(t->state))
         t->run->active_tis++;
     t->state = MLF_TI_SCHEDULED;
@@ -343,6 +390,7 @@ static int past_met(mlf_scheduler *s, srun *r, size_t task)
     const mlf_task *t = &r->dag->tasks[task];
     if (!t->depends_on_past)
         return 1;
+    mlf_sc_flush_tis(s); /* the previous run's TIs may have changed this turn */
     mlf_store_txn *txn = mlf_sc_wtxn(s);
     if (!txn)
         return 0;

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "exec/executor_zmq.h"
 #include "time/schedule.h"
 
 /* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
@@ -27,6 +26,7 @@ mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s)
 
 int mlf_sc_commit(mlf_scheduler *s)
 {
+    mlf_sc_flush_tis(s);
     if (!s->w)
         return s->store_error;
     int rc = mlf_store_write_commit(s->w);
@@ -178,50 +178,70 @@ static int sched_start(mlf_scheduler *s, mlf_scheduler **out, char *err, size_t 
     return MLF_OK;
 }
 
+int mlf_sc_on_report(void *ud, const mlf_value *result)
+{
+    mlf_task_result *res = NULL;
+    char err[300] = "";
+    int rc = mlf_task_result_decode(result, &res, err, sizeof err);
+    if (rc == MLF_OK)
+        mlf_sc_on_result(ud, res);
+    else
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "the executor reported a result that does not decode: %s", err);
+    mlf_task_result_free(res);
+    return rc;
+}
+
+/* What the scheduler offers its executor (mlflowd/executor.h: results, leases). */
+static mlf_executor_callbacks callbacks_of(mlf_scheduler *s)
+{
+    return (mlf_executor_callbacks){.report = mlf_sc_on_report, .persist_lease = mlf_sc_host_persist_lease,
+                                    .drop_lease = mlf_sc_host_drop_lease, .ud = s};
+}
+
+/* Notes (and logs) where workers connect, for executors that have workers: it never changes. */
+static void note_endpoint(mlf_scheduler *s)
+{
+    mlf_value *d = mlf_executor_describe(s->ex);
+    const char *ep = mlf_value_get_str(mlf_map_get(d, "endpoint"), NULL);
+    s->endpoint = ep ? strdup(ep) : NULL;
+    if (s->endpoint)
+        mlf_log(MLF_LOG_INFO, COMPONENT, "%s executor listening on %s", mlf_executor_name(s->ex), s->endpoint);
+    mlf_value_free(d);
+}
+
 int mlf_scheduler_new(const mlf_scheduler_opts *opts, mlf_scheduler **out, char *err, size_t errlen)
 {
     mlf_scheduler *s = sched_alloc(opts);
     if (!s)
         return MLF_ENOMEM;
     const char *kind = opts->executor ? opts->executor : mlf_config_str(opts->cfg, "executor");
-    int rc;
-    if (!kind || strcmp(kind, "local") == 0)
-        rc = mlf_executor_local_open(opts->cfg, opts->exe, opts->parallelism, &s->ex);
-    else if (strcmp(kind, "sequential") == 0) /* Airflow's SequentialExecutor: one try at a time */
-        rc = mlf_executor_local_open(opts->cfg, opts->exe, 1, &s->ex);
-    else if (strcmp(kind, "zmq") == 0) { /* remote `mlflowd worker` processes */
-        mlf_executor_host host = {.persist_lease = mlf_sc_host_persist_lease, .drop_lease = mlf_sc_host_drop_lease, .ud = s};
-        char zerr[512] = "";
-        rc = mlf_executor_zmq_open(opts->cfg, &host, &s->ex, zerr, sizeof zerr);
-        if (rc != MLF_OK) {
-            snprintf(err, errlen, "cannot start the zmq executor: %s", zerr[0] ? zerr : mlf_strerror(rc));
-            free(s);
-            return rc;
-        }
-        s->is_zmq = 1;
-        mlf_log(MLF_LOG_INFO, COMPONENT, "zmq executor listening on %s", mlf_executor_zmq_endpoint(&s->ex));
-    } else {
-        snprintf(err, errlen, "executor '%s' is not supported (use local, sequential or zmq)", kind);
-        free(s);
-        return MLF_ENOTSUP;
-    }
+    mlf_executor_callbacks cb = callbacks_of(s);
+    char xerr[1024] = "";
+    int rc = mlf_executor_open(opts->cat, opts->cfg, kind, opts->parallelism, opts->exe, &cb, &s->ex, xerr,
+                               sizeof xerr);
     if (rc != MLF_OK) {
-        snprintf(err, errlen, "cannot start the %s executor: %s", kind ? kind : "local", mlf_strerror(rc));
+        snprintf(err, errlen, "cannot start the executor '%s': %s", kind ? kind : "local",
+                 xerr[0] ? xerr : mlf_strerror(rc));
         free(s);
         return rc;
     }
+    note_endpoint(s);
     return sched_start(s, out, err, errlen);
 }
 
-int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor *ex, mlf_scheduler **out, char *err,
-                             size_t errlen)
+int mlf_sc_new_with_executor(const mlf_scheduler_opts *opts, const mlf_executor_desc *desc, mlf_scheduler **out,
+                             char *err, size_t errlen)
 {
     mlf_scheduler *s = sched_alloc(opts);
-    if (!s) {
-        ex->ops->free(ex->impl);
+    if (!s)
         return MLF_ENOMEM;
+    mlf_executor_callbacks cb = callbacks_of(s);
+    int rc = mlf_executor_open_desc(desc, NULL, NULL, opts->cfg, opts->parallelism, &cb, &s->ex, err, errlen);
+    if (rc != MLF_OK) {
+        free(s);
+        return rc;
     }
-    s->ex = *ex;
+    note_endpoint(s);
     return sched_start(s, out, err, errlen);
 }
 
@@ -229,13 +249,17 @@ void mlf_scheduler_free(mlf_scheduler *s)
 {
     if (!s)
         return;
-    if (s->ex.ops) {
-        s->ex.ops->shutdown(s->ex.impl, 0, mlf_time_now());
-        s->ex.ops->free(s->ex.impl);
+    if (s->ex) {
+        mlf_executor_shutdown(s->ex, 0, mlf_time_now());
+        mlf_executor_close(s->ex);
     }
-    if (s->w)
+    free(s->endpoint);
+    if (s->w || s->nunsaved)
         mlf_sc_commit(s);
     mlf_sc_reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
+    for (size_t i = 0; i < s->nnotifiers; i++) /* the rest finish on their own: say so, so nothing goes unseen */
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) is still running after 5 s; leaving it "
+                "to finish (its outcome will not be logged here)", (int)s->notifiers[i]);
     free(s->notifiers);
     while (s->runs) {
         srun *r = s->runs;
@@ -254,6 +278,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
     free(s->ready.v);
     free(s->timers.v);
     free(s->running);
+    free(s->unsaved);
     free(s->dirty_runs);
     free(s);
 }
@@ -267,13 +292,13 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         if (stop && *stop && !s->draining) {
             s->draining = 1;
             drain_deadline = now + 30 * 1000000LL;
-            mlf_log(MLF_LOG_INFO, COMPONENT, "stopping: waiting for %zu running task(s)", s->ex.ops->in_flight(s->ex.impl));
+            mlf_log(MLF_LOG_INFO, COMPONENT, "stopping: waiting for %zu running task(s)", mlf_executor_in_flight(s->ex));
         }
-        s->ex.ops->process(s->ex.impl, now, mlf_sc_on_result, s);
+        mlf_executor_process(s->ex, now);
         mlf_sc_process_timers(s, now);
         if (s->nnotifiers)
             mlf_sc_reap_notifiers(s, 0);
-        if (s->watch_fd >= 0 && mlf_dagbag_watch_drain(s->o.bag)) {
+        if (s->o.watch_dags && mlf_dagbag_poll(s->o.bag, now)) { /* inotify, or the periodic rescan */
             size_t changed = 0;
             if (mlf_dagbag_refresh(s->o.bag, &changed) == MLF_OK && changed) {
                 mlf_log(MLF_LOG_INFO, COMPONENT, "DAG folder changed (%zu file(s)); DAGs reloaded", changed);
@@ -297,21 +322,20 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         int rc = mlf_sc_commit(s);
         if (rc != MLF_OK)
             return rc;
-        if (s->ex.ops->after_commit)
-            s->ex.ops->after_commit(s->ex.impl, now);
-        if (done_until && s->ex.ops->in_flight(s->ex.impl) == 0)
+        mlf_executor_after_commit(s->ex, now);
+        if (done_until && mlf_executor_in_flight(s->ex) == 0)
             return MLF_OK;
         if (s->draining) {
-            if (s->ex.ops->in_flight(s->ex.impl) == 0)
+            if (mlf_executor_in_flight(s->ex) == 0)
                 return MLF_OK;
             if (now >= drain_deadline) {
-                s->ex.ops->shutdown(s->ex.impl, 0, now);
+                mlf_executor_shutdown(s->ex, 0, now);
                 drain_deadline = INT64_MAX;
             }
         }
         /* sleep until something can happen: the executor's fd, a timer, a schedule, a deadline */
         mlf_time_us wake = now + 5 * 1000000LL;
-        mlf_time_us d = s->ex.ops->next_deadline(s->ex.impl);
+        mlf_time_us d = mlf_executor_next_deadline(s->ex);
         if (d && d < wake)
             wake = d;
         if (s->timers.n && s->timers.v[0]->wake_at < wake)
@@ -324,7 +348,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         if (s->ndirty)
             wake = now;
         int timeout_ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
-        struct pollfd pfd[2] = {{.fd = s->ex.ops->fd(s->ex.impl), .events = POLLIN},
+        struct pollfd pfd[2] = {{.fd = mlf_executor_fd(s->ex), .events = POLLIN},
                                 {.fd = s->watch_fd, .events = POLLIN}};
         int n = poll(pfd, s->watch_fd >= 0 ? 2 : 1, timeout_ms);
         if (n < 0 && errno != EINTR)
@@ -404,9 +428,9 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
         mlf_sc_heap_remove(&s->timers, t, mlf_sc_timer_before);
         t->in_timer = 0;
     }
+    s->single = 1; /* before scheduling: a single TI always gets its try (mlf_sc_needs_no_try) */
     if (t->heap_idx == (size_t)-1)
         mlf_sc_schedule_ti(s, t);
-    s->single = 1;
     int rc = mlf_scheduler_run(s, stop, dag_id, run_id);
     s->single = 0;
     *state = t->state;
@@ -415,10 +439,14 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
 
 const char *mlf_scheduler_worker_endpoint(const mlf_scheduler *s)
 {
-    return s->is_zmq ? mlf_executor_zmq_endpoint(&s->ex) : NULL;
+    return s->endpoint;
 }
 
 size_t mlf_scheduler_worker_count(const mlf_scheduler *s)
 {
-    return s->is_zmq ? mlf_executor_zmq_worker_count(&s->ex) : 0;
+    mlf_value *d = mlf_executor_describe(s->ex);
+    int64_t n = 0;
+    mlf_value_get_int(mlf_map_get(d, "workers"), &n);
+    mlf_value_free(d);
+    return n > 0 ? (size_t)n : 0;
 }

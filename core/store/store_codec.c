@@ -327,6 +327,72 @@ static bool mp_skip(const uint8_t *p, size_t n, size_t *pos, int depth)
     return true;
 }
 
+/* Reads a msgpack integer at p[*pos] (any width, signed or not). */
+static bool mp_int(const uint8_t *p, size_t n, size_t *pos, int64_t *out)
+{
+    if (*pos >= n)
+        return false;
+    uint8_t b = p[(*pos)++];
+    uint64_t u;
+    if (b <= 0x7f || b >= 0xe0) {
+        *out = (int8_t)b;
+        return true;
+    }
+    static const int width[] = {1, 2, 4, 8}; /* 0xcc..0xcf unsigned, 0xd0..0xd3 signed */
+    if (b >= 0xcc && b <= 0xcf) {
+        if (!read_uint(p, n, pos, width[b - 0xcc], &u) || u > INT64_MAX)
+            return false;
+        *out = (int64_t)u;
+        return true;
+    }
+    if (b >= 0xd0 && b <= 0xd3) {
+        int w = width[b - 0xd0];
+        if (!read_uint(p, n, pos, w, &u))
+            return false;
+        if (w < 8 && (u >> (w * 8 - 1)))
+            u |= ~UINT64_C(0) << (w * 8); /* sign-extend */
+        *out = (int64_t)u;
+        return true;
+    }
+    return false;
+}
+
+int mlf_st_rec_find_int(const void *data, size_t n, const char *name, int64_t *out)
+{
+    const uint8_t *p = data;
+    size_t pos = 0;
+    uint64_t count;
+    if (n == 0)
+        return MLF_ECORRUPT;
+    uint8_t b = p[pos++];
+    if (b >= 0x80 && b <= 0x8f)
+        count = b & 0x0f;
+    else if (b != 0xde && b != 0xdf)
+        return MLF_ECORRUPT;
+    else if (!read_uint(p, n, &pos, b == 0xde ? 2 : 4, &count))
+        return MLF_ECORRUPT;
+    size_t want = strlen(name);
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t len;
+        if (pos >= n)
+            return MLF_ECORRUPT;
+        b = p[pos++];
+        if (b >= 0xa0 && b <= 0xbf)
+            len = b & 0x1f;
+        else if (b < 0xd9 || b > 0xdb || !read_uint(p, n, &pos, 1 << (b - 0xd9), &len))
+            return MLF_ECORRUPT; /* keys are strings */
+        if (len > n - pos)
+            return MLF_ECORRUPT;
+        bool match = len == want && memcmp(p + pos, name, want) == 0;
+        pos += len;
+        if (match)
+            return mp_int(p, n, &pos, out) ? MLF_OK : MLF_ECORRUPT;
+        if (!mp_skip(p, n, &pos, RECORD_DEPTH))
+            return MLF_ECORRUPT;
+    }
+    return MLF_ENOTFOUND;
+}
+
 int mlf_st_mp_check(const void *p, size_t n, int max_depth)
 {
     size_t pos = 0;

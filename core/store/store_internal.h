@@ -207,6 +207,11 @@ int mlf_st_rec_decode(const mlf_st_rectype *rt, const MDB_val *k, const MDB_val 
 /** MLF_OK when @p p holds exactly one well-formed msgpack object nested at most @p max_depth deep, else
  * MLF_EPARSE. Never reads outside [p, p + n). */
 int mlf_st_mp_check(const void *p, size_t n, int max_depth);
+/** Finds top-level integer field @p name of an encoded record (@p n bytes at @p p) without decoding the
+ * rest: what a write needs to know of the record it replaces (a TI's state, for the state index).
+ * Errors: MLF_ENOTFOUND (no such field), MLF_ECORRUPT (not a map with string keys, or the field is not an
+ * integer). */
+int mlf_st_rec_find_int(const void *p, size_t n, const char *name, int64_t *out);
 /** A msgpack integer: encode appends it to @p out; decode reads exactly one (MLF_ECORRUPT otherwise). */
 int mlf_st_int_encode(int64_t v, mlf_buf *out);
 int mlf_st_int_decode(const void *p, size_t n, int64_t *out);

@@ -16,15 +16,19 @@ int mlf_st_ti_exists(mlf_store_txn *t, const mlf_st_key *ti_key)
 }
 
 /* The state of the stored TI under @p k. Errors: MLF_ENOTFOUND, MLF_ECORRUPT. */
+/* The state of the stored record at @p k, read without decoding the whole record (every TI write asks). */
 static int stored_state(mlf_store_txn *t, const mlf_st_key *k, mlf_ti_state *state)
 {
-    mlf_ti_rec old;
-    int rc = mlf_st_rec_get(t, &mlf_st_ti_type, k, &old);
-    if (rc == MLF_OK) {
-        *state = old.state;
-        mlf_ti_rec_clear(&old);
-    }
-    return rc;
+    MDB_val v;
+    int rc = mlf_st_get(t, MLF_ST_TIS, k->b, k->n, &v);
+    if (rc != MLF_OK)
+        return rc;
+    int64_t st;
+    rc = mlf_st_rec_find_int(v.mv_data, v.mv_size, "state", &st);
+    if (rc != MLF_OK || st < 0 || st >= MLF_TI_STATE_COUNT)
+        return MLF_ECORRUPT;
+    *state = (mlf_ti_state)st;
+    return MLF_OK;
 }
 
 static int index_put(mlf_store_txn *w, mlf_ti_state state, const mlf_st_key *k)

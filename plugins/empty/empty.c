@@ -12,7 +12,9 @@ static mlf_outcome empty_execute(mlf_task_ctx *ctx, void *data)
 static const mlf_operator_desc empty_operator = {
     .struct_size = sizeof(mlf_operator_desc),
     .name = "empty",
-    .help = "Does nothing and succeeds. Use it to group or join branches (Airflow's EmptyOperator).",
+    .help = "Does nothing and succeeds. Use it to group or join branches (Airflow's EmptyOperator). The "
+            "scheduler marks it success without running a try, unless it has an on_success_callback.",
+    .flags = MLF_OP_NO_EXECUTE,
     .params = NULL,
     .execute = empty_execute,
 };

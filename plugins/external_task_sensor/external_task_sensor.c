@@ -82,7 +82,7 @@ static int check_list(mlf_task_ctx *ctx, const char *name, const char *const *va
                                 for_run ? "queued, running, success, failed"
                                         : "none, scheduled, queued, running, success, failed, up_for_retry, "
                                           "up_for_reschedule, upstream_failed, skipped, removed");
-            free(shown);
+            mlf_free(shown);
             return 0;
         }
         for (size_t k = 0; k < nothers; k++)

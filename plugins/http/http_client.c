@@ -77,7 +77,7 @@ int httpc_headers_set_value(httpc_headers *h, const char *name, const mlf_value 
     if (!text)
         return MLF_ENOMEM;
     int rc = httpc_headers_set(h, name, text, err, errlen);
-    free(text);
+    mlf_free(text);
     return rc;
 }
 

@@ -133,7 +133,7 @@ static int query_pair(char **q, const char *key, const mlf_value *v)
     char *val = k ? curl_easy_escape(NULL, text, 0) : NULL;
     char *joined = NULL;
     int ok = val && asprintf(&joined, "%s%s%s=%s", *q ? *q : "", *q ? "&" : "", k, val) >= 0;
-    free(text);
+    mlf_free(text);
     curl_free(k);
     curl_free(val);
     if (!ok)

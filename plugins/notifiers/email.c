@@ -64,7 +64,7 @@ static void render(FILE *f, const char *tmpl, const mlf_value *event)
             char *text = v ? mlf_value_to_display(v) : NULL;
             if (text) {
                 fputs(text, f);
-                free(text);
+                mlf_free(text);
                 p = end;
                 continue;
             }
@@ -188,7 +188,7 @@ static char *build_message(const mlf_value *event, const char *from, const mlf_v
         fprintf(f, "%s: ", mlf_map_key_at(event, i));
         write_text(f, text ? text : "?");
         fputs("\r\n", f);
-        free(text);
+        mlf_free(text);
     }
     if (fclose(f) != 0) {
         free(msg);

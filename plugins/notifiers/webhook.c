@@ -62,7 +62,7 @@ static int webhook_notify(const mlf_value *event, const mlf_value *config, char 
 out:
     httpc_response_free(&resp);
     httpc_headers_free(&headers);
-    free(json);
+    mlf_free(json);
     return rc;
 }
 

@@ -232,7 +232,7 @@ static int build_env(mlf_task_ctx *ctx, py_env *e)
     for (size_t i = 0; i < nenv && rc == MLF_OK; i++) {
         char *text = mlf_value_to_display(mlf_map_value_at(env, i));
         rc = text ? env_set(e, mlf_map_key_at(env, i), text) : MLF_ENOMEM;
-        free(text);
+        mlf_free(text);
     }
     return rc;
 }
@@ -501,7 +501,7 @@ out:
     argv_free(&argv);
     env_free(&env);
     mlf_value_free(context);
-    free(json);
+    mlf_free(json);
     free(python);
     return outcome;
 }

@@ -11,10 +11,12 @@
  * whose first word is not a shell builtin or keyword, and is found as an executable file in an absolute
  * directory of the command's own PATH, is started directly, without /bin/sh: one process start instead of
  * two. What the command sees is the same (argv split at spaces as sh would, the same environment, working
- * directory, stdin /dev/null, stdout and stderr merged into the log), and so is what the task sees: sh -c
- * execs such a command in place of itself, so its exit status or signal is the command's either way.
- * Whenever the direct start fails (not found, not executable, a working directory that cannot be entered)
- * the command runs through /bin/sh as before, which reports the error in its own words and exit code. */
+ * directory, stdin /dev/null, stdout and stderr merged into the log, and PWD and OLDPWD exported as
+ * /bin/sh's `cd` exports them), and so is what the task sees: the command's exit code, and 128 + N for a
+ * command killed by signal N (what sh reports), unless the try was cancelled (SIGTERM to its process group
+ * would have killed sh itself). The working directory must be an absolute path sh keeps as it is. Whenever
+ * the direct start fails (not found, not executable, a working directory that cannot be entered) the
+ * command runs through /bin/sh as before, which reports the error in its own words and exit code. */
 #define _GNU_SOURCE /* pipe2 */
 #include <mlflowd/mlflowd.h>
 
@@ -113,7 +115,7 @@ static int build_env(mlf_task_ctx *ctx, env_list *e)
         if (!text)
             return MLF_ENOMEM;
         rc = env_add(e, mlf_map_key_at(env, i), text);
-        free(text);
+        mlf_free(text);
     }
     char num[32];
     snprintf(num, sizeof num, "%d", mlf_ctx_try_number(ctx));
@@ -232,16 +234,69 @@ static int find_program(const char *word, char *const *envp, char *out, size_t o
     }
 }
 
-/* Starts @p command directly when the fast path applies. Returns 0 with the child in @p *pid, or -1: use
- * /bin/sh. */
-static int spawn_direct(const char *command, const char *cwd, int out, char *const *envp, pid_t *pid)
+/* 1 when @p dir is an absolute path sh's `cd` would keep as it is for PWD (no ".", "..", "//" or trailing
+ * slash to normalise). */
+static int plain_dir(const char *dir)
+{
+    size_t n = strlen(dir);
+    if (dir[0] != '/' || strstr(dir, "//") || strstr(dir, "/./") || strstr(dir, "/../"))
+        return 0;
+    if (n > 1 && (dir[n - 1] == '/' || (n >= 2 && strcmp(dir + n - 2, "/.") == 0) ||
+                  (n >= 3 && strcmp(dir + n - 3, "/..") == 0)))
+        return 0;
+    return 1;
+}
+
+/* Sets PWD and OLDPWD in @p e as sh's `cd -- CWD` exports them: PWD the new directory, OLDPWD the one it
+ * started in (its inherited PWD when that names the current directory, else getcwd()). */
+static int add_cd_vars(env_list *e, const char *cwd)
+{
+    const char *pwd = NULL;
+    for (size_t i = 0; i < e->n; i++)
+        if (strncmp(e->v[i], "PWD=", 4) == 0)
+            pwd = e->v[i] + 4;
+    char here[4096];
+    struct stat a, b;
+    if (!pwd || pwd[0] != '/' || stat(pwd, &a) != 0 || stat(".", &b) != 0 || a.st_dev != b.st_dev ||
+        a.st_ino != b.st_ino) {
+        if (!getcwd(here, sizeof here))
+            return MLF_EIO;
+        pwd = here;
+    } else {
+        snprintf(here, sizeof here, "%s", pwd);
+        pwd = here; /* a copy: env_add() below replaces the string it points into */
+    }
+    int rc = env_add(e, "OLDPWD", pwd);
+    return rc == MLF_OK ? env_add(e, "PWD", cwd) : rc;
+}
+
+/* Starts @p command directly when the fast path applies, with @p e completed as sh would complete it.
+ * Returns 0 with the child in @p *pid, or -1: use /bin/sh (@p e is then left as it was). */
+static int spawn_direct(const char *command, const char *cwd, int out, env_list *e, pid_t *pid)
 {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
     char buf[1024], file[4096];
     char *argv[64];
-    if (!plain_words(command, buf, sizeof buf, argv, sizeof argv / sizeof argv[0]) ||
-        !find_program(argv[0], envp, file, sizeof file))
+    if (!plain_dir(cwd) || !plain_words(command, buf, sizeof buf, argv, sizeof argv / sizeof argv[0]) ||
+        !find_program(argv[0], e->v, file, sizeof file))
         return -1;
+    env_list full = {0};
+    int rc = MLF_OK;
+    for (size_t i = 0; i < e->n && rc == MLF_OK; i++) {
+        const char *eq = strchr(e->v[i], '=');
+        char name[256];
+        size_t nl = (size_t)(eq - e->v[i]);
+        if (nl >= sizeof name)
+            continue;
+        memcpy(name, e->v[i], nl);
+        name[nl] = '\0';
+        rc = env_add(&full, name, eq + 1);
+    }
+    if (rc != MLF_OK || add_cd_vars(&full, cwd) != MLF_OK) {
+        env_free(&full);
+        return -1;
+    }
+    char *const *envp = full.v;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
@@ -251,12 +306,13 @@ static int spawn_direct(const char *command, const char *cwd, int out, char *con
     if (err == 0)
         err = posix_spawn(pid, file, &fa, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
+    env_free(&full);
     return err == 0 ? 0 : -1;
 #else
     (void)command;
     (void)cwd;
     (void)out;
-    (void)envp;
+    (void)e;
     (void)pid;
     return -1;
 #endif
@@ -333,7 +389,8 @@ static mlf_outcome shell_execute(mlf_task_ctx *ctx, void *data)
     mlf_ctx_log(ctx, MLF_LOG_INFO, "Running command: %s", command);
     pid_t pid;
     int err = 0;
-    if (spawn_direct(command, cwd, pipefd[1], env.v, &pid) != 0) {
+    int direct = spawn_direct(command, cwd, pipefd[1], &env, &pid) == 0;
+    if (!direct) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
@@ -356,6 +413,10 @@ static mlf_outcome shell_execute(mlf_task_ctx *ctx, void *data)
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    /* sh reports a command killed by a signal as exit code 128 + N; a try cancelled by SIGTERM to its process
+     * group kills sh itself, which the direct path sees as the command's own signal */
+    if (direct && WIFSIGNALED(status) && !mlf_ctx_cancelled(ctx))
+        status = W_EXITCODE(128 + WTERMSIG(status), 0);
     if (WIFEXITED(status)) {
         int code = WEXITSTATUS(status);
         mlf_ctx_log(ctx, MLF_LOG_INFO, "Command exited with return code %d", code);

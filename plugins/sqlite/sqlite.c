@@ -265,7 +265,7 @@ static mlf_outcome sensor_execute(mlf_task_ctx *ctx, void *data)
         char *text = mlf_value_to_display(cell);
         int yes = truthy(cell);
         mlf_ctx_log(ctx, MLF_LOG_INFO, "First cell: %s (%s)", text ? text : "?", yes ? "met" : "not met yet");
-        free(text);
+        mlf_free(text);
         outcome = yes ? MLF_SUCCESS : MLF_RESCHEDULE;
     }
     sql_run_result_free(&res);

@@ -65,7 +65,7 @@ static int bind_value(sqlite3_stmt *st, int i, const mlf_value *v)
         if (mlf_value_to_json(v, &json) != MLF_OK)
             return SQLITE_NOMEM;
         int rc = sqlite3_bind_text64(st, i, json, strlen(json), SQLITE_TRANSIENT, SQLITE_UTF8);
-        free(json);
+        mlf_free(json);
         return rc;
     }
     default:

@@ -77,7 +77,26 @@ extern "C" {
     X(int, mlf_ctx_reschedule_at, (mlf_task_ctx * ctx, mlf_time_us when), (ctx, when), return) \
     X(int, mlf_ctx_cancelled, (mlf_task_ctx * ctx), (ctx), return) \
     X(const char *const *, mlf_ctx_downstream, (mlf_task_ctx * ctx, size_t *n), (ctx, n), return) \
-    X(int, mlf_ctx_external_state, (mlf_task_ctx * ctx, const char *dag_id, const char *task_id, int map_index, mlf_time_us logical_date, char *state, size_t statelen), (ctx, dag_id, task_id, map_index, logical_date, state, statelen), return)
+    X(int, mlf_ctx_external_state, (mlf_task_ctx * ctx, const char *dag_id, const char *task_id, int map_index, mlf_time_us logical_date, char *state, size_t statelen), (ctx, dag_id, task_id, map_index, logical_date, state, statelen), return) \
+    X(void, mlf_free, (void *p), (p), ) \
+    X(void, mlf_logv, (mlf_log_level level, const char *component, const char *fmt, va_list ap), (level, component, fmt, ap), ) \
+    X(mlf_time_us, mlf_clock_wall, (void), (), return) \
+    X(int64_t, mlf_clock_monotonic, (void), (), return) \
+    X(int, mlf_exec_report, (mlf_exec_host * host, const mlf_value *result), (host, result), return) \
+    X(int, mlf_exec_lease_persist, (mlf_exec_host * host, const char *attempt, const char *worker, mlf_time_us deadline), (host, attempt, worker, deadline), return) \
+    X(void, mlf_exec_lease_drop, (mlf_exec_host * host, const char *attempt), (host, attempt), ) \
+    X(const char *, mlf_exec_self, (mlf_exec_host * host), (host), return) \
+    X(int, mlf_exec_setting, (mlf_exec_host * host, const char *key, mlf_value **out), (host, key, out), return) \
+    X(int, mlf_taskproc_pool_new, (int slots, int64_t kill_grace, mlf_taskproc_pool **out), (slots, kill_grace, out), return) \
+    X(void, mlf_taskproc_pool_free, (mlf_taskproc_pool * pool), (pool), ) \
+    X(int, mlf_taskproc_pool_submit, (mlf_taskproc_pool * pool, const mlf_value *spec, mlf_time_us now, char *err, size_t errlen), (pool, spec, now, err, errlen), return) \
+    X(int, mlf_taskproc_pool_kill, (mlf_taskproc_pool * pool, const char *attempt, mlf_time_us now), (pool, attempt, now), return) \
+    X(int, mlf_taskproc_pool_shutdown, (mlf_taskproc_pool * pool, int64_t grace, mlf_time_us now), (pool, grace, now), return) \
+    X(int, mlf_taskproc_pool_fd, (const mlf_taskproc_pool *pool), (pool), return) \
+    X(mlf_time_us, mlf_taskproc_pool_next_deadline, (const mlf_taskproc_pool *pool), (pool), return) \
+    X(int, mlf_taskproc_pool_process, (mlf_taskproc_pool * pool, mlf_time_us now, mlf_taskproc_result_fn cb, void *ud), (pool, now, cb, ud), return) \
+    X(size_t, mlf_taskproc_pool_running, (const mlf_taskproc_pool *pool), (pool), return) \
+    X(size_t, mlf_taskproc_pool_queued, (const mlf_taskproc_pool *pool), (pool), return)
 
 #define MLF__HOST_MEMBER(ret, name, params, args, ret_kw) ret(*name) params;
 

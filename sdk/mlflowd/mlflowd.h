@@ -18,8 +18,10 @@
  *     Every descriptor structure starts with a struct_size member so that both sides can tell which
  *     members the other knows.
  *   - A plugin built against ABI major N loads only into a daemon of ABI major N; the daemon refuses any
- *     other with an error naming both versions. A plugin built against an older ABI minor loads into a
- *     newer daemon; a plugin that needs a host function added in minor M checks MLF_HOST_HAS() first.
+ *     other with an error naming both versions. A plugin built against ABI minor M loads into a daemon of
+ *     minor M or newer. It loads into an older daemon only when it was built with MLF_PLUGIN_ABI_MINOR_MIN
+ *     defined to that daemon's minor (or lower), which promises that it checks MLF_HOST_HAS() before
+ *     calling anything added after that minor; otherwise the daemon refuses it, naming both versions.
  *   - Declarations inside #ifdef MLF_BUILD_DRAFT_API are not yet stable and may change in any release.
  *
  * CONVENTIONS
@@ -27,7 +29,9 @@
  *     from the reserved range below, or a positive errno value for system errors. mlf_strerror()
  *     explains any of them. Outputs come last in the argument list.
  *   - "Borrowed" pointers stay owned by their container and live as long as it does; "new" pointers are
- *     owned by the caller, who releases them with the function named in the comment.
+ *     owned by the caller, who releases them with the function named in the comment. Memory the SDK
+ *     allocates for a plugin (mlf_value_pack(), mlf_value_to_json(), mlf_value_to_display()) is released
+ *     with mlf_free(), never the plugin's own free(): the two sides may use different allocators.
  *   - Times are int64_t microseconds since the Unix epoch, UTC (mlf_time_us); durations are int64_t
  *     microseconds.
  */
@@ -52,7 +56,7 @@ extern "C" {
 #define MLF_VERSION_STRING "0.1.0"
 
 #define MLF_ABI_MAJOR 1
-#define MLF_ABI_MINOR 1
+#define MLF_ABI_MINOR 2
 /** @} */
 
 /** Marks a symbol visible from a shared object built with -fvisibility=hidden. */
@@ -106,6 +110,11 @@ typedef int64_t mlf_time_us;
 /** Returns a static English description of any return code of this SDK or of errno. Never NULL. */
 MLF_API const char *mlf_strerror(int err);
 
+/** Releases memory the SDK allocated and handed to the plugin as "new" (the buffers of mlf_value_pack(),
+ * mlf_value_to_json(), mlf_value_to_display()). NULL is allowed. Added in ABI 1.2: a plugin that may run
+ * in an older daemon checks MLF_HOST_HAS(mlf_free) and falls back to free(). */
+MLF_API void mlf_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif
@@ -113,6 +122,7 @@ MLF_API const char *mlf_strerror(int err);
 #include <mlflowd/value.h>
 #include <mlflowd/plugin.h>
 #include <mlflowd/task.h>
+#include <mlflowd/executor.h>
 #include <mlflowd/host.h>
 
 #endif /* MLFLOWD_MLFLOWD_H */

@@ -5,8 +5,10 @@
  * macro. The daemon checks abi_major against its own (exact match), then calls init() once with a
  * registry. init() registers descriptors; everything registered by one plugin is committed only when
  * init() returns MLF_OK and none of its names collides with another plugin's, so a failing plugin leaves
- * no trace. Descriptors, parameter tables and the strings they point to must stay valid while the plugin
- * is loaded (static storage is the normal choice); the registry keeps the pointers, not copies.
+ * no trace. The registry copies each descriptor and its parameter table into the daemon's own layout
+ * (members a plugin built against an older minor does not know read as zero), but keeps the strings and
+ * the data pointer: those must stay valid while the plugin is loaded (static storage is the normal
+ * choice).
  *
  * Example (a complete plugin):
  *
@@ -53,7 +55,8 @@ typedef struct mlf_plugin_info {
     uint32_t abi_major;      /**< MLF_ABI_MAJOR the plugin was built against; must equal the daemon's */
     uint32_t abi_minor;      /**< MLF_ABI_MINOR the plugin was built against */
     uint32_t struct_size;    /**< sizeof(mlf_plugin_info) at build time */
-    uint32_t reserved;       /**< zero */
+    uint32_t abi_minor_min;  /**< (ABI 1.2; zero before) the oldest daemon minor the plugin runs in:
+                                  abi_minor, or MLF_PLUGIN_ABI_MINOR_MIN when the plugin defines it */
     const char *name;        /**< plugin name, [a-z0-9_-]+, unique among loaded plugins */
     const char *version;     /**< the plugin's own version string */
     const char *description; /**< one line shown by `mlflowd plugins list` */
@@ -81,7 +84,11 @@ typedef enum mlf_param_type {
 #define MLF_PARAM_REQUIRED 0x1u  /**< the task must give it (and default_value is ignored) */
 #define MLF_PARAM_TEMPLATED 0x2u /**< strings inside are rendered as templates before execution */
 
-/** One declared operator parameter. Tables end with an all-zero entry ({0}). */
+/** One declared parameter: of an operator, of a notifier's configuration, of a hook's connection extras,
+ * of an executor's settings. Tables end with an all-zero entry ({0}). The descriptor that points at a
+ * table also gives its element size (param_size, extras_size: write sizeof(mlf_param_spec)), so that
+ * members can be appended here without breaking plugins built before; a size of 0 means the ABI 1.0
+ * layout (the six members below). */
 typedef struct mlf_param_spec {
     const char *name;          /**< the key in the DAG file */
     mlf_param_type type;       /**< expected type */
@@ -122,6 +129,8 @@ typedef struct mlf_operator_desc {
      * daemon enforces execution_timeout by killing the process group. Returns the outcome. */
     mlf_outcome (*execute)(mlf_task_ctx *ctx, void *data);
     void *data;                    /**< passed to execute() */
+    uint32_t param_size;           /**< (ABI 1.2) sizeof(mlf_param_spec): the stride of params; 0 (or a
+                                        plugin built before 1.2) means the ABI 1.0 size */
 } mlf_operator_desc;
 
 /** A connection as operators and hooks see it. Owned by the daemon; read-only. */
@@ -146,6 +155,8 @@ typedef struct mlf_hook_desc {
     const mlf_param_spec *extras;  /**< declared `extra` fields of such connections, or NULL */
     /** Tries the connection; on failure writes a reason into errbuf. May be NULL. */
     int (*test_connection)(const mlf_connection *conn, char *errbuf, size_t errlen);
+    uint32_t extras_size;          /**< (ABI 1.2) sizeof(mlf_param_spec): the stride of extras; 0 means
+                                        the ABI 1.0 size */
 } mlf_hook_desc;
 
 /** A template macro, called in templates as macros.NAME(args...) or NAME(args...). */
@@ -170,9 +181,11 @@ typedef struct mlf_notifier_desc {
     /** Sends @p event (a map: dag_id, run_id, task_id, state, try_number, message, ...) using @p config
      * (a map validated against params). Runs in a helper process, may block. */
     int (*notify)(const mlf_value *event, const mlf_value *config, char *errbuf, size_t errlen);
+    uint32_t param_size;           /**< (ABI 1.2) sizeof(mlf_param_spec): the stride of params; 0 means
+                                        the ABI 1.0 size */
 } mlf_notifier_desc;
 
-/** An executor decides where task instances run (DRAFT: see MLF_BUILD_DRAFT_API). */
+/** An executor decides where task instances run (ABI 1.2; defined in executor.h). */
 typedef struct mlf_executor_desc mlf_executor_desc;
 
 /** @name Registration (only during init)
@@ -198,21 +211,18 @@ static inline void mlf_registry_error(mlf_registry *reg, const char *fmt, ...)
     va_end(ap);
 }
 
-#ifdef MLF_BUILD_DRAFT_API
-/* The executor interface is settled by the scheduler work; until then it may change. */
-struct mlf_executor_desc {
-    uint32_t struct_size;
-    const char *name;
-    const char *help;
-    const mlf_param_spec *params;
-};
-#endif
-
 /**
  * Defines the plugin's entry symbol. Use exactly once per plugin, at file scope:
  *     MLF_PLUGIN("name", "version", "description", init_function, fini_function_or_NULL);
  * init_function has the type int (*)(mlf_registry *).
+ *
+ * A plugin that must also load into daemons older than the ABI it is built against defines
+ * MLF_PLUGIN_ABI_MINOR_MIN to the oldest minor it supports before including mlflowd.h, and checks
+ * MLF_HOST_HAS() before every call to a function added after that minor.
  */
+#ifndef MLF_PLUGIN_ABI_MINOR_MIN
+#define MLF_PLUGIN_ABI_MINOR_MIN MLF_ABI_MINOR
+#endif
 #ifndef MLF_HOST_INTERNAL
 #define MLF_PLUGIN(name_, version_, description_, init_, fini_)                                       \
     MLF_HIDDEN const struct mlf_host *mlf__host;                                                    \
@@ -223,7 +233,7 @@ struct mlf_executor_desc {
     }                                                                                               \
     MLF_EXPORT extern const mlf_plugin_info mlf_plugin_entry;                                       \
     const mlf_plugin_info mlf_plugin_entry = {MLF_ABI_MAJOR,  MLF_ABI_MINOR,    sizeof(mlf_plugin_info), \
-                                              0,              (name_),          (version_),          \
+                                              MLF_PLUGIN_ABI_MINOR_MIN, (name_), (version_),         \
                                               (description_), mlf__plugin_init, (fini_)}
 #endif
 

@@ -24,6 +24,31 @@ typedef enum mlf_log_level {
     MLF_LOG_ERROR = 40
 } mlf_log_level;
 
+/** Writes one line to the daemon's own log (not a try's log: see mlf_ctx_log()) as
+ * "LEVEL component: message", when @p level is enabled. For executors and other code that runs in the
+ * daemon. Thread-safe. Added in ABI 1.2. */
+MLF_API void mlf_logv(mlf_log_level level, const char *component, const char *fmt, va_list ap) MLF_PRINTF(3, 0);
+
+/** The wall clock: µs since the Unix epoch, for timestamps people read and for the `now` of the
+ * executor interface. It may step. Added in ABI 1.2. */
+MLF_API mlf_time_us mlf_clock_wall(void);
+
+/** A monotonic clock in µs (CLOCK_MONOTONIC, arbitrary origin), for measuring durations: it never steps.
+ * Added in ABI 1.2. */
+MLF_API int64_t mlf_clock_monotonic(void);
+
+#ifndef MLF_HOST_INTERNAL
+static inline void mlf_log(mlf_log_level level, const char *component, const char *fmt, ...) MLF_PRINTF(3, 4);
+/** printf-style wrapper over mlf_logv(). */
+static inline void mlf_log(mlf_log_level level, const char *component, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_logv(level, component, fmt, ap);
+    va_end(ap);
+}
+#endif
+
 /** The XCom key an operator's main result is pushed under. */
 #define MLF_XCOM_RETURN_KEY "return_value"
 
@@ -129,6 +154,36 @@ static inline void mlf_ctx_set_message(mlf_task_ctx *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     mlf_ctx_set_messagev(ctx, fmt, ap);
     va_end(ap);
+}
+
+/** Writes @p t (microseconds since the epoch, UTC) as "YYYY-MM-DD" into @p out (11 bytes with the NUL)
+ * and returns @p out: the date part templates call `ds`. Header-only (no host function): it works with
+ * every daemon of this ABI major. */
+static inline char *mlf_format_ds(mlf_time_us t, char out[11])
+{
+    int64_t days = t / 86400000000LL - (t % 86400000000LL < 0); /* floor division */
+    /* civil_from_days (H. Hinnant's algorithm, public domain) */
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t doe = days - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999) { /* outside what "YYYY" can show */
+        out[0] = '\0';
+        return out;
+    }
+    out[0] = (char)('0' + y / 1000), out[1] = (char)('0' + y / 100 % 10), out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10), out[4] = '-', out[5] = (char)('0' + m / 10), out[6] = (char)('0' + m % 10);
+    out[7] = '-', out[8] = (char)('0' + d / 10), out[9] = (char)('0' + d % 10), out[10] = '\0';
+    return out;
+}
+
+/** The run's logical date as "YYYY-MM-DD" (Airflow's `ds`) in @p out (11 bytes); returns @p out. */
+static inline char *mlf_ctx_ds(mlf_task_ctx *ctx, char out[11])
+{
+    return mlf_format_ds(mlf_ctx_logical_date(ctx), out);
 }
 
 #ifdef __cplusplus

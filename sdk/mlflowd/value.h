@@ -113,7 +113,7 @@ MLF_API int mlf_map_remove(mlf_value *map, const char *key);
 /** 1 when @p a and @p b are deeply equal (same types; maps compared ignoring order), else 0. */
 MLF_API int mlf_value_equal(const mlf_value *a, const mlf_value *b);
 
-/** Encodes @p v as msgpack into a new buffer stored in @p *buf (free with free()) and its size in
+/** Encodes @p v as msgpack into a new buffer stored in @p *buf (free with mlf_free()) and its size in
  * @p *len. Errors: MLF_EINVAL, MLF_ENOMEM. */
 MLF_API int mlf_value_pack(const mlf_value *v, void **buf, size_t *len);
 
@@ -124,13 +124,13 @@ MLF_API int mlf_value_pack(const mlf_value *v, void **buf, size_t *len);
  * unsigned int above INT64_MAX, an ext type), MLF_ERANGE (too deep), MLF_ENOMEM. */
 MLF_API int mlf_value_unpack(const void *buf, size_t len, mlf_value **out);
 
-/** Encodes @p v as compact JSON into a new NUL-terminated string stored in @p *out (free with free()).
+/** Encodes @p v as compact JSON into a new NUL-terminated string stored in @p *out (free with mlf_free()).
  * bin values become base64 strings; non-finite floats become null. Errors: MLF_EINVAL, MLF_ENOMEM. */
 MLF_API int mlf_value_to_json(const mlf_value *v, char **out);
 
 /** Renders @p v as a user-facing string (as a template does): a str is itself, nil is "None", bools are
  * "True"/"False" (Python's spelling, which Airflow users expect), numbers are decimal, arrays and maps are
- * JSON. Returns a new string (free with free()) or NULL when memory runs out. */
+ * JSON. Returns a new string (free with mlf_free()) or NULL when memory runs out. */
 MLF_API char *mlf_value_to_display(const mlf_value *v);
 
 #ifdef __cplusplus

@@ -23,6 +23,7 @@ tasks:
     on_failure_callback: {notifier: record, path: $ev}
 YAML
 expect_exit 1 "$MLFLOWD" dags test cb 2024-01-01
+case "$err" in *"a notifier process"*) fail "a notifier process failed or hung: $err" ;; esac
 # callbacks run in their own processes: wait for the four events (bounded), then check them
 i=0
 until [ "$(wc -l <"$ev" 2>/dev/null || echo 0)" -ge 4 ]; do

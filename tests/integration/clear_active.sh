@@ -24,7 +24,7 @@ until [ "$("$MLFLOWD" tasks state ca after_fast r1 2>/dev/null)" = success ]; do
     sleep 0.1
 done
 [ "$("$MLFLOWD" tasks state ca slow r1 2>/dev/null)" = running ] || { kill $sched; fail "slow should still run"; }
-expect_exit 0 "$MLFLOWD" tasks clear ca -t '^after_fast$'
+expect_exit 0 "$MLFLOWD" tasks clear ca -t '^after_fast$' -y
 i=0
 until [ "$(grep -c '^after_fast$' "$m")" -eq 2 ]; do
     i=$((i + 1)); [ $i -le 100 ] || { kill $sched; cat "$tmp/sched.log"; fail "the cleared task did not run again"; }

@@ -6,9 +6,9 @@ expect_exit 0 "$MLFLOWD" --help
 case "$out" in *"plugins list"*"dags test"*) ;; *) fail "--help does not list the commands: $out" ;; esac
 expect_exit 2 "$MLFLOWD"
 expect_exit 0 "$MLFLOWD" version
-case "$out" in "mlflowd "*"(plugin SDK ABI 1.1)") ;; *) fail "version: $out" ;; esac
+case "$out" in "mlflowd "*"(plugin SDK ABI 1.2)") ;; *) fail "version: $out" ;; esac
 expect_exit 0 "$MLFLOWD" version -o json
-json_check 'd["abi"] == "1.1"'
+json_check 'd["abi"] == "1.2"'
 
 # Unknown commands and options are usage errors with a suggestion.
 expect_exit 2 "$MLFLOWD" plugin list
@@ -16,7 +16,7 @@ case "$err" in *"did you mean 'plugins'"*) ;; *) fail "no suggestion for 'plugin
 expect_exit 2 "$MLFLOWD" plugins lst
 case "$err" in *"did you mean 'list'"*) ;; *) fail "no suggestion for 'lst': $err" ;; esac
 expect_exit 2 "$MLFLOWD" plugins list --bogus
-expect_exit 2 "$MLFLOWD" plugins list -o yaml
+expect_exit 2 "$MLFLOWD" plugins list -o xml
 expect_exit 0 "$MLFLOWD" plugins list --help
 case "$out" in "usage: mlflowd plugins list"*) ;; *) fail "plugins list --help: $out" ;; esac
 
@@ -26,7 +26,7 @@ expect_exit 0 "$MLFLOWD" plugins list -o json
 json_check 'sorted(p["name"] for p in d) == sorted("'"$MLF_BUILT_PLUGINS"'".split())'
 json_check '[o["name"] for p in d if p["name"] == "sqlite" for o in p["operators"]] in ([], ["sql", "sql_sensor"])'
 json_check '[o for p in d for o in p["operators"] if o["name"] == "shell"][0]["params"][0]["name"] == "command"'
-json_check 'all(p["abi"] == "1.1" for p in d)'
+json_check 'all(p["abi"] == "1.2" for p in d)'
 expect_exit 0 "$MLFLOWD" plugins list
 case "$out" in *"operator shell"*"command"*"required templated"*) ;; *) fail "plugins list table: $out" ;; esac
 
@@ -39,7 +39,17 @@ case "$err" in *"plugin 'nosuch' not found; searched:"*) ;; *) fail "missing plu
 mkdir -p "$tmp/dags"
 printf 'dag_id: one\ntasks: {a: {operator: empty}}\n' >"$tmp/dags/one.yaml"
 MLFLOWD__EXECUTOR=kubernetes expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
-case "$err" in *"executor 'kubernetes' is not supported (use local, sequential or zmq)"*) ;; *) fail "unknown executor: $err" ;; esac
+case "$err" in *"executor 'kubernetes' is not loaded; loaded executors: local, sequential, zmq"*) ;; *) fail "unknown executor: $err" ;; esac
+MLFLOWD__EXECUTOR=lokal expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"executor 'lokal' is not loaded (did you mean 'local'?)"*) ;; *) fail "misspelt executor: $err" ;; esac
+# Executor settings are checked against the table the executor plugin declares.
+MLFLOWD__EXECUTORS__LOCAL__PARALELISM=4 expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"MLFLOWD__EXECUTORS__LOCAL__PARALELISM: executors.local.paralelism: executor 'local' has no setting 'paralelism' (did you mean 'parallelism'?)"*) ;; *) fail "misspelt executor setting: $err" ;; esac
+MLFLOWD__EXECUTORS__LOCAL__KILL_GRACE=soon expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"executors.local.kill_grace: "*) ;; *) fail "bad executor setting: $err" ;; esac
+printf 'executors:\n  locl:\n    parallelism: 2\n' >"$tmp/exec.yaml"
+MLFLOWD_CONFIG="$tmp/exec.yaml" expect_exit 1 "$MLFLOWD" --dags-folder "$tmp/dags" scheduler
+case "$err" in *"exec.yaml:3:18: executors.locl.parallelism: no executor named 'locl' is loaded (did you mean 'local'?)"*) ;; *) fail "unknown executor section: $err" ;; esac
 
 # config list/get: every key with its value and where it came from (default < file < env < flag), and each
 # source's origin (the file's line:col, the variable, the flag).

@@ -47,6 +47,17 @@ sanitized() { [ "${MLF_SANITIZERS:-no}" = yes ]; }
 # something must take).
 scaled() { if sanitized; then echo $(($1 * 4)); else echo "$1"; fi; }
 
+# wait_until SECONDS WHAT CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS (times 4 under the
+# sanitizers) of wall-clock time, however long CMD itself takes, saying WHAT did not happen.
+wait_until() {
+    secs=$(scaled "$1"); what=$2; shift 2
+    deadline=$(($(date +%s) + secs))
+    until "$@"; do
+        [ "$(date +%s)" -lt "$deadline" ] || fail "$what (waited $secs s)"
+        sleep 0.1
+    done
+}
+
 # log_ms FILE REGEX: the time (ms since the epoch) a daemon logged on the first line of FILE matching REGEX
 # (its lines start with 2026-12-07T19:55:14.123Z): to time what the daemon did by its own clock rather than by
 # how soon a test's polling noticed it.

@@ -33,12 +33,19 @@ tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 # long-lived task hosts under a real scheduler (a host SIGKILLed mid-try)
 INTEGRATION_TESTS += tests/integration/task_hosts.sh
 
+# an executor plugin built out of tree against the installed SDK runs a DAG
+INTEGRATION_TESTS += tests/integration/executor_plugin.sh
+EXTRA_DIST += tests/integration/batch_executor/batch.c
+
 # the newcomer path and operating mlflowd (issue 12)
 OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_setup.sh \
 	tests/integration/newcomer_habits.sh \
 	tests/integration/newcomer_tasks_test.sh \
-	tests/integration/newcomer_mapped.sh
+	tests/integration/newcomer_mapped.sh \
+	tests/integration/newcomer_commands.sh \
+	tests/integration/newcomer_settings.sh \
+	tests/integration/newcomer_plugin_authors.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
 
@@ -51,3 +58,11 @@ INTEGRATION_TESTS_SEC = \
 	tests/integration/ids.sh
 TESTS += $(INTEGRATION_TESTS_SEC)
 EXTRA_DIST += $(INTEGRATION_TESTS_SEC)
+# the scheduler's holes filled (issue "a test suite that tells the truth"): retries, run limits, templates,
+# DAG-folder reload, callbacks that must not delay the loop
+HONEST_TESTS = tests/integration/retry_backoff.sh tests/integration/run_limits.sh \
+	tests/integration/callbacks_nonblocking.sh tests/integration/dag_reload.sh tests/integration/prev_next_ds.sh
+TESTS += $(HONEST_TESTS)
+EXTRA_DIST += $(HONEST_TESTS)
+# the container operator against a real engine (podman system service on a private socket)
+INTEGRATION_TESTS += tests/integration/container.sh

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Airflow habits in a DAG file get a load error that names the mlflowd spelling (issue: "the newcomer path").
+# Airflow habits in a DAG file get a load error that names the mlflowd spelling, and Airflow's
+# {{ var.value.X }} / {{ var.json.X }} are accepted (issue: "the newcomer path").
 . "$top_srcdir/tests/integration/lib.sh"
 mkdir -p "$tmp/dags"
 export MLFLOWD_DAGS_FOLDER="$tmp/dags"
@@ -34,4 +35,18 @@ done
 # the same errors stop `dags test`, with the file's errors shown
 expect_exit 2 "$MLFLOWD" dags test habits
 case "$err" in *"mlflowd's is 'shell'"*) ;; *) fail "dags test does not show the hint: $err" ;; esac
+
+# Airflow's var.value.X and var.json.X are accepted
+cat >"$tmp/dags/vars.yaml" <<'DAG'
+dag_id: vars
+schedule: null
+tasks:
+  show:
+    operator: shell
+    command: "echo who={{ var.value.who }} n={{ var.json.cfg.n }} plain={{ var.who }}"
+DAG
+expect_exit 0 "$MLFLOWD" variables set who world
+expect_exit 0 "$MLFLOWD" variables set cfg '{"n": 7}'
+expect_exit 0 "$MLFLOWD" dags test vars 2024-01-01 --show-logs
+case "$err" in *"who=world n=7 plain=world"*) ;; *) fail "var.value / var.json: $err" ;; esac
 echo "habits ok"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Mapped tasks in `tasks state` / `tasks logs` without --map-index list the indexes; numbers are validated;
-# `dags test --show-logs` prints the tries' logs inline and `dags test --conf` reaches dag_run.conf
-# (issue: "the newcomer path").
+# `dags test --show-logs` prints the tries' logs inline and `dags test --conf` reaches dag_run.conf; a
+# render failure is written into the try's log (issue: "the newcomer path").
 . "$top_srcdir/tests/integration/lib.sh"
 mkdir -p "$tmp/dags"
 export MLFLOWD_DAGS_FOLDER="$tmp/dags"
@@ -41,4 +41,22 @@ case "$err" in *"--try: expected a whole number from 1 to"*) ;; *) fail "--try z
 expect_exit 2 "$MLFLOWD" tasks state mapped each "$run" --map-index -3
 expect_exit 2 "$MLFLOWD" dags test mapped --conf '[1]'
 case "$err" in *"--conf must be a JSON object"*) ;; *) fail "--conf [1]: $err" ;; esac
+
+# a try whose parameters do not render has a log that says why
+cat >"$tmp/dags/render.yaml" <<'DAG'
+dag_id: render
+schedule: null
+tasks:
+  a:
+    operator: shell
+    command: "echo plain-text"
+  b:
+    operator: shell
+    upstream: [a]
+    command: "echo {{ xcom.a.field }}"
+DAG
+expect_exit 1 "$MLFLOWD" dags test render 2024-01-01 -o json
+run=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+expect_exit 0 "$MLFLOWD" tasks logs render "$run" b
+case "$out" in *"parameters did not render"*"has no key 'field'"*) ;; *) fail "render failure not in the try's log: $out" ;; esac
 echo "mapped ok"

@@ -48,7 +48,7 @@ json_check 'len(d) == 3'
 
 # clear b (and downstream) of one run; a scheduler started afterwards runs b again, and only b
 run=backfill__2024-01-02T00:00:00+00:00
-expect_exit 0 "$MLFLOWD" tasks clear daily -t '^b$' -s 2024-01-02 -e 2024-01-02
+expect_exit 0 "$MLFLOWD" tasks clear daily -t '^b$' -s 2024-01-02 -e 2024-01-02 -y
 case "$out" in *"Cleared 1 task instance"*) ;; *) fail "clear: $out" ;; esac
 expect_exit 0 "$MLFLOWD" dags state daily "$run"
 [ "$out" = queued ] || fail "a cleared run is queued again, got $out"

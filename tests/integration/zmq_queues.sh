@@ -13,13 +13,13 @@ tasks:
   g2: {operator: shell, queue: gpu, command: "echo g2 \$WHO >> $marks"}
   c1: {operator: shell, command: "echo c1 \$WHO >> $marks"}
   c2: {operator: shell, command: "echo c2 \$WHO >> $marks"}
-  nobody: {operator: empty, upstream: [c1]}
+  nobody: {operator: file_sensor, path: /, upstream: [c1]}
 YAML
 
 expect_exit 0 "$MLFLOWD" db init
 expect_exit 0 "$MLFLOWD" dags trigger routed --run-id r1
 start_scheduler
-# the workers load only the shell plugin: nobody can run `empty`; WHO tells the tasks where they ran
+# the workers load only the shell plugin: nobody can run `file_sensor` (`empty` would not wait: it needs no worker); WHO tells the tasks where they ran
 WHO=gpu-worker MLFLOWD__PLUGINS__LOAD=shell start_worker wgpu --queues gpu --concurrency 2
 WHO=cpu-worker MLFLOWD__PLUGINS__LOAD=shell start_worker wcpu --concurrency 2
 
@@ -38,14 +38,14 @@ grep -qx "c2 cpu-worker" "$marks" || fail "c2 did not run on the default worker:
 
 # `nobody` waits, and says why
 i=0
-until grep -q "has operator 'empty' loaded" "$tmp/why" 2>/dev/null; do
+until grep -q "has operator 'file_sensor' loaded" "$tmp/why" 2>/dev/null; do
     state_of nobody >/dev/null
     i=$((i + 1)); [ $i -le 100 ] || { cat "$tmp/why"; tail -20 "$slog"; fail "tasks state does not say why nobody waits"; }
     sleep 0.1
 done
 st=$(state_of nobody)
 case "$st" in scheduled | queued) ;; *) fail "nobody is $st, expected it to wait" ;; esac
-grep -q "no worker listening on queue 'default' has operator 'empty' loaded" "$tmp/why" || fail "why: $(cat "$tmp/why")"
+grep -q "no worker listening on queue 'default' has operator 'file_sensor' loaded" "$tmp/why" || fail "why: $(cat "$tmp/why")"
 [ "$("$MLFLOWD" dags state routed r1)" = running ] || fail "the run should still be waiting for 'nobody'"
 
 # a worker that has the operator arrives: it runs

@@ -38,6 +38,16 @@ tests_plugins_runner_ops_la_SOURCES = tests/plugins/runner_ops.c
 tests_plugins_runner_ops_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 tests_plugins_runner_ops_la_CFLAGS = $(PLUGIN_CFLAGS)
 tests_plugins_runner_ops_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+# ABI 1.2 loader rules: the minor-version rule and parameter tables with a stride (test_plugin_loader).
+check_LTLIBRARIES += tests/plugins/newer_minor.la tests/plugins/future_layout.la
+tests_plugins_newer_minor_la_SOURCES = tests/plugins/newer_minor.c
+tests_plugins_newer_minor_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
+tests_plugins_newer_minor_la_CFLAGS = $(PLUGIN_CFLAGS)
+tests_plugins_newer_minor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_future_layout_la_SOURCES = tests/plugins/future_layout.c
+tests_plugins_future_layout_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
+tests_plugins_future_layout_la_CFLAGS = $(PLUGIN_CFLAGS)
+tests_plugins_future_layout_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 # Operators for the task-host tests (tests/unit/test_host_pool.c).
 check_LTLIBRARIES += tests/plugins/host_ops.la
 tests_plugins_host_ops_la_SOURCES = tests/plugins/host_ops.c

@@ -16,7 +16,19 @@ static size_t in_flight_of(const fake_exec *fx)
     return n;
 }
 
-static int fx_can_accept(void *impl, const char *queue, const char *operator_name, char *why, size_t whylen)
+static fake_exec *opening; /* the fake the next open() takes */
+
+static int fx_open(const mlf_exec_open_args *args, void **inst, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    opening->host = args->host;
+    *inst = opening;
+    return MLF_OK;
+}
+
+static mlf_exec_accept fx_can_accept(void *impl, const char *queue, const char *operator_name, char *why,
+                                     size_t whylen)
 {
     fake_exec *fx = impl;
     (void)queue;
@@ -26,9 +38,9 @@ static int fx_can_accept(void *impl, const char *queue, const char *operator_nam
         busy += !fx->tries[i].reported;
     if (fx->slots > 0 && busy >= (size_t)fx->slots) {
         snprintf(why, whylen, "all %d slots are busy", fx->slots);
-        return 0;
+        return MLF_EXEC_BUSY;
     }
-    return 1;
+    return MLF_EXEC_ACCEPT;
 }
 
 static int fx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_time_us now, char *err, size_t errlen)
@@ -63,13 +75,13 @@ static int fx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     return MLF_OK;
 }
 
-static int fx_fd(const void *impl)
+static int fx_fd(void *impl)
 {
     (void)impl;
     return -1;
 }
 
-static int fx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, void *ud)
+static int fx_process(void *impl, mlf_time_us now)
 {
     fake_exec *fx = impl;
     for (size_t i = 0; i < fx->ntries; i++) {
@@ -80,14 +92,17 @@ static int fx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, vo
         mlf_task_result res = {.attempt = t->attempt, .outcome = t->outcome, .message = "from the fake executor",
                                .start_date = t->submitted, .end_date = now, .hostname = "fake"};
         char attempt[33];
-        mlf_strlcpy(attempt, t->attempt, sizeof attempt); /* cb may not look at fx->tries after a realloc */
+        mlf_strlcpy(attempt, t->attempt, sizeof attempt); /* the report may realloc fx->tries */
         res.attempt = attempt;
-        cb(ud, &res);
+        mlf_value *v = NULL;
+        if (mlf_task_result_encode(&res, &v) == MLF_OK)
+            mlf_exec_report(fx->host, v); /* the documented TASK RESULT map, as a plugin would */
+        mlf_value_free(v);
     }
     return MLF_OK;
 }
 
-static mlf_time_us fx_next_deadline(const void *impl)
+static mlf_time_us fx_next_deadline(void *impl)
 {
     return in_flight_of(impl) ? 1 : 0; /* results wait: the loop must not sleep */
 }
@@ -112,24 +127,27 @@ static int fx_shutdown(void *impl, int64_t grace, mlf_time_us now)
     return MLF_OK;
 }
 
-static size_t fx_in_flight(const void *impl)
+static size_t fx_in_flight(void *impl)
 {
     return in_flight_of(impl);
 }
 
-static void fx_free(void *impl)
+static void fx_close(void *impl)
 {
     ((fake_exec *)impl)->freed = 1;
 }
 
-static const mlf_executor_ops fake_ops = {
-    .name = "fake", .can_accept = fx_can_accept, .submit = fx_submit, .fd = fx_fd, .process = fx_process,
-    .next_deadline = fx_next_deadline, .after_commit = NULL, .kill = fx_kill, .shutdown = fx_shutdown,
-    .in_flight = fx_in_flight, .free = fx_free};
+static const mlf_executor_desc fake_desc = {
+    .struct_size = sizeof(mlf_executor_desc), .name = "fake", .help = "runs nothing",
+    .param_size = sizeof(mlf_param_spec), .open = fx_open, .can_accept = fx_can_accept, .submit = fx_submit,
+    .kill = fx_kill, .fd = fx_fd, .next_deadline = fx_next_deadline, .process = fx_process,
+    .after_commit = NULL, .shutdown = fx_shutdown, .in_flight = fx_in_flight, .adopt = NULL, .describe = NULL,
+    .close = fx_close};
 
-mlf_executor fake_executor(fake_exec *fx)
+const mlf_executor_desc *fake_executor(fake_exec *fx)
 {
-    return (mlf_executor){.ops = &fake_ops, .impl = fx};
+    opening = fx;
+    return &fake_desc;
 }
 
 void fake_exec_clear(fake_exec *fx)

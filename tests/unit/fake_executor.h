@@ -5,7 +5,9 @@
 #ifndef MLF_TEST_FAKE_EXECUTOR_H
 #define MLF_TEST_FAKE_EXECUTOR_H
 
-#include "exec/executor.h"
+#include <mlflowd/mlflowd.h>
+
+#include "exec/task_spec.h"
 
 /** One submitted try. */
 typedef struct fake_try {
@@ -31,11 +33,13 @@ typedef struct fake_exec {
     fake_try *tries;    /**< every submission, in order */
     size_t ntries, cap;
     int shut_down;      /**< shutdown() was called */
-    int freed;          /**< free() was called (the scheduler let go of it) */
+    int freed;          /**< close() was called (the scheduler let go of it) */
+    mlf_exec_host *host; /**< what open() was given: results go back through mlf_exec_report() */
 } fake_exec;
 
-/** An mlf_executor over @p fx (whose fields the test sets first). */
-mlf_executor fake_executor(fake_exec *fx);
+/** An executor descriptor (the executor ABI of mlflowd/executor.h) whose open() takes @p fx (whose fields
+ * the test sets first); one fake at a time. */
+const mlf_executor_desc *fake_executor(fake_exec *fx);
 
 /** Frees what @p fx recorded. */
 void fake_exec_clear(fake_exec *fx);

@@ -236,3 +236,38 @@ tests_unit_test_security_SOURCES = tests/unit/test_security.c
 tests_unit_test_security_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_security_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_security
+# executor plugins: choosing, settings checked against their tables, opening, host functions
+check_PROGRAMS += tests/unit/test_executors
+tests_unit_test_executors_SOURCES = tests/unit/test_executors.c
+tests_unit_test_executors_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_executors_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_executors
+# helpers shared by the unit test programs (temporary folders, whole files, sanitizer-scaled bounds)
+check_LTLIBRARIES += tests/unit/libtestutil.la
+tests_unit_libtestutil_la_SOURCES = tests/unit/testutil.c tests/unit/testutil.h
+tests_unit_libtestutil_la_CPPFLAGS = $(UNIT_CPPFLAGS)
+UNIT_LDADD += tests/unit/libtestutil.la
+
+# unit tests for modules that had none: DAG bag, notifier processes, plugin registry, CLI, worker
+check_PROGRAMS += tests/unit/test_dagbag
+tests_unit_test_dagbag_SOURCES = tests/unit/test_dagbag.c
+tests_unit_test_dagbag_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_dagbag_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_dagbag
+check_PROGRAMS += tests/unit/test_notify
+tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
+tests_unit_test_notify_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_notify_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_notify
+check_PROGRAMS += tests/unit/test_cli
+tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
+tests_unit_test_cli_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_cli_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cli
+if BUILD_PLUGIN_CONTAINER
+check_PROGRAMS += tests/unit/test_op_container
+tests_unit_test_op_container_SOURCES = tests/unit/test_op_container.c
+tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
+TESTS += tests/unit/test_op_container
+endif

@@ -9,6 +9,7 @@
 
 #include "conf/config.h"
 #include "base/strutil.h"
+#include "testutil.h"
 
 #define DATA TEST_SRCDIR "/tests/data/config"
 
@@ -21,24 +22,9 @@ static void setup(void)
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
-static void rm_rf(const char *path)
-{
-    char *cmd = mlf_strdup_printf("rm -rf '%s'", path);
-    ck_assert_int_eq(system(cmd), 0);
-    free(cmd);
-}
-
 static void teardown(void)
 {
-    rm_rf(tmpdir);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    tu_rm_rf(tmpdir);
 }
 
 /* Loads with @p args (envp filled in when NULL there: HOME=tmpdir only) and expects success. */
@@ -262,7 +248,7 @@ START_TEST(test_file_found_in_home)
     char *home = mlf_strdup_printf("%s/h", tmpdir);
     ck_assert_int_eq(mkdir(home, 0700), 0);
     char *file = mlf_strdup_printf("%s/mlflowd.yaml", home);
-    write_file(file, "executor: from-home\nzmq:\n  bind: \"ipc://{home}/s\"\n");
+    tu_write_file(file, "executor: from-home\nzmq:\n  bind: \"ipc://{home}/s\"\n", 0644);
     char home_var[96], mlf_home_var[128];
     snprintf(home_var, sizeof home_var, "HOME=%s", tmpdir);
     snprintf(mlf_home_var, sizeof mlf_home_var, "MLFLOWD_HOME=%s", home);
@@ -282,7 +268,7 @@ START_TEST(test_file_found_in_home)
     char *dot = mlf_strdup_printf("%s/.mlflowd", tmpdir);
     ck_assert_int_eq(mkdir(dot, 0700), 0);
     char *dot_file = mlf_strdup_printf("%s/mlflowd.yaml", dot);
-    write_file(dot_file, "executor: from-default-home\n");
+    tu_write_file(dot_file, "executor: from-default-home\n", 0644);
     cfg = load_ok((mlf_config_args){.envp = env2});
     ck_assert_str_eq(mlf_config_file(cfg), dot_file);
     ck_assert_str_eq(mlf_config_str(cfg, "executor"), "from-default-home");
@@ -306,12 +292,12 @@ START_TEST(test_durations_in_file)
 {
     /* A bare number is seconds (as in DAG files); ISO 8601 works too. */
     char *file = mlf_strdup_printf("%s/c.yaml", tmpdir);
-    write_file(file, "zmq.heartbeat: 0.5\nscheduler:\n  dag_dir_list_interval: PT2M\n");
+    tu_write_file(file, "zmq.heartbeat: 0.5\nscheduler:\n  dag_dir_list_interval: PT2M\n", 0644);
     mlf_config *cfg = load_ok((mlf_config_args){.config_file = file});
     ck_assert_int_eq(mlf_config_duration_us(cfg, "zmq.heartbeat"), 500000);
     ck_assert_int_eq(mlf_config_duration_us(cfg, "scheduler.dag_dir_list_interval"), 120000000);
     mlf_config_free(cfg);
-    write_file(file, "zmq.heartbeat: 0\nscheduler.dag_dir_list_interval: [30s]\n");
+    tu_write_file(file, "zmq.heartbeat: 0\nscheduler.dag_dir_list_interval: [30s]\n", 0644);
     char *err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
     char *want = mlf_strdup_printf("%s:1:16: zmq.heartbeat: 0s is less than the minimum of 10ms\n"
                                    "%s:2:34: scheduler.dag_dir_list_interval: expected a duration such as 30s, 5m "
@@ -324,10 +310,56 @@ START_TEST(test_durations_in_file)
 }
 END_TEST
 
+/* executors.NAME.KEY settings are kept as YAML text with their origin, for the executor plugins to check
+ * (plugin/executors.c); the environment wins over the file; a section that is not a mapping is an error. */
+START_TEST(test_executor_settings)
+{
+    char *file = mlf_strdup_printf("%s/x.yaml", tmpdir);
+    write_file(file, "executor: local\nexecutors:\n  local:\n    parallelism: 4\n    kill_grace: 2s\n"
+                     "  batch: {label: \"a b\", refuse: [gpu, tpu]}\nexecutors.zmq.extra: 1\n");
+    char env_file[600];
+    snprintf(env_file, sizeof env_file, "MLFLOWD_CONFIG=%s", file);
+    const char *env[] = {env_file, "MLFLOWD__EXECUTORS__LOCAL__KILL_GRACE=9s", NULL};
+    mlf_config *cfg = load_ok((mlf_config_args){.envp = env});
+    ck_assert_uint_eq(mlf_config_executor_setting_count(cfg), 5);
+    const char *name, *text, *origin;
+    char *want_origin = mlf_strdup_printf("%s:4:18", file);
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 0, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.local.parallelism");
+    ck_assert_str_eq(text, "4");
+    ck_assert_str_eq(origin, want_origin);
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 1, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.local.kill_grace");
+    ck_assert_str_eq(text, "9s"); /* the environment wins */
+    ck_assert_str_eq(origin, "MLFLOWD__EXECUTORS__LOCAL__KILL_GRACE");
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 2, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.batch.label");
+    ck_assert_str_eq(text, "a b");
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 3, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.batch.refuse");
+    ck_assert_str_eq(text, "[\"gpu\",\"tpu\"]"); /* a sequence as JSON, which is YAML */
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 4, &name, &text, &origin), MLF_OK);
+    ck_assert_str_eq(name, "executors.zmq.extra");
+    ck_assert_int_eq(mlf_config_executor_setting_at(cfg, 5, &name, &text, &origin), MLF_ENOTFOUND);
+    mlf_config_free(cfg);
+    free(want_origin);
+
+    write_file(file, "executors: 3\nexecutors.local: [1]\n");
+    char *err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
+    char *want = mlf_strdup_printf("%s:1:12: executors: expected a mapping of executor names to their settings, "
+                                   "got int\n%s:2:18: executors.local: expected a mapping of settings, got list\n",
+                                   file, file);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    free(file);
+}
+END_TEST
+
 START_TEST(test_nul_characters_and_nulls)
 {
     char *file = mlf_strdup_printf("%s/c.yaml", tmpdir);
-    write_file(file, "executor: \"loc\\0al\"\nplugins.load: [\"a\\0b\"]\nzmq.curve.enabled: ~\n");
+    tu_write_file(file, "executor: \"loc\\0al\"\nplugins.load: [\"a\\0b\"]\nzmq.curve.enabled: ~\n", 0644);
     char *err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
     char *want = mlf_strdup_printf("%s:1:11: executor: expected a string, got a string with a NUL character\n"
                                    "%s:2:16: plugins.load[0]: expected a non-empty string, got a string with a NUL "
@@ -338,7 +370,7 @@ START_TEST(test_nul_characters_and_nulls)
     free(want);
     free(err);
     /* Settings that may be null take null from the file. */
-    write_file(file, "zmq.curve:\n  secret_key_file: /k\n  authorized_keys: ~\n");
+    tu_write_file(file, "zmq.curve:\n  secret_key_file: /k\n  authorized_keys: ~\n", 0644);
     mlf_config *cfg = load_ok((mlf_config_args){.config_file = file});
     ck_assert_str_eq(mlf_config_str(cfg, "zmq.curve.secret_key_file"), "/k");
     ck_assert_int_eq(mlf_value_type(mlf_config_get(cfg, "zmq.curve.authorized_keys")), MLF_NIL);
@@ -356,7 +388,7 @@ START_TEST(test_empty_file_is_fine)
     mlf_config_free(cfg);
     /* Sections left empty (all their keys commented out) are fine too. */
     char *file = mlf_strdup_printf("%s/c.yaml", tmpdir);
-    write_file(file, "zmq:\n  # bind: x\nlogging: {}\n");
+    tu_write_file(file, "zmq:\n  # bind: x\nlogging: {}\n", 0644);
     cfg = load_ok((mlf_config_args){.config_file = file});
     mlf_config_free(cfg);
     free(file);
@@ -366,8 +398,8 @@ END_TEST
 START_TEST(test_home_tilde_and_placeholders)
 {
     char *file = mlf_strdup_printf("%s/c.yaml", tmpdir);
-    write_file(file, "home: ~/state\nplugins.path: [\"~\", \"{home}/p\", \"x/{home}/{plugindir}/{other}\"]\n"
-                     "api.listen: \"~/not-a-path\"\n");
+    tu_write_file(file, "home: ~/state\nplugins.path: [\"~\", \"{home}/p\", \"x/{home}/{plugindir}/{other}\"]\n"
+                     "api.listen: \"~/not-a-path\"\n", 0644);
     mlf_config *cfg = load_ok((mlf_config_args){.config_file = file});
     char *home = mlf_strdup_printf("%s/state", tmpdir);
     ck_assert_str_eq(mlf_config_home(cfg), home);
@@ -465,7 +497,7 @@ START_TEST(test_set_twice)
     free(err);
     /* A bad first setting still counts as the first. */
     char *file = mlf_strdup_printf("%s/c.yaml", tmpdir);
-    write_file(file, "core:\n  default_pool_slots: x\ncore.default_pool_slots: 3\n");
+    tu_write_file(file, "core:\n  default_pool_slots: x\ncore.default_pool_slots: 3\n", 0644);
     err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
     want = mlf_strdup_printf("%s:2:23: core.default_pool_slots: expected an integer, got string\n"
                              "%s:3:1: core.default_pool_slots is set twice (first at 2:3)\n",
@@ -492,8 +524,8 @@ START_TEST(test_yaml_errors)
     free(err);
     /* Wrong scalar types and tags in the file. */
     char *file = mlf_strdup_printf("%s/c.yaml", tmpdir);
-    write_file(file, "executor: 5\nparallelism: !!int x\nhome: null\nzmq.heartbeat: true\n"
-                     "xcom.max_size: 99999999999999999999\ndags_folder: [a]\n");
+    tu_write_file(file, "executor: 5\nparallelism: !!int x\nhome: null\nzmq.heartbeat: true\n"
+                     "xcom.max_size: 99999999999999999999\ndags_folder: [a]\n", 0644);
     err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
     want = mlf_strdup_printf("%s:1:11: executor: expected a string, got int\n"
                              "%s:2:14: 'x' is not a valid !!int\n"
@@ -627,6 +659,7 @@ int main(void)
     tcase_add_test(tc, test_file_found_in_home);
     tcase_add_test(tc, test_durations_in_file);
     tcase_add_test(tc, test_nul_characters_and_nulls);
+    tcase_add_test(tc, test_executor_settings);
     tcase_add_test(tc, test_empty_file_is_fine);
     tcase_add_test(tc, test_home_tilde_and_placeholders);
     tcase_add_test(tc, test_home_cannot_use_home);

@@ -3,7 +3,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "exec/executor_local.h"
 #include "base/strutil.h"
 #include "exec/task_spec.h"
+#include "testutil.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define SHELL_PLUGIN TEST_BUILDDIR "/plugins/shell.la"
@@ -27,14 +27,6 @@
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
     strcpy(tmpdir, "/tmp/mlf-exec-XXXXXX");
@@ -43,7 +35,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_rf(tmpdir);
 }
 
 static mlf_time_us now_us(void)
@@ -51,20 +43,6 @@ static mlf_time_us now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return strdup("");
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    return b.data ? mlf_buf_steal(&b) : strdup("");
 }
 
 static char *path_in_tmp(const char *name)
@@ -168,7 +146,7 @@ static int process_gone(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    char *st = read_file(path);
+    char *st = tu_read_file(path, NULL);
     const char *paren = strrchr(st, ')');
     int gone = !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
     free(st);
@@ -188,7 +166,7 @@ static int wait_gone(pid_t pid, int max_ms)
 static pid_t read_pid(const char *file)
 {
     char *p = path_in_tmp(file);
-    char *s = read_file(p);
+    char *s = tu_read_file(p, NULL);
     pid_t pid = (pid_t)atoi(s);
     free(s);
     free(p);
@@ -221,7 +199,7 @@ START_TEST(test_runs_shell_and_reports)
     ck_assert_uint_eq(mlf_local_executor_running(ex), 0);
     ck_assert_int_eq(mlf_local_executor_next_deadline(ex), 0);
     char *log = path_in_tmp("logs/ok.log");
-    char *text = read_file(log);
+    char *text = tu_read_file(log, NULL);
     ck_assert(strstr(text, "hello-from-the-pool") != NULL);
     free(text);
     free(log);
@@ -263,7 +241,7 @@ START_TEST(test_crash_reports_signal)
     ck_assert_int_eq(c.r[0].exit_signal, 11);
     ck_assert_int_eq(c.r[0].exit_status, -1);
     char *log = path_in_tmp("logs/boom.log");
-    char *text = read_file(log);
+    char *text = tu_read_file(log, NULL);
     ck_assert(strstr(text, "about to crash") != NULL);
     free(text);
     free(log);
@@ -352,7 +330,7 @@ START_TEST(test_parallelism_never_exceeded)
     for (int i = 0; i < 6; i++)
         ck_assert_int_eq(c.r[i].outcome, MLF_SUCCESS);
     /* replay the stamps in time order */
-    char *text = read_file(stamps);
+    char *text = tu_read_file(stamps, NULL);
     long long t[12];
     int d[12], n = 0;
     for (char *line = strtok(text, "\n"); line && n < 12; line = strtok(NULL, "\n")) {

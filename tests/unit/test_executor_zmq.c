@@ -5,7 +5,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,22 +21,12 @@
 #include "exec/proto.h"
 #include "base/strutil.h"
 #include "exec/zmq_auth.h"
+#include "testutil.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define MS INT64_C(1000)
-/* An upper bound of @p ms milliseconds on how long something may take, times 4 in the sanitizer build
- * (MLF_SANITIZERS=yes), where everything runs slower on a loaded machine. */
-#define BOUND_MS(ms) ((ms) * (getenv("MLF_SANITIZERS") && !strcmp(getenv("MLF_SANITIZERS"), "yes") ? 4 : 1))
 
 static char tmpdir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void setup(void)
 {
@@ -47,7 +36,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_rf(tmpdir);
 }
 
 static mlf_time_us now_us(void)
@@ -55,20 +44,6 @@ static mlf_time_us now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return strdup("");
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    return b.data ? mlf_buf_steal(&b) : strdup("");
 }
 
 /* A configuration: home in tmpdir, heartbeat 100 ms, plus NAME=VALUE overrides (NULL-terminated). The
@@ -505,7 +480,7 @@ START_TEST(test_result_log_and_ack)
     ck_assert(was_dropped(h, "a1"));
     wait_msg(h, f, MLF_PROTO_ACK, "a1", "the ACK");
     char *log_path = mlf_strdup_printf("%s/logs/a1.log", tmpdir);
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_str_eq(log, "hello world\nmore\n");
     free(log);
     free(log_path);
@@ -580,12 +555,13 @@ START_TEST(test_zombie_when_heartbeats_stop)
     ck_assert_int_eq(h->r[0].outcome, MLF_FAILED);
     ck_assert_msg(strstr(h->r[0].message, "zombie: worker w1 (host fakehost, pid 1) stopped heartbeating"), "%s",
                   h->r[0].message);
-    ck_assert_msg(took >= 200 * MS && took < BOUND_MS(1000) * MS, "detected after %lld ms", (long long)(took / 1000));
+    ck_assert_msg(took >= 200 * MS && took < tu_bound_ms(1000) * MS, "detected after %lld ms",
+                  (long long)(took / 1000));
     ck_assert(was_dropped(h, "z1"));
     ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1);
     /* the zombie note is in the try's log */
     char *log_path = mlf_strdup_printf("%s/logs/z1.log", tmpdir);
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_ptr_nonnull(strstr(log, "stopped heartbeating"));
     free(log);
     free(log_path);
@@ -967,7 +943,7 @@ START_TEST(test_real_workers)
         ck_assert_str_eq(g->xcom, want);
         /* the log came back over the wire, into the path the spec named */
         char *path = mlf_strdup_printf("%s/logs/%s.log", tmpdir, attempt);
-        char *log = read_file(path);
+        char *log = tu_read_file(path, NULL);
         char *line = mlf_strdup_printf("line-of-%s", attempt);
         ck_assert_msg(strstr(log, line), "log of %s: %s", attempt, log);
         free(line);
@@ -988,7 +964,7 @@ START_TEST(test_real_workers)
     const got *z = result_of(h, "slow1");
     ck_assert_int_eq(z->outcome, MLF_FAILED);
     ck_assert_msg(strstr(z->message, "zombie: worker real2"), "%s", z->message);
-    ck_assert_int_lt(now_us() - t0, BOUND_MS(1500) * MS);
+    ck_assert_int_lt(now_us() - t0, tu_bound_ms(1500) * MS);
     waitpid(w2, NULL, 0);
     pump_for(h, 1200);
     ck_assert_msg(access(marker, F_OK) != 0, "the killed worker's task kept running");
@@ -1037,14 +1013,14 @@ START_TEST(test_worker_survives_scheduler_restart)
     /* gone1 was stopped on the worker: its process group is gone well before its 30 s */
     char *log_path = mlf_strdup_printf("%s/rw.log", tmpdir);
     for (int i = 0; i < 300; i++) {
-        char *log = read_file(log_path);
+        char *log = tu_read_file(log_path, NULL);
         int killed = strstr(log, "killing attempt gone1") != NULL;
         free(log);
         if (killed)
             break;
         pump_for(h, 10);
     }
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_msg(strstr(log, "killing attempt gone1"), "%s", log);
     ck_assert_msg(strstr(log, "the scheduler said DISCONNECT (the scheduler is shutting down)"), "%s", log);
     free(log);

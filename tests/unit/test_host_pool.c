@@ -3,7 +3,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "base/strutil.h"
 #include "exec/host_pool.h"
 #include "exec/task_spec.h"
+#include "testutil.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define SHELL_PLUGIN TEST_BUILDDIR "/plugins/shell.la"
@@ -28,14 +28,6 @@
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
     strcpy(tmpdir, "/tmp/mlf-hosts-XXXXXX");
@@ -44,7 +36,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_rf(tmpdir);
 }
 
 static mlf_time_us now_us(void)
@@ -54,24 +46,10 @@ static mlf_time_us now_us(void)
     return (mlf_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return strdup("");
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    return b.data ? mlf_buf_steal(&b) : strdup("");
-}
-
 static char *log_of(const char *attempt)
 {
     char *path = mlf_strdup_printf("%s/logs/%s.log", tmpdir, attempt);
-    char *text = read_file(path);
+    char *text = tu_read_file(path, NULL);
     free(path);
     return text;
 }
@@ -192,7 +170,7 @@ static int process_gone(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    char *st = read_file(path);
+    char *st = tu_read_file(path, NULL);
     const char *paren = strrchr(st, ')');
     int gone = !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
     free(st);
@@ -212,7 +190,7 @@ static int wait_gone(pid_t pid, int max_ms)
 static pid_t read_pid(const char *file)
 {
     char *path = mlf_strdup_printf("%s/%s", tmpdir, file);
-    char *s = read_file(path);
+    char *s = tu_read_file(path, NULL);
     pid_t pid = (pid_t)atoi(s);
     free(s);
     free(path);
@@ -281,7 +259,7 @@ START_TEST(test_host_killed_mid_try)
 {
     mlf_host_pool *p = new_pool(1, 0, 0, 0);
     collector c = {0};
-    char *cmd = mlf_strdup_printf("echo $PPID > %s/host.pid; sleep 30", tmpdir);
+    char *cmd = mlf_strdup_printf("echo $$ > %s/sh.pid; echo $PPID > %s/host.pid; sleep 30", tmpdir, tmpdir);
     submit(p, shell("victim", cmd, 0));
     free(cmd);
     pid_t host = 0;
@@ -295,6 +273,9 @@ START_TEST(test_host_killed_mid_try)
     run_until(p, &c, 1, 5000);
     ck_assert_str_eq(c.r[0].attempt, "victim");
     ck_assert_str_eq(c.r[0].message, "the task host was killed by signal 9 (Killed)");
+    pid_t sh = read_pid("sh.pid");
+    ck_assert(sh > 0);
+    ck_assert_msg(wait_gone(sh, 1000), "the dead host's shell %d still runs", (int)sh); /* its group died too */
     got *next = run_one(p, &c, op("next", "whoami"), 5000);
     ck_assert_int_eq(next->outcome, MLF_SUCCESS);
     ck_assert(next->xpid != host);
@@ -469,6 +450,67 @@ START_TEST(test_stdio_and_cwd_contained)
 }
 END_TEST
 
+/* The lines a shell try logged between "Running command" and "Command exited", without their prefixes and
+ * without the variables that name the task, sorted: what the command printed, in a comparable form. */
+static char *command_output(const char *attempt)
+{
+    char *text = log_of(attempt);
+    char *start = strstr(text, "Running command:");
+    ck_assert_ptr_nonnull(start);
+    char *lines[256];
+    size_t n = 0;
+    for (char *line = strtok(strchr(start, '\n') + 1, "\n"); line && n < 256; line = strtok(NULL, "\n")) {
+        char *body = strstr(line, " - ");
+        body = body ? body + 3 : line;
+        if (strncmp(body, "Command exited", 14) == 0)
+            break;
+        if (strncmp(body, "MLFLOWD_CTX_TASK_ID=", 20) != 0)
+            lines[n++] = body;
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(lines[j], lines[j - 1]) < 0; j--) {
+            char *t = lines[j];
+            lines[j] = lines[j - 1];
+            lines[j - 1] = t;
+        }
+    mlf_buf b = {0};
+    for (size_t i = 0; i < n; i++)
+        mlf_buf_printf(&b, "%s\n", lines[i]);
+    free(text);
+    return b.data ? mlf_buf_steal(&b) : strdup("");
+}
+
+static mlf_value *shell_in(const char *attempt, const char *command, const char *cwd)
+{
+    mlf_value *p = mlf_value_map();
+    mlf_map_set(p, "command", mlf_value_str(command));
+    mlf_map_set(p, "cwd", mlf_value_str(cwd));
+    return make_spec(attempt, SHELL_PLUGIN, "shell", p, 0);
+}
+
+/* A plain command started without /bin/sh sees what it would see through sh, and ends the same way. */
+START_TEST(test_direct_start_same_as_sh)
+{
+    mlf_host_pool *p = new_pool(1, 0, 0, 0);
+    collector c = {0};
+    run_one(p, &c, shell_in("direct", "env", tmpdir), 5000);
+    run_one(p, &c, shell_in("via_sh", "env ;", tmpdir), 5000); /* the ';' sends it through /bin/sh */
+    char *direct = command_output("direct"), *via_sh = command_output("via_sh");
+    ck_assert_msg(strstr(direct, "PWD=") != NULL, "%s", direct);
+    ck_assert_str_eq(direct, via_sh);
+    free(direct);
+    free(via_sh);
+    got *f = run_one(p, &c, shell("false", "false", 0), 5000);
+    ck_assert_str_eq(f->message, "command exited with code 1");
+    got *nf = run_one(p, &c, shell("missing", "no-such-command-anywhere", 0), 5000);
+    ck_assert_str_eq(nf->message, "command exited with code 127"); /* sh's answer, through the fallback */
+    char *text = log_of("missing");
+    ck_assert(strstr(text, "no-such-command-anywhere: not found") != NULL);
+    free(text);
+    mlf_host_pool_free(p);
+}
+END_TEST
+
 /* Freeing the pool kills busy hosts' process groups and idle hosts alike. */
 START_TEST(test_free_kills_everything)
 {
@@ -552,6 +594,7 @@ int main(void)
     tcase_add_test(tc, test_big_results);
     tcase_add_test(tc, test_leftovers_killed);
     tcase_add_test(tc, test_stdio_and_cwd_contained);
+    tcase_add_test(tc, test_direct_start_same_as_sh);
     tcase_add_test(tc, test_free_kills_everything);
     tcase_add_test(tc, test_validation_and_shutdown);
     tcase_add_test(tc, test_missing_executable);

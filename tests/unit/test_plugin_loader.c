@@ -118,7 +118,84 @@ END_TEST
 START_TEST(test_abi_mismatch_names_both_versions)
 {
     ck_assert_int_eq(load(TEST_PLUGINS, "bad_abi"), 1);
-    ck_assert(diag_has("bad_abi.la", "ABI mismatch", "ABI 999.0", "provides ABI 1.1", NULL));
+    ck_assert(diag_has("bad_abi.la", "ABI mismatch", "ABI 999.0", "provides ABI 1.2", NULL));
+}
+END_TEST
+
+/* doc/sdk.md: a plugin built against a newer minor is refused unless it declared the older minor it
+ * supports (abi_minor_min, for plugins that check MLF_HOST_HAS()). */
+START_TEST(test_newer_minor_needs_a_declaration)
+{
+    ck_assert_int_eq(load(TEST_PLUGINS, "newer_minor"), 1);
+    char want[64], have[64];
+    snprintf(want, sizeof want, "needs at least ABI %d.%d", MLF_ABI_MAJOR, MLF_ABI_MINOR + 1);
+    snprintf(have, sizeof have, "provides ABI %d.%d", MLF_ABI_MAJOR, MLF_ABI_MINOR);
+    ck_assert(diag_has("newer_minor.la", "ABI mismatch", want, have, "MLF_PLUGIN_ABI_MINOR_MIN", NULL));
+    ck_assert_uint_eq(mlf_catalog_plugin_count(cat), 0);
+    mlf_diag_clear(&errs);
+    ck_assert_int_eq(load(TEST_PLUGINS, "future_layout"), 0);
+}
+END_TEST
+
+/* A table whose elements are wider than this daemon's mlf_param_spec is read with its declared stride;
+ * the registry hands out a copy in the daemon's layout. */
+START_TEST(test_param_table_stride)
+{
+    ck_assert_int_eq(load(TEST_PLUGINS, "future_layout"), 0);
+    const mlf_operator_desc *op = mlf_catalog_operator(cat, "future_op");
+    ck_assert_ptr_nonnull(op);
+    ck_assert_uint_eq(op->param_size, sizeof(mlf_param_spec));
+    ck_assert_str_eq(op->params[0].name, "alpha");
+    ck_assert_str_eq(op->params[1].name, "beta");
+    ck_assert_str_eq(op->params[1].default_value, "7");
+    ck_assert_int_eq(op->params[1].type, MLF_PARAM_INT);
+    ck_assert_str_eq(op->params[2].name, "gamma");
+    ck_assert_ptr_null(op->params[3].name);
+    /* an element size below the ABI 1.0 layout is refused */
+    mlf_registry *reg = mlf_registry_begin(cat, NULL);
+    static const mlf_param_spec one[] = {{.name = "a", .type = MLF_PARAM_STR}, {0}};
+    mlf_operator_desc d = {.struct_size = sizeof d, .name = "narrow", .params = one, .execute = op->execute,
+                           .param_size = 8};
+    ck_assert_int_eq(mlf_register_operator(reg, &d), MLF_EINVAL);
+    ck_assert(strstr(mlf_registry_message(reg), "element size of 8") != NULL);
+    mlf_registry_end(reg);
+}
+END_TEST
+
+/* The registry reads an older plugin's descriptor only as far as its struct_size: later members are 0. */
+START_TEST(test_old_descriptor_layout_reads_as_zero)
+{
+    mlf_registry *reg = mlf_registry_begin(cat, NULL);
+    static const mlf_param_spec one[] = {{.name = "a", .type = MLF_PARAM_STR}, {0}};
+    mlf_operator_desc d = {.struct_size = (uint32_t)(offsetof(mlf_operator_desc, data) + sizeof(void *)),
+                           .name = "old_op", .params = one, .execute = NULL, .param_size = 12345};
+    d.execute = (mlf_outcome(*)(mlf_task_ctx *, void *))1; /* never called */
+    ck_assert_int_eq(mlf_register_operator(reg, &d), MLF_OK);
+    ck_assert_int_eq(mlf_registry_commit(reg, &errs), MLF_OK);
+    mlf_registry_end(reg);
+    const mlf_operator_desc *op = mlf_catalog_operator(cat, "old_op");
+    ck_assert_ptr_ne(op, &d);
+    ck_assert_uint_eq(op->struct_size, sizeof(mlf_operator_desc));
+    ck_assert_str_eq(op->params[0].name, "a");
+}
+END_TEST
+
+static int ex_open(const mlf_exec_open_args *a, void **inst, char *err, size_t errlen)
+{
+    (void)a, (void)inst, (void)err, (void)errlen;
+    return MLF_OK;
+}
+
+/* An executor descriptor must give every required callback; its settings are not task keys. */
+START_TEST(test_executor_registration)
+{
+    mlf_registry *reg = mlf_registry_begin(cat, NULL);
+    static const mlf_param_spec params[] = {{.name = "retries", .type = MLF_PARAM_INT, .default_value = "1"}, {0}};
+    mlf_executor_desc d = {.struct_size = sizeof d, .name = "half", .open = ex_open, .params = params,
+                           .param_size = sizeof(mlf_param_spec)};
+    ck_assert_int_eq(mlf_register_executor(reg, &d), MLF_EINVAL);
+    ck_assert_str_eq(mlf_registry_message(reg), "executor 'half' has no can_accept callback");
+    mlf_registry_end(reg);
 }
 END_TEST
 
@@ -256,7 +333,7 @@ START_TEST(test_star_loads_a_whole_folder)
     mlf_diag e2 = {0};
     const char *tpaths[] = {TEST_PLUGINS};
     int refused = mlf_plugins_load(cat2, tpaths, 1, names, 1, &e2);
-    ck_assert_int_eq(refused, 4); /* no_entry, bad_abi, init_fail, bad_param; dup_shell loads alone */
+    ck_assert_int_eq(refused, 5); /* no_entry, bad_abi, init_fail, bad_param, newer_minor; dup_shell loads alone */
     ck_assert_ptr_nonnull(mlf_catalog_operator(cat2, "test_op"));
     mlf_diag_clear(&e2);
     mlf_catalog_free(cat2);
@@ -305,7 +382,7 @@ START_TEST(test_registry_rejects_malformed_descriptors)
     ck_assert_int_eq(mlf_register_operator(reg, &d), MLF_EEXIST);
     mlf_macro_desc m = {.struct_size = sizeof m, .name = "mac", .min_args = 2, .max_args = 1, .call = NULL};
     ck_assert_int_eq(mlf_register_macro(reg, &m), MLF_EINVAL);
-    ck_assert_int_eq(mlf_register_executor(reg, NULL), MLF_ENOTSUP);
+    ck_assert_int_eq(mlf_register_executor(reg, NULL), MLF_EINVAL);
     ck_assert_int_eq(mlf_registry_commit(reg, &errs), MLF_OK);
     /* after commit the registry is closed */
     ck_assert_int_eq(mlf_register_operator(reg, &d), MLF_ESTATE);
@@ -334,6 +411,10 @@ int main(void)
     tcase_add_test(tc, test_missing_path_file);
     tcase_add_test(tc, test_missing_entry_symbol);
     tcase_add_test(tc, test_abi_mismatch_names_both_versions);
+    tcase_add_test(tc, test_newer_minor_needs_a_declaration);
+    tcase_add_test(tc, test_param_table_stride);
+    tcase_add_test(tc, test_old_descriptor_layout_reads_as_zero);
+    tcase_add_test(tc, test_executor_registration);
     tcase_add_test(tc, test_init_failure_shows_plugin_message_and_registers_nothing);
     tcase_add_test(tc, test_duplicate_operator_names_both_files);
     tcase_add_test(tc, test_duplicate_plugin_name);

@@ -1,9 +1,9 @@
 /* Unit tests for the scheduler loop (core/sched/), driven in-process against a fake executor
  * (fake_executor.h): dispatch order and limits, results and trigger rules, retries with delay and
- * exponential backoff (and its cap), recovery after a restart. A real DAG bag, catalog (the build tree's
- * shell plugin) and state store in a temporary folder; nothing is executed. */
+ * exponential backoff (and its cap), recovery after a restart, operators that need no try (empty). A real
+ * DAG bag, catalog (the build tree's shell and empty plugins, the test plugin "good" for its notifier) and
+ * state store in a temporary folder; nothing is executed. */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 #include "fake_executor.h"
 #include "plugin/plugin_loader.h"
 #include "sched/sched_internal.h"
+#include "testutil.h"
 
 #define LOGICAL_DATE INT64_C(1704067200000000) /* 2024-01-01T00:00:00Z */
 
@@ -29,15 +30,6 @@ static mlf_scheduler *sched;
 static fake_exec fx;
 static char run_id[200];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void setup(void)
 {
     mlf_log_set_level(MLF_LOG_ERROR);
@@ -51,10 +43,10 @@ static void setup(void)
     char *errors = NULL;
     ck_assert_msg(mlf_config_load(&args, &cfg, &errors) == MLF_OK, "config: %s", errors ? errors : "?");
     cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
-    const char *names[] = {"shell"};
+    const char *paths[] = {TEST_BUILDDIR "/plugins", TEST_BUILDDIR "/tests/plugins"};
+    const char *names[] = {"shell", "empty", "good"}; /* good: the "record" notifier */
     mlf_diag diag = {0};
-    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 1, &diag), 0);
+    ck_assert_int_eq(mlf_plugins_load(cat, paths, 2, names, 3, &diag), 0);
     mlf_diag_clear(&diag);
     char *state = mlf_strdup_printf("%s/state", home), err[256];
     ck_assert_msg(mlf_store_open(state, MLF_STORE_CREATE, &st, err, sizeof err) == MLF_OK, "store: %s", err);
@@ -66,15 +58,26 @@ static void setup(void)
     free(home);
 }
 
+static void report_problem(void *ud, const char *table, const char *key, const char *problem)
+{
+    (void)ud;
+    fprintf(stderr, "store check: %s %s: %s\n", table, key, problem);
+}
+
 static void teardown(void)
 {
     mlf_scheduler_free(sched);
+    sched = NULL;
+    /* however the test went, the records the scheduler wrote are consistent (the TI state index too) */
+    unsigned long problems = 0;
+    ck_assert_int_eq(mlf_store_check(st, report_problem, NULL, &problems), MLF_OK);
+    ck_assert_uint_eq(problems, 0);
     fake_exec_clear(&fx);
     mlf_dagbag_free(bag);
     mlf_store_close(st);
     mlf_catalog_free(cat);
     mlf_config_free(cfg);
-    nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_rf(base);
 }
 
 /* Writes DAG "t" (its tasks: @p tasks, YAML lines under `tasks:`) and loads it. */
@@ -97,11 +100,11 @@ static const mlf_dag *load_dag(const char *tasks)
 /* A scheduler over the fake executor (parallelism @p par). */
 static void open_scheduler(int par)
 {
-    mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = "/nonexistent",
+    mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = TEST_BUILDDIR "/mlflowd",
                             .parallelism = par};
-    mlf_executor ex = fake_executor(&fx);
     char err[256];
-    ck_assert_msg(mlf_sc_new_with_executor(&o, &ex, &sched, err, sizeof err) == MLF_OK, "scheduler: %s", err);
+    ck_assert_msg(mlf_sc_new_with_executor(&o, fake_executor(&fx), &sched, err, sizeof err) == MLF_OK, "scheduler: %s",
+                  err);
 }
 
 static void create_run(const mlf_dag *dag)
@@ -442,6 +445,94 @@ START_TEST(test_recover_resumes_scheduled_work)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------------------------ no try */
+
+START_TEST(test_empty_finishes_without_dispatch)
+{
+    /* a chain of empties between shell tasks, and an empty join */
+    const mlf_dag *dag = load_dag("  first:\n" SHELL "  e1:\n    operator: empty\n    upstream: [first]\n"
+                                  "  e2:\n    operator: empty\n    upstream: [e1]\n  last:\n" SHELL
+                                  "    upstream: [e2]\n  join:\n    operator: empty\n    upstream: [last]\n");
+    open_scheduler(8);
+    create_run(dag);
+    finish();
+    ck_assert_uint_eq(fx.ntries, 2);
+    ck_assert_str_eq(fx.tries[0].task_id, "first");
+    ck_assert_str_eq(fx.tries[1].task_id, "last");
+    const char *empties[] = {"e1", "e2", "join"};
+    for (size_t i = 0; i < 3; i++) {
+        mlf_ti_rec rec;
+        ck_assert_int_eq(ti_state(empties[i], &rec), MLF_TI_SUCCESS);
+        ck_assert_int_eq(rec.try_number, 1);
+        ck_assert_int_ge(rec.end_date, rec.start_date);
+        ck_assert_int_gt(rec.start_date, 0);
+        ck_assert_ptr_null(rec.hostname); /* no process ran it */
+        mlf_ti_rec_clear(&rec);
+    }
+    ck_assert_int_eq(run_state(), MLF_RUN_SUCCESS);
+}
+END_TEST
+
+START_TEST(test_empty_only_dag_runs_in_one_turn)
+{
+    /* nothing reaches the executor: one turn decides the whole run */
+    const mlf_dag *dag = load_dag("  a:\n    operator: empty\n  b:\n    operator: empty\n    upstream: [a]\n"
+                                  "  c:\n    operator: empty\n    upstream: [b]\n");
+    open_scheduler(8);
+    create_run(dag);
+    step();
+    ck_assert_int_eq(run_state(), MLF_RUN_SUCCESS);
+    ck_assert_uint_eq(fx.ntries, 0);
+}
+END_TEST
+
+START_TEST(test_empty_with_success_callback_runs_a_try)
+{
+    char *ev = mlf_strdup_printf("%s/events", base);
+    char *tasks = mlf_strdup_printf("  e:\n    operator: empty\n    on_success_callback: {notifier: record, path: %s}\n"
+                                    "  plain:\n    operator: empty\n", ev);
+    const mlf_dag *dag = load_dag(tasks);
+    open_scheduler(8);
+    create_run(dag);
+    finish();
+    ck_assert_uint_eq(fake_tries_of(&fx, "e"), 1); /* dispatched, so that its callback runs as for any try */
+    ck_assert_uint_eq(fake_tries_of(&fx, "plain"), 0);
+    ck_assert_int_eq(ti_state("e", NULL), MLF_TI_SUCCESS);
+    ck_assert_int_eq(ti_state("plain", NULL), MLF_TI_SUCCESS);
+    mlf_scheduler_free(sched); /* waits for the notifier process */
+    sched = NULL;
+    char line[4096] = "";
+    FILE *f = fopen(ev, "r");
+    ck_assert_msg(f != NULL, "the callback did not run");
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    ck_assert_ptr_nonnull(strstr(line, "on_success_callback"));
+    ck_assert_ptr_nonnull(strstr(line, "\"e\""));
+    ck_assert_ptr_null(strstr(line, "plain"));
+    free(tasks);
+    free(ev);
+}
+END_TEST
+
+START_TEST(test_empty_run_by_tasks_run_is_dispatched)
+{
+    /* `tasks run` of one TI asks for a try: it gets one */
+    const mlf_dag *dag = load_dag("  e:\n    operator: empty\n");
+    open_scheduler(8);
+    create_run(dag);
+    step();
+    ck_assert_int_eq(ti_state("e", NULL), MLF_TI_SUCCESS);
+    ck_assert_uint_eq(fx.ntries, 0);
+    mlf_ti_state state = MLF_TI_NONE;
+    char err[256];
+    ck_assert_int_eq(mlf_scheduler_run_task(sched, "t", run_id, "e", -1, NULL, &state, err, sizeof err), MLF_OK);
+    ck_assert_int_eq(state, MLF_TI_SUCCESS);
+    ck_assert_uint_eq(fake_tries_of(&fx, "e"), 1);
+    ck_assert_int_eq(fx.tries[0].try_number, 2);
+}
+END_TEST
+
 static Suite *scheduler_suite(void)
 {
     Suite *s = suite_create("scheduler");
@@ -459,6 +550,10 @@ static Suite *scheduler_suite(void)
     tcase_add_test(tc, test_recover_retries_a_zombie);
     tcase_add_test(tc, test_recover_fails_a_zombie_without_tries);
     tcase_add_test(tc, test_recover_resumes_scheduled_work);
+    tcase_add_test(tc, test_empty_finishes_without_dispatch);
+    tcase_add_test(tc, test_empty_only_dag_runs_in_one_turn);
+    tcase_add_test(tc, test_empty_with_success_callback_runs_a_try);
+    tcase_add_test(tc, test_empty_run_by_tasks_run_is_dispatched);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "base/strutil.h"
 #include "exec/task_runner.h"
 #include "exec/task_spec.h"
+#include "testutil.h"
 
 #define MLFLOWD TEST_BUILDDIR "/mlflowd"
 #define SHELL_PLUGIN TEST_BUILDDIR "/plugins/shell.la"
@@ -29,14 +29,6 @@ extern char **environ;
 /* ---- a scratch folder per test for logs ---- */
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
     strcpy(tmpdir, "/tmp/mlf-runner-XXXXXX");
@@ -45,21 +37,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return strdup("");
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    return b.data ? mlf_buf_steal(&b) : strdup("");
+    tu_rm_rf(tmpdir);
 }
 
 static char log_path[256];
@@ -124,7 +102,7 @@ START_TEST(test_shell_success_xcom_and_log)
     ck_assert(r->pid == getpid());
     ck_assert_int_eq(r->exit_status, -1); /* filled in by executors */
     ck_assert_str_ne(r->hostname, "");
-    char *log = read_file(log_path); /* its folders were created */
+    char *log = tu_read_file(log_path, NULL); /* its folders were created */
     ck_assert_msg(strstr(log, "{t} INFO - Starting attempt 1 of d.t (run r) on ") != NULL, "%s", log);
     ck_assert(strstr(log, "Executing operator 'shell' from " SHELL_PLUGIN) != NULL);
     ck_assert(strstr(log, "Running command: echo first; echo second-line") != NULL);
@@ -150,7 +128,7 @@ START_TEST(test_shell_exit_codes)
     r = run_here(spec, &rv);
     ck_assert_int_eq(r->outcome, MLF_FAILED);
     ck_assert_str_eq(r->message, "command exited with code 3");
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     /* both tries appended to the same file; the failure says why */
     ck_assert(strstr(log, "Marking task as SKIPPED (command exited with code 99: skipping)") != NULL);
     ck_assert(strstr(log, "ERROR - Marking task as FAILED (command exited with code 3)") != NULL);
@@ -178,7 +156,7 @@ START_TEST(test_plugin_not_loadable)
     mlf_task_result *r = run_here(spec, &rv);
     ck_assert_int_eq(r->outcome, MLF_FAILED);
     ck_assert_str_eq(r->message, "plugin did not load: " TEST_BUILDDIR "/plugins/no_such_plugin.la: plugin file not found");
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert(strstr(log, "ERROR - plugin did not load: " TEST_BUILDDIR "/plugins/no_such_plugin.la") != NULL);
     free(log);
     done(r, rv, spec);
@@ -198,7 +176,7 @@ START_TEST(test_unknown_operator)
     mlf_task_result *r = run_here(spec, &rv);
     ck_assert_int_eq(r->outcome, MLF_FAILED);
     ck_assert_str_eq(r->message, "operator 'bash' is not provided by plugin " SHELL_PLUGIN " (it provides: shell)");
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert(strstr(log, "operator 'bash' is not provided") != NULL);
     free(log);
     done(r, rv, spec);
@@ -288,7 +266,7 @@ START_TEST(test_context_from_spec)
     ck_assert_str_eq(xcom_str(r, "conn_host"), "db.example");
     mlf_value_get_int(mlf_map_get(r->xcoms, "conn_port"), &i);
     ck_assert(i == 5432);
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_msg(strstr(log, "(run r, map_index 4)") != NULL, "%s", log);
     ck_assert(strstr(log, "connecting with password ***") != NULL);
     ck_assert(strstr(log, "the variable secret is ***") != NULL);
@@ -369,7 +347,7 @@ START_TEST(test_sensor_poke_mode_loops)
     mlf_value_get_int(mlf_map_get(r->xcoms, "pokes"), &pokes);
     ck_assert(pokes == 3);
     ck_assert(r->end_date - r->start_date >= 20000); /* slept twice */
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_msg(strstr(log, "Executing sensor 'poke_thrice'") != NULL, "%s", log);
     ck_assert(strstr(log, "Sensor not satisfied yet (poke 1); poking again in 10ms") != NULL);
     ck_assert(strstr(log, "(poke 2)") != NULL && strstr(log, "(poke 3)") == NULL);
@@ -507,7 +485,7 @@ START_TEST(test_external_state_run_and_missing_store)
     r = poke_external("elsewhere", "ok", &rv, &spec);
     ck_assert_int_eq(r->outcome, MLF_FAILED_NO_RETRY);
     ck_assert_str_eq(r->message, "external_task_sensor needs the state store: run it with the local executor");
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert_msg(strstr(log, "Cannot open the state store ") && strstr(log, "/elsewhere/state read-only"), "%s", log);
     free(log);
     done(r, rv, spec);
@@ -569,7 +547,7 @@ static void run_exec(const void *input, size_t len, int use_fd3, exec_out *out)
         mlf_buf_append(&out->result, buf, (size_t)n);
     close(res[0]);
     ck_assert_int_eq(waitpid(pid, &out->status, 0), pid);
-    out->err = read_file(errpath);
+    out->err = tu_read_file(errpath, NULL);
 }
 
 static void exec_out_free(exec_out *o)
@@ -606,7 +584,7 @@ START_TEST(test_exec_shell)
     ck_assert_int_eq(r->outcome, MLF_SUCCESS);
     ck_assert_str_eq(xcom_str(r, "return_value"), "from-a-child-process");
     ck_assert(r->pid != getpid());
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert(strstr(log, "from-a-child-process") != NULL);
     free(log);
     done(r, rv, spec);
@@ -621,7 +599,7 @@ START_TEST(test_exec_stdout_channel_stays_clean)
     mlf_task_result *r = run_spec_exec(spec, 0, &rv);
     ck_assert_int_eq(r->outcome, MLF_SUCCESS);
     ck_assert_str_eq(xcom_str(r, "return_value"), "quiet result");
-    char *log = read_file(log_path);
+    char *log = tu_read_file(log_path, NULL);
     ck_assert(strstr(log, "noise on stdout 999\n") != NULL);
     ck_assert(strstr(log, "noise on stderr\n") != NULL);
     free(log);
@@ -699,7 +677,7 @@ START_TEST(test_exec_verb_hidden)
     ck_assert_int_eq(posix_spawn(&pid, MLFLOWD, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    char *help = read_file(outpath);
+    char *help = tu_read_file(outpath, NULL);
     ck_assert_msg(strstr(help, "version") != NULL, "%s", help);
     ck_assert(strstr(help, "task-exec") == NULL && strstr(help, "internal:") == NULL);
     free(help);

@@ -1,8 +1,6 @@
 /* Unit tests for core/zmq_auth.c: key files and their permissions, authorized-keys parsing, the loopback
  * test, and the ZAP handler refusing an unlisted CURVE key while a listed one gets through. */
 #include <check.h>
-#include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +12,9 @@
 #include "exec/proto.h"
 #include "base/strutil.h"
 #include "exec/zmq_auth.h"
+#include "testutil.h"
 
 static char tmpdir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void setup(void)
 {
@@ -33,16 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    chmod(path, mode);
+    tu_rm_rf(tmpdir);
 }
 
 START_TEST(test_keypair_and_public_of)
@@ -98,16 +80,16 @@ START_TEST(test_key_file_contents)
     char key[MLF_CURVE_KEY_LEN + 1], err[512];
     const char *good = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
     char *text = mlf_strdup_printf("# a comment\n\n   %s   trailing words\n", good);
-    write_file(path, text, 0600);
+    tu_write_file(path, text, 0600);
     ck_assert_int_eq(mlf_curve_read_key_file(path, 1, key, err, sizeof err), MLF_OK);
     ck_assert_str_eq(key, good);
     free(text);
     /* no key starts with '#' (its Z85 group would overflow), so such a line is a comment */
     ck_assert(!mlf_curve_key_valid("#rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7rq"));
-    write_file(path, "# only comments\n", 0600);
+    tu_write_file(path, "# only comments\n", 0600);
     ck_assert_int_eq(mlf_curve_read_key_file(path, 1, key, err, sizeof err), MLF_EPARSE);
     ck_assert_ptr_nonnull(strstr(err, "holds no CURVE key"));
-    write_file(path, "# c\nnot-a-key\n", 0600);
+    tu_write_file(path, "# c\nnot-a-key\n", 0600);
     ck_assert_int_eq(mlf_curve_read_key_file(path, 1, key, err, sizeof err), MLF_EPARSE);
     ck_assert_ptr_nonnull(strstr(err, ":2: not a CURVE key"));
     char *missing = mlf_strdup_printf("%s/none", tmpdir);
