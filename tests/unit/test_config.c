@@ -315,8 +315,8 @@ END_TEST
 START_TEST(test_executor_settings)
 {
     char *file = mlf_strdup_printf("%s/x.yaml", tmpdir);
-    write_file(file, "executor: local\nexecutors:\n  local:\n    parallelism: 4\n    kill_grace: 2s\n"
-                     "  batch: {label: \"a b\", refuse: [gpu, tpu]}\nexecutors.zmq.extra: 1\n");
+    tu_write_file(file, "executor: local\nexecutors:\n  local:\n    parallelism: 4\n    kill_grace: 2s\n"
+                        "  batch: {label: \"a b\", refuse: [gpu, tpu]}\nexecutors.zmq.extra: 1\n", 0644);
     char env_file[600];
     snprintf(env_file, sizeof env_file, "MLFLOWD_CONFIG=%s", file);
     const char *env[] = {env_file, "MLFLOWD__EXECUTORS__LOCAL__KILL_GRACE=9s", NULL};
@@ -344,7 +344,7 @@ START_TEST(test_executor_settings)
     mlf_config_free(cfg);
     free(want_origin);
 
-    write_file(file, "executors: 3\nexecutors.local: [1]\n");
+    tu_write_file(file, "executors: 3\nexecutors.local: [1]\n", 0644);
     char *err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
     char *want = mlf_strdup_printf("%s:1:12: executors: expected a mapping of executor names to their settings, "
                                    "got int\n%s:2:18: executors.local: expected a mapping of settings, got list\n",
