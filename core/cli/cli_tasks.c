@@ -633,6 +633,7 @@ static int seed_run(void *ud, const mlf_run_rec *rec)
     t->run.run_id = dup_or_null(rec->run_id, &t->oom);
     t->run.conf = dup_bytes(rec->conf, rec->conf_len, &t->oom);
     t->run.note = NULL;
+    t->run.owner = NULL; /* the throw-away home's run belongs to this process */
     t->found = 1;
     return MLF_STORE_STOP;
 }
