@@ -4,7 +4,8 @@
 # and of the workers, each restarted. Asserts: the run succeeds; no task whose try ended is started again
 # unless the worker that ran that try was SIGKILLed after it ended (its RESULT could not reach the
 # scheduler: a legitimate retry); no two tries of one TI overlap in time; `mlflowd db check` is clean.
-# CHAOS_KILLS (25), CHAOS_LAYERS (10) x CHAOS_WIDTH (30) and CHAOS_SEED tune it; `make soak` runs a longer one.
+# CHAOS_KILLS (25), CHAOS_LAYERS (10) x CHAOS_WIDTH (30), CHAOS_SECONDS (150: no kill after) and CHAOS_SEED
+# tune it; `make soak` runs a longer one.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/zmq_lib.sh"
 
@@ -52,7 +53,7 @@ rnd() { seed=$(( (seed * 1103515245 + 12345) % 2147483648 )); r=$(( (seed / 6553
 now_ns() { date +%s%N; }
 
 k=0
-deadline=$(( $(date +%s) + 150 ))
+deadline=$(( $(date +%s) + ${CHAOS_SECONDS:-150} ))   # the kills stop then, whatever their count
 while [ $k -lt "$kills" ]; do
     [ "$("$MLFLOWD" dags state chaos r1 2>/dev/null)" = running ] || [ $k -eq 0 ] || break
     rnd 18; pause=$r
