@@ -93,6 +93,7 @@ void mlf_dag_free(mlf_dag *dag)
     free(dag->schedule);
     free(dag->timezone);
     mlf_value_free(dag->params);
+    mlf_value_free(dag->param_specs);
     free(dag->doc_md);
     mlf_value_free(dag->on_failure_callback);
     mlf_value_free(dag->on_success_callback);

@@ -114,7 +114,8 @@ typedef struct mlf_dag {
     int64_t dagrun_timeout_us; /**< 0: none */
     char **tags;
     size_t ntags;
-    mlf_value *params;   /**< DAG params (a map, never NULL) */
+    mlf_value *params;   /**< DAG params (a map, never NULL); a param given as a spec holds its default */
+    mlf_value *param_specs; /**< NULL, or name -> spec for params given as Airflow Param specs (dag_params.h) */
     char *doc_md;
     mlf_value *on_failure_callback, *on_success_callback; /**< as the task callbacks, for the run's end */
     mlf_task *tasks;

@@ -17,6 +17,7 @@
 #include "time/tz.h"
 #include "conf/yaml_doc.h"
 #include "plugin/params.h"
+#include "dag/dag_params.h"
 
 
 const char *const mlf_template_context_names[] = {
@@ -527,6 +528,9 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         char dym[160];
         if (name && mlf_trigger_rule_parse(name, &r) == MLF_OK)
             t->trigger_rule = r;
+        else if (name && strcmp(name, "all_done_setup_success") == 0)
+            perr(c, v, "trigger rule 'all_done_setup_success' is not supported yet: setup and teardown tasks are "
+                 "not built yet (all_done is the nearest)");
         else if (name)
             perr(c, v, "unknown trigger rule '%s'%s", name,
                  did_you_mean(name, mlf_trigger_rule_names, MLF_TR_COUNT, dym, sizeof dym));
@@ -582,6 +586,10 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
                strcmp(key, "email_on_retry") == 0) {
         perr(c, v, "task '%s': %s is not supported yet; mail through the email notifier instead: "
              "on_failure_callback: {notifier: email, to: [ADDRESS]} (on_retry_callback likewise)", t->task_id, key);
+    } else if (strcmp(key, "setup") == 0 || strcmp(key, "teardown") == 0 || strcmp(key, "teardowns") == 0 ||
+               strcmp(key, "on_failure_fail_dagrun") == 0) {
+        perr(c, v, "task '%s': %s: setup and teardown tasks are not supported yet; a cleanup task with "
+             "trigger_rule: all_done runs whatever its upstream tasks did", t->task_id, key);
     } else if (strcmp(key, "sla") == 0) {
         perr(c, v, "task '%s': sla is not supported: Airflow 3 replaced SLAs by deadline alerts, which mlflowd "
              "does not have yet; bound the task with execution_timeout (the run with dagrun_timeout) and an "
@@ -932,6 +940,53 @@ static void resolve_upstreams(pctx *c)
     free(ids);
 }
 
+/* Params written as Airflow Param specs ({type: integer, default: 30, maximum: 365}): each spec is checked
+ * and kept in dag->param_specs, and the param's value becomes its default (None without one). */
+static void split_param_specs(pctx *c, const mlf_yaml_node *node)
+{
+    mlf_dag *dag = c->dag;
+    for (size_t i = 0; i < mlf_value_len(dag->params); i++) {
+        const char *name = mlf_map_key_at(dag->params, i);
+        const mlf_value *v = mlf_map_value_at(dag->params, i);
+        if (!mlf_param_is_spec(v))
+            continue;
+        const mlf_yaml_node *at = mlf_yaml_map_get(node, name);
+        char err[512];
+        if (mlf_param_spec_check(name, v, err, sizeof err) != MLF_OK) {
+            perr(c, at ? at : node, "params: %s", err);
+            continue;
+        }
+        if (!dag->param_specs && !(dag->param_specs = mlf_value_map())) {
+            perr(c, node, "out of memory");
+            return;
+        }
+        const mlf_value *def = mlf_map_get(v, "default");
+        if (!def && dag->schedule) {
+            perr(c, at ? at : node, "params: param '%s' has no default, so only a trigger's conf can give it: give "
+                 "it a default or make the DAG manual-only (schedule: null), as Airflow requires", name);
+            continue;
+        }
+        mlf_value *copy = mlf_value_copy(v);
+        mlf_value *value = def ? mlf_value_copy(def) : mlf_value_nil();
+        if (!copy || !value) {
+            mlf_value_free(copy);
+            mlf_value_free(value);
+            perr(c, node, "out of memory");
+            return;
+        }
+        char *key = strdup(name); /* name and v die when the spec is replaced */
+        if (!key) {
+            mlf_value_free(copy);
+            mlf_value_free(value);
+            perr(c, node, "out of memory");
+            return;
+        }
+        mlf_map_set(dag->param_specs, key, copy);
+        mlf_map_set(dag->params, key, value); /* replaces the spec in place: i stays valid */
+        free(key);
+    }
+}
+
 static void parse_dag(pctx *c, const mlf_yaml_node *root)
 {
     mlf_dag *dag = c->dag;
@@ -1032,6 +1087,7 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
         else {
             mlf_value_free(dag->params);
             dag->params = params;
+            split_param_specs(c, v);
         }
     }
     if ((v = mlf_yaml_map_get(root, "default_args")) && !mlf_yaml_is_null(v))

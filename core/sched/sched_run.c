@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/strutil.h"
+#include "dag/dag_params.h"
 #include "time/duration.h"
 #include "time/schedule.h"
 #include "time/timefmt.h"
@@ -199,6 +200,8 @@ static int create_run_iv(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, cons
                          const mlf_value *conf, char *run_id_out, size_t run_id_len, char *err, size_t errlen)
 {
     char ts[64], idbuf[160];
+    if (mlf_dag_check_params(dag, conf, err, errlen) != MLF_OK) /* Airflow's Param validation at trigger */
+        return MLF_EINVAL;
     if (!run_id) {
         mlf_time_format_ts(iv->logical_date, ts, sizeof ts);
         snprintf(idbuf, sizeof idbuf, "%s__%s", mlf_run_type_name(type), ts);

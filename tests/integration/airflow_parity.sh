@@ -109,6 +109,9 @@ refused "email: [ops@example.com]" "email is not supported yet; mail through the
 refused "email_on_failure: true" "email_on_failure is not supported yet"
 refused "email_on_retry: false" "email_on_retry is not supported yet"
 refused "sla: 1h" "Airflow 3 replaced SLAs by deadline alerts"
+refused "setup: true" "setup and teardown tasks are not supported yet"
+refused "teardown: true" "setup and teardown tasks are not supported yet"
+refused "trigger_rule: all_done_setup_success" "trigger rule 'all_done_setup_success' is not supported yet"
 
 # --- templates: Airflow's date filters, ts_nodash_with_tz, task_instance_key_str and prev_*_success
 cat >"$tmp/dags/tpl.yaml" <<'YAML'
@@ -129,4 +132,45 @@ printf 'dag_id: tpl_bad\ntasks:\n  a: {operator: shell, command: "echo {{ run_id
 expect_exit 1 "$MLFLOWD" tasks render tpl_bad a 2024-01-02
 case "$err" in *"filter 'ds' needs a date or timestamp"*) ;; *) fail "ds on a non-date was not refused clearly: $err" ;; esac
 rm -f "$tmp/dags/tpl_bad.yaml"
+
+# --- dags test without a date: now, and a schedule: null DAG runs as a manual run
+printf 'dag_id: nosched\nschedule: null\ntasks:\n  a: {operator: shell, command: "echo {{ dag_run.run_type }}"}\n' >"$tmp/dags/nosched.yaml"
+today=$(date -u +%Y-%m-%d)
+expect_exit 0 "$MLFLOWD" dags test nosched -o json
+json_check 'd["state"] == "success" and d["run_id"].startswith("manual__'"$today"'")'
+
+# --- params as Airflow's Param: type, enum, range and default checked at load and at trigger
+cat >"$tmp/dags/prm.yaml" <<'YAML'
+dag_id: prm
+schedule: null
+params:
+  window: {type: integer, default: 30, minimum: 1, maximum: 365}
+  mode: {type: string, enum: [fast, full], default: fast}
+  plain: {a: 1}
+tasks:
+  a: {operator: shell, command: "echo W={{ params.window }} M={{ params.mode }} P={{ params.plain.a }}"}
+YAML
+expect_exit 0 "$MLFLOWD" tasks render prm a 2024-01-01
+case "$out" in *"W=30 M=fast P=1"*) ;; *) fail "a Param's default is not what templates see: $out" ;; esac
+expect_exit 1 "$MLFLOWD" dags trigger prm --conf '{"window": "x"}'
+case "$err" in *"param 'window': x is not of type integer"*) ;; *) fail "wrong type not refused by name and rule: $err" ;; esac
+expect_exit 1 "$MLFLOWD" dags trigger prm --conf '{"window": 400}'
+case "$err" in *"param 'window': 400 is above its maximum 365"*) ;; *) fail "range not checked: $err" ;; esac
+expect_exit 1 "$MLFLOWD" dags trigger prm --conf '{"mode": "slow"}'
+case "$err" in *"param 'mode': slow is not one of"*) ;; *) fail "enum not checked: $err" ;; esac
+expect_exit 0 "$MLFLOWD" dags trigger prm --conf '{"window": 7, "mode": "full"}'
+cat >"$tmp/dags/prm_bad.yaml" <<'YAML'
+dag_id: prm_bad
+schedule: "@daily"
+start_date: 2024-01-01
+params:
+  window: {type: integer, default: 0, minimum: 1}
+  need: {type: string}
+tasks:
+  a: {operator: empty}
+YAML
+expect_exit 0 "$MLFLOWD" dags list-import-errors
+case "$out$err" in *"param 'window': 0 is below its minimum 1 (its default)"*"param 'need' has no default"*) ;;
+*) fail "bad Param specs were not load errors: $out $err" ;; esac
+rm -f "$tmp/dags/prm_bad.yaml"
 echo "airflow parity ok"
