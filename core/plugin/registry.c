@@ -456,6 +456,10 @@ int mlf_register_operator(mlf_registry *reg, const mlf_operator_desc *desc)
         rc = check_params(reg, what, e->settings, 0, 0);
     copy->settings = e->settings;
     copy->settings_size = sizeof(mlf_param_spec);
+    if (rc != MLF_OK) { /* refused: the descriptor is not staged */
+        entry_clear(e);
+        reg->staged.n--;
+    }
     return rc;
 }
 
