@@ -20,6 +20,7 @@
 #include "base/strutil.h"
 #include "time/timefmt.h"
 #include "sched/notify.h"
+#include "plugin/operators.h"
 #include "plugin/plugin_loader.h"
 #include "base/suggest.h"
 #include "exec/task_runner.h"
@@ -282,6 +283,12 @@ int mlf_cli_plugins(mlf_cli *cli)
     int refused = mlf_plugins_load(cli->cat, paths, npaths, names, nnames, &errors);
     mlf_diag_print(&errors, "mlflowd: plugin error: ");
     mlf_diag_clear(&errors);
+    mlf_buf bad = {0}; /* operators.NAME.KEY settings, checked against what the operators declare */
+    if (mlf_operators_configure(cli->cat, cli->cfg, &bad)) {
+        fprintf(stderr, "%.*s", (int)bad.len, bad.data);
+        refused = -1;
+    }
+    mlf_buf_free(&bad);
     return refused;
 }
 

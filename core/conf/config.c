@@ -632,11 +632,16 @@ static void load_defaults(loadctx *C)
 /* ------------------------------------------------------------------------------------------ executors.* */
 #define EXEC_SECTION "executors"
 
-/* 2 for "executors.NAME", 1 for "executors", 0 for anything else. */
+#define OP_SECTION "operators"
+
+/* 3 for "executors.NAME.KEY", 2 for "executors.NAME", 1 for "executors", 0 for anything else; the same for
+ * "operators" (operator plugins' settings, kept in the same list and checked by plugin/operators.h). */
 static int exec_depth(const char *full)
 {
     size_t sl = strlen(EXEC_SECTION);
-    if (strncmp(full, EXEC_SECTION, sl) != 0 || (full[sl] != '\0' && full[sl] != '.'))
+    if (strncmp(full, EXEC_SECTION, sl) != 0)
+        sl = strncmp(full, OP_SECTION, strlen(OP_SECTION)) == 0 ? strlen(OP_SECTION) : 0;
+    if (!sl || (full[sl] != '\0' && full[sl] != '.'))
         return 0;
     if (!full[sl])
         return 1;
@@ -738,7 +743,7 @@ static void walk_file(loadctx *C, const mlf_yaml_node *map, const char *prefix)
         } else if (ed) {
             if (!mlf_yaml_is_null(val))
                 NODE_ERROR(C, MLF_EINVAL, val, "%s: expected a mapping of %s, got %s", full,
-                           ed == 1 ? "executor names to their settings" : "settings", mlf_yaml_describe(val));
+                           ed == 1 ? "plugin names to their settings" : "settings", mlf_yaml_describe(val));
         } else if (val->kind == MLF_YAML_MAPPING && (val->n > 0 || is_section(full))) {
             /* An unknown section still gets walked, so that each of its keys gets its own suggestion. */
             walk_file(C, val, full);

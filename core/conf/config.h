@@ -148,12 +148,13 @@ const char *const *mlf_config_plugin_load(const mlf_config *cfg, size_t *n);
 /** 1 when plugins.load is ["*"]: load every plugin found in the search path. */
 int mlf_config_plugin_load_all(const mlf_config *cfg);
 
-/** The number of executors.NAME.KEY settings given (file and environment; the environment wins). They are
- * not in the key table: each executor plugin declares its own (mlf_executor_desc.params), and they are
- * checked when the executor is opened (plugin/executors.h). */
+/** The number of executors.NAME.KEY and operators.NAME.KEY settings given (file and environment; the
+ * environment wins). They are not in the key table: each executor plugin declares its own
+ * (mlf_executor_desc.params), checked when the executor is opened (plugin/executors.h), and so does each
+ * operator plugin (mlf_operator_desc.settings), checked when the plugins are loaded (plugin/operators.h). */
 size_t mlf_config_executor_setting_count(const mlf_config *cfg);
 
-/** Executor setting @p i: its dotted @p *name ("executors.local.parallelism"), its value as YAML @p *text
+/** Plugin setting @p i: its dotted @p *name ("executors.local.parallelism", "operators.container.x"), its value as YAML @p *text
  * (a scalar as written, JSON for a sequence or mapping) and where it was set, @p *origin ("FILE:L:C",
  * "MLFLOWD__EXECUTORS__LOCAL__PARALLELISM"). All borrowed. Returns MLF_OK or MLF_ENOTFOUND past the end. */
 int mlf_config_executor_setting_at(const mlf_config *cfg, size_t i, const char **name, const char **text,

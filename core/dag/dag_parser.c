@@ -16,6 +16,7 @@
 #include "time/timefmt.h"
 #include "time/tz.h"
 #include "conf/yaml_doc.h"
+#include "plugin/operators.h"
 #include "plugin/params.h"
 #include "dag/dag_params.h"
 
@@ -645,6 +646,48 @@ static int is_sensor_key(const char *key)
     return 0;
 }
 
+/* 1 when @p v holds template syntax anywhere (a string, or one inside a list or map): known at try time. */
+static int is_templated(const mlf_value *v)
+{
+    size_t len = 0;
+    const char *str = mlf_value_type(v) == MLF_STR ? mlf_value_get_str(v, &len) : NULL;
+    if (str)
+        return strstr(str, "{{") || strstr(str, "{%");
+    if (mlf_value_type(v) != MLF_ARRAY && mlf_value_type(v) != MLF_MAP)
+        return 0;
+    for (size_t i = 0; i < mlf_value_len(v); i++)
+        if (is_templated(mlf_value_type(v) == MLF_MAP ? mlf_map_value_at(v, i) : mlf_array_at(v, i)))
+            return 1;
+    return 0;
+}
+
+/* Calls @p op's load-time validate() hook (ABI 1.2) with the current task's literal parameters and the
+ * operator's settings; a refusal is reported at the parameter it names (else at the task id @p idnode). */
+static void validate_task(pctx *c, const mlf_task *t, const mlf_operator_desc *op, const mlf_yaml_node *tn,
+                          const mlf_yaml_node *idnode)
+{
+    mlf_value *literal = mlf_value_map(), *defaults = NULL;
+    const mlf_value *settings = mlf_operator_settings(c->p->cat, op->name);
+    char err[512] = "";
+    if (!settings && mlf_params_defaults(op->settings, &defaults, err, sizeof err) == MLF_OK)
+        settings = defaults;
+    for (size_t i = 0; literal && i < mlf_value_len(t->params); i++)
+        if (!is_templated(mlf_map_value_at(t->params, i)))
+            mlf_map_set(literal, mlf_map_key_at(t->params, i), mlf_value_copy(mlf_map_value_at(t->params, i)));
+    const char *param = NULL;
+    if (!literal || !settings) {
+        perr(c, idnode, "task '%s': operator '%s': %s", t->task_id, op->name, *err ? err : "out of memory");
+    } else if (op->validate(literal, settings, &param, err, sizeof err, op->data) != MLF_OK) {
+        const mlf_yaml_node *at = param ? mlf_yaml_map_get(tn, param) : NULL;
+        if (!at && param && c->default_args)
+            at = mlf_yaml_map_get(c->default_args, param);
+        perr(c, at ? at : idnode, "task '%s': %s%s%s", t->task_id, param && at ? param : "", param && at ? ": " : "",
+             *err ? err : "refused by its operator");
+    }
+    mlf_value_free(literal);
+    mlf_value_free(defaults);
+}
+
 /* Candidates for "did you mean" on an unknown task key: core keys, sensor keys, the operator's params. */
 static void unknown_task_key(pctx *c, const mlf_task *t, const mlf_operator_desc *op, const mlf_yaml_node *keynode)
 {
@@ -864,6 +907,8 @@ static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node
         if (!mlf_map_get(t->params, name) && !mlf_map_get(t->expand, name))
             mlf_map_set(t->params, name, mlf_value_copy(mlf_map_value_at(defs, i)));
     }
+    if (op->validate)
+        validate_task(c, t, op, tn, idnode);
 }
 
 /* ------------------------------------------------------------------ the DAG */

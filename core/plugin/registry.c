@@ -87,8 +87,12 @@ static void entry_clear(mlf_reg_entry *e)
 {
     free((void *)e->desc);
     free(e->params);
+    free(e->settings);
+    mlf_value_free(e->config);
     e->desc = NULL;
     e->params = NULL;
+    e->settings = NULL;
+    e->config = NULL;
 }
 
 void mlf_catalog_free(mlf_catalog *cat)
@@ -438,9 +442,25 @@ int mlf_register_operator(mlf_registry *reg, const mlf_operator_desc *desc)
         return reject(reg, MLF_EINVAL, "operator '%s' has no execute callback", desc->name ? desc->name : "?");
     char what[96];
     snprintf(what, sizeof what, "operator '%s'", desc->name ? desc->name : "?");
-    return stage_with_table(reg, MLF_REG_OPERATOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
-                            offsetof(mlf_operator_desc, params), offsetof(mlf_operator_desc, param_size),
-                            (desc->flags & MLF_OP_SENSOR) != 0, 1);
+    int rc = stage_with_table(reg, MLF_REG_OPERATOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
+                              offsetof(mlf_operator_desc, params), offsetof(mlf_operator_desc, param_size),
+                              (desc->flags & MLF_OP_SENSOR) != 0, 1);
+    if (rc != MLF_OK)
+        return rc;
+    /* (ABI 1.2) the settings table: normalized like params, pointed at by the staged copy */
+    mlf_reg_entry *e = &reg->staged.v[reg->staged.n - 1];
+    mlf_operator_desc *copy = (mlf_operator_desc *)e->desc;
+    snprintf(what, sizeof what, "operator '%s' settings", desc->name);
+    rc = normalize(reg, what, copy->settings, copy->settings_size, &e->settings);
+    if (rc == MLF_OK)
+        rc = check_params(reg, what, e->settings, 0, 0);
+    copy->settings = e->settings;
+    copy->settings_size = sizeof(mlf_param_spec);
+    if (rc != MLF_OK) { /* refused: the descriptor is not staged */
+        entry_clear(e);
+        reg->staged.n--;
+    }
+    return rc;
 }
 
 int mlf_register_hook(mlf_registry *reg, const mlf_hook_desc *desc)

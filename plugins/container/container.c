@@ -9,6 +9,7 @@
 
 #include "container_engine.h"
 #include "container_orphans.h"
+#include "container_spec.h"
 #include "container_try.h"
 
 static const mlf_param_spec container_params[] = {
@@ -27,8 +28,9 @@ static const mlf_param_spec container_params[] = {
     {.name = "user", .type = MLF_PARAM_STR, .flags = MLF_PARAM_TEMPLATED,
      .help = "user (and group) the command runs as: NAME, UID or UID:GID"},
     {.name = "mounts", .type = MLF_PARAM_LIST, .flags = MLF_PARAM_TEMPLATED,
-     .help = "bind mounts, \"SOURCE:TARGET[:ro]\" or {source, target, read_only}; sources must lie under the "
-             "connection's allowed_mounts"},
+     .help = "bind mounts, \"SOURCE:TARGET[:ro]\" or {source, target, read_only}; sources must lie under "
+             "operators.container.allowed_mounts (checked when the DAG loads) and under the connection's "
+             "allowed_mounts (checked at each try)"},
     {.name = "network_mode", .type = MLF_PARAM_STR, .help = "bridge, host, none, container:NAME or a network name "
                                                              "(default: the engine's)"},
     {.name = "cpus", .type = MLF_PARAM_FLOAT, .help = "CPU limit (1.5 = one and a half CPUs)"},
@@ -57,6 +59,26 @@ static mlf_outcome container_execute(mlf_task_ctx *ctx, void *data)
     return ctr_try_run(ctx);
 }
 
+/* operators.container.* in mlflowd.yaml: what the daemon's owner allows DAG authors. */
+static const mlf_param_spec container_settings[] = {
+    {.name = "allowed_mounts", .type = MLF_PARAM_LIST, .default_value = "[]",
+     .help = "absolute host folders whose contents tasks may bind-mount (none when empty); a literal mount "
+             "elsewhere is a DAG load error"},
+    {0}};
+
+/* The load-time check: literal mount sources must lie under operators.container.allowed_mounts. */
+static int container_validate(const mlf_value *params, const mlf_value *settings, const char **param, char *err,
+                              size_t errlen, void *data)
+{
+    (void)data;
+    const mlf_value *mounts = mlf_map_get(params, "mounts");
+    if (!mounts || mlf_value_type(mounts) == MLF_NIL || mlf_value_len(mounts) == 0)
+        return MLF_OK;
+    *param = "mounts";
+    return ctr_mounts_check(mounts, mlf_map_get(settings, "allowed_mounts"), "operators.container.allowed_mounts",
+                            err, errlen);
+}
+
 static const mlf_operator_desc container_operator = {
     .struct_size = sizeof(mlf_operator_desc),
     .name = "container",
@@ -65,6 +87,10 @@ static const mlf_operator_desc container_operator = {
             "try's log line by line and the last line of stdout becomes the XCom return_value.",
     .params = container_params,
     .execute = container_execute,
+    .param_size = sizeof(mlf_param_spec),
+    .settings = container_settings,
+    .settings_size = sizeof(mlf_param_spec),
+    .validate = container_validate,
 };
 
 /* GET /version: the engine answers like a Docker Engine of API 1.40 or later. */

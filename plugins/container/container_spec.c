@@ -149,8 +149,10 @@ static int under(const char *path, const char *folder)
     return strncmp(path, folder, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* Checks @p source against every folder of @p allowed; on refusal writes why into err. */
-static int check_allowed(const char *source, const mlf_value *allowed, int local, char *err, size_t errlen)
+/* Checks @p source against every folder of @p allowed; on refusal writes why into err, naming the list as
+ * @p list_name (NULL: the connection's extra). */
+static int check_allowed(const char *source, const mlf_value *allowed, int local, const char *list_name, char *err,
+                         size_t errlen)
 {
     char src[PATH_MAX];
     resolved(source, local, src);
@@ -186,19 +188,22 @@ static int check_allowed(const char *source, const mlf_value *allowed, int local
         }
         free(items);
     }
+    if (!o && list_name)
+        return FAIL(MLF_EINVAL, "mount source %s is refused: %s lists no host folders (see "
+                    "doc/operators/container.md)", source, list_name);
     if (!o)
         return FAIL(MLF_EINVAL,
                     "mount source %s is refused: the engine's connection allows no host folders (set its extra "
                     "allowed_mounts, see doc/operators/container.md)",
                     source);
-    return FAIL(MLF_EINVAL, "mount source %s%s%s%s is not under an allowed folder (allowed_mounts: %s)", source,
+    return FAIL(MLF_EINVAL, "mount source %s%s%s%s is not under an allowed folder (%s: %s)", source,
                 strcmp(src, source) ? " (" : "", strcmp(src, source) ? src : "", strcmp(src, source) ? ")" : "",
-                list);
+                list_name ? list_name : "the connection's allowed_mounts", list);
 }
 
 /* One mount: "SRC:DST[:ro|rw]" or {source, target, read_only}. Appends a Mounts entry to @p mounts. */
-static int add_mount(json_t *mounts, const mlf_value *m, size_t idx, const mlf_value *allowed, int local, char *err,
-                     size_t errlen)
+static int add_mount(json_t *mounts, const mlf_value *m, size_t idx, const mlf_value *allowed, int local,
+                     const char *list_name, char *err, size_t errlen)
 {
     char src[PATH_MAX], dst[PATH_MAX];
     int ro = 0;
@@ -241,7 +246,7 @@ static int add_mount(json_t *mounts, const mlf_value *m, size_t idx, const mlf_v
         return FAIL(MLF_EINVAL, "mounts: item %zu: source and target must be absolute paths", idx);
     if (!clean_path(src) || !clean_path(dst))
         return FAIL(MLF_EINVAL, "mounts: item %zu: a path holds '..'", idx);
-    int rc = check_allowed(src, allowed, local, err, errlen);
+    int rc = check_allowed(src, allowed, local, list_name, err, errlen);
     if (rc != MLF_OK)
         return rc;
     json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", src, "Target", dst, "ReadOnly", ro);
@@ -249,6 +254,21 @@ static int add_mount(json_t *mounts, const mlf_value *m, size_t idx, const mlf_v
         return FAIL(MLF_EINVAL, "mounts: item %zu: a path is not valid UTF-8", idx);
     json_array_append_new(mounts, j);
     return MLF_OK;
+}
+
+int ctr_mounts_check(const mlf_value *mounts, const mlf_value *allowed, const char *list_name, char *err,
+                     size_t errlen)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return FAIL(MLF_ENOMEM, "out of memory");
+    int rc = MLF_OK;
+    int single = mlf_value_type(mounts) != MLF_ARRAY;
+    size_t n = single ? 1 : mlf_value_len(mounts);
+    for (size_t i = 0; i < n && rc == MLF_OK; i++)
+        rc = add_mount(arr, single ? mounts : mlf_array_at(mounts, i), i + 1, allowed, 1, list_name, err, errlen);
+    json_decref(arr);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------------------ pieces */
@@ -480,8 +500,8 @@ int ctr_spec_build(const mlf_value *params, const ctr_identity *id, const mlf_va
         int single = mlf_value_type(mounts) != MLF_ARRAY;
         size_t n = single ? 1 : mlf_value_len(mounts);
         for (size_t i = 0; i < n && rc == MLF_OK; i++)
-            rc = add_mount(arr, single ? mounts : mlf_array_at(mounts, i), i + 1, allowed_mounts, local_paths, err,
-                           errlen);
+            rc = add_mount(arr, single ? mounts : mlf_array_at(mounts, i), i + 1, allowed_mounts, local_paths, NULL,
+                           err, errlen);
         json_object_set_new(host, "Mounts", arr);
     }
     if (rc == MLF_OK && net && *net)

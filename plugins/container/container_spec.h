@@ -46,6 +46,15 @@ typedef struct ctr_spec {
 int ctr_spec_build(const mlf_value *params, const ctr_identity *id, const mlf_value *allowed_mounts,
                    int local_paths, ctr_spec *out, char *err, size_t errlen);
 
+/**
+ * Checks the mount list @p mounts (as the `mounts` parameter takes it) against the host folders @p allowed
+ * (as for ctr_spec_build(), symbolic links resolved on this machine), naming the list @p list_name in
+ * messages ("operators.container.allowed_mounts"). Used when a DAG file is loaded. Returns MLF_OK, or
+ * MLF_EINVAL / MLF_ETYPE / MLF_ENOMEM with the reason in @p err.
+ */
+int ctr_mounts_check(const mlf_value *mounts, const mlf_value *allowed, const char *list_name, char *err,
+                     size_t errlen);
+
 /** Frees what @p spec holds and zeroes it. */
 void ctr_spec_free(ctr_spec *spec);
 

@@ -131,6 +131,25 @@ typedef struct mlf_operator_desc {
     void *data;                    /**< passed to execute() */
     uint32_t param_size;           /**< (ABI 1.2) sizeof(mlf_param_spec): the stride of params; 0 (or a
                                         plugin built before 1.2) means the ABI 1.0 size */
+    /** (ABI 1.2) The operator's settings: `operators.NAME.KEY` in mlflowd.yaml or the environment variable
+     * MLFLOWD__OPERATORS__NAME__KEY, {0}-terminated; NULL: none. They belong to whoever runs the daemon,
+     * not to DAG authors (an allow-list, a default image). The daemon and the CLI check every
+     * operators.* setting against this table when they load the plugins: an unknown key is a start-up
+     * error with "did you mean", a value of the wrong type too. Defaults fill in what is not set. */
+    const mlf_param_spec *settings;
+    uint32_t settings_size;        /**< (ABI 1.2) sizeof(mlf_param_spec): the stride of settings; 0 means
+                                        the ABI 1.0 size */
+    /** (ABI 1.2) Checks a task when its DAG file is loaded, so that a mistake is a load error at its
+     * file:line:col rather than a failed try. May be NULL. Called by the DAG parser once per task with
+     * @p params, a map of the task's parameters whose values are literal (a value holding template syntax
+     * is left out: it is known only at try time, where execute() must check it), typed as params
+     * declare; and @p settings, the map of the operator's settings (typed, defaults filled in, never
+     * NULL). Both are borrowed for the call. Returns MLF_OK, or an error code with a one-line reason in
+     * @p err (@p errlen bytes) and, in @p *param, the name of the parameter at fault (one of params'
+     * keys, borrowed; NULL: the task as a whole), whose position the parser reports. Runs in the
+     * scheduler and the CLI: it must be fast and must not block (a stat() is fine, a network call not). */
+    int (*validate)(const mlf_value *params, const mlf_value *settings, const char **param, char *err,
+                    size_t errlen, void *data);
 } mlf_operator_desc;
 
 /** A connection as operators and hooks see it. Owned by the daemon; read-only. */

@@ -115,6 +115,8 @@ pod run -d --network none --name foreign --label org.mlflowd.owner="other-host.i
 
 # ---- the DAG
 mkdir -p "$tmp/share" "$tmp/private"
+# the daemon-wide allow-list (checked when DAGs load) and the engine's own (checked at each try)
+export MLFLOWD__OPERATORS__CONTAINER__ALLOWED_MOUNTS="[$tmp/share]"
 expect_exit 0 "$MLFLOWD" connections add engine --conn-type docker --conn-host "$sock" \
     --conn-password 'c0ntainer-s3cret-pw' --conn-extra "{\"allowed_mounts\": [\"$tmp/share\"]}"
 # the slow container must have started and printed before its timeout: sanitized processes start slower
@@ -122,6 +124,7 @@ slow_timeout=4s
 if sanitized; then slow_timeout=10s; fi
 cat >"$tmp/dags/ctr.yaml" <<YAML
 dag_id: ctr
+params: {private: "$tmp/private"}
 default_args: {operator: container, conn_id: engine, image: "$image", pull: never, network_mode: none}
 tasks:
   ok: {command: "echo hello from the container; echo to stderr >&2; echo result-42"}
@@ -131,7 +134,7 @@ tasks:
   secret: {env: {DB_PASSWORD: "{{ conn.engine.password }}"}, command: 'echo "pw=\$DB_PASSWORD"; printf %s "\$DB_PASSWORD" | md5sum'}
   slow: {command: "echo started; sleep 120", execution_timeout: $slow_timeout, labels: {purpose: slow}}
   mount: {mounts: ["$tmp/share:/share"], command: "echo written > /share/out.txt; echo done"}
-  refused: {mounts: ["$tmp/private:/private:ro"], command: "true"}
+  refused: {mounts: ["{{ params.private }}:/private:ro"], command: "true"}
 YAML
 grep -q default_args "$tmp/dags/ctr.yaml"
 started=$(date +%s)
@@ -164,8 +167,15 @@ has "the container was stopped: the try was cancelled" slow
 logs mount
 [ "$(cat "$tmp/share/out.txt" 2>/dev/null)" = written ] || fail "the mounted folder did not get the container's file"
 logs refused
-has "is not under an allowed folder (allowed_mounts: $tmp/share)" refused
+has "is not under an allowed folder (the connection's allowed_mounts: $tmp/share)" refused
 has "FAILED, without retry" refused
+
+# a literal mount outside operators.container.allowed_mounts is a DAG load error at its file:line:col
+mkdir -p "$tmp/bad_dags"
+printf 'dag_id: ctr_bad\ntasks:\n  t:\n    operator: container\n    image: x\n    mounts: ["%s:/p"]\n' \
+    "$tmp/private" >"$tmp/bad_dags/bad.yaml"
+expect_exit 0 "$MLFLOWD" --dags-folder "$tmp/bad_dags" dags list-import-errors
+has "bad.yaml:6:13: task 't': mounts: mount source $tmp/private is not under an allowed folder (operators.container.allowed_mounts: $tmp/share)" "list-import-errors"
 
 # every container of the run is gone (auto_remove), the slow one included; the orphan was swept, the
 # foreign container stays

@@ -346,7 +346,7 @@ START_TEST(test_executor_settings)
 
     tu_write_file(file, "executors: 3\nexecutors.local: [1]\n", 0644);
     char *err = load_bad((mlf_config_args){.config_file = file}, MLF_EINVAL);
-    char *want = mlf_strdup_printf("%s:1:12: executors: expected a mapping of executor names to their settings, "
+    char *want = mlf_strdup_printf("%s:1:12: executors: expected a mapping of plugin names to their settings, "
                                    "got int\n%s:2:18: executors.local: expected a mapping of settings, got list\n",
                                    file, file);
     ck_assert_str_eq(err, want);

@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "conf/config.h"
+#include "dag/dag_parser.h"
+#include "plugin/operators.h"
 #include "plugin/plugin_loader.h"
 #include "plugin/registry.h"
 #include "plugin/task_ctx.h"
@@ -778,7 +781,7 @@ START_TEST(test_mount_outside_allow_list)
     snprintf(m, sizeof m, "%s:/private", outside_dir);
     mlf_array_append(mounts, mlf_value_str(m));
     mlf_map_set(p, "mounts", mounts);
-    refused(p, "is not under an allowed folder (allowed_mounts: ");
+    refused(p, "is not under an allowed folder (the connection's allowed_mounts: ");
     ck_assert_uint_eq(nrequests, 0);
 }
 END_TEST
@@ -978,6 +981,120 @@ START_TEST(test_hook_tests_connection)
 }
 END_TEST
 
+/* ------------------------------------------------- operators.container.* settings and the load-time check */
+
+/* Loads a configuration whose file holds @p yaml and applies its operators.* settings to the catalog.
+ * Returns the problems reported (a new string, "" when none). */
+static char *configure(const char *yaml)
+{
+    char file[PATH_MAX + 16];
+    snprintf(file, sizeof file, "%s/mlflowd.yaml", dir);
+    tu_write_file(file, yaml, 0644);
+    const char *const envp[] = {NULL};
+    mlf_config *cfg = NULL;
+    char *errors = NULL;
+    mlf_config_args args = {.config_file = file, .home = dir, .envp = envp};
+    ck_assert_int_eq(mlf_config_load(&args, &cfg, &errors), MLF_OK);
+    free(errors);
+    mlf_buf b = {0};
+    size_t problems = mlf_operators_configure(cat, cfg, &b);
+    char *out = strndup(b.data ? b.data : "", b.len);
+    ck_assert_int_eq(problems != 0, *out != '\0');
+    mlf_buf_free(&b);
+    mlf_config_free(cfg);
+    return out;
+}
+
+START_TEST(test_settings_unknown_key_and_bad_type)
+{
+    char *err = configure("operators:\n  container:\n    allowed_mount: [/srv]\n");
+    ck_assert_msg(strstr(err, "mlflowd.yaml:3:20: operators.container.allowed_mount: operator 'container' has no "
+                              "setting 'allowed_mount' (did you mean 'allowed_mounts'?)"), "got: %s", err);
+    free(err);
+    err = configure("operators:\n  container:\n    allowed_mounts: {a: 1}\n");
+    ck_assert_msg(strstr(err, "mlflowd.yaml:3:21: operators.container.allowed_mounts: "), "got: %s", err);
+    free(err);
+    err = configure("operators:\n  containr:\n    allowed_mounts: [/srv]\n");
+    ck_assert_msg(strstr(err, "no operator named 'containr' is loaded (did you mean 'container'?)"), "got: %s", err);
+    free(err);
+    err = configure("operators:\n  container:\n    allowed_mounts: [/srv, /data]\n");
+    ck_assert_str_eq(err, "");
+    free(err);
+    const mlf_value *set = mlf_operator_settings(cat, "container");
+    ck_assert_ptr_nonnull(set);
+    ck_assert_uint_eq(mlf_value_len(mlf_map_get(set, "allowed_mounts")), 2);
+}
+END_TEST
+
+/* Parses a one-task DAG whose task has @p mounts_yaml; returns the first diagnostic ("" when it loads). */
+static char *parse_with_mounts(const char *mounts_yaml)
+{
+    char buf[2 * PATH_MAX + 256];
+    snprintf(buf, sizeof buf,
+             "dag_id: d\n"
+             "tasks:\n"
+             "  run:\n"
+             "    operator: container\n"
+             "    image: alpine\n"
+             "    mounts: %s\n",
+             mounts_yaml);
+    mlf_dag_parser *p = mlf_dag_parser_new(cat);
+    mlf_dag *dag = NULL;
+    mlf_diag diag = {0};
+    int rc = mlf_dag_parse_buffer(p, buf, strlen(buf), "d.yaml", &dag, &diag);
+    char *out = diag.n ? mlf_diag_format(&diag, 0) : strdup("");
+    ck_assert_int_eq(rc == MLF_OK, diag.n == 0);
+    mlf_dag_free(dag);
+    mlf_diag_clear(&diag);
+    mlf_dag_parser_free(p);
+    return out;
+}
+
+START_TEST(test_validate_mounts_at_load)
+{
+    char yaml[PATH_MAX + 128], m[2 * PATH_MAX + 32];
+    snprintf(yaml, sizeof yaml, "operators:\n  container:\n    allowed_mounts: [%s]\n", allowed_dir);
+    char *err = configure(yaml);
+    ck_assert_str_eq(err, "");
+    free(err);
+
+    snprintf(m, sizeof m, "[\"%s:/data:ro\"]", allowed_dir); /* inside: loads */
+    err = parse_with_mounts(m);
+    ck_assert_str_eq(err, "");
+    free(err);
+
+    snprintf(m, sizeof m, "[\"%s:/private\"]", outside_dir); /* outside: a load error at the value */
+    err = parse_with_mounts(m);
+    ck_assert_msg(strstr(err, "d.yaml:6:13: task 'run': mounts: mount source ") &&
+                      strstr(err, "is not under an allowed folder (operators.container.allowed_mounts: ") &&
+                      strstr(err, allowed_dir),
+                  "got: %s", err);
+    free(err);
+
+    char link[PATH_MAX + 16]; /* a symbolic link inside that leads outside: refused, as at try time */
+    snprintf(link, sizeof link, "%s/escape", allowed_dir);
+    ck_assert_int_eq(symlink(outside_dir, link), 0);
+    snprintf(m, sizeof m, "[\"%s:/x\"]", link);
+    err = parse_with_mounts(m);
+    ck_assert_msg(strstr(err, "is not under an allowed folder"), "got: %s", err);
+    free(err);
+
+    err = parse_with_mounts("[\"{{ params.src }}:/x\"]"); /* templated: left to the try */
+    ck_assert_str_eq(err, "");
+    free(err);
+}
+END_TEST
+
+START_TEST(test_validate_without_settings_allows_no_mounts)
+{
+    char m[PATH_MAX + 32];
+    snprintf(m, sizeof m, "[\"%s:/data\"]", allowed_dir);
+    char *err = parse_with_mounts(m); /* mlf_operators_configure() never ran: the defaults (none) apply */
+    ck_assert_msg(strstr(err, "operators.container.allowed_mounts lists no host folders"), "got: %s", err);
+    free(err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("op_container");
@@ -985,6 +1102,9 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_success_builds_request_and_pushes_last_line);
+    tcase_add_test(tc, test_settings_unknown_key_and_bad_type);
+    tcase_add_test(tc, test_validate_mounts_at_load);
+    tcase_add_test(tc, test_validate_without_settings_allows_no_mounts);
     tcase_add_test(tc, test_list_command_and_entrypoint_kept_as_argv);
     tcase_add_test(tc, test_exit_code_fails_with_masked_last_lines);
     tcase_add_test(tc, test_exit_99_skips);

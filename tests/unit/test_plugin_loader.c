@@ -177,6 +177,40 @@ START_TEST(test_old_descriptor_layout_reads_as_zero)
     ck_assert_ptr_ne(op, &d);
     ck_assert_uint_eq(op->struct_size, sizeof(mlf_operator_desc));
     ck_assert_str_eq(op->params[0].name, "a");
+    ck_assert_ptr_null(op->settings); /* the ABI 1.2 members a 1.0 plugin never wrote */
+    ck_assert_ptr_null(op->validate);
+}
+END_TEST
+
+/* (ABI 1.2) An operator's settings table is normalized like params and checked; its names are not task keys. */
+START_TEST(test_operator_settings_table)
+{
+    mlf_registry *reg = mlf_registry_begin(cat, NULL);
+    static const mlf_param_spec one[] = {{.name = "a", .type = MLF_PARAM_STR}, {0}};
+    static const mlf_param_spec settings[] = {{.name = "retries", .type = MLF_PARAM_INT, .default_value = "2"},
+                                              {.name = "roots", .type = MLF_PARAM_LIST}, {0}};
+    static const mlf_param_spec twice[] = {{.name = "x", .type = MLF_PARAM_INT}, {.name = "x", .type = MLF_PARAM_STR},
+                                           {0}};
+    mlf_outcome (*exec)(mlf_task_ctx *, void *) = (mlf_outcome(*)(mlf_task_ctx *, void *))1; /* never called */
+    mlf_operator_desc d = {.struct_size = sizeof d, .name = "set_op", .params = one, .execute = exec,
+                           .param_size = sizeof(mlf_param_spec), .settings = settings,
+                           .settings_size = sizeof(mlf_param_spec)};
+    ck_assert_int_eq(mlf_register_operator(reg, &d), MLF_OK);
+    mlf_operator_desc bad = d;
+    bad.name = "twice_op";
+    bad.settings = twice;
+    ck_assert_int_eq(mlf_register_operator(reg, &bad), MLF_EINVAL);
+    ck_assert_str_eq(mlf_registry_message(reg), "operator 'twice_op' settings: parameter 'x' is declared twice");
+    ck_assert_int_eq(mlf_registry_commit(reg, &errs), MLF_OK); /* the refused one is not staged */
+    mlf_registry_end(reg);
+    ck_assert_ptr_null(mlf_catalog_operator(cat, "twice_op"));
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "set_op"));
+
+    const mlf_operator_desc *op = mlf_catalog_operator(cat, "set_op");
+    ck_assert_ptr_ne(op->settings, settings); /* the daemon's normalized copy */
+    ck_assert_uint_eq(op->settings_size, sizeof(mlf_param_spec));
+    ck_assert_str_eq(op->settings[1].name, "roots");
+    ck_assert_ptr_null(op->settings[2].name);
 }
 END_TEST
 
@@ -414,6 +448,7 @@ int main(void)
     tcase_add_test(tc, test_newer_minor_needs_a_declaration);
     tcase_add_test(tc, test_param_table_stride);
     tcase_add_test(tc, test_old_descriptor_layout_reads_as_zero);
+    tcase_add_test(tc, test_operator_settings_table);
     tcase_add_test(tc, test_executor_registration);
     tcase_add_test(tc, test_init_failure_shows_plugin_message_and_registers_nothing);
     tcase_add_test(tc, test_duplicate_operator_names_both_files);
