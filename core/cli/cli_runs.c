@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/run_ops.h"
 #include "exec/zmq_auth.h"
+#include "web/metrics.h"
 #include "base/fsutil.h"
 #include "base/sdnotify.h"
 #include "sched/scheduler.h"
@@ -459,6 +461,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
         fprintf(stderr, "  workers:     %d local `mlflowd worker` processes on %s (logs in %s/logs)\n", nstarted,
                 endpoint, mlf_config_home(cli->cfg));
     }
+    pid_t web = standalone ? mlf_cli_web_spawn(cli, st, exe) : 0;
+    mlf_metrics_server *metrics = mlf_cli_metrics_start(cli, st);
     rc = mlf_scheduler_recover(s);
     if (rc == MLF_OK) {
         fprintf(stderr, "mlflowd: scheduler running: %zu DAG(s) from %s, home %s\n", mlf_dagbag_count(cli->bag),
@@ -470,6 +474,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
         rc = mlf_scheduler_run(s, &stop_requested, NULL, NULL);
     }
     int bad_workers = nstarted ? stop_workers(workers, nworkers) : 0;
+    mlf_cli_web_stop(web);
+    mlf_metrics_stop(metrics);
     mlf_scheduler_free(s);
     mlf_store_close(st);
     free(exe);
@@ -613,22 +619,7 @@ static int set_paused(mlf_cli *cli, int paused)
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
-    mlf_store_txn *w;
-    rc = mlf_store_write_begin(st, &w);
-    if (rc == MLF_OK) {
-        mlf_dag_rec rec;
-        mlf_dag_rec_init(&rec);
-        if (mlf_store_dag_get(w, dag->dag_id, &rec) != MLF_OK) {
-            mlf_dag_rec_init(&rec);
-            rec.dag_id = strdup(dag->dag_id);
-            rec.fileloc = strdup(dag->fileloc);
-            rec.is_active = true;
-        }
-        rec.is_paused = paused;
-        rc = mlf_store_dag_put(w, &rec);
-        mlf_dag_rec_clear(&rec);
-        rc = rc == MLF_OK ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
-    }
+    rc = mlf_ops_set_paused(st, dag, paused);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot update the store: %s", mlf_strerror(rc));

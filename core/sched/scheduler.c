@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "store/store_users.h"
+#include "web/metrics.h"
 #include "time/schedule.h"
 
 /* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
@@ -286,7 +288,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
 
 int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char *until_dag, const char *until_run)
 {
-    mlf_time_us drain_deadline = 0;
+    mlf_time_us drain_deadline = 0, run_deadline = 0;
     for (;;) {
         mlf_time_us now = mlf_time_now();
         if (stop && *stop && !s->draining) {
@@ -314,16 +316,24 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             mlf_sc_start_queued_runs(s);
             mlf_sc_evaluate_dirty(s);
             mlf_sc_detect_deadlocks(s);
+            run_deadline = mlf_sc_time_out_runs(s, now);
         }
         mlf_sc_dispatch(s, now);
         int done_until = s->single ? s->ready.n == 0 && s->nrunning == 0 && s->timers.n == 0
                                    : until_dag && mlf_sc_run_finished(s, until_dag, until_run);
         if (!s->single)
             mlf_sc_reap_finished_runs(s);
+        if (s->o.create_scheduled_runs && now - s->heartbeat_at >= 5000000) { /* the daemon: /health reads it */
+            mlf_store_txn *hw = mlf_sc_wtxn(s);
+            if (hw)
+                mlf_sc_note_store(s, mlf_store_heartbeat_put(hw, now), "scheduler heartbeat");
+            s->heartbeat_at = now;
+        }
         int rc = mlf_sc_commit(s);
         if (rc != MLF_OK)
             return rc;
         mlf_executor_after_commit(s->ex, now);
+        mlf_histogram_observe(&mlf_metric_loop_turn, mlf_time_now() - now); /* /metrics; atomic adds only */
         if (done_until && mlf_executor_in_flight(s->ex) == 0)
             return MLF_OK;
         if (s->draining) {
@@ -339,6 +349,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         mlf_time_us d = mlf_executor_next_deadline(s->ex);
         if (d && d < wake)
             wake = d;
+        if (run_deadline && run_deadline < wake) /* a dagrun_timeout */
+            wake = run_deadline;
         if (s->timers.n && s->timers.v[0]->wake_at < wake)
             wake = s->timers.v[0]->wake_at;
         if (s->o.create_scheduled_runs && s->next_dag_check < wake)

@@ -25,6 +25,11 @@ report_engine_stop() {
     kill "$report_service" 2>/dev/null || true
     wait "$report_service" 2>/dev/null || true
     report_service=
+    # conmon runs `podman container cleanup` when a container ends: let those finish with $work/podman
+    i=0
+    while command -v pgrep >/dev/null && pgrep -f -- "$work/podman/root" >/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
 }
 
 # report_image_load: imports the image unless the engine has it; returns non-zero (with the reason) if it cannot.

@@ -44,7 +44,7 @@ void ctr_parse_error(const ctr_response *resp, char *msg, size_t msglen)
     if (m && *m) {
         copy_printable(msg, msglen, m, strlen(m));
     } else {
-        size_t start = 0, n = resp->len;
+        size_t start = 0, n = resp->body ? resp->len : 0;
         while (start < n && (resp->body[start] == ' ' || resp->body[start] == '\n' || resp->body[start] == '\r'))
             start++;
         while (n > start && (resp->body[n - 1] == ' ' || resp->body[n - 1] == '\n' || resp->body[n - 1] == '\r'))
@@ -240,8 +240,8 @@ int ctr_parse_list(const char *body, size_t len, ctr_listed **items, size_t *n, 
         return MLF_EPARSE;
     }
     size_t count = json_array_size(root);
-    ctr_listed *out = count ? calloc(count, sizeof *out) : NULL;
-    if (count && !out) {
+    ctr_listed *out = calloc(count ? count : 1, sizeof *out);
+    if (!out) {
         json_decref(root);
         snprintf(why, whylen, "out of memory");
         return MLF_ENOMEM;

@@ -23,6 +23,7 @@ if command -v readelf >/dev/null && readelf -l "$busybox" | grep -q INTERP; then
     skip "$busybox is dynamically linked: the image needs busybox-static"
 fi
 command -v timeout >/dev/null || skip "timeout (coreutils) is missing"
+command -v pgrep >/dev/null || skip "pgrep (procps) is missing"
 
 # ---- a private podman: configuration, storage and socket under $tmp
 pm="$tmp/podman"
@@ -52,9 +53,13 @@ stop_podman() {
         kill -9 "$service_pid" 2>/dev/null || true
         wait "$service_pid" 2>/dev/null || true
         service_pid=
+        # conmon runs `podman container cleanup` when a container ends: wait for those to finish writing
+        # into $pm before it is removed
+        i=0
+        while pgrep -f -- "$pm/root" >/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     fi
 }
-trap 'stop_podman; cleanup' EXIT
+trap 'st=$?; stop_podman; cleanup $st' EXIT
 mkdir -p "$pm/tmp" "$pm/rootfs/bin"
 cp "$busybox" "$pm/rootfs/bin/busybox"
 for a in sh echo cat sleep true md5sum ls; do ln -s busybox "$pm/rootfs/bin/$a"; done
@@ -112,6 +117,9 @@ pod run -d --network none --name foreign --label org.mlflowd.owner="other-host.i
 mkdir -p "$tmp/share" "$tmp/private"
 expect_exit 0 "$MLFLOWD" connections add engine --conn-type docker --conn-host "$sock" \
     --conn-password 'c0ntainer-s3cret-pw' --conn-extra "{\"allowed_mounts\": [\"$tmp/share\"]}"
+# the slow container must have started and printed before its timeout: sanitized processes start slower
+slow_timeout=4s
+if sanitized; then slow_timeout=10s; fi
 cat >"$tmp/dags/ctr.yaml" <<YAML
 dag_id: ctr
 default_args: {operator: container, conn_id: engine, image: "$image", pull: never, network_mode: none}
@@ -121,7 +129,7 @@ tasks:
   fail: {command: "echo boom; exit 3"}
   skip: {command: "echo nothing to do; exit 99"}
   secret: {env: {DB_PASSWORD: "{{ conn.engine.password }}"}, command: 'echo "pw=\$DB_PASSWORD"; printf %s "\$DB_PASSWORD" | md5sum'}
-  slow: {command: "echo started; sleep 120", execution_timeout: 3s, labels: {purpose: slow}}
+  slow: {command: "echo started; sleep 120", execution_timeout: $slow_timeout, labels: {purpose: slow}}
   mount: {mounts: ["$tmp/share:/share"], command: "echo written > /share/out.txt; echo done"}
   refused: {mounts: ["$tmp/private:/private:ro"], command: "true"}
 YAML
@@ -188,7 +196,7 @@ until first=$(container_of 1) && [ -n "$first" ]; do
     i=$((i + 1)); [ $i -le 300 ] || { kill $sched; fail "try 1's container did not start: $(tail "$tmp/sched2.log")"; }
     sleep 0.1
 done
-expect_exit 0 "$MLFLOWD" tasks clear ctr_clear -t '^long$'
+expect_exit 0 "$MLFLOWD" tasks clear ctr_clear -t '^long$' -y
 i=0
 until [ -z "$(pod ps -a --filter "id=$first" --format '{{.ID}}')" ]; do
     i=$((i + 1)); [ $i -le 200 ] || { kill $sched; fail "the cleared try's container $first is still there"; }

@@ -30,6 +30,10 @@ tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
 tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 
+# the webserver: REST API (web_api.sh) and the UI in headless Chromium (web_browser.sh)
+INTEGRATION_TESTS += tests/integration/web_api.sh tests/integration/web_browser.sh tests/integration/web_standalone.sh tests/integration/web_metrics.sh tests/integration/web_tls.sh
+EXTRA_DIST += tests/integration/web_lib.sh tests/browser/cdp.py tests/browser/ui_test.py
+
 # long-lived task hosts under a real scheduler (a host SIGKILLed mid-try)
 INTEGRATION_TESTS += tests/integration/task_hosts.sh
 
@@ -65,3 +69,5 @@ TESTS += $(HONEST_TESTS)
 EXTRA_DIST += $(HONEST_TESTS)
 # the container operator against a real engine (podman system service on a private socket)
 INTEGRATION_TESTS += tests/integration/container.sh
+# Airflow parity (issue 11): branching, mapped dependencies, DAG keys
+INTEGRATION_TESTS += tests/integration/airflow_parity.sh

@@ -100,7 +100,7 @@ START_TEST(test_usage_errors)
     ck_assert_int_eq(cli("dags", "lst", NULL), 2);
     HAS(err, "did you mean 'list'");
     ck_assert_int_eq(cli("dags", "list", "--bogus", NULL), 2);
-    ck_assert_int_eq(cli("dags", "list", "-o", "yaml", NULL), 2);
+    ck_assert_int_eq(cli("dags", "list", "-o", "xml", NULL), 2);
     ck_assert_int_eq(cli("dags", "state", "etl", NULL), 2); /* a missing argument */
     ck_assert_int_eq(cli("dags", "trigger", "etl", "--conf", "[1]", NULL), 2);
     HAS(err, "--conf must be a JSON object");
@@ -177,7 +177,8 @@ START_TEST(test_dags_commands)
     HAS(out, "got-2024-03-05");
     ck_assert_int_eq(cli("tasks", "logs", "etl", "manual__2024-03-05T00:00:00+00:00", "load", NULL), 0);
     HAS(out, "2024-03-05..2024-03-05"); /* a hand-triggered run: prev_ds and next_ds are its own date */
-    ck_assert_int_eq(cli("tasks", "clear", "etl", "-t", "^load$", NULL), 0);
+    ck_assert_int_eq(cli("tasks", "clear", "etl", "-t", "^load$", NULL), 1); /* no terminal to confirm on */
+    ck_assert_int_eq(cli("tasks", "clear", "etl", "-t", "^load$", "-y", NULL), 0);
     HAS(out, "Cleared 1 task instance");
     ck_assert_int_eq(cli("dags", "state", "etl", "manual__2024-03-05T00:00:00+00:00", NULL), 0);
     ck_assert_str_eq(out, "queued\n");

@@ -316,7 +316,7 @@ START_TEST(test_executor_settings)
 {
     char *file = mlf_strdup_printf("%s/x.yaml", tmpdir);
     tu_write_file(file, "executor: local\nexecutors:\n  local:\n    parallelism: 4\n    kill_grace: 2s\n"
-                     "  batch: {label: \"a b\", refuse: [gpu, tpu]}\nexecutors.zmq.extra: 1\n", 0644);
+                        "  batch: {label: \"a b\", refuse: [gpu, tpu]}\nexecutors.zmq.extra: 1\n", 0644);
     char env_file[600];
     snprintf(env_file, sizeof env_file, "MLFLOWD_CONFIG=%s", file);
     const char *env[] = {env_file, "MLFLOWD__EXECUTORS__LOCAL__KILL_GRACE=9s", NULL};
