@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -555,6 +556,19 @@ int mlf_cli_parse_date(const char *text, mlf_time_us *out)
     if (mlf_time_parse(text, mlf_tz_utc(), out, err, sizeof err) != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_USAGE, "bad date '%s': %s", text, err);
     return 0;
+}
+
+int mlf_cli_confirm(const char *question)
+{
+    fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    char line[64];
+    if (!fgets(line, sizeof line, stdin)) {
+        fputc('\n', stderr);
+        return 0;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
 int mlf_cli_parse_int(const char *option, const char *text, long min, long max, int *out)

@@ -99,6 +99,10 @@ const mlf_dag *mlf_cli_dag(mlf_cli *cli, const char *dag_id);
  * exit code 2 after printing why. */
 int mlf_cli_parse_date(const char *text, mlf_time_us *out);
 
+/** Asks @p question (" [y/N]" is appended) on stderr and reads one line from stdin: returns 1 for "y" or
+ * "yes" (any case), 0 for anything else or end of input (commands that delete ask first, unless -y). */
+int mlf_cli_confirm(const char *question);
+
 /** Reads @p text, the value of @p option (for the message), as a whole number in [min, max] into @p *out.
  * Returns 0, or exit code 2 after printing why (not a number, trailing characters, out of range). */
 int mlf_cli_parse_int(const char *option, const char *text, long min, long max, int *out);

@@ -142,19 +142,6 @@ static void run_logs(const char *home, const old_run *r, int dry)
     free(dir);
 }
 
-static int confirmed(const char *question)
-{
-    fprintf(stderr, "%s [y/N] ", question);
-    fflush(stderr);
-    char line[64];
-    if (!fgets(line, sizeof line, stdin)) {
-        fputc('\n', stderr);
-        return 0;
-    }
-    line[strcspn(line, "\r\n")] = '\0';
-    return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
-}
-
 /* Runs deleted per write batch: a running scheduler waits for one batch at a time, never for the whole. */
 #define CLEAN_BATCH 200
 
@@ -203,7 +190,7 @@ int mlf_cmd_db_clean(mlf_cli *cli)
                               "and their logs%s?",
                  c.nruns, age_s ? age_s : "retention.runs", c.tis, c.xcoms,
                  logs_age ? ", and task log files older than retention.logs" : "");
-        if (!confirmed(q))
+        if (!mlf_cli_confirm(q))
             refused = 1;
     }
     size_t deleted = 0;
@@ -371,7 +358,7 @@ int mlf_cmd_db_restore(mlf_cli *cli)
         char q[300];
         snprintf(q, sizeof q, "Replace the state store of %s with %s (the current one is kept as %s)?", home, file,
                  old);
-        if (!confirmed(q)) {
+        if (!mlf_cli_confirm(q)) {
             rc = mlf_cli_fail(MLF_EXIT_FAILED, "nothing replaced (not confirmed; -y skips the question)");
             goto out;
         }

@@ -44,20 +44,6 @@ static void id_list_free(id_list *l)
     free(l->v);
 }
 
-/* Asks @p question on stderr, reads the answer on stdin: 1 for y or yes. */
-static int confirmed(const char *question)
-{
-    fprintf(stderr, "%s [y/N] ", question);
-    fflush(stderr);
-    char line[64];
-    if (!fgets(line, sizeof line, stdin)) {
-        fputc('\n', stderr);
-        return 0;
-    }
-    line[strcspn(line, "\r\n")] = '\0';
-    return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
-}
-
 /* `dags delete DAG_ID`: the DAG's runs, task instances, XComs and its record (paused state); its file and
  * logs stay (as Airflow's). The DAG need not load: a file that was removed leaves its history behind. */
 int mlf_cmd_dags_delete(mlf_cli *cli)
@@ -89,7 +75,7 @@ int mlf_cmd_dags_delete(mlf_cli *cli)
         char q[300];
         snprintf(q, sizeof q, "Delete DAG %s's %zu run(s) with their task instances and XComs from the state store?",
                  dag_id, runs.n);
-        if (!confirmed(q)) {
+        if (!mlf_cli_confirm(q)) {
             id_list_free(&runs);
             mlf_store_close(st);
             return mlf_cli_fail(MLF_EXIT_FAILED, "nothing deleted (not confirmed; -y skips the question)");

@@ -209,20 +209,6 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
 
 /* ---------------------------------------------------------------- tasks clear */
 
-/* Asks "Clear them? [y/N]" on stderr and reads the answer from stdin: 1 for y or yes. */
-static int confirmed(const char *question)
-{
-    fprintf(stderr, "%s [y/N] ", question);
-    fflush(stderr);
-    char line[64];
-    if (!fgets(line, sizeof line, stdin)) {
-        fprintf(stderr, "\n");
-        return 0;
-    }
-    line[strcspn(line, "\r\n")] = '\0';
-    return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
-}
-
 int mlf_cmd_tasks_clear(mlf_cli *cli)
 {
     const char *regex = mlf_cli_take_value(cli, "--task-regex", "-t", NULL);
@@ -282,7 +268,7 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
                     listing.data ? listing.data : "", cleared > 50 ? "  ...\n" : "");
         }
         mlf_buf_free(&listing);
-        if (ask && !confirmed("Clear them?")) {
+        if (ask && !mlf_cli_confirm("Clear them?")) {
             free(sel);
             mlf_store_close(st);
             return mlf_cli_fail(MLF_EXIT_FAILED, "nothing cleared (not confirmed; -y skips the question)");

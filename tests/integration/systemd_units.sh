@@ -13,7 +13,7 @@ cp "$top_srcdir/dist/systemd/mlflowd-clean.timer" "$tmp/units/"
 if command -v systemd-analyze >/dev/null; then
     # "Unit is bound to inactive unit" and similar notes about this machine's state are not errors
     ( cd "$tmp/units" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no ./mlflowd-scheduler.service \
-        ./mlflowd-worker@gpu1.service ./mlflowd-clean.service ./mlflowd-clean.timer ) >"$tmp/verify.log" 2>&1 || true
+        ./mlflowd-worker@gpu1.service ./mlflowd-clean.service ./mlflowd-clean.timer ./mlflowd-webserver.service ) >"$tmp/verify.log" 2>&1 || true
     if grep -v -E "Failed to (create|load) .*(slice|\.mount|dbus)|No such file or directory.*(dbus|journal)|cannot be found in the system|bound to inactive" "$tmp/verify.log" \
         | grep -q .; then
         fail "systemd-analyze verify: $(cat "$tmp/verify.log")"
@@ -29,6 +29,7 @@ grep -q '^Type=notify$' "$tmp/units/mlflowd-scheduler.service" || fail "the sche
 for k in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/var/lib/mlflowd PrivateTmp=yes User=mlflowd; do
     grep -q "^$k$" "$tmp/units/mlflowd-scheduler.service" || fail "scheduler unit lacks $k"
     grep -q "^$k$" "$tmp/units/mlflowd-worker@.service" || fail "worker unit lacks $k"
+    grep -q "^$k$" "$tmp/units/mlflowd-webserver.service" || fail "webserver unit lacks $k"
 done
 
 # ---- the notify protocol, against a socket of ours (a path, then an abstract name)
