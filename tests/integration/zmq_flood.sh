@@ -11,12 +11,15 @@
 flood="$top_builddir/tests/integration/zmq_flood"
 [ -x "$flood" ] || fail "$flood is not built"
 marks="$tmp/marks"
+# Enough 0.1 s tasks (two at a time) to outlast the flood: ~4 s normally; the flooder and the daemon are both
+# slower under the sanitizers, so the run is made longer with them.
+ntasks=$(scaled 80)
 {
     echo "dag_id: steady"
     echo "schedule: null"
     echo "tasks:"
     i=0
-    while [ $i -lt 40 ]; do
+    while [ $i -lt "$ntasks" ]; do
         echo "  s$i: {operator: shell, command: 'sleep 0.1; echo s$i \$(date +%s%N) >> $marks'}"
         i=$((i + 1))
     done

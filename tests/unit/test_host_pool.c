@@ -302,19 +302,45 @@ START_TEST(test_timeout_kills_host)
 }
 END_TEST
 
-/* A polite operator stops at SIGTERM; its host still leaves (a killed try's host is never reused). */
+/* Processes results until the log of @p attempt holds @p text (positive evidence that its operator runs). */
+static void wait_log(mlf_host_pool *p, collector *c, const char *attempt, const char *text, int max_ms)
+{
+    char *path = mlf_strdup_printf("%s/logs/%s.log", tmpdir, attempt);
+    mlf_time_us give_up = now_us() + max_ms * MS;
+    for (;;) {
+        char *log = tu_read_file(path, NULL);
+        int found = log && strstr(log, text) != NULL;
+        free(log);
+        if (found)
+            break;
+        ck_assert_msg(now_us() < give_up, "no '%s' in %s after %d ms", text, path, max_ms);
+        struct pollfd pfd = {.fd = mlf_host_pool_fd(p), .events = POLLIN};
+        poll(&pfd, 1, 20);
+        ck_assert_int_ge(mlf_host_pool_process(p, now_us(), collect, c), 0);
+    }
+    free(path);
+}
+
+/* A polite operator stops at SIGTERM; its host still leaves (a killed try's host is never reused). Both hosts
+ * are started first and each try's operator is seen running before it is stopped, so the SIGTERM always
+ * reaches an operator that handles it, however slowly a loaded machine starts processes. */
 START_TEST(test_timeout_polite_and_kill)
 {
     mlf_host_pool *p = new_pool(2, 0, 0, 5000 * MS);
     collector c = {0};
-    submit(p, make_spec("slow", HANG_PLUGIN, "hang_polite", NULL, 300 * MS));
+    submit(p, op("warm1", "whoami"));
+    submit(p, op("warm2", "whoami"));
+    run_until(p, &c, 2, 20000);
+    c.n = 0;
     submit(p, make_spec("runs", HANG_PLUGIN, "hang_polite", NULL, 0));
-    usleep(300 * 1000);
+    wait_log(p, &c, "runs", "hanging until cancelled", 20000);
+    submit(p, make_spec("slow", HANG_PLUGIN, "hang_polite", NULL, 1000 * MS));
+    wait_log(p, &c, "slow", "hanging until cancelled", 20000);
     ck_assert_int_eq(mlf_host_pool_kill(p, "runs", now_us()), MLF_OK);
-    run_until(p, &c, 2, 4000);
+    run_until(p, &c, 2, 20000);
     for (int i = 0; i < 2; i++) {
         if (strcmp(c.r[i].attempt, "slow") == 0)
-            ck_assert_str_eq(c.r[i].message, "execution_timeout of 300ms exceeded");
+            ck_assert_str_eq(c.r[i].message, "execution_timeout of 1s exceeded");
         else
             ck_assert_str_eq(c.r[i].message, "killed on request");
         ck_assert_int_eq(c.r[i].exit_signal, 0); /* it left by itself once its input closed */
