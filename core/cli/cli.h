@@ -5,6 +5,7 @@
 #define MLF_CORE_CLI_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "conf/config.h"
 #include "dag/dagbag.h"
@@ -132,6 +133,9 @@ int mlf_cli_json_to_yaml(FILE *f, const char *json_text, size_t len);
 
 /* Handlers, one file per group. */
 int mlf_cmd_completion(mlf_cli *cli);
+int mlf_cmd_db_clean(mlf_cli *cli);
+int mlf_cmd_db_backup(mlf_cli *cli);
+int mlf_cmd_db_restore(mlf_cli *cli);
 int mlf_cmd_dags_delete(mlf_cli *cli);
 int mlf_cmd_dags_next_execution(mlf_cli *cli);
 int mlf_cmd_tasks_xcom(mlf_cli *cli);
@@ -174,5 +178,20 @@ int mlf_cmd_pools_list(mlf_cli *cli);
 int mlf_cmd_pools_delete(mlf_cli *cli);
 int mlf_cmd_worker(mlf_cli *cli);
 int mlf_cmd_keys_generate(mlf_cli *cli);
+int mlf_cmd_webserver(mlf_cli *cli);
+/** For `standalone`: creates the admin user on the first start (password printed once, saved 0600 in the
+ * home), spawns `mlflowd webserver` (log in HOME/logs/webserver.log) and prints its URL. Returns the
+ * child's pid, or 0 when it did not start (said on stderr; the scheduler runs anyway). */
+pid_t mlf_cli_web_spawn(mlf_cli *cli, struct mlf_store *st, const char *exe);
+/** Stops the webserver child @p pid (SIGTERM, SIGKILL after 10 s) and reaps it. 0 is a no-op. */
+void mlf_cli_web_stop(pid_t pid);
+struct mlf_metrics_server;
+/** For `scheduler` and `standalone`: starts the /metrics listener on scheduler.metrics_listen (NULL when
+ * that is not set, or after saying on stderr why it could not start). Stop with mlf_metrics_stop(). */
+struct mlf_metrics_server *mlf_cli_metrics_start(mlf_cli *cli, struct mlf_store *st);
+int mlf_cmd_users_create(mlf_cli *cli);
+int mlf_cmd_users_list(mlf_cli *cli);
+int mlf_cmd_users_delete(mlf_cli *cli);
+int mlf_cmd_users_token(mlf_cli *cli);
 
 #endif

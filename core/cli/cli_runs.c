@@ -12,9 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/ids.h"
 #include "cli/cli.h"
+#include "cli/run_ops.h"
+#include "sched/sched_owner.h"
 #include "exec/zmq_auth.h"
+#include "web/metrics.h"
 #include "base/fsutil.h"
+#include "base/sdnotify.h"
 #include "sched/scheduler.h"
 #include "base/strutil.h"
 #include "base/suggest.h"
@@ -109,6 +114,27 @@ static int run_state_of(mlf_store *st, const char *dag_id, const char *run_id, m
     return rc;
 }
 
+/* systemd (Type=notify, doc/deploy.md): a watchdog ping at every loop turn, at most every half interval,
+ * and STOPPING=1 once a stop signal arrived. */
+static struct {
+    int64_t watchdog_us;
+    mlf_time_us last_ping;
+    int stopping_sent;
+} sd_state;
+
+static void daemon_turn(void *ud, mlf_time_us now)
+{
+    (void)ud;
+    if (stop_requested && !sd_state.stopping_sent) {
+        sd_state.stopping_sent = 1;
+        mlf_sd_notify("STOPPING=1\nSTATUS=stopping: waiting for running tasks");
+    }
+    if (sd_state.watchdog_us && now - sd_state.last_ping >= sd_state.watchdog_us / 2) {
+        sd_state.last_ping = now;
+        mlf_sd_notify("WATCHDOG=1");
+    }
+}
+
 static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, char **exe)
 {
     *exe = mlf_self_exe();
@@ -117,7 +143,8 @@ static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, ch
     int64_t parallelism = mlf_config_int(cli->cfg, "parallelism");
     mlf_scheduler_opts o = {.cfg = cli->cfg, .cat = cli->cat, .bag = cli->bag, .store = st, .exe = *exe,
                             .parallelism = parallelism > 0 ? (int)parallelism : 1, .create_scheduled_runs = daemon,
-                            .watch_dags = daemon, .executor = daemon ? NULL : "local"};
+                            .watch_dags = daemon, .executor = daemon ? NULL : "local",
+                            .on_turn = daemon ? daemon_turn : NULL};
     mlf_scheduler *s = NULL;
     char err[512];
     if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
@@ -408,6 +435,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 (long long)mlf_config_int(cli->cfg, "parallelism"));
     }
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
+    sd_state.watchdog_us = mlf_sd_watchdog_us();
+    mlf_sd_notify("STATUS=starting"); /* also takes NOTIFY_SOCKET out of the children's environment */
     mlf_dagbag_set_rescan_interval(cli->bag, mlf_config_duration_us(cli->cfg, "scheduler.dag_dir_list_interval"));
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
@@ -424,6 +453,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
     sigaction(SIGTERM, &sa, NULL);
     struct sigaction hup = {.sa_handler = on_reload_signal}; /* reloads the workers' allow-list */
     sigaction(SIGHUP, &hup, NULL);
+    int lock_fd = -1; /* `dags backfill` refuses to run beside a daemon that holds it */
+    mlf_daemon_lock(mlf_config_home(cli->cfg), &lock_fd);
     pid_t workers[256] = {0};
     int nstarted = 0;
     const char *endpoint = mlf_scheduler_worker_endpoint(s);
@@ -434,14 +465,24 @@ static int run_daemon(mlf_cli *cli, int standalone)
         fprintf(stderr, "  workers:     %d local `mlflowd worker` processes on %s (logs in %s/logs)\n", nstarted,
                 endpoint, mlf_config_home(cli->cfg));
     }
+    pid_t web = standalone ? mlf_cli_web_spawn(cli, st, exe) : 0;
+    mlf_metrics_server *metrics = mlf_cli_metrics_start(cli, st);
     rc = mlf_scheduler_recover(s);
     if (rc == MLF_OK) {
         fprintf(stderr, "mlflowd: scheduler running: %zu DAG(s) from %s, home %s\n", mlf_dagbag_count(cli->bag),
                 mlf_config_dags_folder(cli->cfg), mlf_config_home(cli->cfg));
+        char status[300];
+        snprintf(status, sizeof status, "READY=1\nSTATUS=scheduling %zu DAG(s) from %s", mlf_dagbag_count(cli->bag),
+                 mlf_config_dags_folder(cli->cfg));
+        mlf_sd_notify(status);
         rc = mlf_scheduler_run(s, &stop_requested, NULL, NULL);
     }
     int bad_workers = nstarted ? stop_workers(workers, nworkers) : 0;
+    mlf_cli_web_stop(web);
+    mlf_metrics_stop(metrics);
     mlf_scheduler_free(s);
+    if (lock_fd >= 0)
+        close(lock_fd);
     mlf_store_close(st);
     free(exe);
     if (rc != MLF_OK)
@@ -463,6 +504,9 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
+    char iderr[300];
+    if (run_id && !mlf_id_valid(MLF_ID_RUN, run_id, iderr, sizeof iderr)) /* it names a log folder */
+        return mlf_cli_fail(MLF_EXIT_USAGE, "%s", iderr);
     mlf_value *conf = NULL;
     if ((rc = parse_conf(conf_text, &conf)))
         return rc;
@@ -584,22 +628,7 @@ static int set_paused(mlf_cli *cli, int paused)
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
-    mlf_store_txn *w;
-    rc = mlf_store_write_begin(st, &w);
-    if (rc == MLF_OK) {
-        mlf_dag_rec rec;
-        mlf_dag_rec_init(&rec);
-        if (mlf_store_dag_get(w, dag->dag_id, &rec) != MLF_OK) {
-            mlf_dag_rec_init(&rec);
-            rec.dag_id = strdup(dag->dag_id);
-            rec.fileloc = strdup(dag->fileloc);
-            rec.is_active = true;
-        }
-        rec.is_paused = paused;
-        rc = mlf_store_dag_put(w, &rec);
-        mlf_dag_rec_clear(&rec);
-        rc = rc == MLF_OK ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
-    }
+    rc = mlf_ops_set_paused(st, dag, paused);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot update the store: %s", mlf_strerror(rc));

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/run_ops.h"
+#include "sched/sched_owner.h"
 #include "base/fsutil.h"
 #include "sched/scheduler.h"
 #include "time/schedule.h"
@@ -106,6 +108,14 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
     if (!dag->schedule)
         return mlf_cli_fail(MLF_EXIT_USAGE, "DAG %s has no schedule: there is nothing to backfill (use dags trigger)",
                             dag->dag_id);
+    /* one owner per run (doc/architecture.md §2): beside a live daemon, the backfill's runs would be
+     * resumed and run by it as well */
+    if (mlf_daemon_running(mlf_config_home(cli->cfg)))
+        return mlf_cli_fail(MLF_EXIT_FAILED,
+                            "a scheduler daemon is running on this home (%s): a backfill beside it would run its "
+                            "tasks twice; let the daemon run them (mlflowd dags trigger %s --logical-date DATE for "
+                            "each interval) or stop it first",
+                            mlf_config_home(cli->cfg), dag->dag_id);
     mlf_schedule *sched = NULL;
     char err[512];
     if (mlf_schedule_parse(dag->schedule, dag->timezone, &sched, err, sizeof err) != MLF_OK)
@@ -199,110 +209,6 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
 
 /* ---------------------------------------------------------------- tasks clear */
 
-typedef struct clear_ctx {
-    const mlf_dag *dag;
-    unsigned char *selected; /* per task index */
-    mlf_store_txn *w;
-    int dry;                 /* count and list only (the confirmation's first pass) */
-    size_t cleared;
-    mlf_buf listing;         /* dry: "  run_id task_id[map_index] state" lines */
-    run_ids runs;
-} clear_ctx;
-
-static int clear_ti(void *ud, const mlf_ti_rec *rec)
-{
-    clear_ctx *c = ud;
-    long idx = mlf_dag_task_index(c->dag, rec->task_id);
-    if (idx < 0 || !c->selected[idx])
-        return 0;
-    if (c->dry) {
-        c->cleared++;
-        char mi[16] = "";
-        if (rec->map_index >= 0)
-            snprintf(mi, sizeof mi, "[%d]", rec->map_index);
-        if (c->cleared <= 50)
-            mlf_buf_printf(&c->listing, "  %s %s%s (%s)\n", rec->run_id, rec->task_id, mi,
-                           rec->state == MLF_TI_NONE ? "none" : mlf_ti_state_name(rec->state));
-        return 0;
-    }
-    mlf_ti_rec copy = *rec;
-    copy.state = MLF_TI_NONE;
-    /* as Airflow: the cleared TI gets its retries again, counted from its current try */
-    copy.max_tries = rec->try_number + c->dag->tasks[idx].retries + 1;
-    copy.end_date = 0;
-    copy.wake_at = 0;
-    copy.first_poke_at = 0;
-    copy.message = NULL;
-    copy.external_executor_id = NULL;
-    int rc = mlf_store_ti_put(c->w, &copy);
-    if (rc == MLF_OK)
-        c->cleared++;
-    return rc;
-}
-
-static void select_closure(const mlf_dag *d, size_t t, int downstream, unsigned char *sel)
-{
-    const size_t *next = downstream ? d->tasks[t].downstream : d->tasks[t].upstream;
-    size_t n = downstream ? d->tasks[t].ndownstream : d->tasks[t].nupstream;
-    for (size_t i = 0; i < n; i++)
-        if (!sel[next[i]]) {
-            sel[next[i]] = 1;
-            select_closure(d, next[i], downstream, sel);
-        }
-}
-
-/* One pass of `tasks clear` over the runs in [start, end] with transaction c->w: with c->dry it counts and
- * lists what would be cleared (a read transaction is enough), else it clears and queues the runs again. */
-static int clear_pass(clear_ctx *c, mlf_time_us start, mlf_time_us end, int only_failed)
-{
-    const mlf_dag *dag = c->dag;
-    unsigned char *sel = malloc(dag->ntasks ? dag->ntasks : 1);
-    if (!sel)
-        return MLF_ENOMEM;
-    memcpy(sel, c->selected, dag->ntasks);
-    unsigned char *keep = c->selected;
-    int rc = mlf_store_run_foreach(c->w, dag->dag_id, start, end == INT64_MAX ? end : end + 1, 0, collect_run,
-                                   &c->runs);
-    for (size_t i = 0; i < c->runs.n && rc == MLF_OK; i++) {
-        size_t before = c->cleared;
-        memcpy(sel, keep, dag->ntasks);
-        if (only_failed) { /* keep only failed / upstream_failed selected for this run */
-            mlf_ti_rec r;
-            for (size_t t = 0; t < dag->ntasks; t++) {
-                if (!sel[t])
-                    continue;
-                mlf_ti_key k = {.dag_id = dag->dag_id, .run_id = c->runs.v[i], .task_id = dag->tasks[t].task_id,
-                                .map_index = -1};
-                mlf_ti_rec_init(&r);
-                if (mlf_store_ti_get(c->w, &k, &r) == MLF_OK && r.state != MLF_TI_FAILED &&
-                    r.state != MLF_TI_UPSTREAM_FAILED)
-                    sel[t] = 0; /* not in this run */
-                mlf_ti_rec_clear(&r);
-            }
-        }
-        c->selected = sel;
-        rc = mlf_store_ti_foreach_run(c->w, dag->dag_id, c->runs.v[i], NULL, clear_ti, c);
-        c->selected = keep;
-        if (rc == MLF_OK && !c->dry && c->cleared > before) { /* the run runs again */
-            mlf_run_rec run;
-            mlf_run_rec_init(&run);
-            if (mlf_store_run_get(c->w, dag->dag_id, c->runs.v[i], &run) == MLF_OK) {
-                run.state = MLF_RUN_QUEUED;
-                run.end_date = 0;
-                rc = mlf_store_run_put(c->w, &run);
-            }
-            mlf_run_rec_clear(&run);
-        }
-    }
-    for (size_t i = 0; i < c->runs.n; i++)
-        free(c->runs.v[i]);
-    free(c->runs.v);
-    c->runs.v = NULL;
-    c->runs.n = 0;
-    free(sel);
-    return rc;
-}
-
 /* Asks "Clear them? [y/N]" on stderr and reads the answer from stdin: 1 for y or yes. */
 static int confirmed(const char *question)
 {
@@ -353,9 +259,9 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
     for (size_t i = 0; i < dag->ntasks; i++)
         if (base[i]) {
             if (down)
-                select_closure(dag, i, 1, sel);
+                mlf_ops_select_closure(dag, i, 1, sel);
             if (up)
-                select_closure(dag, i, 0, sel);
+                mlf_ops_select_closure(dag, i, 0, sel);
         }
     free(base);
     mlf_store *st = mlf_cli_store(cli, 0);
@@ -363,42 +269,38 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
         free(sel);
         return MLF_EXIT_FAILED;
     }
-    clear_ctx c = {.dag = dag, .selected = sel};
+    mlf_clear_opts o = {.selected = sel, .start = start, .end = end, .only_failed = only_failed};
+    size_t cleared = 0;
     if (!yes) { /* first what would be cleared, read-only: the scheduler is not held up while we ask */
-        c.dry = 1;
-        rc = mlf_store_read_begin(st, &c.w);
-        if (rc == MLF_OK) {
-            rc = clear_pass(&c, start, end, only_failed);
-            mlf_store_read_end(c.w);
-        }
-        int ask = rc == MLF_OK && c.cleared > 0;
+        mlf_buf listing = {0};
+        o.dry = 1;
+        o.listing = &listing;
+        rc = mlf_ops_clear(st, dag, &o, &cleared);
+        int ask = rc == MLF_OK && cleared > 0;
         if (ask) {
-            fprintf(stderr, "You are about to clear %zu task instance(s) of DAG %s:\n%s%s", c.cleared, dag->dag_id,
-                    c.listing.data ? c.listing.data : "", c.cleared > 50 ? "  ...\n" : "");
+            fprintf(stderr, "You are about to clear %zu task instance(s) of DAG %s:\n%s%s", cleared, dag->dag_id,
+                    listing.data ? listing.data : "", cleared > 50 ? "  ...\n" : "");
         }
-        mlf_buf_free(&c.listing);
+        mlf_buf_free(&listing);
         if (ask && !confirmed("Clear them?")) {
             free(sel);
             mlf_store_close(st);
             return mlf_cli_fail(MLF_EXIT_FAILED, "nothing cleared (not confirmed; -y skips the question)");
         }
-        c.dry = 0;
-        c.cleared = 0;
+        o.dry = 0;
+        o.listing = NULL;
+        cleared = 0;
     }
     if (rc == MLF_OK)
-        rc = mlf_store_write_begin(st, &c.w);
-    if (rc == MLF_OK) {
-        rc = clear_pass(&c, start, end, only_failed);
-        rc = rc == MLF_OK ? mlf_store_write_commit(c.w) : (mlf_store_write_abort(c.w), rc);
-    }
+        rc = mlf_ops_clear(st, dag, &o, &cleared);
     free(sel);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "cannot clear: %s", mlf_strerror(rc));
     if (cli->output == MLF_OUTPUT_JSON)
-        mlf_cli_print_json(cli, json_pack("{s:s, s:I}", "dag_id", dag->dag_id, "cleared", (json_int_t)c.cleared));
+        mlf_cli_print_json(cli, json_pack("{s:s, s:I}", "dag_id", dag->dag_id, "cleared", (json_int_t)cleared));
     else
-        fprintf(cli->out, "Cleared %zu task instance(s); a running scheduler picks their runs up again\n", c.cleared);
+        fprintf(cli->out, "Cleared %zu task instance(s); a running scheduler picks their runs up again\n", cleared);
     return MLF_EXIT_OK;
 }
 
@@ -624,6 +526,7 @@ static int seed_run(void *ud, const mlf_run_rec *rec)
     t->run.run_id = dup_or_null(rec->run_id, &t->oom);
     t->run.conf = dup_bytes(rec->conf, rec->conf_len, &t->oom);
     t->run.note = NULL;
+    t->run.owner = NULL; /* the throw-away home's run belongs to this process */
     t->found = 1;
     return MLF_STORE_STOP;
 }

@@ -63,6 +63,12 @@ static const mlf_config_key keys[] = {
      .help = "true: run the zmq endpoint without CurveZMQ, loopback included (what --insecure sets; logged)"},
     {.name = "api.listen", .type = MLF_CFG_STR, .def = "127.0.0.1:8080",
      .help = "HOST:PORT the HTTP API and web UI listen on"},
+    {.name = "scheduler.metrics_listen", .type = MLF_CFG_STR, .def = NULL, .nullable = 1,
+     .help = "HOST:PORT of the scheduler's Prometheus /metrics listener (port 0: any); null: none"},
+    {.name = "api.tls_cert_file", .type = MLF_CFG_PATH, .def = NULL, .nullable = 1,
+     .help = "PEM certificate (chain) for HTTPS; with api.tls_key_file the webserver serves HTTPS only"},
+    {.name = "api.tls_key_file", .type = MLF_CFG_PATH, .def = NULL, .nullable = 1,
+     .help = "PEM private key of api.tls_cert_file"},
     {.name = "xcom.max_size", .type = MLF_CFG_INT, .def = "49152", .min = 1, .max = 64 * 1024 * 1024,
      .help = "largest XCom value in bytes (msgpack); bigger pushes fail: pass files, not data"},
     {.name = "logging.level", .type = MLF_CFG_ENUM, .def = "info", .choices = "debug|info|warning|error",
@@ -75,6 +81,10 @@ static const mlf_config_key keys[] = {
      .help = "tries a long-lived task host runs before it is replaced; 1: a fresh task-exec process per try"},
     {.name = "task_hosts.max_rss", .type = MLF_CFG_INT, .def = "512", .min = 0, .max = 1048576,
      .help = "MiB of resident memory after which a task host is replaced once its try ends; 0: no limit"},
+    {.name = "retention.runs", .type = MLF_CFG_DURATION, .def = NULL, .nullable = 1, .min = 3600000000LL,
+     .help = "db clean deletes finished runs (TIs, XComs, logs) that ended longer ago than this; null: keep"},
+    {.name = "retention.logs", .type = MLF_CFG_DURATION, .def = NULL, .nullable = 1, .min = 3600000000LL,
+     .help = "db clean deletes task log files older than this, even of runs it keeps; null: keep"},
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 

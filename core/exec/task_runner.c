@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/redact.h"
 #include "conf/config.h"
 #include "base/diag.h"
 #include "time/duration.h"
@@ -37,7 +38,7 @@ static int open_log(const char *path)
         errno = rc;
         return -1;
     }
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640); /* never through a link */
 }
 
 /* ------------------------------------------------------------------------------------------ one try */
@@ -537,7 +538,9 @@ static int run_spec(const mlf_value *spec_value, int mode, mlf_plugin_cache *cac
     execute_try(&t);
 
     mlf_time_us end = mlf_time_now();
-    const char *message = t.message ? t.message : mlf_task_ctx_message(t.ctx);
+    /* the message is stored, logged by the scheduler and sent to notifiers: masked like the log */
+    char *masked = mlf_task_ctx_mask(t.ctx, t.message ? t.message : mlf_task_ctx_message(t.ctx));
+    const char *message = masked;
     mlf_ctx_log(t.ctx, t.outcome == MLF_FAILED || t.outcome == MLF_FAILED_NO_RETRY ? MLF_LOG_ERROR : MLF_LOG_INFO,
                 "Marking task as %s%s%s%s. dag_id=%s, task_id=%s, run_id=%s, try_number=%d",
                 upper_outcome(t.outcome), message ? " (" : "", message ? message : "", message ? ")" : "",
@@ -552,6 +555,7 @@ static int run_spec(const mlf_value *spec_value, int mode, mlf_plugin_cache *cac
                          .start_date = start, .end_date = end, .exit_status = -1, .pid = getpid(),
                          .hostname = host};
     rc = mlf_task_result_encode(&r, result_out);
+    free(masked);
 
     if (own_process) {
         sigaction(SIGTERM, &old_term, NULL);
@@ -609,23 +613,15 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
+    mlf_env_scrub(); /* nothing of the daemon's secrets reaches the operator or its commands */
     /* the operator's children must not hold the result channel open (nor write into it) */
     fcntl(out_fd, F_SETFD, FD_CLOEXEC);
 
-    unsigned char hdr[MLF_TASK_FRAME_HEADER];
-    if (mlf_read_full(in_fd, hdr, sizeof hdr) != 0)
-        return exec_fail(err, errlen, 2, "cannot read the task spec: %s", errno ? strerror(errno) : "no input");
-    uint32_t len = mlf_task_frame_length(hdr);
-    if (len > MLF_TASK_FRAME_MAX)
-        return exec_fail(err, errlen, 2, "the task spec is %lu bytes, more than the %u allowed", (unsigned long)len,
-                         MLF_TASK_FRAME_MAX);
-    void *body = malloc(len ? len : 1);
-    if (!body)
-        return exec_fail(err, errlen, 2, "out of memory reading the task spec");
-    if (mlf_read_full(in_fd, body, len) != 0) {
-        free(body);
-        return exec_fail(err, errlen, 2, "the task spec is truncated: %s", errno ? strerror(errno) : "input ended early");
-    }
+    mlf_value *spec = NULL;
+    char why[256] = "";
+    int rc = mlf_task_frame_read(in_fd, &spec, why, sizeof why);
+    if (rc != MLF_OK)
+        return exec_fail(err, errlen, 2, "%s", why);
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) {
         dup2(devnull, STDIN_FILENO);
@@ -634,11 +630,6 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
     if (in_fd != STDIN_FILENO)
         close(in_fd);
 
-    mlf_value *spec = NULL;
-    int rc = mlf_value_unpack(body, len, &spec);
-    free(body);
-    if (rc != MLF_OK)
-        return exec_fail(err, errlen, 2, "the task spec is not valid msgpack: %s", mlf_strerror(rc));
     mlf_value *result = NULL;
     rc = run_spec(spec, RUN_OWN_PROCESS, NULL, &result);
     mlf_value_free(spec);

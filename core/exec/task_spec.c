@@ -1,11 +1,15 @@
 /* task_spec.c -- the TASK SPEC and TASK RESULT messages: strict encode and decode (see task_spec.h). */
+#include "base/ids.h"
 #include "exec/task_spec.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/fsutil.h"
 
 static const char *const outcome_names[] = {
     [MLF_SUCCESS] = "success", [MLF_FAILED] = "failed", [MLF_FAILED_NO_RETRY] = "failed_no_retry",
@@ -277,6 +281,12 @@ int mlf_task_spec_decode(const mlf_value *v, mlf_task_spec **out, char *err, siz
     get_str(&d, "dag_id", 1, 1, &s->dag_id, "");
     get_str(&d, "task_id", 1, 1, &s->task_id, "");
     get_str(&d, "run_id", 1, 1, &s->run_id, "");
+    /* ids name the folders of the try's log: a spec from the wire follows the id rule (base/ids.h) */
+    char iderr[300];
+    if (d.rc == MLF_OK && (!mlf_id_valid(MLF_ID_DAG, s->dag_id, iderr, sizeof iderr) ||
+                           !mlf_id_valid(MLF_ID_TASK, s->task_id, iderr, sizeof iderr) ||
+                           !mlf_id_valid(MLF_ID_RUN, s->run_id, iderr, sizeof iderr)))
+        fail(&d, "%s", iderr);
     get_int32(&d, "map_index", 1, -1, INT32_MAX, &s->map_index, -1);
     get_int32(&d, "try_number", 1, 1, INT32_MAX, &s->try_number, 1);
     get_str(&d, "attempt", 1, 1, &s->attempt, "");
@@ -300,6 +310,7 @@ int mlf_task_spec_decode(const mlf_value *v, mlf_task_spec **out, char *err, siz
     check_connections(&d, s->connections);
     get_int(&d, "execution_timeout", 0, 0, INT64_MAX, &s->execution_timeout, 0);
     get_bool(&d, "sensor_poke", &s->sensor_poke);
+    get_bool(&d, "sensor", &s->sensor);
     if (d.rc != MLF_OK) {
         mlf_task_spec_free(s);
         return d.rc;
@@ -459,6 +470,7 @@ int mlf_task_spec_encode(const mlf_task_spec *s, mlf_value **out)
     put(m, "connections", copy_map(s->connections, &rc), &rc);
     put(m, "execution_timeout", mlf_value_int(s->execution_timeout), &rc);
     put(m, "sensor_poke", mlf_value_bool(s->sensor_poke), &rc);
+    put(m, "sensor", mlf_value_bool(s->sensor), &rc);
     if (rc != MLF_OK) {
         mlf_value_free(m);
         return rc;
@@ -531,4 +543,42 @@ uint32_t mlf_task_frame_length(const void *p)
 {
     const unsigned char *b = p;
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | (uint32_t)b[3];
+}
+
+int mlf_task_frame_read(int fd, mlf_value **out, char *err, size_t errlen)
+{
+    if (!out)
+        return MLF_EINVAL;
+    *out = NULL;
+    unsigned char hdr[MLF_TASK_FRAME_HEADER];
+    if (mlf_read_full(fd, hdr, 1) != 0) { /* no byte at all: the input ended between frames */
+        int clean = errno == 0;
+        snprintf(err, errlen, "cannot read the task spec: %s", clean ? "no input" : strerror(errno));
+        return clean ? MLF_ENOTFOUND : MLF_EIO;
+    }
+    if (mlf_read_full(fd, hdr + 1, sizeof hdr - 1) != 0) {
+        snprintf(err, errlen, "cannot read the task spec: %s", errno ? strerror(errno) : "input ended early");
+        return MLF_EIO;
+    }
+    uint32_t len = mlf_task_frame_length(hdr);
+    if (len > MLF_TASK_FRAME_MAX) {
+        snprintf(err, errlen, "the task spec is %lu bytes, more than the %u allowed", (unsigned long)len,
+                 MLF_TASK_FRAME_MAX);
+        return MLF_ETOOBIG;
+    }
+    void *body = malloc(len ? len : 1);
+    if (!body) {
+        snprintf(err, errlen, "out of memory reading the task spec");
+        return MLF_ENOMEM;
+    }
+    if (mlf_read_full(fd, body, len) != 0) {
+        snprintf(err, errlen, "the task spec is truncated: %s", errno ? strerror(errno) : "input ended early");
+        free(body);
+        return MLF_EIO;
+    }
+    int rc = mlf_value_unpack(body, len, out);
+    free(body);
+    if (rc != MLF_OK)
+        snprintf(err, errlen, "the task spec is not valid msgpack: %s", mlf_strerror(rc));
+    return rc == MLF_OK ? MLF_OK : MLF_EPARSE;
 }

@@ -29,6 +29,8 @@
  *                             or nil), extra (map or nil)
  *   execution_timeout         int >= 0 µs, 0 (none): enforced by the executor, which kills the process group
  *   sensor_poke               bool, false: this try is one poke of a sensor
+ *   sensor                    bool, false: the operator is a sensor (the only kind whose try may report
+ *                             "reschedule"; a remote worker's RESULT saying otherwise is refused)
  *
  * TASK RESULT fields:
  *   attempt                   str R, non-empty: the spec's attempt token
@@ -84,6 +86,7 @@ typedef struct mlf_task_spec {
     const mlf_value *connections;
     int64_t execution_timeout;
     int sensor_poke;
+    int sensor; /* the operator is a sensor: only its tries may end in "reschedule" */
 } mlf_task_spec;
 
 /** How one try ended. Same borrowing rules as mlf_task_spec; message may be NULL, and followed is NULL
@@ -142,5 +145,12 @@ int mlf_task_frame_pack(const mlf_value *v, void **buf, size_t *len);
 
 /** Reads a frame's length prefix from its first MLF_TASK_FRAME_HEADER bytes at @p p. */
 uint32_t mlf_task_frame_length(const void *p);
+
+/** Reads one spec frame from blocking descriptor @p fd and unpacks its body into @p *out (free with
+ * mlf_value_free()). Errors, with the reason in @p err (may be NULL when @p errlen is 0): MLF_ENOTFOUND (the
+ * input ended before the frame began), MLF_EIO (a read error, or the input ended inside the frame),
+ * MLF_ETOOBIG (a length above MLF_TASK_FRAME_MAX, refused before allocating), MLF_EPARSE (not msgpack),
+ * MLF_ENOMEM, MLF_EINVAL. */
+int mlf_task_frame_read(int fd, mlf_value **out, char *err, size_t errlen);
 
 #endif

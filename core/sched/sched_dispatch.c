@@ -1,5 +1,6 @@
 /* sched_dispatch.c -- dispatch: hands ready task instances to the executor by priority within parallelism, the
  * DAG's max_active_tasks and pool slots, with the spec of each try. */
+#include "base/ids.h"
 #include "sched/sched_internal.h"
 
 #include <stdlib.h>
@@ -33,6 +34,9 @@ static void random_token(char out[33])
 char *mlf_ti_log_path(const char *home, const char *dag_id, const char *run_id, const char *task_id, int map_index,
                       int try_number)
 {
+    if (!mlf_id_valid(MLF_ID_DAG, dag_id, NULL, 0) || !mlf_id_valid(MLF_ID_RUN, run_id, NULL, 0) ||
+        !mlf_id_valid(MLF_ID_TASK, task_id, NULL, 0))
+        return NULL; /* never a path outside HOME/logs */
     if (map_index >= 0)
         return mlf_strdup_printf("%s/logs/%s/%s/%s/%d.%d.log", home, dag_id, run_id, task_id, map_index, try_number);
     return mlf_strdup_printf("%s/logs/%s/%s/%s/%d.log", home, dag_id, run_id, task_id, try_number);
@@ -173,7 +177,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     if ((task->op->flags & MLF_OP_SENSOR) && !t->first_poke_at)
         t->first_poke_at = now;
     char err[700] = "";
-    render_ctx rc = {.s = s, .run = r, .ti = t, .names = mlf_value_map()};
+    render_ctx rc = {.s = s, .run = r, .ti = t};
     mlf_value *params = NULL;
     int rcode = mlf_sc_render_params(s, t, &rc, &params, err, sizeof err);
     mlf_value_free(rc.names);
@@ -206,7 +210,8 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         .xcom_inputs = NULL, .logical_date = r->rec.logical_date,
         .data_interval_start = r->rec.data_interval_start, .data_interval_end = r->rec.data_interval_end,
         .log_path = log_path, .xcom_max_size = s->xcom_max, .execution_timeout = task->execution_timeout_us,
-        .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE};
+        .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE,
+        .sensor = (task->op->flags & MLF_OP_SENSOR) != 0};
     mlf_value *inputs = xcom_inputs(r, task);
     spec.xcom_inputs = inputs;
     /* the connection the operator names (conn_id), from the store or MLFLOWD_CONN_<ID>; its password is
@@ -218,6 +223,11 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     char cerr[256];
     if (ctxn && conns && mlf_conn_resolve(ctxn, conn_id, &fields, cerr, sizeof cerr) == MLF_OK) {
         mlf_sc_add_secret(&rc, mlf_value_get_str(mlf_map_get(fields, "password"), NULL));
+        /* and its sensitive extras (token, api_key, secret...: mlf_is_sensitive_name()) */
+        const mlf_value *extra = mlf_map_get(fields, "extra");
+        for (size_t i = 0; mlf_value_type(extra) == MLF_MAP && i < mlf_value_len(extra); i++)
+            if (mlf_is_sensitive_name(mlf_map_key_at(extra, i)))
+                mlf_sc_add_secret(&rc, mlf_value_get_str(mlf_map_value_at(extra, i), NULL));
         mlf_map_set(conns, conn_id, fields);
     }
     spec.connections = conns;
@@ -259,6 +269,23 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         sd->running_tis++;
 }
 
+/* What the executor answered WAIT for this turn, by queue and operator: another TI of the same pair gets
+ * the same answer without asking again (a remote executor's refusal formats its reason each time). */
+typedef struct waiting_pair {
+    const char *queue, *operator_name;
+    char why[256];
+} waiting_pair;
+
+#define MAX_WAITING_PAIRS 8
+
+static const waiting_pair *find_waiting(const waiting_pair *w, size_t n, const mlf_task *task)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(w[i].queue, task->queue) == 0 && strcmp(w[i].operator_name, task->operator_name) == 0)
+            return &w[i];
+    return NULL;
+}
+
 /* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
  * allow; TIs held back by a DAG or pool limit wait for the next turn. */
 void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
@@ -266,6 +293,8 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
     sti **held = NULL;
     size_t nheld = 0, capheld = 0;
     size_t refused = 0;
+    waiting_pair waiting[MAX_WAITING_PAIRS];
+    size_t nwaiting = 0;
     while (!s->draining && s->ready.n && refused < 64) {
         sti *t = mlf_sc_heap_pop(&s->ready, mlf_sc_ready_before);
         if (mlf_sc_needs_no_try(s, t)) { /* scheduled before a restart: no limit applies to it */
@@ -284,8 +313,16 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
             continue;
         }
         char why[256] = "";
+        const waiting_pair *wp = hold ? NULL : find_waiting(waiting, nwaiting, task);
         mlf_exec_accept acc = hold ? MLF_EXEC_ACCEPT
+                              : wp ? MLF_EXEC_WAIT
                                    : mlf_executor_can_accept(s->ex, task->queue, task->operator_name, why, sizeof why);
+        if (wp)
+            mlf_strlcpy(why, wp->why, sizeof why);
+        else if (acc == MLF_EXEC_WAIT && nwaiting < MAX_WAITING_PAIRS) {
+            waiting[nwaiting] = (waiting_pair){.queue = task->queue, .operator_name = task->operator_name};
+            mlf_strlcpy(waiting[nwaiting++].why, why, sizeof waiting[0].why);
+        }
         if (acc == MLF_EXEC_BUSY) { /* every slot is taken: nothing else can start this turn */
             mlf_sc_heap_push(&s->ready, t, mlf_sc_ready_before);
             break;

@@ -78,6 +78,7 @@ typedef struct srun {
     size_t open_tasks;     /* tasks not complete */
     size_t active_tis;     /* TIs scheduled, queued, running, up_for_retry or up_for_reschedule */
     int finished;
+    int timed_out;         /* dagrun_timeout passed: the run fails whatever its leaves */
     int in_dirty_runs;     /* listed in the scheduler's dirty_runs */
     size_t *dirty;         /* tasks to evaluate this turn (a worklist: no scan of the run's tasks) */
     size_t ndirty, capdirty;
@@ -126,6 +127,7 @@ struct mlf_scheduler {
     int64_t default_pool_slots;
     int64_t xcom_max;
     int draining;
+    mlf_time_us heartbeat_at; /* the last scheduler heartbeat written to the store (doc/webserver.md) */
     int watch_fd;
     mlf_time_us next_dag_check;
     mlf_time_us next_adopt;  /* when to look for runs and pauses written by other processes */
@@ -135,6 +137,9 @@ struct mlf_scheduler {
     sti *submitting;         /* the TI whose spec is being handed to the executor (lease callbacks) */
     char (*keep)[33];        /* reload_run(): attempts still running here, reattached by resume_run */
     size_t nkeep;
+    char owner_id[160];          /* this process as a run owner (sched_owner.c) */
+    mlf_time_us next_owner_beat; /* CLOCK_BOOTTIME */
+    int skipped_owned;           /* resume_run() left a run to its live owner */
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -142,7 +147,7 @@ typedef struct render_ctx {
     mlf_scheduler *s;
     srun *run;
     const sti *ti;         /* NULL while expanding */
-    mlf_value *names;      /* name -> value, filled lazily */
+    mlf_value *names;      /* name -> value, filled lazily (NULL until the first name is looked up) */
     mlf_value *secrets;    /* strings to mask in the try's log: passwords and sensitive variables read */
 } render_ctx;
 
@@ -253,6 +258,10 @@ void mlf_sc_reap_finished_runs(mlf_scheduler *s);
 /* A running run with nothing in flight and nothing left to decide can never progress: deadlock. (Not
  * while an older run of the same DAG is active: a depends_on_past task may be waiting for it.) */
 void mlf_sc_detect_deadlocks(mlf_scheduler *s);
+/* dagrun_timeout (Airflow's): a running run started longer ago than its DAG's dagrun_timeout fails; its
+ * running tries are killed (their results ignored) and every unfinished TI becomes skipped. Returns the
+ * earliest time another run's timeout falls due, or 0 when none. */
+mlf_time_us mlf_sc_time_out_runs(mlf_scheduler *s, mlf_time_us now);
 /* 1 when no unfinished run of @p dag_id (and @p run_id, when not NULL) is in memory. */
 int mlf_sc_run_finished(mlf_scheduler *s, const char *dag_id, const char *run_id);
 
@@ -303,6 +312,13 @@ void mlf_sc_process_timers(mlf_scheduler *s, mlf_time_us now);
 
 /* Rebuilds one run's in-memory state from its records. */
 int mlf_sc_resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, mlf_time_us now);
+
+/* sched_owner.c: one owner per run. This process's owner id; 1 when @p rec's owner is another process
+ * that lives; records this process as @p r's owner (and beats); refreshes every run's beat now and then. */
+const char *mlf_sc_owner_id(mlf_scheduler *s);
+int mlf_sc_owned_elsewhere(mlf_scheduler *s, const mlf_run_rec *rec);
+void mlf_sc_claim_run(mlf_scheduler *s, srun *r);
+void mlf_sc_owner_beat(mlf_scheduler *s);
 /* Runs created and DAGs paused by other processes (`mlflowd dags trigger`, `dags pause` while this
  * scheduler runs): new runs have task instances in state none, found through the state index; pause
  * flags are read from the DAG records. */

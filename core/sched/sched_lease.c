@@ -21,10 +21,12 @@ int mlf_sc_host_persist_lease(void *ud, const char *attempt, const char *worker,
 {
     mlf_scheduler *s = ud;
     sti *t = find_by_attempt(s, attempt);
+    if (t && t->save_pending)
+        mlf_sc_flush_tis(s); /* a lease needs its TI's record: a run created this turn has none yet */
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!t || !w)
         return t ? s->store_error : MLF_ENOTFOUND;
-    if (t->save_pending) /* a lease names a stored TI: write this turn's TI records first */
+    if (t->save_pending) /* a TI of a run created this turn: its record must exist before its lease */
         mlf_sc_flush_tis(s);
     mlf_lease_rec rec;
     mlf_lease_rec_init(&rec);

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "store/store_users.h"
+#include "web/metrics.h"
 #include "time/schedule.h"
 
 /* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
@@ -286,7 +288,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
 
 int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char *until_dag, const char *until_run)
 {
-    mlf_time_us drain_deadline = 0;
+    mlf_time_us drain_deadline = 0, run_deadline = 0;
     for (;;) {
         mlf_time_us now = mlf_time_now();
         if (stop && *stop && !s->draining) {
@@ -294,6 +296,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             drain_deadline = now + 30 * 1000000LL;
             mlf_log(MLF_LOG_INFO, COMPONENT, "stopping: waiting for %zu running task(s)", mlf_executor_in_flight(s->ex));
         }
+        if (s->o.on_turn)
+            s->o.on_turn(s->o.ud, now);
         mlf_executor_process(s->ex, now);
         mlf_sc_process_timers(s, now);
         if (s->nnotifiers)
@@ -305,6 +309,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
                 sync_dags(s);
             }
         }
+        mlf_sc_owner_beat(s);
         if (s->o.create_scheduled_runs)
             mlf_sc_adopt_external_changes(s, now);
         if (!s->single) {
@@ -312,16 +317,24 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             mlf_sc_start_queued_runs(s);
             mlf_sc_evaluate_dirty(s);
             mlf_sc_detect_deadlocks(s);
+            run_deadline = mlf_sc_time_out_runs(s, now);
         }
         mlf_sc_dispatch(s, now);
         int done_until = s->single ? s->ready.n == 0 && s->nrunning == 0 && s->timers.n == 0
                                    : until_dag && mlf_sc_run_finished(s, until_dag, until_run);
         if (!s->single)
             mlf_sc_reap_finished_runs(s);
+        if (s->o.create_scheduled_runs && now - s->heartbeat_at >= 5000000) { /* the daemon: /health reads it */
+            mlf_store_txn *hw = mlf_sc_wtxn(s);
+            if (hw)
+                mlf_sc_note_store(s, mlf_store_heartbeat_put(hw, now), "scheduler heartbeat");
+            s->heartbeat_at = now;
+        }
         int rc = mlf_sc_commit(s);
         if (rc != MLF_OK)
             return rc;
         mlf_executor_after_commit(s->ex, now);
+        mlf_histogram_observe(&mlf_metric_loop_turn, mlf_time_now() - now); /* /metrics; atomic adds only */
         if (done_until && mlf_executor_in_flight(s->ex) == 0)
             return MLF_OK;
         if (s->draining) {
@@ -337,6 +350,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         mlf_time_us d = mlf_executor_next_deadline(s->ex);
         if (d && d < wake)
             wake = d;
+        if (run_deadline && run_deadline < wake) /* a dagrun_timeout */
+            wake = run_deadline;
         if (s->timers.n && s->timers.v[0]->wake_at < wake)
             wake = s->timers.v[0]->wake_at;
         if (s->o.create_scheduled_runs && s->next_dag_check < wake)
@@ -371,7 +386,17 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
             r = o;
     if (!r) {
         run_key k = {(char *)dag_id, (char *)run_id};
+        s->skipped_owned = 0;
         int rc = mlf_sc_resume_run(s, w, &k, mlf_time_now());
+        if (rc == MLF_OK && s->skipped_owned) {
+            mlf_run_rec rec;
+            mlf_run_rec_init(&rec);
+            mlf_store_run_get(w, dag_id, run_id, &rec);
+            snprintf(err, errlen, "run %s/%s is being run by another process (%s): its task instances are not "
+                     "touched while it lives", dag_id, run_id, rec.owner ? rec.owner : "?");
+            mlf_run_rec_clear(&rec);
+            return MLF_ESTATE;
+        }
         for (srun *o = s->runs; o && !r; o = o->next)
             if (strcmp(o->rec.dag_id, dag_id) == 0 && strcmp(o->rec.run_id, run_id) == 0)
                 r = o;

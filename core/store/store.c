@@ -38,6 +38,7 @@ const char *const mlf_st_db_names[MLF_ST_DB_COUNT] = {
     [MLF_ST_POOLS] = "pools",
     [MLF_ST_IMPORT_ERRORS] = "import_errors",
     [MLF_ST_LEASES] = "leases",
+    [MLF_ST_USERS] = "users",
 };
 
 /* The map never grows past this. */

@@ -13,6 +13,7 @@
  *   xcom            TIKEY \0 key                                      -> msgpack bytes (opaque)
  *   variables, connections, pools, import_errors: the name            -> record
  *   leases          TIKEY                                             -> lease record
+ *   users           user name                                         -> user record (store_users.c)
  * Flipping the sign bit of the logical date makes negative dates sort before positive ones; adding one
  * to map_index makes -1 sort first. Records are msgpack maps {"v": record version, field: value...}
  * without their key fields; unknown fields are skipped so that a newer minor version stays readable.
@@ -43,6 +44,7 @@ enum mlf_st_db {
     MLF_ST_POOLS,
     MLF_ST_IMPORT_ERRORS,
     MLF_ST_LEASES,
+    MLF_ST_USERS,
     MLF_ST_DB_COUNT
 };
 
@@ -188,6 +190,8 @@ typedef union mlf_st_any_rec {
 
 extern const mlf_st_rectype mlf_st_dag_type, mlf_st_run_type, mlf_st_ti_type, mlf_st_var_type,
     mlf_st_conn_type, mlf_st_pool_type, mlf_st_import_error_type, mlf_st_lease_type;
+/** The users of the webserver (store_users.c). */
+extern const mlf_st_rectype mlf_st_user_type;
 
 /** The record format version written in "v". */
 #define MLF_ST_RECORD_VERSION 1

@@ -21,3 +21,8 @@ tests_fuzz_replay_dag_parser_LDADD = libmlfcore.la
 tests_fuzz_replay_proto_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_proto.c
 tests_fuzz_replay_proto_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS) -DFUZZ_NAME='"proto"'
 tests_fuzz_replay_proto_LDADD = libmlfcore.la
+# the webserver's query, cookie and JSON body parsers
+FUZZ_REPLAYS += tests/fuzz/replay_web_parse
+tests_fuzz_replay_web_parse_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_web_parse.c
+tests_fuzz_replay_web_parse_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS) -DFUZZ_NAME='"web_parse"'
+tests_fuzz_replay_web_parse_LDADD = libmlfcore.la

@@ -30,6 +30,10 @@ tests_integration_zmq_flood_SOURCES = tests/integration/zmq_flood.c
 tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 
+# the webserver: REST API (web_api.sh) and the UI in headless Chromium (web_browser.sh)
+INTEGRATION_TESTS += tests/integration/web_api.sh tests/integration/web_browser.sh tests/integration/web_standalone.sh tests/integration/web_metrics.sh tests/integration/web_tls.sh
+EXTRA_DIST += tests/integration/web_lib.sh tests/browser/cdp.py tests/browser/ui_test.py
+
 # long-lived task hosts under a real scheduler (a host SIGKILLed mid-try)
 INTEGRATION_TESTS += tests/integration/task_hosts.sh
 
@@ -45,13 +49,20 @@ OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_mapped.sh \
 	tests/integration/newcomer_commands.sh \
 	tests/integration/newcomer_settings.sh \
-	tests/integration/newcomer_plugin_authors.sh
+	tests/integration/newcomer_plugin_authors.sh \
+	tests/integration/store_maintenance.sh \
+	tests/integration/systemd_units.sh \
+	tests/integration/man_pages.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
 
 # issue 15 (security and reliability)
 INTEGRATION_TESTS_SEC = \
-	tests/integration/zmq_auth_default.sh
+	tests/integration/zmq_auth_default.sh \
+	tests/integration/run_owner.sh \
+	tests/integration/chaos.sh \
+	tests/integration/secrets_env.sh \
+	tests/integration/ids.sh
 TESTS += $(INTEGRATION_TESTS_SEC)
 EXTRA_DIST += $(INTEGRATION_TESTS_SEC)
 # the scheduler's holes filled (issue "a test suite that tells the truth"): retries, run limits, templates,
@@ -62,3 +73,5 @@ TESTS += $(HONEST_TESTS)
 EXTRA_DIST += $(HONEST_TESTS)
 # the container operator against a real engine (podman system service on a private socket)
 INTEGRATION_TESTS += tests/integration/container.sh
+# Airflow parity (issue 11): branching, mapped dependencies, DAG keys
+INTEGRATION_TESTS += tests/integration/airflow_parity.sh

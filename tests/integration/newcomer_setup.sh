@@ -71,6 +71,7 @@ export MLFLOWD_HOME="$tmp/home2"
 EXAMPLES_COINS=5 EXAMPLES_DAYS=60 MLFLOWD="$MLFLOWD" sh "$top_srcdir/examples/standalone.sh" --workers 1 \
     >"$tmp/run.log" 2>&1 &
 pid=$!
+trap 'st=$?; kill -TERM $pid 2>/dev/null || true; cleanup $st' EXIT
 i=0
 until grep -q "scheduler running" "$tmp/run.log"; do
     i=$((i + 1)); [ $i -le 600 ] || { kill -TERM $pid; fail "standalone did not start: $(tail -20 "$tmp/run.log")"; }
@@ -84,7 +85,8 @@ json_check '{"sweep", "crypto_ml_daily", "example_etl"} <= {x["dag_id"] for x in
 expect_exit 0 second dags trigger sweep --run-id from_terminal_2
 i=0
 until second dags state sweep from_terminal_2 2>/dev/null | grep -qx success; do
-    i=$((i + 1)); [ $i -le 1200 ] || { kill -TERM $pid; fail "the sweep did not succeed: $(second dags state sweep from_terminal_2)"; }
+    i=$((i + 1)); [ $i -le 1200 ] || fail "the sweep did not succeed: $(second dags state sweep from_terminal_2)"
+    kill -0 $pid 2>/dev/null || fail "the run command stopped: $(tail -20 "$tmp/run.log")"
     sleep 0.1
 done
 kill -TERM $pid
