@@ -181,5 +181,15 @@ void mlf_web_h_pools_list(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_pool_get(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_plugins(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_users_list(mlf_web_req *rq, mlf_web_resp *rs);
+/* web_api_admin_write.c: writes to variables, connections and pools (admin) */
+void mlf_web_h_var_post(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_var_patch(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_var_delete(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_conn_post(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_conn_patch(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_conn_delete(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_pool_post(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_pool_patch(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_pool_delete(mlf_web_req *rq, mlf_web_resp *rs);
 
 #endif
