@@ -133,6 +133,9 @@ int mlf_cli_json_to_yaml(FILE *f, const char *json_text, size_t len);
 
 /* Handlers, one file per group. */
 int mlf_cmd_completion(mlf_cli *cli);
+int mlf_cmd_db_clean(mlf_cli *cli);
+int mlf_cmd_db_backup(mlf_cli *cli);
+int mlf_cmd_db_restore(mlf_cli *cli);
 int mlf_cmd_dags_delete(mlf_cli *cli);
 int mlf_cmd_dags_next_execution(mlf_cli *cli);
 int mlf_cmd_tasks_xcom(mlf_cli *cli);

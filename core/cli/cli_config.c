@@ -18,11 +18,43 @@ static json_t *value_json(const mlf_value *v)
     return j ? j : json_null();
 }
 
+/* `config list --defaults`: the settings table itself (no file, no environment), defaults as written:
+ * what mlflowd.yaml(5) is generated from (scripts/gen-man.sh). */
+static int list_defaults(mlf_cli *cli)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < mlf_config_key_count(); i++) {
+        const mlf_config_key *k = mlf_config_key_at(i);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:o, s:s}", "key", k->name, "type",
+                                             mlf_config_type_name(k->type), "default",
+                                             k->def ? json_string(k->def) : json_null(), "nullable", k->nullable,
+                                             "choices", k->choices ? json_string(k->choices) : json_null(), "help",
+                                             k->help ? k->help : ""));
+    }
+    if (cli->output == MLF_OUTPUT_JSON) {
+        mlf_cli_print_json(cli, arr);
+        return MLF_EXIT_OK;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        json_t *d = json_object_get(o, "default");
+        fprintf(cli->out, "%-32s = %-40s # %s\n", json_string_value(json_object_get(o, "key")),
+                json_is_string(d) ? json_string_value(d) : "null", json_string_value(json_object_get(o, "help")));
+    }
+    json_decref(arr);
+    return MLF_EXIT_OK;
+}
+
 int mlf_cmd_config_list(mlf_cli *cli)
 {
-    int rc = mlf_cli_check_args(cli, 0, 0, NULL);
+    int defaults = mlf_cli_take_flag(cli, "--defaults", NULL);
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--defaults", NULL});
     if (rc)
         return rc;
+    if (defaults)
+        return list_defaults(cli);
     if (mlf_cli_config(cli) != MLF_OK)
         return MLF_EXIT_USAGE;
     size_t n = mlf_config_key_count();

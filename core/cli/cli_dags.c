@@ -118,12 +118,20 @@ int mlf_cmd_dags_show(mlf_cli *cli)
         fmt = mlf_str_endswith(save, ".svg") ? "svg" : "dot";
     if (!fmt || strcmp(fmt, "text") == 0) {
         fprintf(cli->out, "DAG %s (%s)\n", d->dag_id, d->schedule ? d->schedule : "manual only");
+        if (d->description)
+            fprintf(cli->out, "  description: %s\n", d->description);
+        if (d->doc_md)
+            fprintf(cli->out, "  doc_md: %s\n", d->doc_md);
         for (size_t k = 0; k < d->ntasks; k++) {
             const mlf_task *t = &d->tasks[d->topo[k]];
             fprintf(cli->out, "  %s [%s]", t->task_id, t->operator_name);
             for (size_t j = 0; j < t->ndownstream; j++)
                 fprintf(cli->out, "%s%s", j ? ", " : " -> ", d->tasks[t->downstream[j]].task_id);
+            if (t->owner)
+                fprintf(cli->out, "  (owner: %s)", t->owner);
             fputc('\n', cli->out);
+            if (t->doc)
+                fprintf(cli->out, "      doc: %s\n", t->doc);
         }
         return MLF_EXIT_OK;
     }
@@ -201,6 +209,9 @@ int mlf_cmd_tasks_list(mlf_cli *cli)
                                                  t->operator_name, "upstream", up, "trigger_rule",
                                                  mlf_trigger_rule_names[t->trigger_rule], "priority_weight",
                                                  (json_int_t)t->effective_priority));
+            json_t *o = json_array_get(arr, json_array_size(arr) - 1);
+            json_object_set_new(o, "owner", t->owner ? json_string(t->owner) : json_null());
+            json_object_set_new(o, "doc", t->doc ? json_string(t->doc) : json_null());
         }
         mlf_cli_print_json(cli, arr);
     } else {

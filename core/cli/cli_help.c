@@ -18,6 +18,7 @@ typedef struct opt_help {
 } opt_help;
 
 static const opt_help options[] = {
+    {"config list", "--defaults", NULL, "the built-in defaults as written, without the file or the environment"},
     {"standalone", "--workers", "N", "local worker processes to start (1..256; default: one per core)"},
     {"standalone", "--insecure", NULL, "accept a non-loopback zmq.bind without CurveZMQ"},
     {"scheduler", "--insecure", NULL, "accept a non-loopback zmq.bind without CurveZMQ"},
@@ -68,7 +69,7 @@ static const opt_help options[] = {
     {"connections add", "--conn-description", "D", "a description"},
     {"variables set", "--description", "D", "a description"},
     {"variables get", "-d, --default", "V", "print V (exit 0) when the variable does not exist"},
-    {"db clean", "--older-than", "AGE", "delete what ended before now minus AGE (30d, 12h, ...)"},
+    {"db clean", "--older-than", "AGE", "delete runs that ended before now minus AGE (30d, 12h...; default: retention.runs)"},
     {"db clean", "--dry-run", NULL, "count what would be deleted, delete nothing"},
     {"db clean", "-y, --yes", NULL, "do not ask for confirmation"},
     {"db restore", "-y, --yes", NULL, "replace the current store without asking"},

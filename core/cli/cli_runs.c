@@ -17,6 +17,7 @@
 #include "exec/zmq_auth.h"
 #include "web/metrics.h"
 #include "base/fsutil.h"
+#include "base/sdnotify.h"
 #include "sched/scheduler.h"
 #include "base/strutil.h"
 #include "base/suggest.h"
@@ -111,6 +112,27 @@ static int run_state_of(mlf_store *st, const char *dag_id, const char *run_id, m
     return rc;
 }
 
+/* systemd (Type=notify, doc/deploy.md): a watchdog ping at every loop turn, at most every half interval,
+ * and STOPPING=1 once a stop signal arrived. */
+static struct {
+    int64_t watchdog_us;
+    mlf_time_us last_ping;
+    int stopping_sent;
+} sd_state;
+
+static void daemon_turn(void *ud, mlf_time_us now)
+{
+    (void)ud;
+    if (stop_requested && !sd_state.stopping_sent) {
+        sd_state.stopping_sent = 1;
+        mlf_sd_notify("STOPPING=1\nSTATUS=stopping: waiting for running tasks");
+    }
+    if (sd_state.watchdog_us && now - sd_state.last_ping >= sd_state.watchdog_us / 2) {
+        sd_state.last_ping = now;
+        mlf_sd_notify("WATCHDOG=1");
+    }
+}
+
 static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, char **exe)
 {
     *exe = mlf_self_exe();
@@ -119,7 +141,8 @@ static mlf_scheduler *make_scheduler(mlf_cli *cli, mlf_store *st, int daemon, ch
     int64_t parallelism = mlf_config_int(cli->cfg, "parallelism");
     mlf_scheduler_opts o = {.cfg = cli->cfg, .cat = cli->cat, .bag = cli->bag, .store = st, .exe = *exe,
                             .parallelism = parallelism > 0 ? (int)parallelism : 1, .create_scheduled_runs = daemon,
-                            .watch_dags = daemon, .executor = daemon ? NULL : "local"};
+                            .watch_dags = daemon, .executor = daemon ? NULL : "local",
+                            .on_turn = daemon ? daemon_turn : NULL};
     mlf_scheduler *s = NULL;
     char err[512];
     if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
@@ -410,6 +433,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
                 (long long)mlf_config_int(cli->cfg, "parallelism"));
     }
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
+    sd_state.watchdog_us = mlf_sd_watchdog_us();
+    mlf_sd_notify("STATUS=starting"); /* also takes NOTIFY_SOCKET out of the children's environment */
     mlf_dagbag_set_rescan_interval(cli->bag, mlf_config_duration_us(cli->cfg, "scheduler.dag_dir_list_interval"));
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
@@ -442,6 +467,10 @@ static int run_daemon(mlf_cli *cli, int standalone)
     if (rc == MLF_OK) {
         fprintf(stderr, "mlflowd: scheduler running: %zu DAG(s) from %s, home %s\n", mlf_dagbag_count(cli->bag),
                 mlf_config_dags_folder(cli->cfg), mlf_config_home(cli->cfg));
+        char status[300];
+        snprintf(status, sizeof status, "READY=1\nSTATUS=scheduling %zu DAG(s) from %s", mlf_dagbag_count(cli->bag),
+                 mlf_config_dags_folder(cli->cfg));
+        mlf_sd_notify(status);
         rc = mlf_scheduler_run(s, &stop_requested, NULL, NULL);
     }
     int bad_workers = nstarted ? stop_workers(workers, nworkers) : 0;

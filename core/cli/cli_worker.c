@@ -11,7 +11,7 @@
 #include "base/log.h"
 #include "exec/proto.h"
 #include "base/strutil.h"
-#include "exec/executor.h"
+#include "exec/executor_local.h"
 #include "exec/worker.h"
 #include "exec/zmq_auth.h"
 

@@ -81,6 +81,10 @@ static const mlf_config_key keys[] = {
      .help = "tries a long-lived task host runs before it is replaced; 1: a fresh task-exec process per try"},
     {.name = "task_hosts.max_rss", .type = MLF_CFG_INT, .def = "512", .min = 0, .max = 1048576,
      .help = "MiB of resident memory after which a task host is replaced once its try ends; 0: no limit"},
+    {.name = "retention.runs", .type = MLF_CFG_DURATION, .def = NULL, .nullable = 1, .min = 3600000000LL,
+     .help = "db clean deletes finished runs (TIs, XComs, logs) that ended longer ago than this; null: keep"},
+    {.name = "retention.logs", .type = MLF_CFG_DURATION, .def = NULL, .nullable = 1, .min = 3600000000LL,
+     .help = "db clean deletes task log files older than this, even of runs it keeps; null: keep"},
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 

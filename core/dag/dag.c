@@ -51,6 +51,7 @@ mlf_dag *mlf_dag_new(void)
 
 static void task_free(mlf_task *t)
 {
+    mlf_task_templates_free(t);
     free(t->task_id);
     free(t->operator_name);
     free(t->upstream);
@@ -59,6 +60,7 @@ static void task_free(mlf_task *t)
     free(t->queue);
     mlf_value_free(t->params);
     mlf_value_free(t->expand);
+    free(t->expand_src);
     free(t->group);
     free(t->doc);
     free(t->owner);
@@ -322,5 +324,5 @@ int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag)
     }
     free(stamp);
     free(stack);
-    return MLF_OK;
+    return mlf_dag_compile_templates(dag);
 }

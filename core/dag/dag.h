@@ -11,6 +11,7 @@
 #include <mlflowd/mlflowd.h>
 
 #include "base/diag.h"
+#include "tmpl/template.h"
 
 /** Trigger rules (doc/architecture.md §6, Airflow's names). */
 typedef enum mlf_trigger_rule {
@@ -52,6 +53,13 @@ typedef struct mlf_sensor_cfg {
     int exponential_backoff;
 } mlf_sensor_cfg;
 
+/** A templated operator parameter whose value has template syntax, compiled once (mlf_dag_finalize). */
+typedef struct mlf_task_template {
+    const char *param;   /**< the parameter's name (the operator's string) */
+    mlf_template *tmpl;  /**< the value is one string: compiled; NULL: the value holds strings (a list, a
+                              map) and is rendered whole, or it did not compile (rendering says why) */
+} mlf_task_template;
+
 /** One task of a DAG. Strings and values are owned by the DAG. */
 typedef struct mlf_task {
     char *task_id;
@@ -75,11 +83,19 @@ typedef struct mlf_task {
     int64_t effective_priority; /**< computed by mlf_dag_finalize() from the weight rule */
     mlf_value *params;   /**< operator parameters (a map), defaults applied; templates not rendered */
     mlf_value *expand;   /**< NULL, or a map: operator parameter -> list or one-expression template */
+    /** Mapped tasks: the tasks whose XCom `expand` maps over (Airflow's mapped dependencies), each also a
+     * direct upstream; their failure or skip decides the mapped task whatever its trigger rule. */
+    size_t *expand_src, nexpand_src;
     mlf_sensor_cfg sensor;
     char *group, *doc, *owner;
     /** Callbacks: NULL, or a map {notifier: NAME, config: {...}} (validated against the notifier's table). */
     mlf_value *on_failure_callback, *on_success_callback, *on_retry_callback;
     int line, col;       /**< where the task is defined in its file */
+    /** The templated parameters that have template syntax, compiled when the DAG is finalized; every
+     * other parameter renders to itself. Meaningful when templates_ready. */
+    mlf_task_template *templates;
+    size_t ntemplates;
+    int templates_ready;
 } mlf_task;
 
 /** A DAG. */
@@ -138,5 +154,12 @@ int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag);
 
 /** 1 when task @p t has no downstream (a leaf), which decides the run's final state. */
 int mlf_task_is_leaf(const mlf_task *t);
+
+/** Compiles the templated parameters of every task (mlf_task.templates), replacing earlier ones;
+ * mlf_dag_finalize() calls it. Returns MLF_OK or MLF_ENOMEM. */
+int mlf_dag_compile_templates(mlf_dag *dag);
+
+/** Frees a task's compiled templates (templates_ready becomes 0). */
+void mlf_task_templates_free(mlf_task *t);
 
 #endif

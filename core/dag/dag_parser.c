@@ -24,7 +24,8 @@
 const char *const mlf_template_context_names[] = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
     "prev_ds", "prev_ds_nodash", "next_ds", "next_ds_nodash", "run_id", "dag_id", "task_id", "try_number",
-    "map_index", "params", "var", "conn", "xcom", "dag_run", NULL};
+    "map_index", "params", "var", "conn", "xcom", "dag_run", "ts_nodash_with_tz", "task_instance_key_str",
+    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success", NULL};
 
 /* DAG-level keys. */
 static const char *const dag_keys[] = {
@@ -58,8 +59,8 @@ typedef struct pctx {
     const mlf_yaml_node *default_args;
     size_t cur_task; /* the task being parsed */
     /* references resolved once every task is known: upstream names and xcom.TASK in templates */
-    struct pending { size_t task; char *name; const mlf_yaml_node *node; } *ups, *xrefs;
-    size_t nups, capups, nxrefs, capxrefs;
+    struct pending { size_t task; char *name; const mlf_yaml_node *node; } *ups, *xrefs, *erefs;
+    size_t nups, capups, nxrefs, capxrefs, nerefs, caperefs; /* erefs: xcom.TASK in `expand` */
 } pctx;
 
 static void perr(pctx *c, const mlf_yaml_node *n, const char *fmt, ...) MLF_PRINTF(3, 4);
@@ -323,6 +324,8 @@ static int check_template(pctx *c, const mlf_yaml_node *n, const char *task_id, 
             ok = 0;
         } else if (strcmp(r->name, "xcom") == 0 && r->npath > 0) {
             add_pending(&c->xrefs, &c->nxrefs, &c->capxrefs, c->cur_task, r->path[0], n);
+            if (strcmp(key, "expand") == 0)
+                add_pending(&c->erefs, &c->nerefs, &c->caperefs, c->cur_task, r->path[0], n);
         }
     }
     mlf_template_free(t);
@@ -570,14 +573,21 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         if (want_int(c, v, key, -1000000, 1000000, &i))
             t->priority_weight = (int)i;
     } else if (strcmp(key, "group") == 0) {
-        set_str(&t->group, want_strdup(c, v, key));
+        perr(c, v, "task '%s': group: task groups are not supported yet; spell the group into the task id "
+             "(Airflow's GROUP.TASK, e.g. 'extract.fetch') and name its last tasks in the downstream's upstream",
+             t->task_id);
     } else if (strcmp(key, "doc") == 0) {
         set_str(&t->doc, want_strdup(c, v, key));
     } else if (strcmp(key, "owner") == 0) {
         set_str(&t->owner, want_strdup(c, v, key));
-    } else if (strcmp(key, "email") == 0) {
-        if (!(is_scalar(v) || v->kind == MLF_YAML_SEQUENCE))
-            perr(c, v, "email: expected an address or a list of addresses, got %s", mlf_yaml_describe(v));
+    } else if (strcmp(key, "email") == 0 || strcmp(key, "email_on_failure") == 0 ||
+               strcmp(key, "email_on_retry") == 0) {
+        perr(c, v, "task '%s': %s is not supported yet; mail through the email notifier instead: "
+             "on_failure_callback: {notifier: email, to: [ADDRESS]} (on_retry_callback likewise)", t->task_id, key);
+    } else if (strcmp(key, "sla") == 0) {
+        perr(c, v, "task '%s': sla is not supported: Airflow 3 replaced SLAs by deadline alerts, which mlflowd "
+             "does not have yet; bound the task with execution_timeout (the run with dagrun_timeout) and an "
+             "on_failure_callback", t->task_id);
     } else if (strcmp(key, "on_failure_callback") == 0) {
         set_callback(c, &t->on_failure_callback, v, key);
     } else if (strcmp(key, "on_success_callback") == 0) {
@@ -904,6 +914,26 @@ static void resolve_upstreams(pctx *c)
              c->dag->tasks[c->xrefs[i].task].task_id, c->xrefs[i].name,
              did_you_mean(c->xrefs[i].name, ids, c->dag->ntasks, dym, sizeof dym));
     }
+    /* a task mapped over another's XCom depends on it, as an XComArg in Airflow's expand() makes it */
+    for (size_t i = 0; i < c->nerefs; i++) {
+        long src = mlf_dag_task_index(c->dag, c->erefs[i].name);
+        mlf_task *t = &c->dag->tasks[c->erefs[i].task];
+        if (src < 0 || (size_t)src == c->erefs[i].task)
+            continue;
+        int known = 0;
+        for (size_t k = 0; k < t->nexpand_src && !known; k++)
+            known = t->expand_src[k] == (size_t)src;
+        if (known)
+            continue;
+        size_t *nv = realloc(t->expand_src, (t->nexpand_src + 1) * sizeof *nv);
+        if (!nv) {
+            perr(c, c->erefs[i].node, "out of memory");
+            continue;
+        }
+        t->expand_src = nv;
+        t->expand_src[t->nexpand_src++] = (size_t)src;
+        mlf_dag_add_edge(c->dag, (size_t)src, c->erefs[i].task);
+    }
     free(ids);
 }
 
@@ -1059,6 +1089,7 @@ static int parse_doc(mlf_dag_parser *p, int rc, mlf_yaml_doc *doc, const char *n
     parse_dag(&c, mlf_yaml_root(doc));
     free_pending(c.ups, c.nups);
     free_pending(c.xrefs, c.nxrefs);
+    free_pending(c.erefs, c.nerefs);
     mlf_yaml_free(doc);
     if (c.errors) {
         mlf_dag_free(c.dag);

@@ -1,6 +1,5 @@
 /* executor_local.c -- the local executor over a host pool (see executor_local.h and host_pool.h). */
 #include "exec/executor_local.h"
-#include "exec/executor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,58 +99,7 @@ size_t mlf_local_executor_queued(const mlf_local_executor *ex)
     return ex ? mlf_host_pool_queued(ex->pool) : 0;
 }
 
-/* ---------------------------------------------------------------- as an mlf_executor (executor.h) */
-
-static int local_can_accept(void *impl, const char *queue, const char *operator_name, char *why, size_t whylen)
-{
-    mlf_local_executor *ex = impl;
-    (void)queue;
-    (void)operator_name;
-    if (mlf_local_executor_running(ex) + mlf_local_executor_queued(ex) < (size_t)ex->parallelism)
-        return 1;
-    snprintf(why, whylen, "all %d local slots (parallelism) are busy", ex->parallelism);
-    return 0;
-}
-
-static int local_submit(void *impl, const mlf_value *spec, const char *queue, mlf_time_us now, char *err, size_t errlen)
-{
-    (void)queue; /* one host: every queue runs here */
-    return mlf_local_executor_submit(impl, spec, now, err, errlen);
-}
-
-static int local_fd(const void *impl) { return mlf_local_executor_fd(impl); }
-static mlf_time_us local_deadline(const void *impl) { return mlf_local_executor_next_deadline(impl); }
-static int local_kill(void *impl, const char *attempt, mlf_time_us now) { return mlf_local_executor_kill(impl, attempt, now); }
-static void local_free(void *impl) { mlf_local_executor_free(impl); }
-
-static size_t local_in_flight(const void *impl)
-{
-    return mlf_local_executor_running(impl) + mlf_local_executor_queued(impl);
-}
-
-static int local_shutdown(void *impl, int64_t grace, mlf_time_us now)
-{
-    return mlf_local_executor_shutdown(impl, grace, now);
-}
-
-static int local_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, void *ud)
-{
-    return mlf_local_executor_process(impl, now, cb, ud);
-}
-
-static const mlf_executor_ops local_ops = {
-    .name = "local",
-    .can_accept = local_can_accept,
-    .submit = local_submit,
-    .fd = local_fd,
-    .process = local_process,
-    .next_deadline = local_deadline,
-    .after_commit = NULL,
-    .kill = local_kill,
-    .shutdown = local_shutdown,
-    .in_flight = local_in_flight,
-    .free = local_free,
-};
+/* ---------------------------------------------------------------- settings */
 
 void mlf_host_pool_opts_from_config(const mlf_config *cfg, mlf_host_pool_opts *o)
 {
@@ -162,17 +110,4 @@ void mlf_host_pool_opts_from_config(const mlf_config *cfg, mlf_host_pool_opts *o
     if (tries > 0)
         o->max_tries_per_host = tries > INT32_MAX ? INT32_MAX : (int)tries;
     o->max_rss_bytes = rss_mib > 0 ? rss_mib * 1024 * 1024 : -1;
-}
-
-int mlf_executor_local_open(const mlf_config *cfg, const char *mlflowd_exe, int parallelism, mlf_executor *out)
-{
-    mlf_host_pool_opts o = {.exe = mlflowd_exe, .size = parallelism};
-    mlf_host_pool_opts_from_config(cfg, &o);
-    mlf_local_executor *ex = NULL;
-    int rc = mlf_local_executor_new_pool(&o, &ex);
-    if (rc != MLF_OK)
-        return rc;
-    out->ops = &local_ops;
-    out->impl = ex;
-    return MLF_OK;
 }

@@ -17,6 +17,8 @@
 
 #include <mlflowd/mlflowd.h>
 
+#include "conf/config.h"
+
 #include "exec/host_pool.h"
 #include "exec/task_spec.h"
 
@@ -102,5 +104,9 @@ size_t mlf_local_executor_running(const mlf_local_executor *ex);
 
 /** The number of specs waiting for a slot (including dropped ones not yet reported). */
 size_t mlf_local_executor_queued(const mlf_local_executor *ex);
+
+/** Reads the task_hosts.* settings of @p cfg into @p o (max_tries_per_host, max_rss_bytes); other fields
+ * are left alone. NULL arguments are ignored. */
+void mlf_host_pool_opts_from_config(const mlf_config *cfg, mlf_host_pool_opts *o);
 
 #endif

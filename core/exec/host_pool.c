@@ -248,6 +248,27 @@ void mlf_host_pool_free(mlf_host_pool *p)
 {
     if (!p)
         return;
+    /* An idle host ends at the end of its input: close it and give the hosts up to 2 s to exit by themselves,
+     * so that their exit handlers run (in a sanitizer build, LeakSanitizer's report reaches the log) before
+     * the SIGKILL below ends whatever is left, busy hosts and task processes at once. */
+    int idle = 0;
+    for (proc *c = p->procs; c; c = c->next)
+        if (c->is_host && !c->job && !c->reaped) {
+            close_fd(p, &c->in_fd);
+            idle++;
+        }
+    for (int waited = 0; idle && waited < 2000; waited += 10) {
+        idle = 0;
+        for (proc *c = p->procs; c; c = c->next)
+            if (c->is_host && !c->job && !c->reaped) {
+                if (waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+                    c->reaped = 1;
+                else
+                    idle++;
+            }
+        if (idle)
+            usleep(10000);
+    }
     for (proc *c = p->procs; c; c = c->next)
         if (!c->reaped)
             kill(-c->pid, SIGKILL);

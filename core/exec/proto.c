@@ -9,7 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "value/value_codec.h"
+/* mlf_msgpack_prescan_budget() is in the SDK: this file is compiled into the zmq plugin too */
 
 /* Body limits per command (doc/protocol.md section 3). */
 #define SMALL_BODY_MAX (4u * 1024u)

@@ -113,33 +113,13 @@ int mlf_task_host_main(int in_fd, int out_fd, char *err, size_t errlen)
 
     int code = 0;
     for (;;) {
-        unsigned char hdr[MLF_TASK_FRAME_HEADER];
-        if (mlf_read_full(in, hdr, sizeof hdr) != 0) {
-            if (errno != 0)
-                code = host_fail(err, errlen, 2, "cannot read a task spec: %s", strerror(errno));
-            break; /* errno 0: the pool closed our input, we are retired */
-        }
-        uint32_t len = mlf_task_frame_length(hdr);
-        if (len > MLF_TASK_FRAME_MAX) {
-            code = host_fail(err, errlen, 2, "a task spec is %lu bytes, more than the %u allowed", (unsigned long)len,
-                             MLF_TASK_FRAME_MAX);
-            break;
-        }
-        void *body = malloc(len ? len : 1);
-        if (!body) {
-            code = host_fail(err, errlen, 1, "out of memory reading a task spec");
-            break;
-        }
-        if (mlf_read_full(in, body, len) != 0) {
-            free(body);
-            code = host_fail(err, errlen, 2, "a task spec is truncated: %s", errno ? strerror(errno) : "input ended early");
-            break;
-        }
         mlf_value *spec = NULL;
-        int rc = mlf_value_unpack(body, len, &spec);
-        free(body);
+        char why[256] = "";
+        int rc = mlf_task_frame_read(in, &spec, why, sizeof why);
+        if (rc == MLF_ENOTFOUND)
+            break; /* the pool closed our input: we are retired */
         if (rc != MLF_OK) {
-            code = host_fail(err, errlen, 2, "a task spec is not valid msgpack: %s", mlf_strerror(rc));
+            code = host_fail(err, errlen, rc == MLF_ENOMEM ? 1 : 2, "%s", why);
             break;
         }
         mlf_value *result = NULL;

@@ -612,20 +612,11 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
     /* the operator's children must not hold the result channel open (nor write into it) */
     fcntl(out_fd, F_SETFD, FD_CLOEXEC);
 
-    unsigned char hdr[MLF_TASK_FRAME_HEADER];
-    if (mlf_read_full(in_fd, hdr, sizeof hdr) != 0)
-        return exec_fail(err, errlen, 2, "cannot read the task spec: %s", errno ? strerror(errno) : "no input");
-    uint32_t len = mlf_task_frame_length(hdr);
-    if (len > MLF_TASK_FRAME_MAX)
-        return exec_fail(err, errlen, 2, "the task spec is %lu bytes, more than the %u allowed", (unsigned long)len,
-                         MLF_TASK_FRAME_MAX);
-    void *body = malloc(len ? len : 1);
-    if (!body)
-        return exec_fail(err, errlen, 2, "out of memory reading the task spec");
-    if (mlf_read_full(in_fd, body, len) != 0) {
-        free(body);
-        return exec_fail(err, errlen, 2, "the task spec is truncated: %s", errno ? strerror(errno) : "input ended early");
-    }
+    mlf_value *spec = NULL;
+    char why[256] = "";
+    int rc = mlf_task_frame_read(in_fd, &spec, why, sizeof why);
+    if (rc != MLF_OK)
+        return exec_fail(err, errlen, 2, "%s", why);
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) {
         dup2(devnull, STDIN_FILENO);
@@ -634,11 +625,6 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
     if (in_fd != STDIN_FILENO)
         close(in_fd);
 
-    mlf_value *spec = NULL;
-    int rc = mlf_value_unpack(body, len, &spec);
-    free(body);
-    if (rc != MLF_OK)
-        return exec_fail(err, errlen, 2, "the task spec is not valid msgpack: %s", mlf_strerror(rc));
     mlf_value *result = NULL;
     rc = run_spec(spec, RUN_OWN_PROCESS, NULL, &result);
     mlf_value_free(spec);

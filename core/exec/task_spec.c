@@ -1,11 +1,14 @@
 /* task_spec.c -- the TASK SPEC and TASK RESULT messages: strict encode and decode (see task_spec.h). */
 #include "exec/task_spec.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/fsutil.h"
 
 static const char *const outcome_names[] = {
     [MLF_SUCCESS] = "success", [MLF_FAILED] = "failed", [MLF_FAILED_NO_RETRY] = "failed_no_retry",
@@ -531,4 +534,42 @@ uint32_t mlf_task_frame_length(const void *p)
 {
     const unsigned char *b = p;
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | (uint32_t)b[3];
+}
+
+int mlf_task_frame_read(int fd, mlf_value **out, char *err, size_t errlen)
+{
+    if (!out)
+        return MLF_EINVAL;
+    *out = NULL;
+    unsigned char hdr[MLF_TASK_FRAME_HEADER];
+    if (mlf_read_full(fd, hdr, 1) != 0) { /* no byte at all: the input ended between frames */
+        int clean = errno == 0;
+        snprintf(err, errlen, "cannot read the task spec: %s", clean ? "no input" : strerror(errno));
+        return clean ? MLF_ENOTFOUND : MLF_EIO;
+    }
+    if (mlf_read_full(fd, hdr + 1, sizeof hdr - 1) != 0) {
+        snprintf(err, errlen, "cannot read the task spec: %s", errno ? strerror(errno) : "input ended early");
+        return MLF_EIO;
+    }
+    uint32_t len = mlf_task_frame_length(hdr);
+    if (len > MLF_TASK_FRAME_MAX) {
+        snprintf(err, errlen, "the task spec is %lu bytes, more than the %u allowed", (unsigned long)len,
+                 MLF_TASK_FRAME_MAX);
+        return MLF_ETOOBIG;
+    }
+    void *body = malloc(len ? len : 1);
+    if (!body) {
+        snprintf(err, errlen, "out of memory reading the task spec");
+        return MLF_ENOMEM;
+    }
+    if (mlf_read_full(fd, body, len) != 0) {
+        snprintf(err, errlen, "the task spec is truncated: %s", errno ? strerror(errno) : "input ended early");
+        free(body);
+        return MLF_EIO;
+    }
+    int rc = mlf_value_unpack(body, len, out);
+    free(body);
+    if (rc != MLF_OK)
+        snprintf(err, errlen, "the task spec is not valid msgpack: %s", mlf_strerror(rc));
+    return rc == MLF_OK ? MLF_OK : MLF_EPARSE;
 }

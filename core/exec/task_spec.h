@@ -143,4 +143,11 @@ int mlf_task_frame_pack(const mlf_value *v, void **buf, size_t *len);
 /** Reads a frame's length prefix from its first MLF_TASK_FRAME_HEADER bytes at @p p. */
 uint32_t mlf_task_frame_length(const void *p);
 
+/** Reads one spec frame from blocking descriptor @p fd and unpacks its body into @p *out (free with
+ * mlf_value_free()). Errors, with the reason in @p err (may be NULL when @p errlen is 0): MLF_ENOTFOUND (the
+ * input ended before the frame began), MLF_EIO (a read error, or the input ended inside the frame),
+ * MLF_ETOOBIG (a length above MLF_TASK_FRAME_MAX, refused before allocating), MLF_EPARSE (not msgpack),
+ * MLF_ENOMEM, MLF_EINVAL. */
+int mlf_task_frame_read(int fd, mlf_value **out, char *err, size_t errlen);
+
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/fsutil.h"
-#include "exec/executor.h"
+#include "exec/executor_local.h"
 #include "exec/host_pool.h"
 #include "exec/taskproc_pool.h"
 

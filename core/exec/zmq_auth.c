@@ -14,7 +14,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#ifdef MLF_HOST_INTERNAL /* in the zmq plugin, mlf_log() is the SDK's */
 #include "base/log.h"
+#endif
 #include "base/strutil.h"
 
 #define COMPONENT "zap"

@@ -12,7 +12,7 @@
 #include "base/strutil.h"
 #include "base/suggest.h"
 #include "exec/taskproc_pool.h"
-#include "plugin/exec_host.h"
+#include "exec/zmq_auth.h"
 #include "plugin/params.h"
 #include "plugin/plugin_loader.h"
 #include "time/timefmt.h"
@@ -137,27 +137,6 @@ static void copy_errors(mlf_buf *b, char *err, size_t errlen)
     snprintf(err, errlen, "%.*s", (int)len, b->data ? b->data : "");
 }
 
-/* The zmq executor is still built into the daemon: it registers as the pseudo-plugin "zmq" when no plugin
- * provides it. */
-static void register_builtin_zmq(mlf_catalog *cat)
-{
-    static const mlf_plugin_info info = {.abi_major = MLF_ABI_MAJOR, .abi_minor = MLF_ABI_MINOR,
-                                         .struct_size = sizeof info, .abi_minor_min = MLF_ABI_MINOR,
-                                         .name = "zmq", .version = MLF_VERSION_STRING,
-                                         .description = "The zmq executor (built into mlflowd)"};
-    mlf_plugin *p = mlf_catalog_add_plugin(cat, "(built into mlflowd)", &info, NULL);
-    mlf_registry *reg = p ? mlf_registry_begin(cat, p) : NULL;
-    mlf_diag errs = {0};
-    if (!reg || mlf_register_executor(reg, mlf_zmq_executor_desc()) != MLF_OK ||
-        mlf_registry_commit(reg, &errs) != MLF_OK) {
-        mlf_log(MLF_LOG_ERROR, "executor", "cannot register the built-in zmq executor");
-        if (p)
-            mlf_catalog_drop_last_plugin(cat);
-    }
-    mlf_registry_end(reg);
-    mlf_diag_clear(&errs);
-}
-
 /* Loads the plugin that provides executor @p name when it is not registered yet (executors.h). Errors of
  * that load other than "not found" are logged: they explain why the executor is missing. */
 static void load_provider(mlf_catalog *cat, const mlf_config *cfg, const char *name)
@@ -194,8 +173,6 @@ int mlf_executor_open(mlf_catalog *cat, const mlf_config *cfg, const char *name,
         return MLF_EINVAL;
     mlf_buf errors = {0};
     load_provider(cat, cfg, name);
-    if (!mlf_catalog_executor(cat, "zmq"))
-        register_builtin_zmq(cat);
     const mlf_executor_desc *d = mlf_catalog_executor(cat, name);
     if (!d) {
         size_t nn = 0;
@@ -397,9 +374,9 @@ int mlf_exec_setting(mlf_exec_host *host, const char *key, mlf_value **out)
     return *out ? MLF_OK : MLF_ENOMEM;
 }
 
-const mlf_config *mlf_exec_host_config(const mlf_exec_host *host)
+unsigned mlf_reload_generation(void)
 {
-    return host ? host->cfg : NULL;
+    return mlf_zmq_reload_generation(); /* what the daemon's SIGHUP handler bumps */
 }
 
 void mlf_free(void *p)

@@ -405,6 +405,32 @@ static uint32_t declared_size(const void *desc, uint32_t struct_size, size_t off
     return v;
 }
 
+/* Stages descriptor @p desc (@p struct_size bytes as the plugin wrote it) of @p kind as a copy in the
+ * daemon's layout of @p size bytes, after normalizing and checking the parameter table whose pointer sits
+ * at @p table_off and whose element size at @p elem_off: the copy points at the normalized table. */
+static int stage_with_table(mlf_registry *reg, mlf_reg_kind kind, const char *what, const char *name,
+                            const void *desc, uint32_t struct_size, size_t size, size_t table_off,
+                            size_t elem_off, int is_sensor, int task_keys)
+{
+    const mlf_param_spec *table = NULL;
+    if (struct_size >= table_off + sizeof table)
+        memcpy(&table, (const char *)desc + table_off, sizeof table);
+    mlf_param_spec *params = NULL;
+    int rc = normalize(reg, what, table, declared_size(desc, struct_size, elem_off), &params);
+    if (!rc)
+        rc = check_params(reg, what, params, is_sensor, task_keys);
+    char *copy = rc ? NULL : copy_desc(desc, struct_size, size);
+    if (!copy) {
+        free(params);
+        return rc ? rc : MLF_ENOMEM;
+    }
+    const mlf_param_spec *normalized = params;
+    uint32_t elem = sizeof(mlf_param_spec);
+    memcpy(copy + table_off, &normalized, sizeof normalized);
+    memcpy(copy + elem_off, &elem, sizeof elem);
+    return stage(reg, kind, name, copy, params);
+}
+
 int mlf_register_operator(mlf_registry *reg, const mlf_operator_desc *desc)
 {
     CHECK_REG(reg, desc, mlf_operator_desc, data, "operator");
@@ -412,19 +438,9 @@ int mlf_register_operator(mlf_registry *reg, const mlf_operator_desc *desc)
         return reject(reg, MLF_EINVAL, "operator '%s' has no execute callback", desc->name ? desc->name : "?");
     char what[96];
     snprintf(what, sizeof what, "operator '%s'", desc->name ? desc->name : "?");
-    mlf_param_spec *params = NULL;
-    int rc = normalize(reg, what, desc->params,
-                       declared_size(desc, desc->struct_size, offsetof(mlf_operator_desc, param_size)), &params);
-    if (!rc)
-        rc = check_params(reg, what, params, (desc->flags & MLF_OP_SENSOR) != 0, 1);
-    mlf_operator_desc *copy = rc ? NULL : copy_desc(desc, desc->struct_size, sizeof *copy);
-    if (!copy) {
-        free(params);
-        return rc ? rc : MLF_ENOMEM;
-    }
-    copy->params = params;
-    copy->param_size = sizeof(mlf_param_spec);
-    return stage(reg, MLF_REG_OPERATOR, desc->name, copy, params);
+    return stage_with_table(reg, MLF_REG_OPERATOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
+                            offsetof(mlf_operator_desc, params), offsetof(mlf_operator_desc, param_size),
+                            (desc->flags & MLF_OP_SENSOR) != 0, 1);
 }
 
 int mlf_register_hook(mlf_registry *reg, const mlf_hook_desc *desc)
@@ -434,19 +450,8 @@ int mlf_register_hook(mlf_registry *reg, const mlf_hook_desc *desc)
         return reject(reg, MLF_EINVAL, "hook '%s' declares no conn_type", desc->name ? desc->name : "?");
     char what[96];
     snprintf(what, sizeof what, "hook '%s' extras", desc->name ? desc->name : "?");
-    mlf_param_spec *params = NULL;
-    int rc = normalize(reg, what, desc->extras,
-                       declared_size(desc, desc->struct_size, offsetof(mlf_hook_desc, extras_size)), &params);
-    if (!rc)
-        rc = check_params(reg, what, params, 0, 0);
-    mlf_hook_desc *copy = rc ? NULL : copy_desc(desc, desc->struct_size, sizeof *copy);
-    if (!copy) {
-        free(params);
-        return rc ? rc : MLF_ENOMEM;
-    }
-    copy->extras = params;
-    copy->extras_size = sizeof(mlf_param_spec);
-    return stage(reg, MLF_REG_HOOK, desc->name, copy, params);
+    return stage_with_table(reg, MLF_REG_HOOK, what, desc->name, desc, desc->struct_size, sizeof *desc,
+                            offsetof(mlf_hook_desc, extras), offsetof(mlf_hook_desc, extras_size), 0, 0);
 }
 
 int mlf_register_macro(mlf_registry *reg, const mlf_macro_desc *desc)
@@ -468,19 +473,8 @@ int mlf_register_notifier(mlf_registry *reg, const mlf_notifier_desc *desc)
         return reject(reg, MLF_EINVAL, "notifier '%s' has no notify callback", desc->name ? desc->name : "?");
     char what[96];
     snprintf(what, sizeof what, "notifier '%s'", desc->name ? desc->name : "?");
-    mlf_param_spec *params = NULL;
-    int rc = normalize(reg, what, desc->params,
-                       declared_size(desc, desc->struct_size, offsetof(mlf_notifier_desc, param_size)), &params);
-    if (!rc)
-        rc = check_params(reg, what, params, 0, 0);
-    mlf_notifier_desc *copy = rc ? NULL : copy_desc(desc, desc->struct_size, sizeof *copy);
-    if (!copy) {
-        free(params);
-        return rc ? rc : MLF_ENOMEM;
-    }
-    copy->params = params;
-    copy->param_size = sizeof(mlf_param_spec);
-    return stage(reg, MLF_REG_NOTIFIER, desc->name, copy, params);
+    return stage_with_table(reg, MLF_REG_NOTIFIER, what, desc->name, desc, desc->struct_size, sizeof *desc,
+                            offsetof(mlf_notifier_desc, params), offsetof(mlf_notifier_desc, param_size), 0, 0);
 }
 
 int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *desc)
@@ -497,18 +491,8 @@ int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *desc)
         return reject(reg, MLF_EINVAL, "executor '%s': unknown flags 0x%x", name, desc->flags);
     char what[96];
     snprintf(what, sizeof what, "executor '%s'", name);
-    mlf_param_spec *params = NULL;
-    int rc = normalize(reg, what, desc->params, desc->param_size, &params);
-    if (!rc)
-        rc = check_params(reg, what, params, 0, 0);
-    mlf_executor_desc *copy = rc ? NULL : copy_desc(desc, desc->struct_size, sizeof *copy);
-    if (!copy) {
-        free(params);
-        return rc ? rc : MLF_ENOMEM;
-    }
-    copy->params = params;
-    copy->param_size = sizeof(mlf_param_spec);
-    return stage(reg, MLF_REG_EXECUTOR, desc->name, copy, params);
+    return stage_with_table(reg, MLF_REG_EXECUTOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
+                            offsetof(mlf_executor_desc, params), offsetof(mlf_executor_desc, param_size), 0, 0);
 }
 
 int mlf_registry_commit(mlf_registry *reg, mlf_diag *errors)

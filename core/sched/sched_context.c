@@ -107,7 +107,8 @@ static int collect_conn(void *ud, const mlf_conn_rec *rec)
     return 0;
 }
 
-/* xcom.TASK is the task's return_value (a list over map indexes for a mapped task); other keys pushed by
+/* xcom.TASK is the task's return_value (for a mapped task, the list of the values its instances pushed, by map
+ * index; one that pushed nothing has no element, as Airflow counts XCom rows); other keys pushed by
  * the task are reachable as xcom.TASK.KEY when return_value is absent or a map. */
 mlf_value *mlf_sc_xcom_view(const mlf_value *per_task)
 {
@@ -115,7 +116,8 @@ mlf_value *mlf_sc_xcom_view(const mlf_value *per_task)
         mlf_value *arr = mlf_value_array();
         for (size_t i = 0; i < mlf_value_len(per_task); i++) {
             const mlf_value *rv = mlf_map_get(mlf_array_at(per_task, i), MLF_XCOM_RETURN_KEY);
-            mlf_array_append(arr, rv ? mlf_value_copy(rv) : mlf_value_nil());
+            if (rv) /* an instance that pushed nothing (it failed, say) has no element, as Airflow counts XCom rows */
+                mlf_array_append(arr, mlf_value_copy(rv));
         }
         return arr;
     }
@@ -147,6 +149,37 @@ static mlf_time_us prev_schedule(const render_ctx *rc, const mlf_run_rec *rec)
     return rec->logical_date - (span > 0 ? span : 0);
 }
 
+/* The latest successful run of the DAG before a logical date (prev_*_success). */
+typedef struct prev_success {
+    int found;
+    mlf_time_us start, end, started;
+} prev_success;
+
+static int take_success(void *ud, const mlf_run_rec *rec)
+{
+    prev_success *p = ud;
+    if (rec->state != MLF_RUN_SUCCESS)
+        return 0;
+    p->found = 1;
+    p->start = rec->data_interval_start;
+    p->end = rec->data_interval_end;
+    p->started = rec->start_date;
+    return MLF_STORE_STOP;
+}
+
+/* prev_data_interval_start_success, prev_data_interval_end_success, prev_start_date_success (@p which 0, 1,
+ * 2): of the latest successful run before this one, as Airflow; None when there is none. */
+static mlf_value *prev_success_value(const render_ctx *rc, const mlf_run_rec *rec, int which)
+{
+    prev_success p = {0};
+    mlf_store_txn *txn = rc->s ? mlf_sc_wtxn(rc->s) : NULL;
+    if (txn)
+        mlf_store_run_foreach(txn, rec->dag_id, INT64_MIN, rec->logical_date, MLF_STORE_REVERSE, take_success, &p);
+    if (!p.found)
+        return mlf_value_nil();
+    return time_str(which == 0 ? p.start : which == 1 ? p.end : p.started, fmt_iso);
+}
+
 int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
 {
     render_ctx *rc = ud;
@@ -167,6 +200,21 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
         v = time_str(rec->logical_date, fmt_iso);
     else if (strcmp(name, "ts_nodash") == 0)
         v = time_str(rec->logical_date, mlf_time_format_ts_nodash);
+    else if (strcmp(name, "ts_nodash_with_tz") == 0)
+        v = time_str(rec->logical_date, mlf_time_format_ts_nodash_with_tz);
+    else if (strcmp(name, "task_instance_key_str") == 0 && rc->ti) { /* Airflow: dag__task__ds_nodash */
+        char ds[16];
+        if (mlf_time_format_ds_nodash(rec->logical_date, ds, sizeof ds) == MLF_OK) {
+            char *k = mlf_strdup_printf("%s__%s__%s", rec->dag_id, r->dag->tasks[rc->ti->task].task_id, ds);
+            v = k ? mlf_value_str(k) : NULL;
+            free(k);
+        }
+    } else if (strcmp(name, "prev_data_interval_start_success") == 0)
+        v = prev_success_value(rc, rec, 0);
+    else if (strcmp(name, "prev_data_interval_end_success") == 0)
+        v = prev_success_value(rc, rec, 1);
+    else if (strcmp(name, "prev_start_date_success") == 0)
+        v = prev_success_value(rc, rec, 2);
     else if (strcmp(name, "data_interval_start") == 0)
         v = time_str(rec->data_interval_start, fmt_iso);
     else if (strcmp(name, "data_interval_end") == 0)
@@ -220,6 +268,10 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
     } else {
         return MLF_ENOTFOUND;
     }
+    if (v && !rc->names && !(rc->names = mlf_value_map())) { /* built on first use: most TIs render nothing */
+        mlf_value_free(v);
+        v = NULL;
+    }
     if (!v || mlf_map_set(rc->names, name, v) != MLF_OK)
         return MLF_ENOMEM;
     *out = mlf_map_get(rc->names, name);
@@ -271,9 +323,19 @@ int mlf_sc_render_params(mlf_scheduler *s, sti *t, render_ctx *rc, mlf_value **o
         const mlf_value *v = mlf_map_get(params, p->name);
         if (!v || !(p->flags & MLF_PARAM_TEMPLATED))
             continue;
+        /* compiled when the DAG loaded: a parameter without template syntax renders to itself, one with
+         * a compiled template renders without compiling; a mapped value is rendered as it comes */
+        int mapped = st->expanded_values && t->map_index >= 0 && mlf_map_get(st->expanded_values, p->name);
+        const mlf_task_template *tp = NULL;
+        for (size_t i = 0; task->templates_ready && !mapped && i < task->ntemplates && !tp; i++)
+            if (task->templates[i].param == p->name || strcmp(task->templates[i].param, p->name) == 0)
+                tp = &task->templates[i];
+        if (task->templates_ready && !mapped && !tp)
+            continue;
         mlf_value *r = NULL;
         char e[512];
-        int rc2 = mlf_template_render_value(v, &env, &r, e, sizeof e);
+        int rc2 = tp && tp->tmpl ? mlf_template_render(tp->tmpl, &env, &r, e, sizeof e)
+                                 : mlf_template_render_value(v, &env, &r, e, sizeof e);
         if (rc2 != MLF_OK) {
             snprintf(err, errlen, "rendering %s: %s", p->name, e);
             mlf_value_free(params);
@@ -321,7 +383,7 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char
         return MLF_ENOMEM;
     }
     t->try_number = 1;
-    render_ctx rc = {.s = s, .run = r, .ti = t, .names = mlf_value_map()};
+    render_ctx rc = {.s = s, .run = r, .ti = t};
     mlf_value *params = NULL;
     int code = mlf_sc_render_params(s, t, &rc, &params, err, errlen);
     if (code == MLF_OK && dag->tasks[task].expand) {

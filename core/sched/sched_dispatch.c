@@ -174,7 +174,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     if ((task->op->flags & MLF_OP_SENSOR) && !t->first_poke_at)
         t->first_poke_at = now;
     char err[700] = "";
-    render_ctx rc = {.s = s, .run = r, .ti = t, .names = mlf_value_map()};
+    render_ctx rc = {.s = s, .run = r, .ti = t};
     mlf_value *params = NULL;
     int rcode = mlf_sc_render_params(s, t, &rc, &params, err, sizeof err);
     mlf_value_free(rc.names);
@@ -261,6 +261,23 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         sd->running_tis++;
 }
 
+/* What the executor answered WAIT for this turn, by queue and operator: another TI of the same pair gets
+ * the same answer without asking again (a remote executor's refusal formats its reason each time). */
+typedef struct waiting_pair {
+    const char *queue, *operator_name;
+    char why[256];
+} waiting_pair;
+
+#define MAX_WAITING_PAIRS 8
+
+static const waiting_pair *find_waiting(const waiting_pair *w, size_t n, const mlf_task *task)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(w[i].queue, task->queue) == 0 && strcmp(w[i].operator_name, task->operator_name) == 0)
+            return &w[i];
+    return NULL;
+}
+
 /* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
  * allow; TIs held back by a DAG or pool limit wait for the next turn. */
 void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
@@ -268,6 +285,8 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
     sti **held = NULL;
     size_t nheld = 0, capheld = 0;
     size_t refused = 0;
+    waiting_pair waiting[MAX_WAITING_PAIRS];
+    size_t nwaiting = 0;
     while (!s->draining && s->ready.n && refused < 64) {
         sti *t = mlf_sc_heap_pop(&s->ready, mlf_sc_ready_before);
         if (mlf_sc_needs_no_try(s, t)) { /* scheduled before a restart: no limit applies to it */
@@ -286,8 +305,16 @@ void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now)
             continue;
         }
         char why[256] = "";
+        const waiting_pair *wp = hold ? NULL : find_waiting(waiting, nwaiting, task);
         mlf_exec_accept acc = hold ? MLF_EXEC_ACCEPT
+                              : wp ? MLF_EXEC_WAIT
                                    : mlf_executor_can_accept(s->ex, task->queue, task->operator_name, why, sizeof why);
+        if (wp)
+            mlf_strlcpy(why, wp->why, sizeof why);
+        else if (acc == MLF_EXEC_WAIT && nwaiting < MAX_WAITING_PAIRS) {
+            waiting[nwaiting] = (waiting_pair){.queue = task->queue, .operator_name = task->operator_name};
+            mlf_strlcpy(waiting[nwaiting++].why, why, sizeof waiting[0].why);
+        }
         if (acc == MLF_EXEC_BUSY) { /* every slot is taken: nothing else can start this turn */
             mlf_sc_heap_push(&s->ready, t, mlf_sc_ready_before);
             break;

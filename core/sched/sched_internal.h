@@ -78,6 +78,7 @@ typedef struct srun {
     size_t open_tasks;     /* tasks not complete */
     size_t active_tis;     /* TIs scheduled, queued, running, up_for_retry or up_for_reschedule */
     int finished;
+    int timed_out;         /* dagrun_timeout passed: the run fails whatever its leaves */
     int in_dirty_runs;     /* listed in the scheduler's dirty_runs */
     size_t *dirty;         /* tasks to evaluate this turn (a worklist: no scan of the run's tasks) */
     size_t ndirty, capdirty;
@@ -143,7 +144,7 @@ typedef struct render_ctx {
     mlf_scheduler *s;
     srun *run;
     const sti *ti;         /* NULL while expanding */
-    mlf_value *names;      /* name -> value, filled lazily */
+    mlf_value *names;      /* name -> value, filled lazily (NULL until the first name is looked up) */
     mlf_value *secrets;    /* strings to mask in the try's log: passwords and sensitive variables read */
 } render_ctx;
 
@@ -254,6 +255,10 @@ void mlf_sc_reap_finished_runs(mlf_scheduler *s);
 /* A running run with nothing in flight and nothing left to decide can never progress: deadlock. (Not
  * while an older run of the same DAG is active: a depends_on_past task may be waiting for it.) */
 void mlf_sc_detect_deadlocks(mlf_scheduler *s);
+/* dagrun_timeout (Airflow's): a running run started longer ago than its DAG's dagrun_timeout fails; its
+ * running tries are killed (their results ignored) and every unfinished TI becomes skipped. Returns the
+ * earliest time another run's timeout falls due, or 0 when none. */
+mlf_time_us mlf_sc_time_out_runs(mlf_scheduler *s, mlf_time_us now);
 /* 1 when no unfinished run of @p dag_id (and @p run_id, when not NULL) is in memory. */
 int mlf_sc_run_finished(mlf_scheduler *s, const char *dag_id, const char *run_id);
 

@@ -21,11 +21,11 @@ int mlf_sc_host_persist_lease(void *ud, const char *attempt, const char *worker,
 {
     mlf_scheduler *s = ud;
     sti *t = find_by_attempt(s, attempt);
+    if (t && t->save_pending)
+        mlf_sc_flush_tis(s); /* a lease needs its TI's record: a run created this turn has none yet */
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!t || !w)
         return t ? s->store_error : MLF_ENOTFOUND;
-    if (t->save_pending) /* a lease names a stored TI: write this turn's TI records first */
-        mlf_sc_flush_tis(s);
     mlf_lease_rec rec;
     mlf_lease_rec_init(&rec);
     rec.dag_id = t->run->rec.dag_id;

@@ -61,19 +61,54 @@ void mlf_sc_store_xcoms(mlf_scheduler *s, sti *t, const mlf_value *xcoms)
         mlf_map_set(r->xcom_view, task->task_id, mlf_sc_xcom_view(per));
 }
 
-/* Branching: direct downstream tasks the operator did not follow are skipped (Airflow's skip_all_except). */
+/* Marks @p task and everything downstream of it in @p in (one byte per task of the DAG), with @p stack
+ * (room for one index per task) as the worklist: each task is pushed at most once. */
+static void mark_downstream(const mlf_dag *dag, size_t task, unsigned char *in, size_t *stack)
+{
+    if (in[task])
+        return;
+    size_t n = 0;
+    in[task] = 1;
+    stack[n++] = task;
+    while (n) {
+        const mlf_task *t = &dag->tasks[stack[--n]];
+        for (size_t d = 0; d < t->ndownstream; d++)
+            if (!in[t->downstream[d]]) {
+                in[t->downstream[d]] = 1;
+                stack[n++] = t->downstream[d];
+            }
+    }
+}
+
+/* Branching, as Airflow's skip_all_except: the followed set is every task the operator followed plus
+ * everything downstream of those; each direct downstream task outside that set is skipped. (In
+ * branch -> a -> join with branch -> join too, following a does not skip join.) */
 static void apply_branch(mlf_scheduler *s, sti *t, const mlf_task_result *res)
 {
     srun *r = t->run;
-    const mlf_task *task = &r->dag->tasks[t->task];
-    for (size_t d = 0; d < task->ndownstream; d++) {
-        const char *id = r->dag->tasks[task->downstream[d]].task_id;
-        int followed = 0;
-        for (size_t f = 0; f < res->nfollowed && !followed; f++)
-            followed = strcmp(res->followed[f], id) == 0;
-        if (!followed && !r->tasks[task->downstream[d]].decided)
-            mlf_sc_decide(s, r, task->downstream[d], MLF_TRIGGER_SKIP);
+    const mlf_dag *dag = r->dag;
+    const mlf_task *task = &dag->tasks[t->task];
+    unsigned char *followed = calloc(dag->ntasks ? dag->ntasks : 1, 1);
+    size_t *stack = malloc((dag->ntasks ? dag->ntasks : 1) * sizeof *stack);
+    if (!followed || !stack) {
+        free(followed);
+        free(stack);
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "%s/%s/%s: out of memory applying the branch", r->rec.dag_id,
+                r->rec.run_id, task->task_id);
+        return;
     }
+    for (size_t f = 0; f < res->nfollowed; f++) {
+        long idx = mlf_dag_task_index(dag, res->followed[f]);
+        if (idx >= 0)
+            mark_downstream(dag, (size_t)idx, followed, stack);
+    }
+    for (size_t d = 0; d < task->ndownstream; d++) {
+        size_t ds = task->downstream[d];
+        if (!followed[ds] && !r->tasks[ds].decided)
+            mlf_sc_decide(s, r, ds, MLF_TRIGGER_SKIP);
+    }
+    free(followed);
+    free(stack);
 }
 
 void mlf_sc_on_result(void *ud, const mlf_task_result *res)

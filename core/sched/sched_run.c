@@ -1,12 +1,14 @@
 /* sched_run.c -- DAG runs: the in-memory model, creation (explicit and by schedule), start within max_active_runs,
- * final state from the leaves, deadlocks. */
+ * final state from the leaves, deadlocks, dagrun_timeout. */
 #include "sched/sched_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "base/strutil.h"
+#include "time/duration.h"
 #include "time/schedule.h"
 #include "time/timefmt.h"
 
@@ -96,7 +98,7 @@ void mlf_sc_finalize_run(mlf_scheduler *s, srun *r, int deadlock)
 {
     if (r->finished)
         return;
-    int failed = deadlock;
+    int failed = deadlock || r->timed_out;
     for (size_t i = 0; i < r->dag->ntasks && !failed; i++) {
         if (!mlf_task_is_leaf(&r->dag->tasks[i]))
             continue;
@@ -379,6 +381,44 @@ void mlf_sc_detect_deadlocks(mlf_scheduler *s)
         if (!pending)
             mlf_sc_finalize_run(s, r, 1);
     }
+}
+
+mlf_time_us mlf_sc_time_out_runs(mlf_scheduler *s, mlf_time_us now)
+{
+    mlf_time_us next = 0;
+    for (srun *r = s->runs; r; r = r->next) {
+        int64_t limit = r->dag->dagrun_timeout_us;
+        if (r->finished || r->rec.state != MLF_RUN_RUNNING || limit <= 0)
+            continue;
+        if (now - r->rec.start_date < limit) {
+            if (!next || r->rec.start_date + limit < next)
+                next = r->rec.start_date + limit;
+            continue;
+        }
+        char in[32], note[96];
+        if (mlf_duration_format(limit, in, sizeof in) != MLF_OK)
+            snprintf(in, sizeof in, "%lld us", (long long)limit);
+        snprintf(note, sizeof note, "timed out: the run lasted longer than its dagrun_timeout (%s)", in);
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "DAG run %s/%s %s", r->rec.dag_id, r->rec.run_id, note);
+        free(r->rec.note);
+        r->rec.note = strdup(note);
+        r->timed_out = 1;
+        for (size_t i = 0; i < r->dag->ntasks && !r->finished; i++) {
+            stask *st = &r->tasks[i];
+            for (size_t k = 0; k < st->ntis; k++) {
+                sti *t = st->tis[k];
+                if (mlf_ti_state_is_finished(t->state))
+                    continue;
+                if (t->attempt[0] && mlf_sc_take_running(s, t->attempt) == t) {
+                    mlf_executor_kill(s->ex, t->attempt, now); /* its result will be ignored as stale */
+                    mlf_sc_release_slots(s, t);
+                }
+                mlf_sc_finish_ti(s, t, MLF_TI_SKIPPED, "skipped: the DAG run timed out (dagrun_timeout)");
+            }
+        }
+        mlf_sc_finalize_run(s, r, 0);
+    }
+    return next;
 }
 
 int mlf_sc_run_finished(mlf_scheduler *s, const char *dag_id, const char *run_id)

@@ -265,7 +265,7 @@ static void expand_task(mlf_scheduler *s, srun *r, size_t task)
 {
     stask *st = &r->tasks[task];
     const mlf_task *t = &r->dag->tasks[task];
-    render_ctx rc = {.s = s, .run = r, .names = mlf_value_map()};
+    render_ctx rc = {.s = s, .run = r};
     mlf_template_env env = {.lookup = mlf_sc_render_lookup, .call = mlf_sc_render_call, .ud = &rc};
     mlf_value *vals = NULL;
     char err[512] = "";
@@ -419,6 +419,36 @@ static void wake_next_run(mlf_scheduler *s, srun *r, size_t task)
     mlf_sc_mark_dirty(s, next, (size_t)idx);
 }
 
+/* Airflow's MappedTaskUpstreamDep for a mapped task not expanded yet: a task whose XCom it maps over that
+ * ended failed or upstream_failed makes it upstream_failed, one that was skipped makes it skipped, whatever
+ * its trigger rule. A source that expanded into instances did neither (its instances' XComs are what is
+ * mapped over). Returns MLF_TRIGGER_RUN when the sources allow the trigger rule to decide, MLF_TRIGGER_WAIT
+ * while a source has not finished. */
+static mlf_trigger_decision mapped_deps(const srun *r, size_t task)
+{
+    const mlf_task *t = &r->dag->tasks[task];
+    if (!t->expand || r->tasks[task].expanded)
+        return MLF_TRIGGER_RUN;
+    int failed = 0, skipped = 0, waiting = 0;
+    for (size_t i = 0; i < t->nexpand_src; i++) {
+        const stask *src = &r->tasks[t->expand_src[i]];
+        if (!src->complete) {
+            waiting = 1;
+            continue;
+        }
+        if (src->ntis != 1 || src->tis[0]->map_index != -1)
+            continue; /* expanded into instances */
+        mlf_ti_state st = src->tis[0]->state;
+        failed |= st == MLF_TI_FAILED || st == MLF_TI_UPSTREAM_FAILED;
+        skipped |= st == MLF_TI_SKIPPED;
+    }
+    if (failed)
+        return MLF_TRIGGER_UPSTREAM_FAILED;
+    if (skipped)
+        return MLF_TRIGGER_SKIP;
+    return waiting ? MLF_TRIGGER_WAIT : MLF_TRIGGER_RUN;
+}
+
 /* Evaluates the tasks whose upstream counters changed this turn (and new runs' roots). */
 void mlf_sc_evaluate_dirty(mlf_scheduler *s)
 {
@@ -433,7 +463,13 @@ void mlf_sc_evaluate_dirty(mlf_scheduler *s)
             st->dirty = 0;
             if (st->decided)
                 continue;
-            mlf_trigger_decision d = mlf_trigger_evaluate(dag->tasks[task].trigger_rule, &st->up);
+            mlf_trigger_decision d = mapped_deps(r, task);
+            if (d != MLF_TRIGGER_RUN) {
+                if (d != MLF_TRIGGER_WAIT)
+                    mlf_sc_decide(s, r, task, d);
+                continue;
+            }
+            d = mlf_trigger_evaluate(dag->tasks[task].trigger_rule, &st->up);
             if (d == MLF_TRIGGER_RUN && st->up_pending_expansion)
                 d = MLF_TRIGGER_WAIT; /* the totals are not final until every mapped upstream expanded */
             if (d == MLF_TRIGGER_RUN && !past_met(s, r, task))

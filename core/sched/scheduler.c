@@ -288,7 +288,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
 
 int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char *until_dag, const char *until_run)
 {
-    mlf_time_us drain_deadline = 0;
+    mlf_time_us drain_deadline = 0, run_deadline = 0;
     for (;;) {
         mlf_time_us now = mlf_time_now();
         if (stop && *stop && !s->draining) {
@@ -296,6 +296,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             drain_deadline = now + 30 * 1000000LL;
             mlf_log(MLF_LOG_INFO, COMPONENT, "stopping: waiting for %zu running task(s)", mlf_executor_in_flight(s->ex));
         }
+        if (s->o.on_turn)
+            s->o.on_turn(s->o.ud, now);
         mlf_executor_process(s->ex, now);
         mlf_sc_process_timers(s, now);
         if (s->nnotifiers)
@@ -314,6 +316,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             mlf_sc_start_queued_runs(s);
             mlf_sc_evaluate_dirty(s);
             mlf_sc_detect_deadlocks(s);
+            run_deadline = mlf_sc_time_out_runs(s, now);
         }
         mlf_sc_dispatch(s, now);
         int done_until = s->single ? s->ready.n == 0 && s->nrunning == 0 && s->timers.n == 0
@@ -346,6 +349,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         mlf_time_us d = mlf_executor_next_deadline(s->ex);
         if (d && d < wake)
             wake = d;
+        if (run_deadline && run_deadline < wake) /* a dagrun_timeout */
+            wake = run_deadline;
         if (s->timers.n && s->timers.v[0]->wake_at < wake)
             wake = s->timers.v[0]->wake_at;
         if (s->o.create_scheduled_runs && s->next_dag_check < wake)

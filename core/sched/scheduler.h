@@ -41,6 +41,9 @@ typedef struct mlf_scheduler_opts {
     /** Called when a DAG run finishes (may be NULL): progress for `dags backfill`. */
     void (*on_run_finished)(void *ud, const char *dag_id, const char *run_id, mlf_run_state state);
     void *ud;
+    /** Called at every turn of the loop (may be NULL; the loop turns at least every 5 s): the daemon's
+     * systemd watchdog ping. */
+    void (*on_turn)(void *ud, mlf_time_us now);
 } mlf_scheduler_opts;
 
 /** A new scheduler (free with mlf_scheduler_free()). Errors: MLF_ENOMEM, executor start failures (with a

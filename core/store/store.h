@@ -51,6 +51,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <mlflowd/mlflowd.h>
 
@@ -407,5 +408,23 @@ typedef void (*mlf_store_report_fn)(void *ud, const char *table, const char *key
  * Returns MLF_OK when the check ran (whatever it found), else an error (MLF_ESTATE, MLF_ENOMEM, MLF_EIO).
  */
 int mlf_store_check(mlf_store *st, mlf_store_report_fn report, void *ud, unsigned long *problems);
+
+/**
+ * Writes a compacted copy of the whole store to the file @p file (`mlflowd db backup`): one consistent
+ * snapshot taken in a read transaction, while other processes (a running scheduler) keep writing. The copy
+ * goes to FILE.partial first and is renamed to @p file once it is complete and synced, so a failed backup
+ * never leaves a truncated FILE. The file is a valid data.mdb: `db restore` puts it back. No transaction of
+ * this thread may be open. Returns MLF_OK, or an error with a sentence in @p err: MLF_EINVAL, an errno
+ * value (the file cannot be created, written or renamed), MLF_EIO.
+ */
+int mlf_store_backup(mlf_store *st, const char *file, char *err, size_t errlen);
+
+/**
+ * Whether a process has the store in folder @p dir open (a scheduler, a worker, a CLI command): returns 0
+ * when none does, else at least 1, with one holder's pid in @p pids[0] (when @p max > 0). Read from LMDB's
+ * file lock on lock.mdb, so the calling process must not have this store open itself. Used to refuse
+ * `db restore` under a running daemon.
+ */
+size_t mlf_store_dir_users(const char *dir, pid_t *pids, size_t max);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "base/strutil.h"
 #include "base/suggest.h"
+#include "time/timefmt.h"
 
 const char *tpl_text_of(const mlf_value *v, size_t *len, char **tmp)
 {
@@ -413,12 +414,56 @@ static int f_tojson(const mlf_value *in, const mlf_value *const *args, size_t na
     return rc;
 }
 
+/* Airflow's date filters (x | ds, x | ts_nodash ...): the value is a date or timestamp string (what ds, ts,
+ * logical_date and data_interval_* render to; RFC 3339, UTC unless it has an offset), reformatted in UTC. */
+static int date_filter(const mlf_value *in, int (*fmt)(mlf_time_us, char *, size_t), const char *name,
+                       mlf_value **out, char *err, size_t errlen)
+{
+    char *tmp;
+    size_t n;
+    const char *s = tpl_text_of(in, &n, &tmp);
+    if (!s)
+        return MLF_ENOMEM;
+    char text[80], perr[160], buf[64];
+    mlf_time_us t;
+    int rc = MLF_EPARSE;
+    if (n < sizeof text) {
+        memcpy(text, s, n);
+        text[n] = '\0';
+        rc = mlf_time_parse(text, NULL, &t, perr, sizeof perr);
+    }
+    free(tmp);
+    if (rc != MLF_OK) {
+        snprintf(err, errlen, "filter '%s' needs a date or timestamp (such as ts or data_interval_start), got %s",
+                 name, n < sizeof text ? perr : "a long string");
+        return MLF_ETYPE;
+    }
+    if ((rc = fmt(t, buf, sizeof buf)) != MLF_OK)
+        return rc;
+    return new_str(buf, strlen(buf), out, err, errlen);
+}
+
+#define DATE_FILTER(fname, fmtfn)                                                                                 \
+    static int f_##fname(const mlf_value *in, const mlf_value *const *args, size_t nargs, mlf_value **out,     \
+                         char *err, size_t errlen)                                                           \
+    {                                                                                                        \
+        (void)args, (void)nargs;                                                                             \
+        return date_filter(in, fmtfn, #fname, out, err, errlen);                                             \
+    }
+DATE_FILTER(ds, mlf_time_format_ds)
+DATE_FILTER(ds_nodash, mlf_time_format_ds_nodash)
+DATE_FILTER(ts, mlf_time_format_ts)
+DATE_FILTER(ts_nodash, mlf_time_format_ts_nodash)
+DATE_FILTER(ts_nodash_with_tz, mlf_time_format_ts_nodash_with_tz)
+
 static const tpl_filter filters[] = {
     {"count", 0, 0, f_length},     {"d", 0, 2, NULL},          {"default", 0, 2, NULL},
     {"float", 0, 1, f_float},      {"int", 0, 2, f_int},       {"join", 0, 1, f_join},
     {"length", 0, 0, f_length},    {"lower", 0, 0, f_lower},   {"replace", 2, 3, f_replace},
     {"string", 0, 0, f_string},    {"tojson", 0, 0, f_tojson}, {"trim", 0, 1, f_trim},
     {"upper", 0, 0, f_upper},
+    {"ds", 0, 0, f_ds},            {"ds_nodash", 0, 0, f_ds_nodash}, {"ts", 0, 0, f_ts},
+    {"ts_nodash", 0, 0, f_ts_nodash}, {"ts_nodash_with_tz", 0, 0, f_ts_nodash_with_tz},
 };
 
 const tpl_filter *tpl_filter_find(const char *name, size_t len)

@@ -204,6 +204,9 @@ MLF_API const char *mlf_exec_self(mlf_exec_host *host);
  * settings come in mlf_exec_open_args.config instead. Errors: MLF_ENOTFOUND (no such setting),
  * MLF_EINVAL, MLF_ENOMEM. */
 MLF_API int mlf_exec_setting(mlf_exec_host *host, const char *key, mlf_value **out);
+/** A counter the daemon increments each time it is asked to reload (SIGHUP). An executor that caches
+ * credentials or allow-lists compares it in process() and re-reads them when it changed. */
+MLF_API unsigned mlf_reload_generation(void);
 /** @} */
 
 /** @name Task processes on this host (ABI 1.2)

@@ -96,7 +96,9 @@ extern "C" {
     X(mlf_time_us, mlf_taskproc_pool_next_deadline, (const mlf_taskproc_pool *pool), (pool), return) \
     X(int, mlf_taskproc_pool_process, (mlf_taskproc_pool * pool, mlf_time_us now, mlf_taskproc_result_fn cb, void *ud), (pool, now, cb, ud), return) \
     X(size_t, mlf_taskproc_pool_running, (const mlf_taskproc_pool *pool), (pool), return) \
-    X(size_t, mlf_taskproc_pool_queued, (const mlf_taskproc_pool *pool), (pool), return)
+    X(size_t, mlf_taskproc_pool_queued, (const mlf_taskproc_pool *pool), (pool), return) \
+    X(int, mlf_msgpack_prescan_budget, (const void *buf, size_t len, size_t max_depth, size_t max_values, size_t *consumed), (buf, len, max_depth, max_values, consumed), return) \
+    X(unsigned, mlf_reload_generation, (void), (), return)
 
 #define MLF__HOST_MEMBER(ret, name, params, args, ret_kw) ret(*name) params;
 

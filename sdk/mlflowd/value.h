@@ -124,6 +124,16 @@ MLF_API int mlf_value_pack(const mlf_value *v, void **buf, size_t *len);
  * unsigned int above INT64_MAX, an ext type), MLF_ERANGE (too deep), MLF_ENOMEM. */
 MLF_API int mlf_value_unpack(const void *buf, size_t len, mlf_value **out);
 
+/** Checks the one msgpack object at the start of the @p len untrusted bytes at @p buf before anything is
+ * allocated for it: every length and count against the bytes that remain, nesting at most @p max_depth
+ * deep, at most @p max_values values in all (every scalar, string, container and map key counts one: so
+ * that a few bytes cannot make a decoder allocate much), and the restrictions above. Bytes after the
+ * object are not examined: @p *consumed (may be NULL) is its size. Errors: MLF_EPARSE (empty, truncated or
+ * malformed), MLF_ETYPE, MLF_ERANGE (too deep), MLF_ETOOBIG (too many values), MLF_ENOMEM, MLF_EINVAL.
+ * Added in ABI 1.2 (for protocol code that decodes network frames, such as the zmq executor's). */
+MLF_API int mlf_msgpack_prescan_budget(const void *buf, size_t len, size_t max_depth, size_t max_values,
+                                       size_t *consumed);
+
 /** Encodes @p v as compact JSON into a new NUL-terminated string stored in @p *out (free with mlf_free()).
  * bin values become base64 strings; non-finite floats become null. Errors: MLF_EINVAL, MLF_ENOMEM. */
 MLF_API int mlf_value_to_json(const mlf_value *v, char **out);

@@ -1,11 +1,14 @@
 /* bench_scheduler -- how fast the scheduler runs DAG runs through the local or the zmq executor.
  *
  *   bench_scheduler [--executor local|zmq] [--workers N] [--parallelism P] [--only wide|chain|fanout|layered]
- *                   [--kind empty|shell] [SIZE...]
+ *                   [--kind empty|shell|op] [SIZE...]
  *
  * Shapes: wide N (N independent tasks), chain N (t0 -> t1 -> ...), fanout N (root -> N tasks -> join),
  * layered N (layers of ~sqrt(N) tasks, each depending on 1 to 3 random tasks of the layer before, fixed
- * seed). Kinds: empty (operator empty) and shell (operator shell, command "true"); both unless --kind.
+ * seed). Kinds: empty (operator empty: it succeeds in the scheduler, no try runs), shell (operator shell,
+ * command "true": one process per try) and op (test_op of the build tree's test plugin "good": an
+ * in-process operator that logs one line and pushes one XCom, the cheapest try that runs on an executor);
+ * empty and shell unless --kind.
  * Sizes default to wide 1000, chain 200, fanout 500, layered 1000. Without --only, SIZEs replace those
  * defaults in that order; with --only, each SIZE is one case of that shape (`--only wide 10000`).
  *
@@ -26,6 +29,10 @@
  *   disp>start  per task: start_date - queued_at (starting a task process until the try begins)
  *   sched cpu   the scheduler process's own CPU (RUSAGE_SELF, user + system) per task
  *   rss         the scheduler process's peak RSS (ru_maxrss)
+ *   rss/TI      the scheduler's RSS when the run finished (every TI still in memory) minus its RSS before
+ *               the run was created, per task instance, in bytes (the DAG model is loaded before; memory
+ *               the DAG parser freed is reused, so this can read low)
+ *   heap/TI     the same for the bytes malloc has handed out (mallinfo2: in use, mmapped blocks included)
  *   task cpu    the task processes' CPU (RUSAGE_CHILDREN) per task; with zmq the workers' CPU (from
  *               their start, reaped after the run) and their task processes' CPU
  *   load1       the 1-minute load average (/proc/loadavg) when the case started
@@ -33,6 +40,7 @@
  * keeps that case's temporary folder for a look at the logs. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
@@ -57,7 +65,7 @@ typedef enum shape { WIDE, CHAIN, FANOUT, LAYERED, NSHAPES } shape;
 
 static const char *const shape_names[NSHAPES] = {"wide", "chain", "fanout", "layered"};
 static const int default_sizes[NSHAPES] = {1000, 200, 500, 1000};
-static const char *const kind_names[] = {"empty", "shell"};
+static const char *const kind_names[] = {"empty", "shell", "op"};
 
 #define MAX_WORKERS 64
 
@@ -98,8 +106,40 @@ static double cpu_of(const struct rusage *ru)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_scheduler [--executor local|zmq] [--workers N] [--parallelism P] "
-                    "[--only wide|chain|fanout|layered] [--kind empty|shell] [SIZE...]\n");
+                    "[--only wide|chain|fanout|layered] [--kind empty|shell|op] [SIZE...]\n");
     return 2;
+}
+
+/* The process's resident set now, in bytes (0 when unknown). */
+static long rss_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Bytes malloc has handed out and not got back. */
+static long heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (long)(mi.uordblks + mi.hblkhd);
+}
+
+static long rss_at_finish, heap_at_finish; /* rss_bytes() and heap_bytes() when the case's run finished */
+
+static void note_run_finished(void *ud, const char *dag_id, const char *run_id, mlf_run_state state)
+{
+    (void)ud;
+    (void)dag_id;
+    (void)run_id;
+    (void)state;
+    rss_at_finish = rss_bytes();
+    heap_at_finish = heap_bytes();
 }
 
 /* The 1-minute load average, or -1 when /proc/loadavg cannot be read. */
@@ -122,6 +162,8 @@ static void write_task(FILE *out, const char *kind, int id)
     fprintf(out, "  t%05d:\n", id);
     if (strcmp(kind, "shell") == 0)
         fprintf(out, "    operator: shell\n    command: \"true\"\n");
+    else if (strcmp(kind, "op") == 0)
+        fprintf(out, "    operator: test_op\n    message: \"-\"\n");
     else
         fprintf(out, "    operator: empty\n");
 }
@@ -289,7 +331,8 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 /* Reads the run's state and its TI times from the store and prints the case's row. Returns 1 when the run
  * and every TI succeeded. */
 static int report_case(const char *label, const char *base, mlf_store *st, const mlf_dag *dag, const char *run_id,
-                       double wall, const struct rusage self[2], const struct rusage kids[2], double load)
+                       double wall, const struct rusage self[2], const struct rusage kids[2], double load,
+                       long rss_growth, long heap_growth)
 {
     size_t n = dag->ntasks;
     ti_times tt = {.dag = dag, .start = calloc(n + 1, sizeof(mlf_time_us)), .end = calloc(n + 1, sizeof(mlf_time_us)),
@@ -310,6 +353,7 @@ static int report_case(const char *label, const char *base, mlf_store *st, const
     print_latencies(&tt);
     printf(" %9.1f %7.1f %9.2f", (cpu_of(&self[1]) - cpu_of(&self[0])) * 1e6 / (double)n,
            (double)self[1].ru_maxrss / 1024.0, (cpu_of(&kids[1]) - cpu_of(&kids[0])) * 1e3 / (double)n);
+    printf(" %7.0f %7.0f", (double)rss_growth / (double)n, (double)heap_growth / (double)n);
     printf(" %5.2f", load);
     if (!ok)
         printf("  FAILED: run %s, %zu of %zu TIs succeeded; kept %s", mlf_run_state_name(run.state), tt.nsuccess,
@@ -351,8 +395,8 @@ static int start_workers(const char *home, const char *dags, const char *endpoin
             env[k++] = environ[i];
     env[k++] = home_env;
     env[k++] = dags_env;
-    env[k++] = "MLFLOWD__PLUGINS__PATH=" MLF_BUILD_PLUGINDIR;
-    env[k++] = "MLFLOWD__PLUGINS__LOAD=shell,empty";
+    env[k++] = "MLFLOWD__PLUGINS__PATH=" MLF_BUILD_PLUGINDIR "," MLF_ABS_BUILDDIR "/tests/plugins";
+    env[k++] = "MLFLOWD__PLUGINS__LOAD=shell,empty,good";
     char conc[16];
     snprintf(conc, sizeof conc, "%d", concurrency);
     for (int i = 0; i < n; i++) {
@@ -481,9 +525,9 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
         fprintf(stderr, "bench: configuration: %s\n", errors ? errors : "invalid");
         goto out;
     }
-    const char *paths[] = {MLF_BUILD_PLUGINDIR};
-    const char *names[] = {"shell", "empty"};
-    if (!(cat = mlf_catalog_new()) || mlf_plugins_load(cat, paths, 1, names, 2, &diag) != 0) {
+    const char *paths[] = {MLF_BUILD_PLUGINDIR, MLF_ABS_BUILDDIR "/tests/plugins"};
+    const char *names[] = {"shell", "empty", "good", "local"}; /* local: the executor plugin */
+    if (!(cat = mlf_catalog_new()) || mlf_plugins_load(cat, paths, 2, names, 4, &diag) != 0) {
         mlf_diag_print(&diag, "bench: plugin: ");
         goto out;
     }
@@ -501,7 +545,7 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
     }
     mlf_scheduler_opts o = {.cfg = cfg, .cat = cat, .bag = bag, .store = st, .exe = MLFLOWD_EXE,
                             .parallelism = parallelism, .create_scheduled_runs = 0, .watch_dags = 0,
-                            .executor = bo->zmq ? "zmq" : "local"};
+                            .executor = bo->zmq ? "zmq" : "local", .on_run_finished = note_run_finished};
     if (mlf_scheduler_new(&o, &s, err, sizeof err) != MLF_OK) {
         fprintf(stderr, "bench: scheduler: %s\n", err);
         goto out;
@@ -523,6 +567,7 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
     struct rusage self[2], kids[2];
     getrusage(RUSAGE_SELF, &self[0]);
     getrusage(RUSAGE_CHILDREN, &kids[0]);
+    long rss0 = rss_bytes(), heap0 = heap_bytes();
     double w0 = mono_s();
     int rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, LOGICAL_DATE, NULL, NULL, run_id, sizeof run_id,
                                       err, sizeof err);
@@ -539,7 +584,8 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
     s = NULL;
     if (rc != MLF_OK)
         fprintf(stderr, "bench: %s: the scheduler stopped: %s\n", label, mlf_strerror(rc));
-    int ok = report_case(label, base, st, dag, run_id, wall, self, kids, load) && rc == MLF_OK;
+    int ok = report_case(label, base, st, dag, run_id, wall, self, kids, load, rss_at_finish - rss0,
+                         heap_at_finish - heap0) && rc == MLF_OK;
     result = stop_requested ? 3 : ok ? 0 : 1;
 out:
     stop_workers(workers, nworkers);
@@ -618,10 +664,10 @@ int main(int argc, char **argv)
                 return usage();
         } else if (strcmp(a, "--kind") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
-            kind = strcmp(v, "empty") == 0 ? 0 : strcmp(v, "shell") == 0 ? 1 : -2;
+            kind = strcmp(v, "empty") == 0 ? 0 : strcmp(v, "shell") == 0 ? 1 : strcmp(v, "op") == 0 ? 2 : -2;
             if (kind < 0)
                 return usage();
-        } else if (a[0] >= '1' && a[0] <= '9' && nsizes < 64 && atoi(a) > 0 && atoi(a) <= 99999) {
+        } else if (a[0] >= '1' && a[0] <= '9' && nsizes < 64 && atoi(a) > 0 && atoi(a) <= 999999) {
             sizes[nsizes++] = atoi(a);
         } else {
             return usage();
@@ -636,8 +682,8 @@ int main(int argc, char **argv)
 
     bench_case cases[128];
     size_t ncases = 0;
-    for (int k = 0; k < 2; k++) {
-        if (kind >= 0 && kind != k)
+    for (int k = 0; k < 3; k++) {
+        if (kind >= 0 ? kind != k : k == 2) /* op only when asked for */
             continue;
         if (only >= 0) {
             for (int i = 0; i < (nsizes ? nsizes : 1); i++)
@@ -656,11 +702,11 @@ int main(int argc, char **argv)
         printf("scheduler: local executor");
     }
     printf(", parallelism %d, %ld CPU(s); latencies in ms (p50/p99), sched cpu in us/task, rss in MiB, task cpu "
-           "in ms/task%s\n",
+           "in ms/task%s, rss/TI and heap/TI in bytes\n",
            bo.parallelism, sysconf(_SC_NPROCESSORS_ONLN), bo.zmq ? " (workers included)" : "");
-    printf("%-20s %6s %8s %8s %8s %8s %8s %8s %8s %8s %9s %7s %9s %5s\n", "case", "tasks", "wall s", "tasks/s",
+    printf("%-20s %6s %8s %8s %8s %8s %8s %8s %8s %8s %9s %7s %9s %7s %7s %5s\n", "case", "tasks", "wall s", "tasks/s",
            "up>st50", "up>st99", "up>dsp50", "up>dsp99", "dsp>st50", "dsp>st99", "sched cpu", "rss", "task cpu",
-           "load1");
+           "rss/TI", "heap/TI", "load1");
     /* the child handles ^C (it drains its run); the parent waits for it */
     signal(SIGINT, SIG_IGN);
     int failed = 0;

@@ -11,7 +11,10 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 bench: $(EXTRA_PROGRAMS) $(plugin_LTLIBRARIES) mlflowd$(EXEEXT)
 	./tests/bench/bench_dagbag
 	./tests/bench/bench_scheduler
+	@echo "mlflowd against make -j2 and ninja -j2 (10,000 tasks per shape, several minutes):"
+	@echo "  $(abs_top_srcdir)/tests/bench/vs_make.sh    (from this directory; see its header for options)"
 .PHONY: bench
+EXTRA_DIST += tests/bench/vs_make.sh tests/bench/gen_graph.py
 # the API's grid latency while the scheduler runs 10,000 tasks (doc/webserver.md)
 EXTRA_DIST += tests/bench/bench_web_grid.py
 bench-web: mlflowd$(EXEEXT) $(plugin_LTLIBRARIES)

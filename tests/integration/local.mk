@@ -49,7 +49,10 @@ OPS_INTEGRATION_TESTS = \
 	tests/integration/newcomer_mapped.sh \
 	tests/integration/newcomer_commands.sh \
 	tests/integration/newcomer_settings.sh \
-	tests/integration/newcomer_plugin_authors.sh
+	tests/integration/newcomer_plugin_authors.sh \
+	tests/integration/store_maintenance.sh \
+	tests/integration/systemd_units.sh \
+	tests/integration/man_pages.sh
 TESTS += $(OPS_INTEGRATION_TESTS)
 EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
 
@@ -66,3 +69,5 @@ TESTS += $(HONEST_TESTS)
 EXTRA_DIST += $(HONEST_TESTS)
 # the container operator against a real engine (podman system service on a private socket)
 INTEGRATION_TESTS += tests/integration/container.sh
+# Airflow parity (issue 11): branching, mapped dependencies, DAG keys
+INTEGRATION_TESTS += tests/integration/airflow_parity.sh

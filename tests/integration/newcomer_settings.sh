@@ -27,7 +27,7 @@ case "$err" in *" INFO scheduler: created DAG run"*) ;; *) fail "MLFLOWD__LOGGIN
 printf 'scheduler:\n  dag_dir_list_interval: 1s\n' >"$MLFLOWD_HOME/mlflowd.yaml"
 "$MLFLOWD" scheduler >"$tmp/sched.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; cleanup' EXIT
+trap 'st=$?; kill $pid 2>/dev/null || true; cleanup $st' EXIT
 i=0
 until grep -q "scheduler running" "$tmp/sched.log"; do
     i=$((i + 1)); [ $i -le 300 ] || fail "the scheduler did not start: $(cat "$tmp/sched.log")"
@@ -44,6 +44,5 @@ until grep -q "DAGs reloaded" "$tmp/sched.log"; do
     i=$((i + 1)); [ $i -le 150 ] || fail "the changed DAG file was not picked up: $(cat "$tmp/sched.log")"
     sleep 0.1
 done
-kill -TERM $pid
-wait $pid || fail "the scheduler did not stop cleanly: $(tail -5 "$tmp/sched.log")"
+stop_pid $pid "the scheduler"
 echo "settings ok"

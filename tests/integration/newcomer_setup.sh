@@ -66,12 +66,12 @@ json_check 'd[0]["is_paused"] is False'
 unset MLFLOWD_DAGS_FOLDER
 
 # ---- the run command, then a second terminal with only MLFLOWD_HOME
-"$MLFLOWD" plugins list -o json | python3 -c 'import json,sys; n={p["name"] for p in json.load(sys.stdin)}; sys.exit(0 if {"sqlite","python","http","branch"} <= n else 77)' || {
-    echo "SKIP: the example pipelines need the sqlite, python, http and branch plugins"; exit 77; }
+require_plugins sqlite python http branch   # what configure built decides; a crash of plugins list fails
 export MLFLOWD_HOME="$tmp/home2"
 EXAMPLES_COINS=5 EXAMPLES_DAYS=60 MLFLOWD="$MLFLOWD" sh "$top_srcdir/examples/standalone.sh" --workers 1 \
     >"$tmp/run.log" 2>&1 &
 pid=$!
+trap 'st=$?; kill -TERM $pid 2>/dev/null || true; cleanup $st' EXIT
 i=0
 until grep -q "scheduler running" "$tmp/run.log"; do
     i=$((i + 1)); [ $i -le 600 ] || { kill -TERM $pid; fail "standalone did not start: $(tail -20 "$tmp/run.log")"; }
@@ -85,7 +85,8 @@ json_check '{"sweep", "crypto_ml_daily", "example_etl"} <= {x["dag_id"] for x in
 expect_exit 0 second dags trigger sweep --run-id from_terminal_2
 i=0
 until second dags state sweep from_terminal_2 2>/dev/null | grep -qx success; do
-    i=$((i + 1)); [ $i -le 1200 ] || { kill -TERM $pid; fail "the sweep did not succeed: $(second dags state sweep from_terminal_2)"; }
+    i=$((i + 1)); [ $i -le 1200 ] || fail "the sweep did not succeed: $(second dags state sweep from_terminal_2)"
+    kill -0 $pid 2>/dev/null || fail "the run command stopped: $(tail -20 "$tmp/run.log")"
     sleep 0.1
 done
 kill -TERM $pid

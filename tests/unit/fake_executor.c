@@ -33,6 +33,11 @@ static mlf_exec_accept fx_can_accept(void *impl, const char *queue, const char *
     fake_exec *fx = impl;
     (void)queue;
     (void)operator_name;
+    fx->accept_calls++;
+    if (fx->wait_all) {
+        snprintf(why, whylen, "nobody serves it");
+        return MLF_EXEC_WAIT;
+    }
     size_t busy = 0; /* held tries occupy their slot */
     for (size_t i = 0; i < fx->ntries; i++)
         busy += !fx->tries[i].reported;
@@ -72,6 +77,11 @@ static int fx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     t->params = mlf_value_copy(ts->params);
     t->outcome = fx->policy ? fx->policy(fx->ud, t->task_id, t->try_number, &t->held) : MLF_SUCCESS;
     mlf_task_spec_free(ts);
+    if (fx->leases) {
+        int lrc = mlf_exec_lease_persist(fx->host, t->attempt, "fake-worker", now + 3600 * INT64_C(1000000));
+        if (lrc != MLF_OK && fx->lease_rc == MLF_OK)
+            fx->lease_rc = lrc;
+    }
     return MLF_OK;
 }
 
@@ -94,6 +104,8 @@ static int fx_process(void *impl, mlf_time_us now)
         char attempt[33];
         mlf_strlcpy(attempt, t->attempt, sizeof attempt); /* the report may realloc fx->tries */
         res.attempt = attempt;
+        if (fx->leases)
+            mlf_exec_lease_drop(fx->host, attempt);
         mlf_value *v = NULL;
         if (mlf_task_result_encode(&res, &v) == MLF_OK)
             mlf_exec_report(fx->host, v); /* the documented TASK RESULT map, as a plugin would */

@@ -30,8 +30,14 @@ typedef struct fake_exec {
     fake_policy policy; /**< NULL: every try succeeds */
     void *ud;
     int slots;          /**< can_accept() refuses while this many tries run, held ones included (0: no limit) */
+    int wait_all;       /**< 1: can_accept() answers MLF_EXEC_WAIT ("nobody serves it") to every try */
+    size_t accept_calls; /**< can_accept() calls so far */
     fake_try *tries;    /**< every submission, in order */
     size_t ntries, cap;
+    /** 1: as a remote executor does, a lease is persisted at every submit (mlf_exec_lease_persist; its
+     * result kept in lease_rc, the first failure wins) and dropped when the try's result is reported. */
+    int leases;
+    int lease_rc;
     int shut_down;      /**< shutdown() was called */
     int freed;          /**< close() was called (the scheduler let go of it) */
     mlf_exec_host *host; /**< what open() was given: results go back through mlf_exec_report() */

@@ -258,6 +258,16 @@ tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
 tests_unit_test_cli_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_cli_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_cli
+check_PROGRAMS += tests/unit/test_registry
+tests_unit_test_registry_SOURCES = tests/unit/test_registry.c
+tests_unit_test_registry_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_registry_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_registry
+check_PROGRAMS += tests/unit/test_worker
+tests_unit_test_worker_SOURCES = tests/unit/test_worker.c
+tests_unit_test_worker_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_worker_LDADD = $(UNIT_LDADD) $(ZMQ_LIBS)
+TESTS += tests/unit/test_worker
 if BUILD_PLUGIN_CONTAINER
 check_PROGRAMS += tests/unit/test_op_container
 tests_unit_test_op_container_SOURCES = tests/unit/test_op_container.c

@@ -1,4 +1,5 @@
-/* Unit tests for core/executor_zmq.c, driven the way the scheduler loop drives it, against fake workers
+/* Unit tests for the zmq executor plugin (plugins/zmq/), loaded from the build tree and driven through the
+ * executor ABI the way the scheduler loop drives it, against fake workers
  * (raw DEALER sockets speaking MLFW/1 in this thread) and against real `mlflowd worker` processes:
  * registration and routing by queue and operator, credit, leases persisted before TASK, logs, results,
  * stale tokens, kills, zombies, lost tasks, reconnection, name clashes, hostile peers, CurveZMQ. */
@@ -16,9 +17,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "base/diag.h"
 #include "conf/config.h"
-#include "exec/executor_zmq.h"
 #include "exec/proto.h"
+#include "plugin/executors.h"
+#include "plugin/plugin_loader.h"
 #include "base/strutil.h"
 #include "exec/zmq_auth.h"
 #include "testutil.h"
@@ -89,7 +92,7 @@ typedef struct got {
 } got;
 
 typedef struct harness {
-    mlf_executor ex;
+    mlf_executor *ex;
     mlf_config *cfg;
     got r[64];
     int n;
@@ -101,6 +104,7 @@ typedef struct harness {
     void *ctx; /* the fakes' */
     struct fake *fakes[8];
     int nfakes;
+    char endpoint[256]; /* what describe() said last */
 } harness;
 
 static int persist(void *ud, const char *attempt, const char *worker, mlf_time_us deadline)
@@ -120,6 +124,63 @@ static void drop(void *ud, const char *attempt)
     harness *h = ud;
     ck_assert_int_lt(h->ndropped, 64);
     snprintf(h->dropped[h->ndropped++], 65, "%s", attempt);
+}
+
+static void collect(void *ud, const mlf_task_result *res);
+
+/* The executor's report (mlf_exec_report()): the TASK RESULT map, decoded as the scheduler does. */
+static int collect_value(void *ud, const mlf_value *result)
+{
+    mlf_task_result *res = NULL;
+    char err[300];
+    int rc = mlf_task_result_decode(result, &res, err, sizeof err);
+    ck_assert_msg(rc == MLF_OK, "a reported result does not decode: %s", err);
+    collect(ud, res);
+    mlf_task_result_free(res);
+    return MLF_OK;
+}
+
+/* The zmq plugin from the build tree: one catalog for the whole test program. */
+static mlf_catalog *zmq_catalog(void)
+{
+    static mlf_catalog *cat;
+    if (!cat) {
+        cat = mlf_catalog_new();
+        const char *paths[] = {TEST_BUILDDIR "/plugins"};
+        const char *names[] = {"zmq"};
+        mlf_diag errs = {0};
+        int refused = mlf_plugins_load(cat, paths, 1, names, 1, &errs);
+        mlf_diag_print(&errs, "load: ");
+        mlf_diag_clear(&errs);
+        ck_assert_int_eq(refused, 0);
+    }
+    return cat;
+}
+
+/* Opens the zmq executor over @p cfg; @p ud (may be NULL) receives results and leases as a harness. */
+static int zmq_open(const mlf_config *cfg, void *ud, mlf_executor **out, char *err, size_t errlen)
+{
+    mlf_executor_callbacks cb = {.report = collect_value, .persist_lease = ud ? persist : NULL,
+                                 .drop_lease = ud ? drop : NULL, .ud = ud};
+    return mlf_executor_open(zmq_catalog(), cfg, "zmq", 8, NULL, &cb, out, err, errlen);
+}
+
+/* What describe() says: the endpoint (copied into @p buf) and the registered workers. */
+static const char *zmq_endpoint_of(mlf_executor *ex, char *buf, size_t n)
+{
+    mlf_value *d = mlf_executor_describe(ex);
+    snprintf(buf, n, "%s", mlf_value_get_str(mlf_map_get(d, "endpoint"), NULL) ? mlf_value_get_str(mlf_map_get(d, "endpoint"), NULL) : "");
+    mlf_value_free(d);
+    return buf;
+}
+
+static size_t worker_count(mlf_executor *ex)
+{
+    mlf_value *d = mlf_executor_describe(ex);
+    int64_t n = 0;
+    mlf_value_get_int(mlf_map_get(d, "workers"), &n);
+    mlf_value_free(d);
+    return (size_t)n;
 }
 
 static void collect(void *ud, const mlf_task_result *res)
@@ -155,9 +216,8 @@ static harness *open_harness(const char *const *extra)
 {
     harness *h = calloc(1, sizeof *h);
     h->cfg = cfg_with(extra);
-    mlf_executor_host host = {.persist_lease = persist, .drop_lease = drop, .ud = h};
     char err[600];
-    int rc = mlf_executor_zmq_open(h->cfg, &host, &h->ex, err, sizeof err);
+    int rc = zmq_open(h->cfg, h, &h->ex, err, sizeof err);
     ck_assert_msg(rc == MLF_OK, "open: %s", err);
     h->ctx = zmq_ctx_new();
     return h;
@@ -169,7 +229,7 @@ static void close_harness(harness *h)
 {
     for (int i = 0; i < h->nfakes; i++)
         fake_free(h->fakes[i]);
-    h->ex.ops->free(h->ex.impl);
+    mlf_executor_close(h->ex);
     zmq_ctx_term(h->ctx);
     mlf_config_free(h->cfg);
     free(h);
@@ -195,7 +255,7 @@ static void submit(harness *h, const char *attempt, const char *queue, const cha
 {
     mlf_value *spec = spec_for(attempt, op, command, 0);
     char err[600];
-    int rc = h->ex.ops->submit(h->ex.impl, spec, queue, now_us(), err, sizeof err);
+    int rc = mlf_executor_submit(h->ex, spec, queue, now_us(), err, sizeof err);
     ck_assert_msg(rc == MLF_OK, "submit %s: %s", attempt, err);
     mlf_value_free(spec);
 }
@@ -234,7 +294,7 @@ static fake *fake_socket(harness *h, const char *name, const char *instance)
     f->sock = zmq_socket(h->ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(f->sock, ZMQ_LINGER, &linger, sizeof linger);
-    ck_assert_int_eq(zmq_connect(f->sock, mlf_executor_zmq_endpoint(&h->ex)), 0);
+    ck_assert_int_eq(zmq_connect(f->sock, zmq_endpoint_of(h->ex, h->endpoint, sizeof h->endpoint)), 0);
     f->heartbeat = 1;
     h->fakes[h->nfakes++] = f;
     return f;
@@ -309,17 +369,17 @@ static mlf_time_us turn(harness *h, pred_fn pred, void *arg, int *done)
         }
         fake_drain(f);
     }
-    ck_assert_int_ge(h->ex.ops->process(h->ex.impl, now, collect, h), 0);
-    h->ex.ops->after_commit(h->ex.impl, now);
+    ck_assert_int_ge(mlf_executor_process(h->ex, now), 0);
+    mlf_executor_after_commit(h->ex, now);
     if (pred && (*done = pred(h, arg)))
         return now;
-    mlf_time_us next = h->ex.ops->next_deadline(h->ex.impl);
+    mlf_time_us next = mlf_executor_next_deadline(h->ex);
     int wait = 10;
     if (next && next <= now)
         wait = 0;
     else if (next && (next - now) / 1000 < wait)
         wait = (int)((next - now) / 1000);
-    struct pollfd pfd = {.fd = h->ex.ops->fd(h->ex.impl), .events = POLLIN};
+    struct pollfd pfd = {.fd = mlf_executor_fd(h->ex), .events = POLLIN};
     poll(&pfd, 1, wait);
     return now;
 }
@@ -348,7 +408,7 @@ static void pump_for(harness *h, int ms)
 
 static int p_workers(harness *h, void *arg)
 {
-    return mlf_executor_zmq_worker_count(&h->ex) == (size_t)(intptr_t)arg;
+    return worker_count(h->ex) == (size_t)(intptr_t)arg;
 }
 
 static int p_results(harness *h, void *arg)
@@ -390,10 +450,15 @@ static void send_result(fake *f, const char *attempt, mlf_outcome outcome, const
     mlf_value_free(x);
 }
 
+/* 1 when the executor accepts the try now; a refusal is "wait" (workers come and go: nothing is "never"
+ * for the zmq executor), or "busy" once it shuts down, and always gives its reason. */
 static int can(harness *h, const char *queue, const char *op, char *why, size_t n)
 {
     why[0] = '\0';
-    return h->ex.ops->can_accept(h->ex.impl, queue, op, why, n);
+    mlf_exec_accept a = mlf_executor_can_accept(h->ex, queue, op, why, n);
+    ck_assert_msg(a == MLF_EXEC_ACCEPT || ((a == MLF_EXEC_WAIT || a == MLF_EXEC_BUSY) && why[0]),
+                  "can_accept answered %d (%s)", (int)a, why);
+    return a == MLF_EXEC_ACCEPT;
 }
 
 /* ---------------------------------------------------------------- tests: fake workers */
@@ -426,7 +491,7 @@ START_TEST(test_routing_and_reasons)
     ck_assert(!can(h, "default", "shell", why, sizeof why));
     char err[300];
     mlf_value *spec = spec_for("c3", "shell", "true", 0);
-    ck_assert_int_eq(h->ex.ops->submit(h->ex.impl, spec, "default", now_us(), err, sizeof err), MLF_ESTATE);
+    ck_assert_int_eq(mlf_executor_submit(h->ex, spec, "default", now_us(), err, sizeof err), MLF_ESTATE);
     ck_assert_ptr_nonnull(strstr(err, "no worker can take the task now"));
     mlf_value_free(spec);
     ck_assert_int_eq(h->npersisted, 3);
@@ -434,7 +499,7 @@ START_TEST(test_routing_and_reasons)
     /* the lease is bound to name, instance and key ("-": no CURVE) */
     ck_assert_str_eq(h->persisted_worker[0], "gpu1 inst1 -");
     ck_assert_str_eq(h->persisted_worker[1], "cpu1 inst1 -");
-    ck_assert_uint_eq(h->ex.ops->in_flight(h->ex.impl), 3);
+    ck_assert_uint_eq(mlf_executor_in_flight(h->ex), 3);
     /* nothing is sent before the commit */
     fake_drain(gpu);
     ck_assert_ptr_null(fake_find(gpu, MLF_PROTO_TASK, NULL));
@@ -446,7 +511,7 @@ START_TEST(test_routing_and_reasons)
     ck_assert_str_eq(t->spec->operator_name, "shell");
     /* the same attempt twice is refused */
     spec = spec_for("c1", "shell", "true", 0);
-    ck_assert_int_eq(h->ex.ops->submit(h->ex.impl, spec, "default", now_us(), err, sizeof err), MLF_EEXIST);
+    ck_assert_int_eq(mlf_executor_submit(h->ex, spec, "default", now_us(), err, sizeof err), MLF_EEXIST);
     mlf_value_free(spec);
     close_harness(h);
 }
@@ -484,7 +549,7 @@ START_TEST(test_result_log_and_ack)
     ck_assert_str_eq(log, "hello world\nmore\n");
     free(log);
     free(log_path);
-    ck_assert_uint_eq(h->ex.ops->in_flight(h->ex.impl), 0);
+    ck_assert_uint_eq(mlf_executor_in_flight(h->ex), 0);
     ck_assert(can(h, "default", "shell", (char[300]){0}, 300)); /* the slot is free again */
 
     /* the same RESULT again (its ACK got lost): acknowledged, not reported twice */
@@ -507,9 +572,9 @@ START_TEST(test_kill_and_persist_failure)
     wait_msg(h, f, MLF_PROTO_TASK, "k1", "TASK");
     mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = "k1", .host = "fakehost", .start_date = now_us()};
     fake_send(f, &st);
-    ck_assert_int_eq(h->ex.ops->kill(h->ex.impl, "k1", now_us()), MLF_OK);
-    ck_assert_int_eq(h->ex.ops->kill(h->ex.impl, "k1", now_us()), MLF_OK); /* again: no-op */
-    ck_assert_int_eq(h->ex.ops->kill(h->ex.impl, "nope", now_us()), MLF_ENOTFOUND);
+    ck_assert_int_eq(mlf_executor_kill(h->ex, "k1", now_us()), MLF_OK);
+    ck_assert_int_eq(mlf_executor_kill(h->ex, "k1", now_us()), MLF_OK); /* again: no-op */
+    ck_assert_int_eq(mlf_executor_kill(h->ex, "nope", now_us()), MLF_ENOTFOUND);
     wait_msg(h, f, MLF_PROTO_KILL, "k1", "KILL");
     /* whatever the worker reports after the kill, the try failed because it was killed */
     send_result(f, "k1", MLF_SUCCESS, "late");
@@ -520,7 +585,7 @@ START_TEST(test_kill_and_persist_failure)
 
     /* killed before its TASK left: never sent */
     submit(h, "k2", "default", "shell", "true");
-    ck_assert_int_eq(h->ex.ops->kill(h->ex.impl, "k2", now_us()), MLF_OK);
+    ck_assert_int_eq(mlf_executor_kill(h->ex, "k2", now_us()), MLF_OK);
     pump_until(h, p_results, (void *)2, 3000, "the second kill");
     ck_assert_str_eq(h->r[1].message, "killed on request before it started");
     pump_for(h, 50);
@@ -530,10 +595,10 @@ START_TEST(test_kill_and_persist_failure)
     h->persist_fails = 1;
     mlf_value *spec = spec_for("k3", "shell", "true", 0);
     char err[300];
-    ck_assert_int_eq(h->ex.ops->submit(h->ex.impl, spec, "default", now_us(), err, sizeof err), MLF_EIO);
+    ck_assert_int_eq(mlf_executor_submit(h->ex, spec, "default", now_us(), err, sizeof err), MLF_EIO);
     ck_assert_ptr_nonnull(strstr(err, "cannot record the lease"));
     mlf_value_free(spec);
-    ck_assert_uint_eq(h->ex.ops->in_flight(h->ex.impl), 0);
+    ck_assert_uint_eq(mlf_executor_in_flight(h->ex), 0);
     close_harness(h);
 }
 END_TEST
@@ -558,7 +623,7 @@ START_TEST(test_zombie_when_heartbeats_stop)
     ck_assert_msg(took >= 200 * MS && took < tu_bound_ms(1000) * MS, "detected after %lld ms",
                   (long long)(took / 1000));
     ck_assert(was_dropped(h, "z1"));
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1);
+    ck_assert_uint_eq(worker_count(h->ex), 1);
     /* the zombie note is in the try's log */
     char *log_path = mlf_strdup_printf("%s/logs/z1.log", tmpdir);
     char *log = tu_read_file(log_path, NULL);
@@ -597,7 +662,7 @@ START_TEST(test_disconnect_and_closed_socket)
     b->sock = NULL;
     pump_until(h, p_results, (void *)2, 3000, "b's try failed");
     ck_assert_msg(strstr(h->r[1].message, "zombie: worker wb"), "%s", h->r[1].message);
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 0);
+    ck_assert_uint_eq(worker_count(h->ex), 0);
     close_harness(h);
 }
 END_TEST
@@ -613,7 +678,7 @@ START_TEST(test_lost_task)
     pump_until(h, p_results, (void *)1, 3000, "the lost try");
     ck_assert_str_eq(h->r[0].message, "lost: the worker never acknowledged the task");
     wait_msg(h, f, MLF_PROTO_KILL, "l1", "a KILL in case it arrives after all");
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1);
+    ck_assert_uint_eq(worker_count(h->ex), 1);
     close_harness(h);
 }
 END_TEST
@@ -648,7 +713,7 @@ START_TEST(test_reconnect_and_name_clash)
     ck_assert_str_eq(r1->xcom, "kept");
     ck_assert_int_eq(r2->outcome, MLF_FAILED);
     ck_assert_msg(strstr(r2->message, "lost: the worker reconnected without this try"), "%s", r2->message);
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1);
+    ck_assert_uint_eq(worker_count(h->ex), 1);
     /* a READY listing a try it runs without a lease: the scheduler gave it up, so KILL */
     static const char *const run[] = {"orphan7"};
     fake_ready(back, 2, DEFAULT_Q, 1, SHELL_OPS, 2, run, 1, NULL, 0);
@@ -660,11 +725,11 @@ END_TEST
 START_TEST(test_adopted_lease)
 {
     harness *h = open_harness(NULL);
-    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "ad1", "w9", NULL, now_us()), MLF_OK);
-    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "ad1", "w9", NULL, now_us()), MLF_EEXIST);
-    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "ad 2", "w9", NULL, now_us()), MLF_EINVAL);
-    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "ad3", "w9", NULL, now_us()), MLF_OK);
-    ck_assert_uint_eq(h->ex.ops->in_flight(h->ex.impl), 2);
+    ck_assert_int_eq(mlf_executor_adopt(h->ex, "ad1", "w9", NULL, now_us()), MLF_OK);
+    ck_assert_int_eq(mlf_executor_adopt(h->ex, "ad1", "w9", NULL, now_us()), MLF_EEXIST);
+    ck_assert_int_eq(mlf_executor_adopt(h->ex, "ad 2", "w9", NULL, now_us()), MLF_EINVAL);
+    ck_assert_int_eq(mlf_executor_adopt(h->ex, "ad3", "w9", NULL, now_us()), MLF_OK);
+    ck_assert_uint_eq(mlf_executor_in_flight(h->ex), 2);
     fake *f = fake_socket(h, "w9", "i1");
     static const char *const run[] = {"ad1"};
     fake_ready(f, 1, DEFAULT_Q, 1, SHELL_OPS, 2, run, 1, NULL, 0);
@@ -689,7 +754,7 @@ START_TEST(test_hostile_peers)
     int linger = 0, hwm = 0;
     zmq_setsockopt(raw, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(raw, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_connect(raw, mlf_executor_zmq_endpoint(&h->ex));
+    zmq_connect(raw, zmq_endpoint_of(h->ex, h->endpoint, sizeof h->endpoint));
     unsigned seed = 7;
     for (int i = 0; i < 5000; i++) {
         unsigned char junk[64];
@@ -725,7 +790,7 @@ START_TEST(test_hostile_peers)
     send_result(f, "h1", MLF_SUCCESS, "survived");
     pump_until(h, p_results, (void *)1, 5000, "the result during the flood");
     ck_assert_str_eq(h->r[0].xcom, "survived");
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1); /* the flood registered nothing */
+    ck_assert_uint_eq(worker_count(h->ex), 1); /* the flood registered nothing */
     zmq_close(raw);
 
     /* the registered worker sends garbage: it is dropped and told why; its try fails */
@@ -737,7 +802,7 @@ START_TEST(test_hostile_peers)
     pump_until(h, p_results, (void *)2, 3000, "h2 failed");
     ck_assert_msg(strstr(h->r[1].message, "sent a malformed message"), "%s", h->r[1].message);
     wait_msg(h, f, MLF_PROTO_DISCONNECT, NULL, "told why");
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 0);
+    ck_assert_uint_eq(worker_count(h->ex), 0);
     close_harness(h);
 }
 END_TEST
@@ -752,7 +817,7 @@ START_TEST(test_shutdown)
     mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = "s1", .host = "h", .start_date = 1};
     fake_send(f, &st);
     submit(h, "s2", "default", "shell", "x"); /* not sent yet when the shutdown comes */
-    ck_assert_int_eq(h->ex.ops->shutdown(h->ex.impl, 200 * MS, now_us()), MLF_OK);
+    ck_assert_int_eq(mlf_executor_shutdown(h->ex, 200 * MS, now_us()), MLF_OK);
     char why[300];
     ck_assert(!can(h, "default", "shell", why, sizeof why));
     ck_assert_str_eq(why, "the zmq executor is shutting down");
@@ -760,7 +825,7 @@ START_TEST(test_shutdown)
     ck_assert_str_eq(result_of(h, "s2")->message, "the executor shut down before the task started");
     ck_assert_str_eq(result_of(h, "s1")->message, "killed: the executor shut down");
     wait_msg(h, f, MLF_PROTO_KILL, "s1", "KILL");
-    ck_assert_uint_eq(h->ex.ops->in_flight(h->ex.impl), 0);
+    ck_assert_uint_eq(mlf_executor_in_flight(h->ex), 0);
     close_harness(h);
 }
 END_TEST
@@ -771,10 +836,10 @@ START_TEST(test_security_settings)
 {
     static const char *const open_net[] = {"MLFLOWD__ZMQ__BIND=tcp://0.0.0.0:*", "secure", NULL};
     mlf_config *cfg = cfg_with(open_net);
-    mlf_executor ex;
+    mlf_executor *ex = NULL;
     char err[600];
-    ck_assert_msg(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err) == MLF_OK, "%s", err);
-    ex.ops->free(ex.impl);
+    ck_assert_msg(zmq_open(cfg, NULL, &ex, err, sizeof err) == MLF_OK, "%s", err);
+    mlf_executor_close(ex);
     mlf_config_free(cfg);
     static const char *const files[] = {"scheduler.key", "worker.key", "authorized_keys"};
     for (size_t i = 0; i < 3; i++) {
@@ -791,20 +856,20 @@ START_TEST(test_security_settings)
     free(kd);
     static const char *const off[] = {"MLFLOWD__ZMQ__CURVE__ENABLED=false", NULL};
     cfg = cfg_with(off);
-    ck_assert_int_eq(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_EINVAL);
+    ck_assert_int_eq(zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_EINVAL);
     ck_assert_msg(strstr(err, "refusing to accept unauthenticated workers"), "%s", err);
     mlf_config_free(cfg);
     static const char *const insecure[] = {"MLFLOWD__ZMQ__BIND=tcp://0.0.0.0:*", "MLFLOWD__ZMQ__INSECURE=true", NULL};
     cfg = cfg_with(insecure);
-    ck_assert_int_eq(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_OK);
-    ex.ops->free(ex.impl);
+    ck_assert_int_eq(zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_OK);
+    mlf_executor_close(ex);
     mlf_config_free(cfg);
     /* an allow-list others may write is refused */
     char *ak = mlf_strdup_printf("%s/keys/authorized_keys", tmpdir);
     chmod(ak, 0666);
     static const char *const dflt[] = {"secure", NULL};
     cfg = cfg_with(dflt);
-    ck_assert_int_ne(mlf_executor_zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_OK);
+    ck_assert_int_ne(zmq_open(cfg, NULL, &ex, err, sizeof err), MLF_OK);
     ck_assert_msg(strstr(err, "let others change it"), "%s", err);
     mlf_config_free(cfg);
     free(ak);
@@ -817,10 +882,10 @@ START_TEST(test_loopback_refuses_unauthenticated)
 {
     static const char *const dflt[] = {"secure", NULL};
     harness *h = open_harness(dflt);
-    ck_assert(mlf_endpoint_is_loopback(mlf_executor_zmq_endpoint(&h->ex)));
+    ck_assert(mlf_endpoint_is_loopback(zmq_endpoint_of(h->ex, h->endpoint, sizeof h->endpoint)));
     fake *rogue = fake_worker(h, "rogue", 65536);
     pump_for(h, 500);
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 0);
+    ck_assert_uint_eq(worker_count(h->ex), 0);
     char why[300];
     ck_assert(!can(h, "default", "shell", why, sizeof why));
     fake_drain(rogue);
@@ -861,13 +926,13 @@ START_TEST(test_curve_allow_list)
         zmq_setsockopt(f->sock, ZMQ_CURVE_SERVERKEY, spub, MLF_CURVE_KEY_LEN);
         zmq_setsockopt(f->sock, ZMQ_CURVE_PUBLICKEY, pubs[i], MLF_CURVE_KEY_LEN);
         zmq_setsockopt(f->sock, ZMQ_CURVE_SECRETKEY, secs[i], MLF_CURVE_KEY_LEN);
-        ck_assert_int_eq(zmq_connect(f->sock, mlf_executor_zmq_endpoint(&h->ex)), 0);
+        ck_assert_int_eq(zmq_connect(f->sock, zmq_endpoint_of(h->ex, h->endpoint, sizeof h->endpoint)), 0);
         h->fakes[h->nfakes++] = f;
         fake_ready(f, 1, DEFAULT_Q, 1, SHELL_OPS, 2, NULL, 0, NULL, 0);
     }
     pump_until(h, p_workers, (void *)1, 3000, "the listed worker registered");
     pump_for(h, 300);
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1); /* never the unlisted one */
+    ck_assert_uint_eq(worker_count(h->ex), 1); /* never the unlisted one */
     submit(h, "c1", "default", "shell", "x");
     wait_msg(h, good, MLF_PROTO_TASK, "c1", "TASK to the listed worker");
     close_harness(h);
@@ -919,7 +984,7 @@ static const char *const SECURE[] = {"secure", NULL};
 START_TEST(test_real_workers)
 {
     harness *h = open_harness(SECURE); /* the workers find the home's keys by themselves */
-    const char *ep = mlf_executor_zmq_endpoint(&h->ex);
+    const char *ep = zmq_endpoint_of(h->ex, h->endpoint, sizeof h->endpoint);
     pid_t w1 = start_worker(ep, "real1", "3", "default"), w2 = start_worker(ep, "real2", "3", "default,gpu");
     pump_until(h, p_workers, (void *)2, 5000, "two real workers registered");
     char why[300];
@@ -988,7 +1053,7 @@ START_TEST(test_worker_survives_scheduler_restart)
 {
     harness *h = open_harness(SECURE);
     char ep[256];
-    snprintf(ep, sizeof ep, "%s", mlf_executor_zmq_endpoint(&h->ex));
+    snprintf(ep, sizeof ep, "%s", zmq_endpoint_of(h->ex, h->endpoint, sizeof h->endpoint));
     pid_t w = start_worker(ep, "rw", "2", "default");
     pump_until(h, p_workers, (void *)1, 5000, "the worker registered");
     submit(h, "held1", "default", "shell", "sleep 0.5; echo 5");
@@ -996,16 +1061,15 @@ START_TEST(test_worker_survives_scheduler_restart)
     pump_for(h, 200);
     /* the old scheduler goes (its DISCONNECT sends the worker into its back-off); a new one binds the same
      * endpoint and, as after reading its store, adopts held1's lease but not gone1's */
-    h->ex.ops->free(h->ex.impl);
+    mlf_executor_close(h->ex);
     mlf_config_free(h->cfg);
     char *bind = mlf_strdup_printf("MLFLOWD__ZMQ__BIND=%s", ep);
     const char *extra[] = {bind, "secure", NULL};
     h->cfg = cfg_with(extra);
-    mlf_executor_host host = {.persist_lease = persist, .drop_lease = drop, .ud = h};
     char err[600];
-    ck_assert_msg(mlf_executor_zmq_open(h->cfg, &host, &h->ex, err, sizeof err) == MLF_OK, "%s", err);
+    ck_assert_msg(zmq_open(h->cfg, h, &h->ex, err, sizeof err) == MLF_OK, "%s", err);
     free(bind);
-    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "held1", "rw", NULL, now_us()), MLF_OK);
+    ck_assert_int_eq(mlf_executor_adopt(h->ex, "held1", "rw", NULL, now_us()), MLF_OK);
     pump_until(h, p_results, (void *)1, 5000, "the held result re-reported");
     const got *g = result_of(h, "held1");
     ck_assert_msg(g && g->outcome == MLF_SUCCESS, "%s", g ? g->message : "missing");
@@ -1066,14 +1130,14 @@ START_TEST(test_ack_waits_for_commit)
     mlf_time_us give_up = now_us() + 3000 * MS, quiet_until = 0;
     while (!quiet_until || now_us() < quiet_until) {
         ck_assert_msg(now_us() < give_up, "the result was not reported");
-        h->ex.ops->process(h->ex.impl, now_us(), collect, h); /* no commit, no after_commit() */
+        mlf_executor_process(h->ex, now_us()); /* no commit, no after_commit() */
         if (h->n == 1 && !quiet_until)
             quiet_until = now_us() + 200 * MS;
         ck_assert_msg(!fake_find(f, MLF_PROTO_ACK, "c1"), "ACK sent before the result was committed");
-        struct pollfd pfd = {.fd = h->ex.ops->fd(h->ex.impl), .events = POLLIN};
+        struct pollfd pfd = {.fd = mlf_executor_fd(h->ex), .events = POLLIN};
         poll(&pfd, 1, 10);
     }
-    h->ex.ops->after_commit(h->ex.impl, now_us());
+    mlf_executor_after_commit(h->ex, now_us());
     wait_msg(h, f, MLF_PROTO_ACK, "c1", "the ACK after the commit");
     close_harness(h);
 }
@@ -1089,7 +1153,7 @@ START_TEST(test_wall_clock_step)
     pump_until(h, p_workers, (void *)1, 3000, "registered");
     mlf_value *spec = spec_for("s1", "shell", "sleep 100", 5 * 1000 * MS);
     char err[300];
-    ck_assert_int_eq(h->ex.ops->submit(h->ex.impl, spec, "default", now_us(), err, sizeof err), MLF_OK);
+    ck_assert_int_eq(mlf_executor_submit(h->ex, spec, "default", now_us(), err, sizeof err), MLF_OK);
     mlf_value_free(spec);
     wait_msg(h, f, MLF_PROTO_TASK, "s1", "TASK");
     mlf_proto_msg st = {.cmd = MLF_PROTO_STARTED, .attempt = "s1", .host = "h", .start_date = 1};
@@ -1097,15 +1161,15 @@ START_TEST(test_wall_clock_step)
     pump_for(h, 100);
     mlf_time_us step = 30 * 1000 * MS, end = now_us() + 400 * MS;
     while (now_us() < end) {
-        h->ex.ops->process(h->ex.impl, now_us() + step, collect, h);
-        h->ex.ops->after_commit(h->ex.impl, now_us() + step);
+        mlf_executor_process(h->ex, now_us() + step);
+        mlf_executor_after_commit(h->ex, now_us() + step);
         mlf_proto_msg hb = {.cmd = MLF_PROTO_HEARTBEAT};
         mlf_proto_send(f->sock, NULL, 0, &hb);
-        struct pollfd pfd = {.fd = h->ex.ops->fd(h->ex.impl), .events = POLLIN};
+        struct pollfd pfd = {.fd = mlf_executor_fd(h->ex), .events = POLLIN};
         poll(&pfd, 1, 20);
     }
     ck_assert_msg(!fake_find(f, MLF_PROTO_KILL, "s1"), "the step killed the try");
-    ck_assert_uint_eq(mlf_executor_zmq_worker_count(&h->ex), 1);
+    ck_assert_uint_eq(worker_count(h->ex), 1);
     ck_assert_msg(h->n == 0, "a try ended: %s", h->n ? h->r[0].message : "");
     close_harness(h);
 }
@@ -1116,7 +1180,7 @@ END_TEST
 START_TEST(test_adoption_decided_within_liveness)
 {
     harness *h = open_harness(NULL);
-    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "dead1", "w9 inst1 -", NULL, now_us()), MLF_OK);
+    ck_assert_int_eq(mlf_executor_adopt(h->ex, "dead1", "w9 inst1 -", NULL, now_us()), MLF_OK);
     mlf_time_us t0 = now_us();
     pump_until(h, p_results, (void *)1, 3000, "the dead worker's try decided");
     mlf_time_us took = now_us() - t0;
@@ -1132,10 +1196,10 @@ END_TEST
 START_TEST(test_lease_bound_to_key_and_instance)
 {
     harness *h = open_harness(NULL);
-    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "k1", "w7 inst1 rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", NULL,
+    ck_assert_int_eq(mlf_executor_adopt(h->ex, "k1", "w7 inst1 rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", NULL,
                                             now_us()),
                      MLF_OK);
-    ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, "k2", "w8 instA -", NULL, now_us()), MLF_OK);
+    ck_assert_int_eq(mlf_executor_adopt(h->ex, "k2", "w8 instA -", NULL, now_us()), MLF_OK);
     fake *imp = fake_socket(h, "w7", "inst1"); /* the name and instance, but no key */
     static const char *const run1[] = {"k1"};
     fake_ready(imp, 1, DEFAULT_Q, 1, SHELL_OPS, 2, run1, 1, NULL, 0);
@@ -1171,7 +1235,7 @@ START_TEST(test_result_distrusted)
         mlf_value *v = NULL;
         ck_assert_int_eq(mlf_task_spec_encode(&sp, &v), MLF_OK);
         char err[300];
-        ck_assert_int_eq(h->ex.ops->submit(h->ex.impl, v, "default", now_us(), err, sizeof err), MLF_OK);
+        ck_assert_int_eq(mlf_executor_submit(h->ex, v, "default", now_us(), err, sizeof err), MLF_OK);
         mlf_value_free(v);
         mlf_value_free(params);
         free(log);
@@ -1199,7 +1263,7 @@ START_TEST(test_ready_cost)
     char name[32];
     for (int i = 0; i < 4000; i++) {
         snprintf(name, sizeof name, "lease%d", i);
-        ck_assert_int_eq(mlf_executor_zmq_adopt(&h->ex, name, "other inst1 -", NULL, now_us()), MLF_OK);
+        ck_assert_int_eq(mlf_executor_adopt(h->ex, name, "other inst1 -", NULL, now_us()), MLF_OK);
     }
     fake *f = fake_socket(h, "big", "inst1");
     enum { N = 65536 };
@@ -1215,7 +1279,7 @@ START_TEST(test_ready_cost)
     pump_until(h, p_workers, (void *)1, 10000, "the big READY handled");
     clock_gettime(CLOCK_MONOTONIC, &b);
     double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-    ck_assert_msg(ms < 2000, "a READY took %.0f ms", ms);
+    ck_assert_msg(ms < tu_bound_ms(2000), "a READY took %.0f ms", ms); /* normal build: ~650 ms here */
     free(att);
     free(run);
     close_harness(h);

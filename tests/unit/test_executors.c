@@ -25,14 +25,14 @@ static int report_nothing(void *ud, const mlf_value *result)
 
 static const mlf_executor_callbacks cbs = {.report = report_nothing};
 
-/* A catalog with the local plugin and a configuration from @p env (NULL-terminated "NAME=value"). */
+/* A catalog with the local and zmq plugins and a configuration from @p env (NULL-terminated "NAME=value"). */
 static void setup_with(const char *const *env)
 {
     cat = mlf_catalog_new();
     const char *paths[] = {BUILTIN_PLUGINS};
-    const char *names[] = {"local"};
+    const char *names[] = {"local", "zmq"};
     mlf_diag errs = {0};
-    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 1, &errs), 0);
+    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 2, &errs), 0);
     mlf_diag_clear(&errs);
     char *cerr = NULL;
     ck_assert_msg(mlf_config_load(&(mlf_config_args){.envp = env}, &cfg, &cerr) == MLF_OK, "config: %s", cerr);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -564,6 +565,30 @@ START_TEST(test_validation_and_shutdown)
 }
 END_TEST
 
+/* `mlflowd task-host` by itself: the end of input is a clean exit, anything but spec frames is refused. */
+static int host_exit(const char *input_printf, const char *stderr_part)
+{
+    char *errfile = mlf_strdup_printf("%s/host.err", tmpdir);
+    char *cmd = mlf_strdup_printf("printf '%s' | %s task-host 3>/dev/null 2>%s", input_printf, MLFLOWD, errfile);
+    int status = system(cmd);
+    char *text = tu_read_file(errfile, NULL);
+    ck_assert_msg(strstr(text, stderr_part) != NULL, "stderr '%s' lacks '%s'", text, stderr_part);
+    free(text);
+    free(cmd);
+    free(errfile);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(test_task_host_input)
+{
+    ck_assert_int_eq(host_exit("", ""), 0);
+    ck_assert_int_eq(host_exit("\\000\\000", "task-host: cannot read the task spec"), 2);
+    ck_assert_int_eq(host_exit("\\377\\377\\377\\377", "more than the 67108864 allowed"), 2);
+    ck_assert_int_eq(host_exit("\\000\\000\\000\\002\\301\\301", "the task spec is not valid msgpack"), 2);
+    ck_assert_int_eq(host_exit("\\000\\000\\000\\001\\220", "the spec has no attempt token"), 2);
+}
+END_TEST
+
 /* A host that cannot start: the try is reported, never lost. */
 START_TEST(test_missing_executable)
 {
@@ -598,6 +623,7 @@ int main(void)
     tcase_add_test(tc, test_free_kills_everything);
     tcase_add_test(tc, test_validation_and_shutdown);
     tcase_add_test(tc, test_missing_executable);
+    tcase_add_test(tc, test_task_host_input);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

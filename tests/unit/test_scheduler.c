@@ -264,14 +264,63 @@ END_TEST
 START_TEST(test_templated_params_rendered_at_dispatch)
 {
     const mlf_dag *dag = load_dag("  a:\n    operator: shell\n    command: \"echo {{ ds }} {{ task_id }} "
-                                  "{{ try_number }}\"\n");
+                                  "{{ try_number }}\"\n  b:\n" SHELL);
+    /* compiled once, when the DAG loaded; a parameter without template syntax has nothing to compile */
+    ck_assert(dag->tasks[0].templates_ready && dag->tasks[1].templates_ready);
+    ck_assert_uint_eq(dag->tasks[0].ntemplates, 1);
+    ck_assert_str_eq(dag->tasks[0].templates[0].param, "command");
+    ck_assert_ptr_nonnull(dag->tasks[0].templates[0].tmpl);
+    ck_assert_uint_eq(dag->tasks[1].ntemplates, 0);
     open_scheduler(8);
     create_run(dag);
     finish();
-    ck_assert_uint_eq(fx.ntries, 1);
-    const char *cmd = mlf_value_get_str(mlf_map_get(fx.tries[0].params, "command"), NULL);
+    ck_assert_uint_eq(fx.ntries, 2);
+    long a = fake_find(&fx, "a", 0), b = fake_find(&fx, "b", 0);
+    const char *cmd = mlf_value_get_str(mlf_map_get(fx.tries[a].params, "command"), NULL);
     ck_assert_ptr_nonnull(cmd);
     ck_assert_str_eq(cmd, "echo 2024-01-01 a 1");
+    cmd = mlf_value_get_str(mlf_map_get(fx.tries[b].params, "command"), NULL);
+    ck_assert_str_eq(cmd, "true");
+}
+END_TEST
+
+START_TEST(test_leases_for_a_new_run)
+{
+    /* a remote executor persists a lease while submitting, in the turn the run was created: the TI's
+     * record must already be in the batch (the lease refers to it) */
+    const mlf_dag *dag = load_dag("  a:\n" SHELL "  b:\n" SHELL "    upstream: [a]\n");
+    fx.leases = 1;
+    open_scheduler(8);
+    create_run(dag);
+    finish();
+    ck_assert_int_eq(fx.lease_rc, MLF_OK);
+    ck_assert_uint_eq(fx.ntries, 2);
+    ck_assert_int_eq(run_state(), MLF_RUN_SUCCESS); /* teardown's check: no lease outlives its try */
+}
+END_TEST
+
+START_TEST(test_wait_asks_once_per_queue_and_operator)
+{
+    /* the executor says WAIT (nothing serves the queue now): every TI of that queue and operator waits with
+     * the reason, and the executor is asked once per turn, not once per TI */
+    const mlf_dag *dag = load_dag("  a:\n" SHELL "  b:\n" SHELL "  c:\n" SHELL "  d:\n" SHELL);
+    fx.wait_all = 1;
+    open_scheduler(8);
+    create_run(dag);
+    step();
+    ck_assert_uint_eq(fx.accept_calls, 1);
+    ck_assert_uint_eq(fx.ntries, 0);
+    const char *ids[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < 4; i++) {
+        mlf_ti_rec rec;
+        ck_assert_int_eq(ti_state(ids[i], &rec), MLF_TI_SCHEDULED);
+        ck_assert_str_eq(rec.message, "nobody serves it");
+        mlf_ti_rec_clear(&rec);
+    }
+    fx.wait_all = 0; /* a worker arrives */
+    finish();
+    ck_assert_uint_eq(fx.ntries, 4);
+    ck_assert_int_eq(run_state(), MLF_RUN_SUCCESS);
 }
 END_TEST
 
@@ -543,6 +592,8 @@ static Suite *scheduler_suite(void)
     tcase_add_test(tc, test_dispatch_by_priority_within_slots);
     tcase_add_test(tc, test_failure_propagates_by_trigger_rule);
     tcase_add_test(tc, test_templated_params_rendered_at_dispatch);
+    tcase_add_test(tc, test_leases_for_a_new_run);
+    tcase_add_test(tc, test_wait_asks_once_per_queue_and_operator);
     tcase_add_test(tc, test_retry_after_delay);
     tcase_add_test(tc, test_retries_exhausted_fail);
     tcase_add_test(tc, test_backoff_doubles_and_is_capped);

@@ -1,6 +1,41 @@
-/* executor_zmq.c -- the scheduler side of MLFW/1: workers, credit, leases and results (see executor_zmq.h
- * and doc/protocol.md). */
-#include "exec/executor_zmq.h"
+/* zmq -- the zmq executor plugin: task instances run on remote `mlflowd worker` processes that connect
+ * to a ROUTER socket the scheduler binds (doc/protocol.md, MLFW/1).
+ *
+ * Dispatch is credit-based: each worker advertises its capacity, queues and loaded operators in READY; a
+ * try goes only to a worker that listens on its queue, has its operator and has a free slot (never more
+ * tries than slots). Before a TASK is sent, the try's lease (attempt token, worker, deadline) goes into the
+ * scheduler's write batch through mlf_exec_lease_persist() from submit(); the TASK leaves in
+ * after_commit(), once that batch is committed (or in a later process(), which only ever runs after a
+ * commit). Every ended try drops its lease through mlf_exec_lease_drop() just before its result is reported.
+ *
+ * Every submitted try yields exactly one result, reported from process() with mlf_exec_report(): the worker's own RESULT when
+ * it carries the try's attempt token and comes from the worker holding the lease, else a synthesized
+ * "failed" result saying what happened ("zombie: worker w1 (host a, pid 12) stopped heartbeating: no
+ * message for 3.0 s", "... disconnected", "the worker never acknowledged the task", "killed on request",
+ * "the executor shut down before the task started"). A RESULT for an attempt without a current lease is
+ * logged and ignored (a worker coming back late never overwrites a newer try), and acknowledged so that
+ * the worker forgets it. LOG messages are appended to the try's log_path from its spec.
+ *
+ * Security: CurveZMQ with a ZAP allow-list, loopback included, unless zmq.insecure is true (keys: the
+ * configured files, else the home's, created on the first start; SIGHUP re-reads the allow-list: the daemon's
+ * mlf_reload_generation() changes). Messages are gated by direction and sender before decoding, bounded in
+ * size and value count. Every duration runs on CLOCK_MONOTONIC; the wall-clock `now` passed in only dates
+ * results. ACKs of RESULTs leave in after_commit(), after the commit holding the result. Every message
+ * is decoded by proto.c's strict decoder; malformed ones are dropped and logged (rate-limited), and a
+ * registered worker that sends one is unregistered.
+ *
+ * SETTINGS: the zmq.* keys of the daemon's configuration (read with mlf_exec_setting()), which
+ * `mlflowd worker` shares: zmq.bind, zmq.heartbeat, zmq.liveness, zmq.curve.enabled,
+ * zmq.curve.secret_key_file, zmq.curve.authorized_keys, zmq.insecure, and home (for its default keys).
+ *
+ * BUILT against the SDK only (mlflowd/executor.h), with the protocol sources it shares with `mlflowd worker`
+ * (core/exec/proto.c, zmq_auth.c, task_spec.c and the libc-only helpers they use) compiled in.
+ *
+ * THREADING: as mlflowd/executor.h: one thread makes every call; the executor owns a private zmq context (its
+ * own inproc namespace, so its ZAP handler serves only its socket). fd() is an epoll descriptor over the
+ * ZMQ_FD of its sockets; ZMQ_FD is edge-like, so next_deadline() returns "now" whenever a socket still
+ * holds messages. */
+#include <mlflowd/mlflowd.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,14 +48,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "time/duration.h"
-#include "exec/executor_local.h"
 #include "base/fsutil.h"
-#include "base/log.h"
-#include "exec/proto.h"
 #include "base/strutil.h"
+#include "exec/proto.h"
 #include "exec/zmq_auth.h"
-#include "time/timefmt.h"
+#include "time/duration.h"
 
 #define COMPONENT "zmq executor"
 #define SEC INT64_C(1000000)
@@ -105,13 +137,20 @@ typedef struct done {
     mlf_value *result; /* an encoded TASK RESULT */
 } done;
 
+/* The zmq.* settings, read once at open(). */
+typedef struct zconf {
+    char *bind, *curve_enabled, *insecure, *secret_key_file, *authorized_keys, *home;
+    int64_t heartbeat, liveness;
+} zconf;
+
 typedef struct zx {
-    mlf_executor_host host;
+    mlf_exec_host *host;    /* the daemon: results, leases */
+    int64_t kill_grace;     /* the daemon's SIGTERM-to-SIGKILL grace */
     void *ctx, *router;
     mlf_zap *zap;
     mlf_authkeys *authkeys;
     char *authkeys_path;
-    unsigned reload_seen;   /* mlf_zmq_reload_generation() when the allow-list was read */
+    unsigned reload_seen;   /* mlf_reload_generation() when the allow-list was read */
     int epfd;
     char endpoint[256];
     int64_t hb, expiry;     /* heartbeat interval; liveness x interval */
@@ -136,7 +175,6 @@ typedef struct zx {
     mlf_time_us wall;       /* the caller's wall clock at its latest call (result dates only) */
 } zx;
 
-static const mlf_executor_ops zmq_ops;
 
 /* ------------------------------------------------------------------------------------------ helpers */
 
@@ -433,8 +471,7 @@ static void settle(zx *x, lease *l, const mlf_value *received, const char *why, 
 {
     (void)now;
     unlink_lease(x, l);
-    if (x->host.drop_lease)
-        x->host.drop_lease(x->host.ud, l->attempt);
+    mlf_exec_lease_drop(x->host, l->attempt);
     snprintf(x->recent[x->recent_next], sizeof x->recent[0], "%s", l->attempt);
     x->recent_next = (x->recent_next + 1) % RECENT_ATTEMPTS;
 
@@ -508,7 +545,7 @@ static void kill_lease(zx *x, lease *l, const char *reason, mlf_time_us now)
         return;
     l->killed = 1;
     snprintf(l->kill_reason, sizeof l->kill_reason, "%s", reason);
-    l->kill_deadline = now + MLF_LOCAL_EXECUTOR_KILL_GRACE + 2 * x->expiry;
+    l->kill_deadline = now + x->kill_grace + 2 * x->expiry;
     send_kill(x, l->w, l->attempt, reason, now);
 }
 
@@ -522,7 +559,7 @@ static void send_task(zx *x, lease *l, mlf_time_us now)
         l->state = L_SENT;
         l->sent_at = now;
         l->sent_wall = x->wall;
-        l->backstop = l->exec_timeout > 0 ? now + l->exec_timeout + MLF_LOCAL_EXECUTOR_KILL_GRACE + 2 * x->expiry : 0;
+        l->backstop = l->exec_timeout > 0 ? now + l->exec_timeout + x->kill_grace + 2 * x->expiry : 0;
         mlf_value_free(l->spec);
         l->spec = NULL;
     } else if (rc == EAGAIN) {
@@ -560,14 +597,16 @@ static size_t free_slots(const zworker *w)
     return w->capacity > 0 && (size_t)w->capacity > w->busy ? (size_t)w->capacity - w->busy : 0;
 }
 
-static int zx_can_accept(void *impl, const char *queue, const char *op, char *why, size_t whylen)
+/* Busy now for every try while shutting down; else "wait" with the reason when nothing can take this one
+ * (other queues and operators may still go). */
+static mlf_exec_accept zx_can_accept(void *impl, const char *queue, const char *op, char *why, size_t whylen)
 {
     zx *x = impl;
     if (!queue || !*queue)
         queue = "default";
     if (x->shutting_down) {
         snprintf(why, whylen, "the zmq executor is shutting down");
-        return 0;
+        return MLF_EXEC_BUSY;
     }
     size_t on_queue = 0, with_op = 0, slots = 0, live = 0;
     for (zworker *w = x->workers; w; w = w->next) {
@@ -592,7 +631,7 @@ static int zx_can_accept(void *impl, const char *queue, const char *op, char *wh
     else if (slots == 0)
         snprintf(why, whylen, "all slots of the %zu worker(s) listening on queue '%s' with operator '%s' are busy",
                  with_op, queue, op);
-    return live && on_queue && with_op && slots;
+    return live && on_queue && with_op && slots ? MLF_EXEC_ACCEPT : MLF_EXEC_WAIT;
 }
 
 /* The eligible worker with the most free slots; ties go to the one picked least recently. */
@@ -673,11 +712,11 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
         if (!l->worker_name || !l->spec || !l->log_path)
             rc = MLF_ENOMEM;
     }
-    if (rc == MLF_OK && x->host.persist_lease) {
+    if (rc == MLF_OK) {
         /* the lease is bound to the worker's name, instance and key: "NAME INSTANCE KEY" ("-": no CURVE) */
         char ident[MLF_PROTO_NAME_MAX + MLF_PROTO_TOKEN_MAX + 70];
         snprintf(ident, sizeof ident, "%s %s %s", w->name, w->instance, w->user_id[0] ? w->user_id : "-");
-        rc = x->host.persist_lease(x->host.ud, l->attempt, ident, x->wall + x->expiry);
+        rc = mlf_exec_lease_persist(x->host, l->attempt, ident, x->wall + x->expiry);
         if (rc != MLF_OK)
             snprintf(err, errlen, "cannot record the lease of attempt %s: %s", l->attempt, mlf_strerror(rc));
     }
@@ -694,8 +733,6 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
     w->busy++;
     w->last_pick = ++x->pick_seq;
     l->persisted = 1; /* in the turn's batch: after_commit() (or any later process()) sends it */
-    if (!x->host.persist_lease) /* nothing to commit first */
-        send_task(x, l, now);
     return MLF_OK;
 }
 
@@ -722,13 +759,9 @@ static void zx_after_commit(void *impl, mlf_time_us now)
     sweep_gone(x, now);
 }
 
-/* Owes @p w an ACK for @p attempt: sent after the next commit, or at once when nothing is committed. */
-static void owe_ack(zx *x, zworker *w, const char *attempt, mlf_time_us now)
+/* Owes @p w an ACK for @p attempt: sent after the next commit (the one that holds its result). */
+static void owe_ack(zx *x, zworker *w, const char *attempt)
 {
-    if (!x->host.persist_lease) {
-        send_ack(x, w, attempt, now);
-        return;
-    }
     for (size_t i = 0; i < x->nacks; i++)
         if (strcmp(x->acks[i].attempt, attempt) == 0 && strcmp(x->acks[i].instance, w->instance) == 0)
             return;
@@ -924,7 +957,7 @@ static void on_result(zx *x, zworker *w, const mlf_proto_msg *m, mlf_time_us now
                 "ignoring a result for attempt %s from worker %s: %s", m->attempt, w->name,
                 l ? "the try is leased to another worker" : "it is not the current lease of any try");
     }
-    owe_ack(x, w, m->attempt, now); /* settled one way or the other: forgotten once that is committed */
+    owe_ack(x, w, m->attempt); /* settled one way or the other: forgotten once that is committed */
 }
 
 static void handle(zx *x, const mlf_proto_peer *peer, int rc, mlf_proto_msg *m, const char *err, mlf_time_us now)
@@ -1064,7 +1097,7 @@ static int gate(void *ud, const mlf_proto_peer *peer, int cmd, size_t body_len, 
 /* SIGHUP: reads zmq.curve.authorized_keys again; a registered worker whose key is gone from it is dropped. */
 static void reload_keys(zx *x, mlf_time_us now)
 {
-    x->reload_seen = mlf_zmq_reload_generation();
+    x->reload_seen = mlf_reload_generation();
     if (!x->zap || !x->authkeys_path)
         return;
     mlf_authkeys *ak = NULL;
@@ -1093,11 +1126,9 @@ static void reload_keys(zx *x, mlf_time_us now)
             mlf_authkeys_count(ak), dropped);
 }
 
-static int zx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, void *ud)
+static int zx_process(void *impl, mlf_time_us now)
 {
     zx *x = impl;
-    if (!cb)
-        return MLF_EINVAL;
     x->wall = now;
     now = mono();
     if (!x->processed) { /* adopted leases' windows start when workers can first be heard */
@@ -1106,7 +1137,7 @@ static int zx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, vo
             if (l->adopted && !l->w)
                 l->orphan_until = now + x->expiry;
     }
-    if (x->reload_seen != mlf_zmq_reload_generation())
+    if (x->reload_seen != mlf_reload_generation())
         reload_keys(x, now);
     if (x->zap)
         mlf_zap_process(x->zap);
@@ -1147,13 +1178,9 @@ static int zx_process(void *impl, mlf_time_us now, mlf_executor_result_fn cb, vo
     int reported = 0;
     while (d) {
         done *next = d->next;
-        mlf_task_result *res = NULL;
-        char err[300];
-        if (mlf_task_result_decode(d->result, &res, err, sizeof err) == MLF_OK)
-            cb(ud, res);
-        else
-            mlf_log(MLF_LOG_ERROR, COMPONENT, "a settled result does not decode: %s", err);
-        mlf_task_result_free(res);
+        int rc = mlf_exec_report(x->host, d->result); /* the TASK RESULT map, as the worker wrote it */
+        if (rc != MLF_OK)
+            mlf_log(MLF_LOG_ERROR, COMPONENT, "the daemon refused a settled result: %s", mlf_strerror(rc));
         mlf_value_free(d->result);
         free(d);
         d = next;
@@ -1172,13 +1199,13 @@ static int readable(void *sock)
 static mlf_time_us next_deadline_mono(const zx *x);
 
 /* The next deadline in the caller's (wall) clock: the monotonic deadline's distance from now. */
-static mlf_time_us zx_next_deadline(const void *impl)
+static mlf_time_us zx_next_deadline(void *impl)
 {
     mlf_time_us next = next_deadline_mono(impl);
     if (next <= 1)
         return next;
     mlf_time_us left = next - mono();
-    return left <= 0 ? 1 : mlf_time_now() + left;
+    return left <= 0 ? 1 : mlf_clock_wall() + left;
 }
 
 static mlf_time_us next_deadline_mono(const zx *x)
@@ -1217,7 +1244,7 @@ static mlf_time_us next_deadline_mono(const zx *x)
     return next;
 }
 
-static int zx_fd(const void *impl)
+static int zx_fd(void *impl)
 {
     return ((const zx *)impl)->epfd;
 }
@@ -1260,13 +1287,13 @@ static int zx_shutdown(void *impl, int64_t grace, mlf_time_us now)
     return MLF_OK;
 }
 
-static size_t zx_in_flight(const void *impl)
+static size_t zx_in_flight(void *impl)
 {
     const zx *x = impl;
     return x->nleases + x->ndone;
 }
 
-static void zx_free(void *impl)
+static void zx_close(void *impl)
 {
     zx *x = impl;
     if (!x)
@@ -1302,28 +1329,15 @@ static void zx_free(void *impl)
     free(x);
 }
 
-static const mlf_executor_ops zmq_ops = {
-    .name = "zmq",
-    .can_accept = zx_can_accept,
-    .submit = zx_submit,
-    .fd = zx_fd,
-    .process = zx_process,
-    .next_deadline = zx_next_deadline,
-    .after_commit = zx_after_commit,
-    .kill = zx_kill,
-    .shutdown = zx_shutdown,
-    .in_flight = zx_in_flight,
-    .free = zx_free,
-};
 
 /* ------------------------------------------------------------------------------------------ opening */
 
 /* Decides whether CURVE is on: always, loopback included, unless zmq.insecure says otherwise (an explicit
  * choice, logged as such). Returns MLF_OK or MLF_EINVAL. */
-static int decide_curve(const mlf_config *cfg, const char *bind, int *use, char *err, size_t errlen)
+static int decide_curve(const zconf *cfg, const char *bind, int *use, char *err, size_t errlen)
 {
-    const char *enabled = mlf_config_str(cfg, "zmq.curve.enabled");
-    const char *insecure_s = mlf_config_str(cfg, "zmq.insecure");
+    const char *enabled = cfg->curve_enabled;
+    const char *insecure_s = cfg->insecure;
     int insecure = insecure_s && strcmp(insecure_s, "true") == 0;
     if (enabled && strcmp(enabled, "true") == 0)
         *use = 1;
@@ -1345,7 +1359,7 @@ static int decide_curve(const mlf_config *cfg, const char *bind, int *use, char 
 }
 
 /* CURVE with the configured key files, or else the home's own (created on the first start). */
-static int setup_curve(zx *x, const mlf_config *cfg, char *err, size_t errlen)
+static int setup_curve(zx *x, const zconf *cfg, char *err, size_t errlen)
 {
     if (!mlf_curve_available()) {
         snprintf(err, errlen, "CurveZMQ is required but this libzmq was built without it (no libsodium); pass "
@@ -1353,11 +1367,11 @@ static int setup_curve(zx *x, const mlf_config *cfg, char *err, size_t errlen)
         return MLF_ENOTSUP;
     }
     char secret[MLF_CURVE_KEY_LEN + 1];
-    const char *sk = mlf_config_str(cfg, "zmq.curve.secret_key_file");
-    const char *ak = mlf_config_str(cfg, "zmq.curve.authorized_keys");
+    const char *sk = cfg->secret_key_file;
+    const char *ak = cfg->authorized_keys;
     mlf_home_keys hk = {0};
     int rc = MLF_OK;
-    if ((!sk || !ak) && (rc = mlf_home_keys_get(mlf_config_home(cfg), 1, &hk, err, errlen)) != MLF_OK) {
+    if ((!sk || !ak) && (rc = mlf_home_keys_get(cfg->home, 1, &hk, err, errlen)) != MLF_OK) {
         mlf_home_keys_clear(&hk);
         return rc;
     }
@@ -1400,14 +1414,65 @@ static int watch(zx *x, void *sock)
     return epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? MLF_OK : errno;
 }
 
-int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, mlf_executor *out, char *err,
-                          size_t errlen)
+/* A string setting as a new string, or NULL when unset (nil) or not a string. */
+static char *setting_str(mlf_exec_host *host, const char *key)
 {
-    if (err && errlen)
-        err[0] = '\0';
-    if (!cfg || !out)
-        return MLF_EINVAL;
-    const char *bind = mlf_config_str(cfg, "zmq.bind");
+    mlf_value *v = NULL;
+    char *s = NULL;
+    if (mlf_exec_setting(host, key, &v) == MLF_OK && mlf_value_type(v) == MLF_STR)
+        s = strdup(mlf_value_get_str(v, NULL));
+    mlf_value_free(v);
+    return s;
+}
+
+static int64_t setting_int(mlf_exec_host *host, const char *key)
+{
+    mlf_value *v = NULL;
+    int64_t n = 0;
+    if (mlf_exec_setting(host, key, &v) == MLF_OK)
+        mlf_value_get_int(v, &n);
+    mlf_value_free(v);
+    return n;
+}
+
+static void zconf_clear(zconf *c)
+{
+    free(c->bind);
+    free(c->curve_enabled);
+    free(c->insecure);
+    free(c->secret_key_file);
+    free(c->authorized_keys);
+    free(c->home);
+}
+
+static int zconf_read(mlf_exec_host *host, zconf *c)
+{
+    c->bind = setting_str(host, "zmq.bind");
+    c->curve_enabled = setting_str(host, "zmq.curve.enabled");
+    c->insecure = setting_str(host, "zmq.insecure");
+    c->secret_key_file = setting_str(host, "zmq.curve.secret_key_file");
+    c->authorized_keys = setting_str(host, "zmq.curve.authorized_keys");
+    c->home = setting_str(host, "home");
+    c->heartbeat = setting_int(host, "zmq.heartbeat");
+    c->liveness = setting_int(host, "zmq.liveness");
+    return c->home ? MLF_OK : MLF_ENOMEM;
+}
+
+static int open_with(const mlf_exec_open_args *args, const zconf *cfg, void **inst, char *err, size_t errlen);
+
+static int zx_open(const mlf_exec_open_args *args, void **inst, char *err, size_t errlen)
+{
+    zconf cfgv = {0}, *cfg = &cfgv;
+    int rc = zconf_read(args->host, cfg);
+    if (rc == MLF_OK)
+        rc = open_with(args, cfg, inst, err, errlen);
+    zconf_clear(cfg);
+    return rc;
+}
+
+static int open_with(const mlf_exec_open_args *args, const zconf *cfg, void **inst, char *err, size_t errlen)
+{
+    const char *bind = cfg->bind;
     if (!bind) {
         snprintf(err, errlen, "zmq.bind is not set");
         return MLF_EINVAL;
@@ -1420,12 +1485,12 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
     if (!x)
         return MLF_ENOMEM;
     x->epfd = -1;
-    if (host)
-        x->host = *host;
-    x->hb = mlf_config_duration_us(cfg, "zmq.heartbeat");
+    x->host = args->host;
+    x->kill_grace = args->kill_grace > 0 ? args->kill_grace : 5 * SEC;
+    x->hb = cfg->heartbeat;
     if (x->hb <= 0)
         x->hb = SEC;
-    int64_t liveness = mlf_config_int(cfg, "zmq.liveness");
+    int64_t liveness = cfg->liveness;
     x->expiry = x->hb * (liveness > 0 ? liveness : 3);
     x->ctx = zmq_ctx_new();
     x->router = x->ctx ? zmq_socket(x->ctx, ZMQ_ROUTER) : NULL;
@@ -1433,7 +1498,7 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
     if (!x->ctx || !x->router || x->epfd < 0) {
         rc = x->epfd < 0 ? errno : zmq_errno();
         snprintf(err, errlen, "cannot create the zmq socket: %s", mlf_strerror(rc));
-        zx_free(x);
+        zx_close(x);
         return rc ? rc : MLF_ENOMEM;
     }
     /* the largest frame a worker may send is a RESULT; queued messages per peer are bounded (a worker that
@@ -1447,17 +1512,17 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
         zmq_setsockopt(x->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0) {
         rc = zmq_errno();
         snprintf(err, errlen, "cannot configure the zmq socket: %s", zmq_strerror(rc));
-        zx_free(x);
+        zx_close(x);
         return rc;
     }
     if (use_curve && (rc = setup_curve(x, cfg, err, errlen)) != MLF_OK) {
-        zx_free(x);
+        zx_close(x);
         return rc;
     }
     if (zmq_bind(x->router, bind) != 0) {
         rc = zmq_errno();
         snprintf(err, errlen, "cannot bind zmq.bind %s: %s", bind, zmq_strerror(rc));
-        zx_free(x);
+        zx_close(x);
         return rc;
     }
     size_t eplen = sizeof x->endpoint;
@@ -1465,7 +1530,7 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
         snprintf(x->endpoint, sizeof x->endpoint, "%s", bind);
     if ((rc = watch(x, x->router)) != MLF_OK || (x->zap && (rc = watch(x, mlf_zap_socket(x->zap))) != MLF_OK)) {
         snprintf(err, errlen, "cannot watch the zmq sockets: %s", mlf_strerror(rc));
-        zx_free(x);
+        zx_close(x);
         return rc;
     }
     char d[MLF_DURATION_FMT_MAX];
@@ -1476,34 +1541,25 @@ int mlf_executor_zmq_open(const mlf_config *cfg, const mlf_executor_host *host, 
     else
         mlf_log(MLF_LOG_INFO, COMPONENT, "listening for workers on %s (no CurveZMQ); heartbeat %s, liveness %lld",
                 x->endpoint, d, (long long)(x->expiry / x->hb));
-    out->ops = &zmq_ops;
-    out->impl = x;
+    *inst = x;
     return MLF_OK;
 }
 
 /* ------------------------------------------------------------------------------------------ extras */
 
-static zx *as_zx(const mlf_executor *ex)
+static mlf_value *zx_describe(void *impl)
 {
-    return ex && ex->ops == &zmq_ops ? ex->impl : NULL;
+    zx *x = impl;
+    mlf_value *m = mlf_value_map();
+    mlf_map_set(m, "endpoint", mlf_value_str(x->endpoint));
+    mlf_map_set(m, "workers", mlf_value_int((int64_t)x->nworkers));
+    mlf_map_set(m, "running", mlf_value_int((int64_t)x->nleases));
+    return m;
 }
 
-const char *mlf_executor_zmq_endpoint(const mlf_executor *ex)
+static int zx_adopt(void *impl, const char *attempt, const char *worker, const char *log_path, mlf_time_us now)
 {
-    zx *x = as_zx(ex);
-    return x ? x->endpoint : NULL;
-}
-
-size_t mlf_executor_zmq_worker_count(const mlf_executor *ex)
-{
-    zx *x = as_zx(ex);
-    return x ? x->nworkers : 0;
-}
-
-int mlf_executor_zmq_adopt(mlf_executor *ex, const char *attempt, const char *worker, const char *log_path,
-                           mlf_time_us now)
-{
-    zx *x = as_zx(ex);
+    zx *x = impl;
     /* "NAME INSTANCE KEY" as submit() persists it ("-": no CURVE), or a bare NAME from an older store */
     char name[MLF_PROTO_NAME_MAX + 1] = "", inst[MLF_PROTO_TOKEN_MAX + 1] = "", key[64] = "";
     if (worker) {
@@ -1554,3 +1610,33 @@ int mlf_executor_zmq_adopt(mlf_executor *ex, const char *attempt, const char *wo
     x->nleases++;
     return MLF_OK;
 }
+
+static const mlf_executor_desc zmq_executor = {
+    .struct_size = sizeof(mlf_executor_desc),
+    .name = "zmq",
+    .help = "Sends each try to a remote `mlflowd worker` over ZeroMQ (doc/protocol.md): credit-based dispatch "
+            "by queue and operator, leases persisted before a task leaves and taken back after a restart, "
+            "CurveZMQ with an allow-list. Its settings are the zmq.* keys, which the workers share.",
+    .params = NULL,
+    .param_size = sizeof(mlf_param_spec),
+    .open = zx_open,
+    .can_accept = zx_can_accept,
+    .submit = zx_submit,
+    .kill = zx_kill,
+    .fd = zx_fd,
+    .next_deadline = zx_next_deadline,
+    .process = zx_process,
+    .after_commit = zx_after_commit,
+    .shutdown = zx_shutdown,
+    .in_flight = zx_in_flight,
+    .adopt = zx_adopt,
+    .describe = zx_describe,
+    .close = zx_close,
+};
+
+static int zmq_plugin_init(mlf_registry *reg)
+{
+    return mlf_register_executor(reg, &zmq_executor);
+}
+
+MLF_PLUGIN("zmq", MLF_VERSION_STRING, "The zmq executor (remote mlflowd workers over ZeroMQ)", zmq_plugin_init, NULL);

@@ -1,0 +1,132 @@
+#!/bin/sh
+# Semantics checked against Apache Airflow's behaviour (its skipmixin, MappedTaskUpstreamDep and XCom
+# counting): branching skips only what no followed task leads to; a mapped task whose expansion source
+# failed or was skipped becomes upstream_failed or skipped whatever its trigger rule; mapping over a mapped
+# upstream makes one instance per upstream instance that pushed an XCom.
+. "$top_srcdir/tests/integration/lib.sh"
+
+mkdir -p "$tmp/dags"
+export MLFLOWD_DAGS_FOLDER="$tmp/dags"
+states() { printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(sorted("%s%s=%s" % (t["task_id"], "" if t["map_index"] < 0 else "[%d]" % t["map_index"], t["state"]) for t in d["task_instances"])))'; }
+expect_states() { got=$(states); [ "$got" = "$1" ] || fail "$2: states differ
+expected: $1
+got:      $got"; }
+
+# --- 1. skip_all_except: join is downstream of the followed task a, so it is not skipped although it is
+# also a direct downstream of the branch; deep (downstream of a through c) likewise; b is skipped.
+cat >"$tmp/dags/branch_join.yaml" <<'YAML'
+dag_id: branch_join
+tasks:
+  decide: {operator: branch, follow: a}
+  a: {operator: empty, upstream: decide}
+  b: {operator: empty, upstream: decide}
+  c: {operator: empty, upstream: a}
+  deep: {operator: empty, upstream: [decide, c]}
+  join: {operator: empty, upstream: [decide, a]}
+YAML
+expect_exit 0 "$MLFLOWD" dags test branch_join 2024-01-01 -o json
+expect_states "a=success b=skipped c=success decide=success deep=success join=success" "branch into a join"
+
+# --- 2. a mapped task over a failed source: upstream_failed even with trigger_rule all_done; the run fails
+cat >"$tmp/dags/map_src_failed.yaml" <<'YAML'
+dag_id: map_src_failed
+tasks:
+  src: {operator: shell, command: "exit 3"}
+  each: {operator: shell, trigger_rule: all_done, expand: {command: "{{ xcom.src }}"}}
+YAML
+expect_exit 1 "$MLFLOWD" dags test map_src_failed 2024-01-01 -o json
+expect_states "each=upstream_failed src=failed" "mapped over a failed source"
+json_check 'd["state"] == "failed"'
+
+# ... over a skipped source: skipped even with all_done; the run succeeds (its leaves were skipped)
+cat >"$tmp/dags/map_src_skipped.yaml" <<'YAML'
+dag_id: map_src_skipped
+tasks:
+  decide: {operator: branch, follow: other}
+  other: {operator: empty, upstream: decide}
+  src: {operator: shell, upstream: decide, command: "echo 'echo x'"}
+  each: {operator: shell, trigger_rule: all_done, expand: {command: "{{ xcom.src }}"}}
+YAML
+expect_exit 0 "$MLFLOWD" dags test map_src_skipped 2024-01-01 -o json
+expect_states "decide=success each=skipped other=success src=skipped" "mapped over a skipped source"
+json_check 'd["state"] == "success"'
+
+# --- 3. mapping over a mapped upstream whose instance 1 failed: two instances, fed the two pushed values
+cat >"$tmp/dags/map_over_mapped.yaml" <<'YAML'
+dag_id: map_over_mapped
+tasks:
+  gen: {operator: shell, expand: {command: ["echo 'echo first'", "exit 1", "echo 'echo third'"]}}
+  each: {operator: shell, trigger_rule: all_done, expand: {command: "{{ xcom.gen }}"}}
+YAML
+expect_exit 0 "$MLFLOWD" dags test map_over_mapped 2024-01-01 -o json
+expect_states "each[0]=success each[1]=success gen[0]=success gen[1]=failed gen[2]=success" "mapped over mapped"
+run_id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+expect_exit 0 "$MLFLOWD" tasks logs map_over_mapped "$run_id" each --map-index 1
+case "$out" in *third*) ;; *) fail "each[1] did not run the third instance's command: $out" ;; esac
+
+# --- dagrun_timeout: the run fails once it lasted longer; its running try is killed (the command would take
+# 60 s) and its unfinished task instances are skipped, as Airflow's scheduler does
+cat >"$tmp/dags/timed_out.yaml" <<'YAML'
+dag_id: timed_out
+dagrun_timeout: 2s
+tasks:
+  quick: {operator: shell, command: "echo done"}
+  slow: {operator: shell, upstream: quick, command: "sleep 60"}
+  after: {operator: shell, upstream: slow, command: "echo never"}
+YAML
+t0=$(date +%s)
+expect_exit 1 "$MLFLOWD" dags test timed_out 2024-01-01 -o json
+t1=$(date +%s)
+expect_states "after=skipped quick=success slow=skipped" "dagrun_timeout"
+json_check 'd["state"] == "failed"'
+[ $((t1 - t0)) -lt 30 ] || fail "the timed-out run took $((t1 - t0)) s: its running try was not killed"
+
+# --- DAG keys: each documented one has its effect, or is refused at load with what to use instead
+cat >"$tmp/dags/documented.yaml" <<'YAML'
+dag_id: documented
+description: A DAG with docs
+doc_md: "# Documented"
+default_args: {owner: data-team}
+tasks:
+  a: {operator: empty, doc: "the first task"}
+  b: {operator: empty, upstream: a, owner: alice}
+YAML
+expect_exit 0 "$MLFLOWD" dags show documented
+for want in "doc_md: # Documented" "description: A DAG with docs" "(owner: data-team)" "(owner: alice)" "doc: the first task"; do
+    case "$out" in *"$want"*) ;; *) fail "dags show does not show '$want': $out" ;; esac
+done
+expect_exit 0 "$MLFLOWD" tasks list documented -o json
+json_check '{t["task_id"]: (t["owner"], t["doc"]) for t in d} == {"a": ("data-team", "the first task"), "b": ("alice", None)}'
+
+refused() { # KEY-LINE EXPECTED-MESSAGE-PART
+    rm -f "$tmp/dags/refused.yaml"
+    printf 'dag_id: refused\ntasks:\n  a: {operator: empty, %s}\n' "$1" >"$tmp/dags/refused.yaml"
+    expect_exit 0 "$MLFLOWD" dags list-import-errors
+    case "$out$err" in *"$2"*) ;; *) fail "'$1' was not refused with '$2': $out $err" ;; esac
+}
+refused "group: extract" "task groups are not supported yet"
+refused "email: [ops@example.com]" "email is not supported yet; mail through the email notifier"
+refused "email_on_failure: true" "email_on_failure is not supported yet"
+refused "email_on_retry: false" "email_on_retry is not supported yet"
+refused "sla: 1h" "Airflow 3 replaced SLAs by deadline alerts"
+
+# --- templates: Airflow's date filters, ts_nodash_with_tz, task_instance_key_str and prev_*_success
+cat >"$tmp/dags/tpl.yaml" <<'YAML'
+dag_id: tpl
+schedule: "@daily"
+start_date: 2024-01-01
+tasks:
+  show: {operator: shell, command: "echo A={{ data_interval_end | ds }} B={{ ts | ts_nodash }} C={{ ts | ts_nodash_with_tz }} D={{ ts_nodash_with_tz }} E={{ task_instance_key_str }} F={{ prev_data_interval_end_success }} G={{ logical_date | ds_nodash }} H={{ ds | ts }} I={{ dag_run.run_type }}"}
+YAML
+expect_exit 0 "$MLFLOWD" tasks render tpl show 2024-01-02
+case "$out" in *"A=2024-01-02 B=20240102T000000 C=20240102T000000+0000 D=20240102T000000+0000 E=tpl__show__20240102 F=None G=20240102 H=2024-01-02T00:00:00+00:00 I=manual"*) ;;
+*) fail "templates render differently from Airflow: $out" ;; esac
+expect_exit 0 "$MLFLOWD" dags test tpl 2024-01-01 -o json
+json_check 'd["state"] == "success"'
+expect_exit 0 "$MLFLOWD" tasks render tpl show 2024-01-02
+case "$out" in *"F=2024-01-01T00:00:00+00:00 "*) ;; *) fail "prev_data_interval_end_success is not the last successful run's: $out" ;; esac
+printf 'dag_id: tpl_bad\ntasks:\n  a: {operator: shell, command: "echo {{ run_id | ds }}"}\n' >"$tmp/dags/tpl_bad.yaml"
+expect_exit 1 "$MLFLOWD" tasks render tpl_bad a 2024-01-02
+case "$err" in *"filter 'ds' needs a date or timestamp"*) ;; *) fail "ds on a non-date was not refused clearly: $err" ;; esac
+rm -f "$tmp/dags/tpl_bad.yaml"
+echo "airflow parity ok"
