@@ -26,6 +26,7 @@ struct mlf_web {
     char *cert, *key;       /* PEM text when TLS */
     pthread_mutex_t write_mu; /* one state change at a time from this process */
     pthread_mutex_t login_mu; /* one password check at a time (each costs 64 MiB) */
+    pthread_rwlock_t bag_lock; /* handlers run under its read side; mlf_web_reload_dags() takes the write side */
 };
 
 /** A path parameter count limit. */
