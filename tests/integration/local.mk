@@ -74,3 +74,4 @@ INTEGRATION_TESTS += tests/integration/airflow_parity.sh
 
 # the webserver reloads its DAG folder (web2)
 INTEGRATION_TESTS += tests/integration/web_reload.sh
+INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
