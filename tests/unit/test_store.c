@@ -1271,6 +1271,46 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+/* mlf_st_rec_find_int: one field of an encoded record, read without decoding the rest; bad bytes are
+ * refused, never read past. */
+START_TEST(test_rec_find_int)
+{
+    mlf_ti_rec r;
+    mlf_ti_rec_init(&r);
+    r.dag_id = "d";
+    r.run_id = "r";
+    r.task_id = "t";
+    r.map_index = -1;
+    r.state = MLF_TI_UP_FOR_RETRY;
+    r.try_number = 300;
+    r.pid = -5;
+    r.message = "a message before the end";
+    mlf_buf b = {0};
+    ck_assert_int_eq(mlf_st_rec_encode(&mlf_st_ti_type, &r, &b), MLF_OK);
+    int64_t v = 0;
+    ck_assert_int_eq(mlf_st_rec_find_int(b.data, b.len, "state", &v), MLF_OK);
+    ck_assert_int_eq(v, MLF_TI_UP_FOR_RETRY);
+    ck_assert_int_eq(mlf_st_rec_find_int(b.data, b.len, "try_number", &v), MLF_OK);
+    ck_assert_int_eq(v, 300);
+    ck_assert_int_eq(mlf_st_rec_find_int(b.data, b.len, "pid", &v), MLF_OK);
+    ck_assert_int_eq(v, -5);
+    ck_assert_int_eq(mlf_st_rec_find_int(b.data, b.len, "no_such_field", &v), MLF_ENOTFOUND);
+    ck_assert_int_eq(mlf_st_rec_find_int(b.data, b.len, "message", &v), MLF_ECORRUPT); /* not an integer */
+    for (size_t n = 0; n < b.len; n++) { /* every truncation: refused, never a read past n (sanitizers) */
+        void *cut = malloc(n ? n : 1);
+        ck_assert_ptr_nonnull(cut);
+        memcpy(cut, b.data, n);
+        ck_assert_int_ne(mlf_st_rec_find_int(cut, n, "note", &v), MLF_OK);
+        free(cut);
+    }
+    static const unsigned char not_a_map[] = {0x93, 0x01, 0x02, 0x03};
+    ck_assert_int_eq(mlf_st_rec_find_int(not_a_map, sizeof not_a_map, "state", &v), MLF_ECORRUPT);
+    static const unsigned char int_key[] = {0x81, 0x01, 0x02};
+    ck_assert_int_eq(mlf_st_rec_find_int(int_key, sizeof int_key, "state", &v), MLF_ECORRUPT);
+    mlf_buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -1278,6 +1318,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_init_creates_meta_and_default_pool);
+    tcase_add_test(tc, test_rec_find_int);
     tcase_add_test(tc, test_roundtrip_dag_var_conn_pool_import_error);
     tcase_add_test(tc, test_roundtrip_run_ti_lease_xcom);
     tcase_add_test(tc, test_delete_and_foreach_control);
