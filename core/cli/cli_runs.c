@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/ids.h"
 #include "cli/cli.h"
 #include "cli/run_ops.h"
+#include "sched/sched_owner.h"
 #include "exec/zmq_auth.h"
 #include "web/metrics.h"
 #include "base/fsutil.h"
@@ -451,6 +453,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
     sigaction(SIGTERM, &sa, NULL);
     struct sigaction hup = {.sa_handler = on_reload_signal}; /* reloads the workers' allow-list */
     sigaction(SIGHUP, &hup, NULL);
+    int lock_fd = -1; /* `dags backfill` refuses to run beside a daemon that holds it */
+    mlf_daemon_lock(mlf_config_home(cli->cfg), &lock_fd);
     pid_t workers[256] = {0};
     int nstarted = 0;
     const char *endpoint = mlf_scheduler_worker_endpoint(s);
@@ -477,6 +481,8 @@ static int run_daemon(mlf_cli *cli, int standalone)
     mlf_cli_web_stop(web);
     mlf_metrics_stop(metrics);
     mlf_scheduler_free(s);
+    if (lock_fd >= 0)
+        close(lock_fd);
     mlf_store_close(st);
     free(exe);
     if (rc != MLF_OK)
@@ -498,6 +504,9 @@ int mlf_cmd_dags_trigger(mlf_cli *cli)
     const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
     if (!dag)
         return MLF_EXIT_USAGE;
+    char iderr[300];
+    if (run_id && !mlf_id_valid(MLF_ID_RUN, run_id, iderr, sizeof iderr)) /* it names a log folder */
+        return mlf_cli_fail(MLF_EXIT_USAGE, "%s", iderr);
     mlf_value *conf = NULL;
     if ((rc = parse_conf(conf_text, &conf)))
         return rc;

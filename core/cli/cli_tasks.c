@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/run_ops.h"
+#include "sched/sched_owner.h"
 #include "base/fsutil.h"
 #include "sched/scheduler.h"
 #include "time/schedule.h"
@@ -107,6 +108,14 @@ int mlf_cmd_dags_backfill(mlf_cli *cli)
     if (!dag->schedule)
         return mlf_cli_fail(MLF_EXIT_USAGE, "DAG %s has no schedule: there is nothing to backfill (use dags trigger)",
                             dag->dag_id);
+    /* one owner per run (doc/architecture.md §2): beside a live daemon, the backfill's runs would be
+     * resumed and run by it as well */
+    if (mlf_daemon_running(mlf_config_home(cli->cfg)))
+        return mlf_cli_fail(MLF_EXIT_FAILED,
+                            "a scheduler daemon is running on this home (%s): a backfill beside it would run its "
+                            "tasks twice; let the daemon run them (mlflowd dags trigger %s --logical-date DATE for "
+                            "each interval) or stop it first",
+                            mlf_config_home(cli->cfg), dag->dag_id);
     mlf_schedule *sched = NULL;
     char err[512];
     if (mlf_schedule_parse(dag->schedule, dag->timezone, &sched, err, sizeof err) != MLF_OK)
@@ -517,6 +526,7 @@ static int seed_run(void *ud, const mlf_run_rec *rec)
     t->run.run_id = dup_or_null(rec->run_id, &t->oom);
     t->run.conf = dup_bytes(rec->conf, rec->conf_len, &t->oom);
     t->run.note = NULL;
+    t->run.owner = NULL; /* the throw-away home's run belongs to this process */
     t->found = 1;
     return MLF_STORE_STOP;
 }

@@ -1,4 +1,5 @@
 /* dag_parser.c -- validates DAG files into mlf_dag models, reporting every problem with its position. */
+#include "base/ids.h"
 #include "dag/dag_parser.h"
 
 #include <ctype.h>
@@ -17,9 +18,6 @@
 #include "conf/yaml_doc.h"
 #include "plugin/params.h"
 
-/* Longest dag_id / task_id: the state store's id limit (its composite keys must fit LMDB's 511 bytes). Airflow
- * allows 250; ids that long do not fit mlflowd's keys. */
-#define MLF_ID_MAX 120
 
 const char *const mlf_template_context_names[] = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
@@ -756,22 +754,19 @@ static void apply_expand(pctx *c, size_t ti, const mlf_operator_desc *op, const 
         mlf_value_free(exp);
 }
 
+/* The one id rule (base/ids.h); Airflow allows 250 characters, mlflowd's keys fit MLF_ID_MAX. */
 static int valid_id(const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return 0;
-    for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == '.'))
-            return 0;
-    return 1;
+    (void)max;
+    return mlf_id_valid(MLF_ID_DAG, s, NULL, 0);
 }
 
 static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node *tn)
 {
     const char *task_id = idnode->text;
     if (!valid_id(task_id, MLF_ID_MAX)) {
-        perr(c, idnode, "task id '%s' must be 1-%d characters of letters, digits, '_', '-' and '.'", task_id, MLF_ID_MAX);
+        perr(c, idnode, "task id '%s' must be 1-%d characters of letters, digits and _ . : + -, and not '.' or '..'",
+             task_id, MLF_ID_MAX);
         return;
     }
     if (tn->kind != MLF_YAML_MAPPING) {
@@ -964,7 +959,8 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
         perr(c, root, "missing required key 'dag_id'");
     } else if (want_text(c, v, "dag_id", "a string")) {
         if (!valid_id(v->text, MLF_ID_MAX))
-            perr(c, v, "dag_id '%s' must be 1-%d characters of letters, digits, '_', '-' and '.'", v->text, MLF_ID_MAX);
+            perr(c, v, "dag_id '%s' must be 1-%d characters of letters, digits and _ . : + -, and not '.' or '..'",
+                 v->text, MLF_ID_MAX);
         else
             dag->dag_id = strdup(v->text);
     }

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/redact.h"
 #include "base/fsutil.h"
 #include "exec/task_runner.h"
 #include "exec/task_spec.h"
@@ -96,6 +97,7 @@ int mlf_task_host_main(int in_fd, int out_fd, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
+    mlf_env_scrub(); /* nothing of the daemon's secrets reaches the operators or their commands */
     int in = private_fd(in_fd), out = private_fd(out_fd);
     if (in < 0 || out < 0)
         return host_fail(err, errlen, 1, "cannot set up the channels: %s", strerror(errno));

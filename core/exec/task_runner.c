@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/redact.h"
 #include "conf/config.h"
 #include "base/diag.h"
 #include "time/duration.h"
@@ -37,7 +38,7 @@ static int open_log(const char *path)
         errno = rc;
         return -1;
     }
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640); /* never through a link */
 }
 
 /* ------------------------------------------------------------------------------------------ one try */
@@ -537,7 +538,9 @@ static int run_spec(const mlf_value *spec_value, int mode, mlf_plugin_cache *cac
     execute_try(&t);
 
     mlf_time_us end = mlf_time_now();
-    const char *message = t.message ? t.message : mlf_task_ctx_message(t.ctx);
+    /* the message is stored, logged by the scheduler and sent to notifiers: masked like the log */
+    char *masked = mlf_task_ctx_mask(t.ctx, t.message ? t.message : mlf_task_ctx_message(t.ctx));
+    const char *message = masked;
     mlf_ctx_log(t.ctx, t.outcome == MLF_FAILED || t.outcome == MLF_FAILED_NO_RETRY ? MLF_LOG_ERROR : MLF_LOG_INFO,
                 "Marking task as %s%s%s%s. dag_id=%s, task_id=%s, run_id=%s, try_number=%d",
                 upper_outcome(t.outcome), message ? " (" : "", message ? message : "", message ? ")" : "",
@@ -552,6 +555,7 @@ static int run_spec(const mlf_value *spec_value, int mode, mlf_plugin_cache *cac
                          .start_date = start, .end_date = end, .exit_status = -1, .pid = getpid(),
                          .hostname = host};
     rc = mlf_task_result_encode(&r, result_out);
+    free(masked);
 
     if (own_process) {
         sigaction(SIGTERM, &old_term, NULL);
@@ -609,6 +613,7 @@ int mlf_task_exec_main(int in_fd, int out_fd, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
+    mlf_env_scrub(); /* nothing of the daemon's secrets reaches the operator or its commands */
     /* the operator's children must not hold the result channel open (nor write into it) */
     fcntl(out_fd, F_SETFD, FD_CLOEXEC);
 

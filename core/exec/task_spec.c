@@ -1,4 +1,5 @@
 /* task_spec.c -- the TASK SPEC and TASK RESULT messages: strict encode and decode (see task_spec.h). */
+#include "base/ids.h"
 #include "exec/task_spec.h"
 
 #include <errno.h>
@@ -280,6 +281,12 @@ int mlf_task_spec_decode(const mlf_value *v, mlf_task_spec **out, char *err, siz
     get_str(&d, "dag_id", 1, 1, &s->dag_id, "");
     get_str(&d, "task_id", 1, 1, &s->task_id, "");
     get_str(&d, "run_id", 1, 1, &s->run_id, "");
+    /* ids name the folders of the try's log: a spec from the wire follows the id rule (base/ids.h) */
+    char iderr[300];
+    if (d.rc == MLF_OK && (!mlf_id_valid(MLF_ID_DAG, s->dag_id, iderr, sizeof iderr) ||
+                           !mlf_id_valid(MLF_ID_TASK, s->task_id, iderr, sizeof iderr) ||
+                           !mlf_id_valid(MLF_ID_RUN, s->run_id, iderr, sizeof iderr)))
+        fail(&d, "%s", iderr);
     get_int32(&d, "map_index", 1, -1, INT32_MAX, &s->map_index, -1);
     get_int32(&d, "try_number", 1, 1, INT32_MAX, &s->try_number, 1);
     get_str(&d, "attempt", 1, 1, &s->attempt, "");
@@ -303,6 +310,7 @@ int mlf_task_spec_decode(const mlf_value *v, mlf_task_spec **out, char *err, siz
     check_connections(&d, s->connections);
     get_int(&d, "execution_timeout", 0, 0, INT64_MAX, &s->execution_timeout, 0);
     get_bool(&d, "sensor_poke", &s->sensor_poke);
+    get_bool(&d, "sensor", &s->sensor);
     if (d.rc != MLF_OK) {
         mlf_task_spec_free(s);
         return d.rc;
@@ -462,6 +470,7 @@ int mlf_task_spec_encode(const mlf_task_spec *s, mlf_value **out)
     put(m, "connections", copy_map(s->connections, &rc), &rc);
     put(m, "execution_timeout", mlf_value_int(s->execution_timeout), &rc);
     put(m, "sensor_poke", mlf_value_bool(s->sensor_poke), &rc);
+    put(m, "sensor", mlf_value_bool(s->sensor), &rc);
     if (rc != MLF_OK) {
         mlf_value_free(m);
         return rc;

@@ -29,6 +29,8 @@
  *                             or nil), extra (map or nil)
  *   execution_timeout         int >= 0 µs, 0 (none): enforced by the executor, which kills the process group
  *   sensor_poke               bool, false: this try is one poke of a sensor
+ *   sensor                    bool, false: the operator is a sensor (the only kind whose try may report
+ *                             "reschedule"; a remote worker's RESULT saying otherwise is refused)
  *
  * TASK RESULT fields:
  *   attempt                   str R, non-empty: the spec's attempt token
@@ -84,6 +86,7 @@ typedef struct mlf_task_spec {
     const mlf_value *connections;
     int64_t execution_timeout;
     int sensor_poke;
+    int sensor; /* the operator is a sensor: only its tries may end in "reschedule" */
 } mlf_task_spec;
 
 /** How one try ended. Same borrowing rules as mlf_task_spec; message may be NULL, and followed is NULL

@@ -238,10 +238,11 @@ static int open_socket(mlf_worker *w, mlf_time_us now)
     if (!w->sock)
         return zmq_errno();
     /* IMMEDIATE: nothing is queued for a connection that is not up, so a scheduler that restarts never
-     * gets stale messages before READY; libzmq reconnects every 100 ms by itself, and READY goes out on
+     * gets stale messages before READY; libzmq reconnects every 100 ms by itself (a connect() that fails
+     * costs nothing, and a back-off would make a restarted scheduler wait), and READY goes out on
      * each new connection (the socket monitor's HANDSHAKE_SUCCEEDED), so a restarted scheduler hears
      * every live worker well within one liveness period. ZMTP heartbeats drop a dead connection. */
-    int linger = 0, hwm = 10000, one = 1, ivl = 100, ivl_max = 1000;
+    int linger = 0, hwm = 10000, one = 1, ivl = 100, ivl_max = 0; /* 0: every 100 ms, no back-off */
     int hb_ms = (int)(w->hb / 1000), ttl_ms = (int)(w->expiry / 1000);
     int64_t maxmsg = MLF_PROTO_MAX_FRAME;
     int rc = 0;

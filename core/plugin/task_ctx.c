@@ -213,6 +213,17 @@ static void mask_secrets(mlf_task_ctx *ctx, mlf_buf *line)
     }
 }
 
+char *mlf_task_ctx_mask(mlf_task_ctx *ctx, const char *text)
+{
+    if (!ctx || !text)
+        return NULL;
+    mlf_buf b = {0};
+    mlf_buf_puts(&b, text);
+    if (b.data)
+        mask_secrets(ctx, &b);
+    return b.data ? mlf_buf_steal(&b) : NULL;
+}
+
 void mlf_ctx_logv(mlf_task_ctx *ctx, mlf_log_level level, const char *fmt, va_list ap)
 {
     if (!ctx || ctx->in.log_fd < 0 || !fmt)

@@ -46,6 +46,10 @@ const mlf_value *mlf_task_ctx_xcoms(const mlf_task_ctx *ctx);
 const char *const *mlf_task_ctx_followed(const mlf_task_ctx *ctx, size_t *n);
 /** Whether follow was called at all (a branch that follows nothing skips every downstream). */
 int mlf_task_ctx_branched(const mlf_task_ctx *ctx);
+/** A copy of @p text with the try's secrets (the spec's list and the passwords of connections it read)
+ * masked as "***", as in its log lines; NULL for NULL @p text or out of memory. Free with free(). */
+char *mlf_task_ctx_mask(mlf_task_ctx *ctx, const char *text);
+
 /** The outcome message set by the operator, or NULL. Borrowed. */
 const char *mlf_task_ctx_message(const mlf_task_ctx *ctx);
 /** The time a sensor asked to be poked again, or 0. */

@@ -3,17 +3,53 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "plugin/plugin_loader.h"
 #include "plugin/registry.h"
 #include "exec/task_spec.h"
 
 extern char **environ;
+
+/* The largest frame the child accepts (mlf_notify_main()). */
+#define NOTIFY_FRAME_MAX (1024u * 1024u)
+
+/* Writes @p len bytes to the non-blocking pipe @p fd without ever blocking or dying of SIGPIPE (the child
+ * may have exited): SIGPIPE is blocked for the write and a pending one is consumed. Returns the bytes
+ * written. */
+static size_t write_nosignal(int fd, const char *b, size_t len)
+{
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    size_t done = 0;
+    int broken = 0;
+    while (done < len) {
+        ssize_t w = write(fd, b + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            broken = w < 0 && errno == EPIPE;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (broken && !sigismember(&old, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return done;
+}
 
 int mlf_notify_spawn(const char *exe, const char *plugin_path, const char *notifier, const mlf_value *config,
                      const mlf_value *event, pid_t *pid)
@@ -31,11 +67,20 @@ int mlf_notify_spawn(const char *exe, const char *plugin_path, const char *notif
     mlf_value_free(msg);
     if (rc != MLF_OK)
         return rc;
+    if (len > NOTIFY_FRAME_MAX + MLF_TASK_FRAME_HEADER) { /* the child would refuse it */
+        free(frame);
+        return MLF_ETOOBIG;
+    }
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
         free(frame);
         return errno;
     }
+    /* the whole frame must fit in the pipe, so that handing it over never waits for the child: grow the
+     * pipe when needed (up to /proc/sys/fs/pipe-max-size), and never block on it */
+    if (len > 60 * 1024)
+        fcntl(p[1], F_SETPIPE_SZ, (int)len);
+    fcntl(p[1], F_SETFL, O_NONBLOCK);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, p[0], STDIN_FILENO);
@@ -44,20 +89,9 @@ int mlf_notify_spawn(const char *exe, const char *plugin_path, const char *notif
     rc = posix_spawn(pid, exe, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(p[0]);
-    if (rc == 0) {
-        /* events are small (well under a pipe's 64 KiB), so this write does not block */
-        const char *b = frame;
-        size_t left = len;
-        while (left) {
-            ssize_t w = write(p[1], b, left);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                break;
-            b += w;
-            left -= (size_t)w;
-        }
-    }
+    if (rc == 0 && write_nosignal(p[1], frame, len) < len) /* the child sees a truncated frame and fails */
+        mlf_log(MLF_LOG_ERROR, "notify", "notifier '%s': the pipe could not take the %zu-byte event whole; the "
+                "notification is lost (the scheduler does not wait for it)", notifier, len);
     close(p[1]);
     free(frame);
     return rc;
@@ -86,7 +120,7 @@ int mlf_notify_main(int in_fd, char *err, size_t errlen)
         return 1;
     }
     uint32_t len = mlf_task_frame_length(hdr);
-    void *body = len <= 1024 * 1024 ? malloc(len ? len : 1) : NULL;
+    void *body = len <= NOTIFY_FRAME_MAX ? malloc(len ? len : 1) : NULL;
     mlf_value *msg = NULL;
     if (!body || read_all(in_fd, body, len) != 0 || mlf_value_unpack(body, len, &msg) != MLF_OK ||
         mlf_value_type(msg) != MLF_MAP) {

@@ -1,6 +1,7 @@
 /* sched_context.c -- the template context a task instance renders in (ds, params, var, conn, xcom, macros) and
  * the rendering of its operator parameters. */
 #include "sched/sched_internal.h"
+#include "base/redact.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,23 @@ int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag_c, const char
         if (code == MLF_OK)
             mlf_map_set(params, "expand", ex);
     }
+    /* `tasks render` prints what a try would get: its passwords and sensitive variables masked */
+    size_t nsec = mlf_value_len(rc.secrets);
+    const char **sec = nsec ? calloc(nsec, sizeof *sec) : NULL;
+    for (size_t i = 0; sec && i < nsec; i++)
+        sec[i] = mlf_value_get_str(mlf_array_at(rc.secrets, i), NULL);
+    if (code == MLF_OK && sec) {
+        mlf_value *masked = mlf_mask_value(params, sec, nsec);
+        if (masked) {
+            mlf_value_free(params);
+            params = masked;
+        } else {
+            code = MLF_ENOMEM;
+        }
+    } else if (code == MLF_OK && nsec) {
+        code = MLF_ENOMEM;
+    }
+    free(sec);
     mlf_value_free(rc.names);
     mlf_value_free(rc.secrets);
     free(t);

@@ -1,5 +1,6 @@
 /* sched_dispatch.c -- dispatch: hands ready task instances to the executor by priority within parallelism, the
  * DAG's max_active_tasks and pool slots, with the spec of each try. */
+#include "base/ids.h"
 #include "sched/sched_internal.h"
 
 #include <stdlib.h>
@@ -34,6 +35,9 @@ static void random_token(char out[33])
 char *mlf_ti_log_path(const char *home, const char *dag_id, const char *run_id, const char *task_id, int map_index,
                       int try_number)
 {
+    if (!mlf_id_valid(MLF_ID_DAG, dag_id, NULL, 0) || !mlf_id_valid(MLF_ID_RUN, run_id, NULL, 0) ||
+        !mlf_id_valid(MLF_ID_TASK, task_id, NULL, 0))
+        return NULL; /* never a path outside HOME/logs */
     if (map_index >= 0)
         return mlf_strdup_printf("%s/logs/%s/%s/%s/%d.%d.log", home, dag_id, run_id, task_id, map_index, try_number);
     return mlf_strdup_printf("%s/logs/%s/%s/%s/%d.log", home, dag_id, run_id, task_id, try_number);
@@ -207,7 +211,8 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         .xcom_inputs = NULL, .logical_date = r->rec.logical_date,
         .data_interval_start = r->rec.data_interval_start, .data_interval_end = r->rec.data_interval_end,
         .log_path = log_path, .xcom_max_size = s->xcom_max, .execution_timeout = task->execution_timeout_us,
-        .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE};
+        .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE,
+        .sensor = (task->op->flags & MLF_OP_SENSOR) != 0};
     mlf_value *inputs = xcom_inputs(r, task);
     spec.xcom_inputs = inputs;
     /* the connection the operator names (conn_id), from the store or MLFLOWD_CONN_<ID>; its password is
@@ -219,6 +224,11 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     char cerr[256];
     if (ctxn && conns && mlf_conn_resolve(ctxn, conn_id, &fields, cerr, sizeof cerr) == MLF_OK) {
         mlf_sc_add_secret(&rc, mlf_value_get_str(mlf_map_get(fields, "password"), NULL));
+        /* and its sensitive extras (token, api_key, secret...: mlf_is_sensitive_name()) */
+        const mlf_value *extra = mlf_map_get(fields, "extra");
+        for (size_t i = 0; mlf_value_type(extra) == MLF_MAP && i < mlf_value_len(extra); i++)
+            if (mlf_is_sensitive_name(mlf_map_key_at(extra, i)))
+                mlf_sc_add_secret(&rc, mlf_value_get_str(mlf_map_value_at(extra, i), NULL));
         mlf_map_set(conns, conn_id, fields);
     }
     spec.connections = conns;

@@ -137,6 +137,9 @@ struct mlf_scheduler {
     sti *submitting;         /* the TI whose spec is being handed to the executor (lease callbacks) */
     char (*keep)[33];        /* reload_run(): attempts still running here, reattached by resume_run */
     size_t nkeep;
+    char owner_id[160];          /* this process as a run owner (sched_owner.c) */
+    mlf_time_us next_owner_beat; /* CLOCK_BOOTTIME */
+    int skipped_owned;           /* resume_run() left a run to its live owner */
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -309,6 +312,13 @@ void mlf_sc_process_timers(mlf_scheduler *s, mlf_time_us now);
 
 /* Rebuilds one run's in-memory state from its records. */
 int mlf_sc_resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, mlf_time_us now);
+
+/* sched_owner.c: one owner per run. This process's owner id; 1 when @p rec's owner is another process
+ * that lives; records this process as @p r's owner (and beats); refreshes every run's beat now and then. */
+const char *mlf_sc_owner_id(mlf_scheduler *s);
+int mlf_sc_owned_elsewhere(mlf_scheduler *s, const mlf_run_rec *rec);
+void mlf_sc_claim_run(mlf_scheduler *s, srun *r);
+void mlf_sc_owner_beat(mlf_scheduler *s);
 /* Runs created and DAGs paused by other processes (`mlflowd dags trigger`, `dags pause` while this
  * scheduler runs): new runs have task instances in state none, found through the state index; pause
  * flags are read from the DAG records. */

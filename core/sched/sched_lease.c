@@ -26,6 +26,8 @@ int mlf_sc_host_persist_lease(void *ud, const char *attempt, const char *worker,
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!t || !w)
         return t ? s->store_error : MLF_ENOTFOUND;
+    if (t->save_pending) /* a TI of a run created this turn: its record must exist before its lease */
+        mlf_sc_flush_tis(s);
     mlf_lease_rec rec;
     mlf_lease_rec_init(&rec);
     rec.dag_id = t->run->rec.dag_id;

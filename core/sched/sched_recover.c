@@ -94,6 +94,12 @@ int mlf_sc_resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, ml
     int rc = mlf_store_run_get(txn, k->dag_id, k->run_id, &rec);
     if (rc != MLF_OK)
         return rc == MLF_ENOTFOUND ? MLF_OK : rc;
+    if (mlf_sc_owned_elsewhere(s, &rec)) { /* its owner lives: its TIs are not ours to touch */
+        mlf_log(MLF_LOG_DEBUG, COMPONENT, "run %s/%s is run by %s: left alone", k->dag_id, k->run_id, rec.owner);
+        s->skipped_owned = 1;
+        mlf_run_rec_clear(&rec);
+        return MLF_OK;
+    }
     mlf_dag *dag = (mlf_dag *)mlf_dagbag_get(s->o.bag, k->dag_id);
     if (!dag) {
         mlf_log(MLF_LOG_WARNING, COMPONENT, "run %s/%s cannot resume: its DAG is not loaded", k->dag_id, k->run_id);
@@ -104,6 +110,7 @@ int mlf_sc_resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, ml
     mlf_run_rec_clear(&rec);
     if (!r)
         return MLF_ENOMEM;
+    mlf_sc_claim_run(s, r);
     load_ctx lc = {.run = r, .s = s};
     mlf_store_ti_foreach_run(txn, k->dag_id, k->run_id, NULL, load_ti, &lc);
     mlf_store_xcom_foreach(txn, k->dag_id, k->run_id, NULL, load_xcom, &lc);
@@ -311,8 +318,10 @@ void mlf_sc_adopt_external_changes(mlf_scheduler *s, mlf_time_us now)
             if (strcmp(o->rec.dag_id, keys.v[i].dag_id) == 0 && strcmp(o->rec.run_id, keys.v[i].run_id) == 0)
                 mine = o;
         if (!mine) {
-            mlf_log(MLF_LOG_INFO, COMPONENT, "picked up DAG run %s/%s", keys.v[i].dag_id, keys.v[i].run_id);
+            s->skipped_owned = 0;
             mlf_sc_resume_run(s, w, &keys.v[i], now);
+            if (!s->skipped_owned) /* else another live process runs it */
+                mlf_log(MLF_LOG_INFO, COMPONENT, "picked up DAG run %s/%s", keys.v[i].dag_id, keys.v[i].run_id);
         } else if (mine->rec.state == MLF_RUN_RUNNING && !mine->finished) {
             /* `tasks clear` sets a cleared run back to queued in the store */
             mlf_run_rec rec;

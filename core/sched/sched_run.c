@@ -49,6 +49,7 @@ srun *mlf_sc_make_run(mlf_dag *dag, const mlf_run_rec *rec)
     r->rec.dag_id = strdup(rec->dag_id);
     r->rec.run_id = strdup(rec->run_id);
     r->rec.note = rec->note ? strdup(rec->note) : NULL;
+    r->rec.owner = rec->owner ? strdup(rec->owner) : NULL;
     r->rec.conf = NULL;
     r->rec.conf_len = 0;
     if (rec->conf && rec->conf_len) {
@@ -233,6 +234,8 @@ static int create_run_iv(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, cons
     int rc = mlf_store_run_put(w, &rec);
     srun *r = rc == MLF_OK ? mlf_sc_make_run(dag, &rec) : NULL;
     free(cbuf);
+    if (r)
+        mlf_sc_claim_run(s, r);
     if (!r) {
         snprintf(err, errlen, "cannot create the run: %s", mlf_strerror(rc ? rc : MLF_ENOMEM));
         return rc ? rc : MLF_ENOMEM;

@@ -2,6 +2,8 @@
  * trigger rules decide dirty tasks, mapped tasks expand, depends_on_past is checked. */
 #include "sched/sched_internal.h"
 
+#include "base/redact.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,7 +92,7 @@ void mlf_sc_save_run(mlf_scheduler *s, srun *r)
 void mlf_sc_set_message(sti *t, const char *msg)
 {
     free(t->message);
-    t->message = msg ? strdup(msg) : NULL;
+    t->message = mlf_ti_message_bound(msg); /* stored, logged and sent to notifiers: bounded */
 }
 
 sti *mlf_sc_new_ti(srun *r, size_t task, int map_index)

@@ -309,6 +309,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
                 sync_dags(s);
             }
         }
+        mlf_sc_owner_beat(s);
         if (s->o.create_scheduled_runs)
             mlf_sc_adopt_external_changes(s, now);
         if (!s->single) {
@@ -385,7 +386,17 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
             r = o;
     if (!r) {
         run_key k = {(char *)dag_id, (char *)run_id};
+        s->skipped_owned = 0;
         int rc = mlf_sc_resume_run(s, w, &k, mlf_time_now());
+        if (rc == MLF_OK && s->skipped_owned) {
+            mlf_run_rec rec;
+            mlf_run_rec_init(&rec);
+            mlf_store_run_get(w, dag_id, run_id, &rec);
+            snprintf(err, errlen, "run %s/%s is being run by another process (%s): its task instances are not "
+                     "touched while it lives", dag_id, run_id, rec.owner ? rec.owner : "?");
+            mlf_run_rec_clear(&rec);
+            return MLF_ESTATE;
+        }
         for (srun *o = s->runs; o && !r; o = o->next)
             if (strcmp(o->rec.dag_id, dag_id) == 0 && strcmp(o->rec.run_id, run_id) == 0)
                 r = o;

@@ -125,6 +125,8 @@ typedef struct mlf_run_rec {
     uint8_t *conf; /**< trigger-time conf: one msgpack object, or NULL */
     size_t conf_len;
     char *note;
+    char *owner;                 /**< the process running it: "KIND PID STARTTIME BOOT_ID" (sched_owner.h) */
+    mlf_time_us owner_heartbeat; /**< its latest beat, CLOCK_BOOTTIME µs */
 } mlf_run_rec;
 
 /** The identity of one task instance. map_index is -1 for an unmapped task, 0..n-1 for mapped ones. */

@@ -58,6 +58,8 @@ static const mlf_st_field run_fields[] = {
     VAL(mlf_run_rec, last_scheduling_decision, MLF_ST_TIME),
     BIN(mlf_run_rec, conf, conf_len),
     VAL(mlf_run_rec, note, MLF_ST_STR),
+    VAL(mlf_run_rec, owner, MLF_ST_STR),
+    VAL(mlf_run_rec, owner_heartbeat, MLF_ST_TIME),
 };
 
 static const mlf_st_field ti_fields[] = {

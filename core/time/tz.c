@@ -753,3 +753,27 @@ void mlf_tz_cache_clear(void)
     }
     pthread_mutex_unlock(&cache_lock);
 }
+
+int mlf_tz_parse_buffer(const void *buf, size_t len, mlf_tz **out, char *err, size_t errlen)
+{
+    if ((!buf && len) || !out)
+        return MLF_EINVAL;
+    struct mlf_tz *z = calloc(1, sizeof *z);
+    if (!z || !(z->name = strdup("buffer")) || !(z->key = strdup("buffer"))) {
+        tz_free(z);
+        return MLF_ENOMEM;
+    }
+    int rc = parse_tzif(z, buf, len, "buffer", err, errlen);
+    if (rc != MLF_OK) {
+        tz_free(z);
+        return rc;
+    }
+    *out = z;
+    return MLF_OK;
+}
+
+void mlf_tz_free_parsed(mlf_tz *tz)
+{
+    if (tz)
+        tz_free(tz);
+}

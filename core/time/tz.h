@@ -89,4 +89,12 @@ mlf_time_us mlf_tz_from_local(const mlf_tz *tz, int64_t local_us, int fold);
  */
 void mlf_tz_cache_clear(void);
 
+/** Parses the @p len bytes of a TZif file (RFC 8536) into a new zone named "buffer" that is not cached
+ * (free with mlf_tz_free_parsed()): what mlf_tz_load() does with a file's bytes, for tests and the fuzzer.
+ * Errors: those of mlf_tz_load() for a malformed file (MLF_EPARSE with the reason in @p err), MLF_ENOMEM. */
+int mlf_tz_parse_buffer(const void *buf, size_t len, mlf_tz **out, char *err, size_t errlen);
+
+/** Frees a zone of mlf_tz_parse_buffer(). NULL is allowed. */
+void mlf_tz_free_parsed(mlf_tz *tz);
+
 #endif

@@ -456,12 +456,40 @@ DATE_FILTER(ts, mlf_time_format_ts)
 DATE_FILTER(ts_nodash, mlf_time_format_ts_nodash)
 DATE_FILTER(ts_nodash_with_tz, mlf_time_format_ts_nodash_with_tz)
 
+/* x | shell_quote: the text of x as one POSIX shell word, in single quotes ('it'\''s'): safe to template
+ * into a shell command whatever x holds. (Better still: pass untrusted values through a task's env.) */
+static int f_shell_quote(const mlf_value *in, const mlf_value *const *args, size_t nargs, mlf_value **out, char *err,
+                         size_t errlen)
+{
+    (void)args, (void)nargs;
+    char *tmp;
+    size_t n;
+    const char *s = tpl_text_of(in, &n, &tmp);
+    if (!s)
+        return MLF_ENOMEM;
+    mlf_buf b = {0};
+    mlf_buf_puts(&b, "'");
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'')
+            mlf_buf_puts(&b, "'\\''");
+        else
+            mlf_buf_append(&b, s + i, 1);
+    }
+    mlf_buf_puts(&b, "'");
+    free(tmp);
+    if (!b.data)
+        return MLF_ENOMEM;
+    int rc = new_str(b.data, b.len, out, err, errlen);
+    mlf_buf_free(&b);
+    return rc;
+}
+
 static const tpl_filter filters[] = {
     {"count", 0, 0, f_length},     {"d", 0, 2, NULL},          {"default", 0, 2, NULL},
     {"float", 0, 1, f_float},      {"int", 0, 2, f_int},       {"join", 0, 1, f_join},
     {"length", 0, 0, f_length},    {"lower", 0, 0, f_lower},   {"replace", 2, 3, f_replace},
     {"string", 0, 0, f_string},    {"tojson", 0, 0, f_tojson}, {"trim", 0, 1, f_trim},
-    {"upper", 0, 0, f_upper},
+    {"upper", 0, 0, f_upper},      {"shell_quote", 0, 0, f_shell_quote},
     {"ds", 0, 0, f_ds},            {"ds_nodash", 0, 0, f_ds_nodash}, {"ts", 0, 0, f_ts},
     {"ts_nodash", 0, 0, f_ts_nodash}, {"ts_nodash_with_tz", 0, 0, f_ts_nodash_with_tz},
 };

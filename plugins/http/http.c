@@ -226,6 +226,9 @@ static const mlf_param_spec http_extras[] = {
      .help = "false skips TLS certificate checks; a string is a CA bundle path (alias: verify_ssl)"},
     {.name = "allow_redirects", .type = MLF_PARAM_BOOL, .default_value = "true", .help = "follow redirects"},
     {.name = "max_redirects", .type = MLF_PARAM_INT, .default_value = "30", .help = "redirects followed at most"},
+    {.name = "allow_cross_origin_redirects", .type = MLF_PARAM_BOOL, .default_value = "false",
+     .help = "follow redirects to another scheme, host or port (they would get the request's headers and "
+             "credentials, or downgrade https to http)"},
     {.name = "proxy", .type = MLF_PARAM_STR, .help = "proxy URL (default: the http_proxy environment variables)"},
     {0}};
 

@@ -242,6 +242,32 @@ void httpc_set_protocols(void *curl, int smtp)
 #endif
 }
 
+/* 1 when @p a and @p b have the same scheme, host and port; else 0 with what differs in @p why. */
+static int same_origin(const char *a, const char *b, char *why, size_t whylen)
+{
+    static const CURLUPart parts[] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
+    static const char *const names[] = {"scheme", "host", "port"};
+    CURLU *ua = curl_url(), *ub = curl_url();
+    int same = ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
+               curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK;
+    if (!same)
+        snprintf(why, whylen, "the target is not a URL");
+    for (size_t i = 0; same && i < 3; i++) {
+        char *pa = NULL, *pb = NULL;
+        curl_url_get(ua, parts[i], &pa, CURLU_DEFAULT_PORT);
+        curl_url_get(ub, parts[i], &pb, CURLU_DEFAULT_PORT);
+        if (!pa || !pb || strcasecmp(pa, pb) != 0) {
+            same = 0;
+            snprintf(why, whylen, "the %s changes (%s -> %s)", names[i], pa ? pa : "?", pb ? pb : "?");
+        }
+        curl_free(pa);
+        curl_free(pb);
+    }
+    curl_url_cleanup(ua);
+    curl_url_cleanup(ub);
+    return same;
+}
+
 int httpc_perform(const httpc_request *req, httpc_response *resp, char *err, size_t errlen)
 {
     *resp = (httpc_response){0};
@@ -283,8 +309,10 @@ int httpc_perform(const httpc_request *req, httpc_response *resp, char *err, siz
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, req->verify_tls ? 2L : 0L);
     if (req->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, req->max_redirects);
+    /* redirects are followed here, one hop at a time, so that each target can be checked: a change of
+     * scheme, host or port would hand the request's headers (custom auth ones included) and credentials to
+     * another server, or downgrade https to http */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     if (req->proxy)
         curl_easy_setopt(c, CURLOPT_PROXY, req->proxy);
     if (req->cancelled) {
@@ -293,7 +321,44 @@ int httpc_perform(const httpc_request *req, httpc_response *resp, char *err, siz
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     }
 
-    CURLcode cc = curl_easy_perform(c);
+    char *url = strdup(req->url);
+    CURLcode cc = url ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+    for (long hops = 0; url;) {
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        cc = curl_easy_perform(c);
+        long status = 0;
+        char *next = NULL;
+        if (cc != CURLE_OK || s.oom || !req->follow_redirects ||
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status < 300 || status > 399 ||
+            curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next)
+            break;
+        char why[300];
+        if (++hops > req->max_redirects) {
+            snprintf(err, errlen, "more than %ld redirects", req->max_redirects);
+            rc = MLF_EIO;
+        } else if (!req->allow_cross_origin_redirects && !same_origin(url, next, why, sizeof why)) {
+            snprintf(err, errlen, "refusing the redirect from %.300s to %.300s: %s (set allow_cross_origin_redirects "
+                     "to follow it)", url, next, why);
+            rc = MLF_EIO;
+        }
+        char *n2 = rc == MLF_OK ? strdup(next) : NULL;
+        free(url);
+        url = n2;
+        if (rc != MLF_OK)
+            goto out;
+        if (!url) {
+            cc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+        /* what browsers and libcurl do: 303 always, 301/302 after a POST, become GET */
+        if (status == 303 || ((status == 301 || status == 302) && req->method && strcmp(req->method, "POST") == 0))
+            curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        resp->body_len = 0; /* the redirect's own body is not the response */
+        resp->truncated = 0;
+        if (resp->body)
+            resp->body[0] = '\0';
+    }
+    free(url);
     if (s.oom) {
         snprintf(err, errlen, "out of memory reading the response");
         rc = MLF_ENOMEM;

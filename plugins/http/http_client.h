@@ -56,6 +56,9 @@ typedef struct httpc_request {
     const char *ca_file;          /**< CA bundle to verify against, or NULL for the system's */
     int follow_redirects;
     long max_redirects;
+    /** Follow a redirect to another scheme, host or port (https -> http, or to a host that would get the
+     * request's headers and credentials); 0 (the default) refuses it with an error. */
+    int allow_cross_origin_redirects;
     const char *proxy;            /**< proxy URL, or NULL (libcurl then honours http_proxy & co.) */
     /** Polled during the transfer; a non-zero return aborts it (MLF_ESTATE). May be NULL. */
     int (*cancelled)(void *ud);

@@ -87,6 +87,9 @@ int httpc_conn_apply(const mlf_connection *conn, httpc_request *req, httpc_heade
         } else if (strcmp(key, "allow_redirects") == 0) {
             if (mlf_value_get_bool(v, &req->follow_redirects) != MLF_OK)
                 return bad_extra(key, "a bool", v, err, errlen);
+        } else if (strcmp(key, "allow_cross_origin_redirects") == 0) {
+            if (mlf_value_get_bool(v, &req->allow_cross_origin_redirects) != MLF_OK)
+                return bad_extra(key, "a bool", v, err, errlen);
         } else if (strcmp(key, "max_redirects") == 0) {
             int64_t m;
             if (mlf_value_get_int(v, &m) != MLF_OK || m < 0 || m > 1000)

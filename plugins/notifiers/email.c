@@ -21,6 +21,9 @@ static const mlf_param_spec email_params[] = {
      .help = "the mail server: smtp://HOST:PORT (smtps:// for TLS)"},
     {.name = "smtp_user", .type = MLF_PARAM_STR, .help = "login for SMTP AUTH (none by default)"},
     {.name = "smtp_password", .type = MLF_PARAM_STR, .help = "password for SMTP AUTH"},
+    {.name = "smtp_starttls", .type = MLF_PARAM_BOOL, .default_value = "true",
+     .help = "with smtp_user: require TLS (STARTTLS on smtp://) before AUTH, so the password never travels in "
+             "clear; false sends it to servers without TLS"},
     {.name = "subject", .type = MLF_PARAM_STR, .default_value = "\"" DEFAULT_SUBJECT "\"",
      .help = "subject template: {key} is the event's key (dag_id, task_id, state, run_id, try_number...)"},
     {.name = "timeout", .type = MLF_PARAM_DURATION, .default_value = "30s", .help = "limit for the whole exchange"},
@@ -246,7 +249,7 @@ static int recipients(const mlf_value *config, mlf_value **out, char *errbuf, si
 
 /* Sends @p msg from @p from to @p to over @p url. */
 static int smtp_send(const char *url, const char *from, const mlf_value *to, const char *user, const char *password,
-                     int64_t timeout_us, const char *msg, size_t len, char *errbuf, size_t errlen)
+                     int require_tls, int64_t timeout_us, const char *msg, size_t len, char *errbuf, size_t errlen)
 {
     CURL *c = curl_easy_init();
     if (!c) {
@@ -283,6 +286,8 @@ static int smtp_send(const char *url, const char *from, const mlf_value *to, con
         int64_t ms = (timeout_us + 999) / 1000;
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(ms > LONG_MAX ? LONG_MAX : ms));
     }
+    if (require_tls) /* STARTTLS or nothing: AUTH never goes out in clear */
+        curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (user) {
         curl_easy_setopt(c, CURLOPT_USERNAME, user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
@@ -315,6 +320,12 @@ static int email_notify(const mlf_value *event, const mlf_value *config, char *e
         rc = notifier_duration(config, "email", "timeout", 30 * INT64_C(1000000), &timeout, errbuf, errlen);
     if (rc != MLF_OK)
         return rc;
+    int starttls = 1;
+    const mlf_value *tv = mlf_map_get(config, "smtp_starttls");
+    if (tv && mlf_value_get_bool(tv, &starttls) != MLF_OK) {
+        snprintf(errbuf, errlen, "email: smtp_starttls must be a bool, not %s", mlf_type_name(mlf_value_type(tv)));
+        return MLF_EINVAL;
+    }
     if (!valid_address(from)) {
         snprintf(errbuf, errlen, "email: from '%s' is not a plain address (local@domain)", from);
         return MLF_EINVAL;
@@ -328,7 +339,7 @@ static int email_notify(const mlf_value *event, const mlf_value *config, char *e
         snprintf(errbuf, errlen, "email: out of memory");
         rc = MLF_ENOMEM;
     } else {
-        rc = smtp_send(url, from, to, user, password, timeout, msg, len, errbuf, errlen);
+        rc = smtp_send(url, from, to, user, password, user && starttls, timeout, msg, len, errbuf, errlen);
     }
     free(msg);
     mlf_value_free(to);

@@ -63,6 +63,9 @@
 #define DROP_LOG_WINDOW (10 * SEC)
 /* Settled attempts remembered, so that a RESULT repeated after its ACK got lost is acknowledged quietly. */
 #define RECENT_ATTEMPTS 512
+/* The least time adopted leases wait for their worker after a restart (one liveness period, but never
+ * less: a worker needs a reconnect, a CURVE handshake and a READY). */
+#define ADOPT_MIN (2 * SEC)
 /* Messages queued per worker connection: sending (TASKs pipelined to a worker) and receiving. */
 #define SEND_HWM 10000
 #define RECV_HWM 100
@@ -114,7 +117,7 @@ typedef struct lease {
     int log_failed;
     int64_t exec_timeout;
     int64_t xcom_max;       /* packed bytes allowed per XCom (0: unlimited) */
-    int sensor;             /* a sensor's poke: the only kind of try that may answer "reschedule" */
+    int sensor;             /* a sensor's try: the only kind that may answer "reschedule" */
     int started;
     int adopted;            /* taken back after a restart: orphan_until starts with the first process() */
     /* monotonic, except the *_wall dates that go into results */
@@ -391,7 +394,8 @@ static int open_log(zx *x, lease *l)
     if (l->log_fd >= 0 || l->log_failed || !l->log_path)
         return l->log_fd;
     int rc = mlf_mkdir_parents(l->log_path);
-    if (rc == 0 && (l->log_fd = open(l->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0)
+    if (rc == 0 && (l->log_fd = open(l->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                                           0640)) < 0)
         rc = errno;
     if (rc != 0) {
         l->log_failed = 1;
@@ -706,7 +710,7 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
         l->log_path = strdup(s->log_path);
         l->exec_timeout = s->execution_timeout;
         l->xcom_max = s->xcom_max_size;
-        l->sensor = s->sensor_poke;
+        l->sensor = s->sensor || s->sensor_poke;
         l->submitted = now;
         l->submitted_wall = x->wall;
         if (!l->worker_name || !l->spec || !l->log_path)
@@ -924,7 +928,7 @@ static const char *distrust(const lease *l, const mlf_task_result *r, char *why,
     if (!r)
         return NULL;
     if (r->outcome == MLF_RESCHEDULE && !l->sensor) {
-        snprintf(why, whylen, "the worker reported 'reschedule' for a task that is not a sensor poke");
+        snprintf(why, whylen, "the worker reported 'reschedule' for a task that is not a sensor");
         return why;
     }
     for (size_t i = 0; l->xcom_max > 0 && i < mlf_value_len(r->xcoms); i++) {
@@ -1135,7 +1139,7 @@ static int zx_process(void *impl, mlf_time_us now)
         x->processed = 1;
         for (lease *l = x->leases; l; l = l->next)
             if (l->adopted && !l->w)
-                l->orphan_until = now + x->expiry;
+                l->orphan_until = now + (x->expiry > ADOPT_MIN ? x->expiry : ADOPT_MIN);
     }
     if (x->reload_seen != mlf_reload_generation())
         reload_keys(x, now);
@@ -1598,7 +1602,7 @@ static int zx_adopt(void *impl, const char *attempt, const char *worker, const c
     l->adopted = 1;
     /* live workers reconnect within a fraction of a liveness period (they send READY on every new
      * connection): one period after the scheduler can first hear them, the worker is taken as dead */
-    l->orphan_until = x->processed ? now + x->expiry : 0;
+    l->orphan_until = x->processed ? now + (x->expiry > ADOPT_MIN ? x->expiry : ADOPT_MIN) : 0;
     zworker *w = find_worker_name(x, name);
     if (w && !w->gone && (!key[0] || strcmp(w->user_id, key) == 0) && (!inst[0] || strcmp(w->instance, inst) == 0)) {
         l->w = w;

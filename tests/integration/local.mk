@@ -58,7 +58,11 @@ EXTRA_DIST += $(OPS_INTEGRATION_TESTS)
 
 # issue 15 (security and reliability)
 INTEGRATION_TESTS_SEC = \
-	tests/integration/zmq_auth_default.sh
+	tests/integration/zmq_auth_default.sh \
+	tests/integration/run_owner.sh \
+	tests/integration/chaos.sh \
+	tests/integration/secrets_env.sh \
+	tests/integration/ids.sh
 TESTS += $(INTEGRATION_TESTS_SEC)
 EXTRA_DIST += $(INTEGRATION_TESTS_SEC)
 # the scheduler's holes filled (issue "a test suite that tells the truth"): retries, run limits, templates,

@@ -29,7 +29,7 @@ static mlf_outcome context_execute(mlf_task_ctx *ctx, void *data)
         mlf_ctx_log(ctx, MLF_LOG_INFO, "connecting with password %s", conn->password ? conn->password : "");
     }
     mlf_ctx_log(ctx, MLF_LOG_INFO, "the variable secret is %s", "hunter2-variable");
-    mlf_ctx_set_message(ctx, "context seen");
+    mlf_ctx_set_message(ctx, "context seen (the variable secret is %s)", "hunter2-variable");
     return MLF_SUCCESS;
 }
 

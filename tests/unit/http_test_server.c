@@ -83,6 +83,11 @@ static enum MHD_Result route(test_server *s, struct MHD_Connection *c, const cha
         return reply(c, 200, "text/plain", big, sizeof big, NULL);
     if (strcmp(url, "/redirect") == 0)
         return reply(c, 302, "text/plain", "moved", 5, "/json");
+    if (strcmp(url, "/away") == 0) { /* the same server under another host name: another origin */
+        char loc[64];
+        snprintf(loc, sizeof loc, "http://localhost:%d/json", s->port);
+        return reply(c, 302, "text/plain", "moved", 5, loc);
+    }
     if (strcmp(url, "/fail") == 0)
         return reply(c, 500, "text/plain", fail, sizeof fail, NULL);
     if (strcmp(url, "/hook500") == 0)

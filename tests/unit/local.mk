@@ -230,6 +230,12 @@ TESTS += tests/unit/test_host_pool
 TESTS += tests/unit/trigger_table.sh
 EXTRA_DIST += tests/unit/trigger_table.sh
 
+# issue 15: notifier hand-over, bounded TI messages, masking
+check_PROGRAMS += tests/unit/test_security
+tests_unit_test_security_SOURCES = tests/unit/test_security.c
+tests_unit_test_security_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_security_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_security
 # executor plugins: choosing, settings checked against their tables, opening, host functions
 check_PROGRAMS += tests/unit/test_executors
 tests_unit_test_executors_SOURCES = tests/unit/test_executors.c

@@ -164,7 +164,7 @@ START_TEST(test_missing_and_bad_dag_id)
 {
     expect_error("tasks: {a: {operator: empty}}\n", "dags/t.yaml:1:1: missing required key 'dag_id'");
     expect_error("dag_id: has space\ntasks: {a: {operator: empty}}\n",
-                 "dags/t.yaml:1:9: dag_id 'has space' must be 1-120 characters of letters, digits, '_', '-' and '.'");
+                 "dags/t.yaml:1:9: dag_id 'has space' must be 1-120 characters of letters, digits and _ . : + -, and not '.' or '..'");
     expect_error("dag_id: [a]\ntasks: {a: {operator: empty}}\n", "dags/t.yaml:1:9: dag_id: expected a string, got list");
 }
 END_TEST

@@ -272,6 +272,29 @@ START_TEST(test_email_is_sent)
 }
 END_TEST
 
+/* With a login, TLS is required before AUTH by default: a server without STARTTLS gets no AUTH and no mail
+ * (the password never travels in clear); smtp_starttls: false allows it explicitly. */
+START_TEST(test_email_auth_requires_starttls)
+{
+    sink_start();
+    email_config();
+    mlf_map_set(config, "smtp_user", mlf_value_str("ops"));
+    mlf_map_set(config, "smtp_password", mlf_value_str("pw-in-clear"));
+    ck_assert_int_ne(notify("email"), MLF_OK);
+    sink_finish();
+    ck_assert_ptr_null(strstr(sink.commands.data, "AUTH"));
+    ck_assert_ptr_null(strstr(sink.commands.data, "MAIL FROM"));
+    mlf_buf_free(&sink.commands);
+    mlf_buf_free(&sink.data);
+    sink_start();
+    email_config(); /* the new sink's port */
+    mlf_map_set(config, "smtp_starttls", mlf_value_bool(0));
+    ck_assert_msg(notify("email") == MLF_OK, "err: %s", err);
+    sink_finish();
+    ck_assert_ptr_nonnull(strstr(sink.commands.data, "MAIL FROM:<ops@example.com>"));
+}
+END_TEST
+
 START_TEST(test_email_subject_template_and_injection)
 {
     sink_start();
@@ -361,6 +384,7 @@ int main(void)
     tcase_add_test(em, test_email_non_ascii_subject_is_encoded);
     tcase_add_test(em, test_email_rejected_recipient);
     tcase_add_test(em, test_email_bad_config_and_unreachable);
+    tcase_add_test(em, test_email_auth_requires_starttls);
     suite_add_tcase(s, em);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

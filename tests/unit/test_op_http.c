@@ -354,6 +354,22 @@ START_TEST(test_host_with_scheme_redirects_and_no_xcom)
 }
 END_TEST
 
+/* A redirect to another origin is refused unless the connection allows it: it would hand the request's
+ * headers (custom auth headers included) to another host, or downgrade https to http. */
+START_TEST(test_cross_origin_redirect_refused)
+{
+    mlf_value *p = task("web", "/away", "GET");
+    mlf_value *headers = mlf_value_map();
+    mlf_map_set(headers, "X-Api-Key", mlf_value_str("k-123"));
+    mlf_map_set(p, "headers", headers);
+    size_t before = ts_count(srv);
+    ck_assert_int_ne(run("http", p), MLF_SUCCESS);
+    ck_assert_msg(strstr(message(), "refusing the redirect") && strstr(message(), "the host changes"), "%s",
+                  message());
+    ck_assert_uint_eq(ts_count(srv), before + 1); /* /away only: /json was never asked for */
+}
+END_TEST
+
 START_TEST(test_head_request)
 {
     ck_assert_int_eq(run("http", task("web", "/text", "HEAD")), MLF_SUCCESS);
@@ -443,6 +459,7 @@ int main(void)
     tcase_add_test(op, test_invalid_json_is_pushed_as_text);
     tcase_add_test(op, test_header_injection_is_refused);
     tcase_add_test(op, test_host_with_scheme_redirects_and_no_xcom);
+    tcase_add_test(op, test_cross_origin_redirect_refused);
     tcase_add_test(op, test_head_request);
     suite_add_tcase(s, op);
     TCase *sensor = tcase_create("sensor");

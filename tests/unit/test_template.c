@@ -644,6 +644,9 @@ START_TEST(test_filters)
 {
     expect_str("{{ ds_nodash | upper }} {{ 'MiXed' | lower }} {{ 'abc' | upper }}", "20240105 mixed ABC");
     expect_str("{{ word | upper }} {{ yes | lower }}", "H\xc3\xa9LLO true");
+    /* shell_quote: one single-quoted shell word whatever the value holds */
+    expect_str("{{ \"it's; $(touch x)\" | shell_quote }}", "'it'\\''s; $(touch x)'");
+    expect_str("{{ '' | shell_quote }} {{ ds_nodash | shell_quote }}", "'' '20240105'");
     expect_str("[{{ name | trim }}] [{{ 'xxhixx' | trim('x') }}] [{{ '\xc3\xa9" "a\xc3\xa9' | trim('\xc3\xa9') }}]",
                "[Crypto Daily] [hi] [a]");
     expect_str("[{{ '  a  ' | trim(none) }}]", "[a]");
