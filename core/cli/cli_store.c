@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/store_ops.h"
 #include "cli/cli.h"
 #include "conf/conn_uri.h"
 #include "store/store.h"
@@ -181,7 +182,7 @@ static int check_id(const char *s, const char *what, int strict)
 {
     if (!*s)
         return mlf_cli_fail(MLF_EXIT_USAGE, "the %s cannot be empty", what);
-    if (strict && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(s))
+    if (mlf_ops_check_id(s, strict) != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_USAGE, "invalid %s '%s': letters, digits, '_', '.' and '-' only", what, s);
     return 0;
 }
@@ -311,15 +312,7 @@ int mlf_cmd_connections_add(mlf_cli *cli)
     if ((rc = conn_from_args(conn_id, v, &rec)))
         return rc;
     mlf_store *st = mlf_cli_store(cli, 1);
-    mlf_store_txn *w = NULL;
-    rc = st ? mlf_store_write_begin(st, &w) : MLF_EIO;
-    if (rc == MLF_OK) {
-        mlf_conn_rec old;
-        mlf_conn_rec_init(&old);
-        rc = mlf_store_conn_get(w, conn_id, &old) == MLF_OK ? MLF_EEXIST : mlf_store_conn_put(w, &rec);
-        mlf_conn_rec_clear(&old);
-        rc = rc == MLF_OK ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
-    }
+    rc = st ? mlf_ops_conn_put(st, &rec, 0) : MLF_EIO;
     mlf_store_close(st);
     char *uri = NULL;
     if (rc == MLF_OK)
@@ -450,20 +443,7 @@ int mlf_cmd_variables_set(mlf_cli *cli)
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
-    mlf_store_txn *w;
-    rc = mlf_store_write_begin(st, &w);
-    if (rc == MLF_OK) {
-        mlf_var_rec old, rec;
-        mlf_var_rec_init(&old);
-        mlf_var_rec_init(&rec);
-        mlf_store_var_get(w, cli->argv[0], &old); /* a new value keeps the description unless one is given */
-        rec.key = cli->argv[0];
-        rec.val = cli->argv[1];
-        rec.description = description ? (char *)description : old.description;
-        rc = mlf_store_var_put(w, &rec);
-        mlf_var_rec_clear(&old);
-        rc = rc == MLF_OK ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
-    }
+    rc = mlf_ops_var_set(st, cli->argv[0], cli->argv[1], description);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return store_failed(rc, "the variable key");
@@ -557,20 +537,7 @@ int mlf_cmd_pools_set(mlf_cli *cli)
     mlf_store *st = mlf_cli_store(cli, 1);
     if (!st)
         return MLF_EXIT_FAILED;
-    mlf_store_txn *w;
-    rc = mlf_store_write_begin(st, &w);
-    if (rc == MLF_OK) {
-        mlf_pool_rec old, rec;
-        mlf_pool_rec_init(&old);
-        mlf_pool_rec_init(&rec);
-        mlf_store_pool_get(w, name, &old); /* resizing keeps the description unless one is given */
-        rec.name = (char *)name;
-        rec.slots = (int)slots;
-        rec.description = cli->argc > 2 ? cli->argv[2] : old.description;
-        rc = mlf_store_pool_put(w, &rec);
-        mlf_pool_rec_clear(&old);
-        rc = rc == MLF_OK ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
-    }
+    rc = mlf_ops_pool_set(st, name, (int)slots, cli->argc > 2 ? cli->argv[2] : NULL);
     mlf_store_close(st);
     if (rc != MLF_OK)
         return store_failed(rc, "the pool name");

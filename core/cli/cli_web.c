@@ -65,8 +65,21 @@ int mlf_cmd_webserver(mlf_cli *cli)
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
     fprintf(stderr, "mlflowd: webserver listening on %s/ (%zu DAG(s), home %s)\n", mlf_web_url(web),
             mlf_dagbag_count(cli->bag), mlf_config_home(cli->cfg));
-    int sig = 0;
-    sigwait(&set, &sig);
+    /* until a signal: DAG files added, changed or removed are loaded as the scheduler does (inotify, and the
+     * periodic rescan of scheduler.dag_dir_list_interval), checked every 250 ms */
+    mlf_dagbag_watch(cli->bag);
+    mlf_dagbag_set_rescan_interval(cli->bag, mlf_config_duration_us(cli->cfg, "scheduler.dag_dir_list_interval"));
+    const struct timespec tick = {0, 250 * 1000000L};
+    while (sigtimedwait(&set, NULL, &tick) < 0) {
+        size_t changed = 0;
+        if (!mlf_dagbag_poll(cli->bag, mlf_time_now()))
+            continue;
+        if (mlf_web_reload_dags(web, &changed) == MLF_OK && changed) {
+            fprintf(stderr, "mlflowd: DAG folder changed (%zu file(s)); %zu DAG(s) loaded\n", changed,
+                    mlf_dagbag_count(cli->bag));
+            mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
+        }
+    }
     mlf_web_stop(web);
     mlf_store_close(st);
     free(exe);

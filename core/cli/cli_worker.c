@@ -1,5 +1,6 @@
 /* cli_worker.c -- `mlflowd worker` and `mlflowd keys generate`. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "web/metrics_worker.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "exec/proto.h"
@@ -60,6 +62,31 @@ static const char *default_endpoint(const mlf_config *cfg)
 {
     const char *bind = mlf_config_str(cfg, "zmq.bind");
     return bind && !strchr(bind, '*') && !strstr(bind, "0.0.0.0") ? bind : NULL;
+}
+
+/* Starts the worker's /metrics on worker.metrics_listen (NULL when unset or it cannot listen: the worker
+ * runs without). Its thread is started with SIGINT and SIGTERM blocked so that they reach the worker's loop. */
+static mlf_metrics_server *worker_metrics_start(mlf_cli *cli)
+{
+    const char *listen = mlf_config_str(cli->cfg, "worker.metrics_listen");
+    if (!listen)
+        return NULL;
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    mlf_metrics_server *m = NULL;
+    const char *url = NULL;
+    char err[256];
+    int rc = mlf_metrics_start(listen, mlf_worker_metrics_collect, NULL, &m, &url, err, sizeof err);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != MLF_OK) {
+        fprintf(stderr, "mlflowd: worker: no /metrics: %s\n", err);
+        return NULL;
+    }
+    fprintf(stderr, "mlflowd: worker metrics on %s\n", url);
+    return m;
 }
 
 int mlf_cmd_worker(mlf_cli *cli)
@@ -167,7 +194,9 @@ int mlf_cmd_worker(mlf_cli *cli)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    mlf_metrics_server *metrics = worker_metrics_start(cli);
     rc = mlf_worker_run(w, &worker_stop);
+    mlf_metrics_stop(metrics);
     mlf_worker_free(w);
     if (rc != MLF_OK)
         return mlf_cli_fail(MLF_EXIT_FAILED, "worker stopped: %s", mlf_strerror(rc));

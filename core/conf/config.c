@@ -65,6 +65,8 @@ static const mlf_config_key keys[] = {
      .help = "HOST:PORT the HTTP API and web UI listen on"},
     {.name = "scheduler.metrics_listen", .type = MLF_CFG_STR, .def = NULL, .nullable = 1,
      .help = "HOST:PORT of the scheduler's Prometheus /metrics listener (port 0: any); null: none"},
+    {.name = "worker.metrics_listen", .type = MLF_CFG_STR, .def = NULL, .nullable = 1,
+     .help = "HOST:PORT of a worker's Prometheus /metrics listener (port 0: any); null: none"},
     {.name = "api.tls_cert_file", .type = MLF_CFG_PATH, .def = NULL, .nullable = 1,
      .help = "PEM certificate (chain) for HTTPS; with api.tls_key_file the webserver serves HTTPS only"},
     {.name = "api.tls_key_file", .type = MLF_CFG_PATH, .def = NULL, .nullable = 1,

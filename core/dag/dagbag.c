@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "base/strutil.h"
+#include "time/timefmt.h"
+#include "web/metrics_tries.h"
 
 typedef struct bag_file {
     char *path;
@@ -118,7 +120,9 @@ static int visit_file(mlf_dagbag *bag, const char *path, const struct stat *st, 
     f->ino = st->st_ino;
     f->size = st->st_size;
     f->mtime = st->st_mtim;
+    mlf_time_us t0 = mlf_time_now();
     int rc = mlf_dag_parse_file(bag->parser, path, &f->dag, &f->diag);
+    mlf_metrics_dag_parse(mlf_time_now() - t0); /* /metrics: atomic adds */
     if (rc != MLF_OK && f->diag.n == 0)
         mlf_diag_add(&f->diag, path, 0, 0, "cannot load: %s", mlf_strerror(rc));
     if (changed)

@@ -18,6 +18,7 @@
 #include "exec/executor_local.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "web/metrics_worker.h"
 #include "exec/proto.h"
 #include "base/strutil.h"
 #include "exec/zmq_auth.h"
@@ -418,6 +419,7 @@ static void handle(mlf_worker *w, int rc, const mlf_proto_msg *m, const char *er
     wtry *t = m->attempt ? find_try(w, m->attempt) : NULL;
     switch (m->cmd) {
     case MLF_PROTO_HEARTBEAT:
+        mlf_worker_metrics_heartbeat_received();
         break;
     case MLF_PROTO_TASK:
         on_task(w, m, now);
@@ -429,6 +431,8 @@ static void handle(mlf_worker *w, int rc, const mlf_proto_msg *m, const char *er
         }
         break;
     case MLF_PROTO_ACK:
+        if (t && t->result && t->result_sent)
+            mlf_worker_metrics_rtt(now - t->result_sent); /* /metrics */
         if (t && t->result)
             remove_try(w, t);
         break;
@@ -454,6 +458,7 @@ static void on_pool_result(void *ud, const mlf_task_result *res)
     wtry *t = find_try(w, res->attempt);
     if (!t || t->result)
         return;
+    mlf_worker_metrics_try_done(res->outcome);
     if (mlf_task_result_encode(res, &t->result) != MLF_OK) {
         mlf_task_result r = {.attempt = res->attempt, .outcome = MLF_FAILED, .message = "out of memory on the worker",
                              .start_date = res->start_date, .end_date = res->end_date, .exit_status = -1,
@@ -703,6 +708,7 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
             }
         }
         mlf_local_executor_process(w->pool, w->wall, on_pool_result, w);
+        mlf_worker_metrics_slots((long long)w->ntries, w->concurrency); /* /metrics: two atomic stores */
         if (now >= w->next_log_tick) {
             for (wtry *t = w->tries; t; t = t->next)
                 if (!t->result)
@@ -715,6 +721,7 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
         if (w->sock && !w->ready_due && now - w->last_send >= w->hb) { /* READY first on a new connection */
             mlf_proto_msg hb = {.cmd = MLF_PROTO_HEARTBEAT};
             send_msg(w, &hb, now);
+            mlf_worker_metrics_heartbeat_sent();
         }
         if (w->sock && !w->lost && now - w->last_recv >= w->expiry) {
             /* the socket stays: libzmq reconnects on its own and READY goes out on the new connection */

@@ -12,6 +12,7 @@
 #include "conf/conn_uri.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "web/metrics_tries.h"
 #include "base/strutil.h"
 #include "exec/task_spec.h"
 
@@ -260,6 +261,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         return;
     }
     t->state = MLF_TI_RUNNING;
+    mlf_metrics_try_started(); /* /metrics: one atomic add */
     mlf_sc_save_ti(s, t);
     mlf_sc_add_running(s, t);
     int p = mlf_sc_pool_index(s, task->pool);

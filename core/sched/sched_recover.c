@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "web/metrics_tries.h"
 #include "base/strutil.h"
 
 /* ------------------------------------------------------------------------------------------ recovery */
@@ -200,6 +201,7 @@ int mlf_sc_resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, ml
                 } else {
                     mlf_sc_finish_ti(s, t, MLF_TI_FAILED, "zombie: the scheduler stopped while this try was running");
                 }
+                mlf_metrics_zombie();
                 mlf_log(MLF_LOG_WARNING, COMPONENT, "%s/%s/%s: zombie try %d (the scheduler stopped while it ran)",
                         r->rec.dag_id, r->rec.run_id, dag->tasks[i].task_id, t->try_number);
             } else if (t->state == MLF_TI_SCHEDULED) {

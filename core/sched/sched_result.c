@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "web/metrics_tries.h"
 #include "time/duration.h"
 
 /* ------------------------------------------------------------------------------------------ results */
@@ -129,6 +130,7 @@ void mlf_sc_on_result(void *ud, const mlf_task_result *res)
     if (res->start_date)
         t->start_date = res->start_date;
     t->end_date = res->end_date ? res->end_date : now;
+    mlf_metrics_try_ended(r->rec.dag_id, task->task_id, res->outcome, res->message, t->start_date, t->end_date);
     if (mlf_value_len(res->xcoms))
         mlf_sc_store_xcoms(s, t, res->xcoms);
     switch (res->outcome) {

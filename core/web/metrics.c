@@ -22,8 +22,9 @@ void mlf_histogram_observe(mlf_histogram *h, long long us)
     if (us < 0)
         us = 0;
     double s = (double)us / 1e6;
+    const double *b = h->bounds ? h->bounds : bounds;
     size_t i = 0;
-    while (i < MLF_HIST_BUCKETS && s > bounds[i])
+    while (i < MLF_HIST_BUCKETS && s > b[i])
         i++;
     atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->sum_us, (unsigned long long)us, memory_order_relaxed);
@@ -41,20 +42,43 @@ void mlf_metric_write(mlf_buf *out, const char *name, const char *type, const ch
         mlf_buf_printf(out, "%s %.17g\n", name, value);
 }
 
-void mlf_histogram_write(mlf_buf *out, const char *name, const char *help, mlf_histogram *h)
+void mlf_histogram_write_series(mlf_buf *out, const char *name, const char *labels, mlf_histogram *h)
 {
-    mlf_buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    const double *b = h->bounds ? h->bounds : bounds;
+    const char *sep = labels ? "," : "";
+    if (!labels)
+        labels = "";
     unsigned long long cum = 0;
     for (size_t i = 0; i <= MLF_HIST_BUCKETS; i++) {
         cum += atomic_load_explicit(&h->buckets[i], memory_order_relaxed);
         if (i < MLF_HIST_BUCKETS)
-            mlf_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], cum);
+            mlf_buf_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, b[i], cum);
         else
-            mlf_buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, cum);
+            mlf_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, cum);
     }
     /* the count is the +Inf bucket, so that a scrape racing an observation stays consistent */
-    mlf_buf_printf(out, "%s_sum %.6f\n%s_count %llu\n", name,
-                   (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6, name, cum);
+    const char *open = *labels ? "{" : "", *close = *labels ? "}" : "";
+    mlf_buf_printf(out, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name, open, labels, close,
+                   (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6, name, open, labels, close,
+                   cum);
+}
+
+void mlf_histogram_write(mlf_buf *out, const char *name, const char *help, mlf_histogram *h)
+{
+    mlf_buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    mlf_histogram_write_series(out, name, NULL, h);
+}
+
+void mlf_metric_label_escape(mlf_buf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            mlf_buf_printf(out, "\\%c", *s);
+        else if (*s == '\n')
+            mlf_buf_puts(out, "\\n");
+        else
+            mlf_buf_append(out, s, 1);
+    }
 }
 
 struct mlf_metrics_server {

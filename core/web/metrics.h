@@ -13,8 +13,10 @@
 
 #define MLF_HIST_BUCKETS 12
 
-/** A histogram of seconds with fixed bounds (1 ms .. 10 s); zero-initialised is empty. */
+/** A histogram of seconds with fixed bounds (1 ms .. 10 s unless @c bounds is set); zero-initialised is
+ * empty. */
 typedef struct mlf_histogram {
+    const double *bounds; /**< MLF_HIST_BUCKETS increasing upper bounds in seconds; NULL: 1 ms .. 10 s */
     atomic_ullong buckets[MLF_HIST_BUCKETS + 1]; /**< counts per bound, the last one +Inf (not cumulative) */
     atomic_ullong count;
     atomic_ullong sum_us;
@@ -33,6 +35,12 @@ void mlf_metric_write(mlf_buf *out, const char *name, const char *type, const ch
                       int first, double value);
 /** Appends histogram @p h as NAME_bucket{le=...}, NAME_sum, NAME_count. */
 void mlf_histogram_write(mlf_buf *out, const char *name, const char *help, mlf_histogram *h);
+
+/** Appends the samples of histogram @p h (no HELP/TYPE lines) with extra @p labels ("k=\"v\"" text, or NULL),
+ * for a histogram family of several labelled series. */
+void mlf_histogram_write_series(mlf_buf *out, const char *name, const char *labels, mlf_histogram *h);
+/** Appends @p s to @p out escaped for a label value (backslash, double quote, newline). */
+void mlf_metric_label_escape(mlf_buf *out, const char *s);
 
 /** Writes the whole exposition into @p out; returns MLF_OK or an error (then 500). */
 typedef int (*mlf_metrics_collect_fn)(void *ud, mlf_buf *out);

@@ -10,6 +10,7 @@
 #include "time/timefmt.h"
 #include "web/metrics.h"
 #include "web/metrics_sched.h"
+#include "web/metrics_tries.h"
 
 static int count_dag(void *ud, const mlf_dag_rec *r)
 {
@@ -33,6 +34,7 @@ int mlf_sched_metrics_collect(void *ud, mlf_buf *out)
     if (mlf_store_read_begin(src->store, &txn) == MLF_OK) {
         mlf_store_dag_foreach(txn, count_dag, dags);
         mlf_store_heartbeat_get(txn, &hb);
+        mlf_metrics_tries_write(out, txn);
         mlf_store_read_end(txn);
     }
     mlf_histogram_write(out, "mlflowd_scheduler_loop_duration_seconds",

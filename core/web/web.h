@@ -21,7 +21,7 @@ typedef struct mlf_web mlf_web;
 typedef struct mlf_web_opts {
     const mlf_config *cfg;
     mlf_catalog *cat;
-    mlf_dagbag *bag;   /**< the DAG folder, loaded (read by the request threads; never refreshed) */
+    mlf_dagbag *bag;   /**< the DAG folder, loaded (read by the request threads; mlf_web_reload_dags()) */
     mlf_store *store;  /**< opened read-write (state changes are write batches) */
     const char *exe;   /**< the mlflowd binary (for the trigger's scheduler object) */
     const char *listen; /**< "HOST:PORT" (port 0: any free port) */
@@ -38,6 +38,11 @@ int mlf_web_start(const mlf_web_opts *o, mlf_web **out, char *err, size_t errlen
 
 /** The base URL, e.g. "http://127.0.0.1:8080" (with the port actually bound). Borrowed. */
 const char *mlf_web_url(const mlf_web *w);
+
+/** Reads the DAG folder again (mlf_dagbag_refresh()) while no request runs: added, changed and removed DAG
+ * files show in the next answers. *@p changed receives how many files changed. Returns MLF_OK or
+ * mlf_dagbag_refresh()'s error (MLF_ENOMEM, MLF_EIO). */
+int mlf_web_reload_dags(mlf_web *w, size_t *changed);
 
 /** Stops the threads, closes the listening socket and frees the server. NULL is a no-op. */
 void mlf_web_stop(mlf_web *w);

@@ -26,6 +26,7 @@ struct mlf_web {
     char *cert, *key;       /* PEM text when TLS */
     pthread_mutex_t write_mu; /* one state change at a time from this process */
     pthread_mutex_t login_mu; /* one password check at a time (each costs 64 MiB) */
+    pthread_rwlock_t bag_lock; /* handlers run under its read side; mlf_web_reload_dags() takes the write side */
 };
 
 /** A path parameter count limit. */
@@ -181,5 +182,15 @@ void mlf_web_h_pools_list(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_pool_get(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_plugins(mlf_web_req *rq, mlf_web_resp *rs);
 void mlf_web_h_users_list(mlf_web_req *rq, mlf_web_resp *rs);
+/* web_api_admin_write.c: writes to variables, connections and pools (admin) */
+void mlf_web_h_var_post(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_var_patch(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_var_delete(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_conn_post(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_conn_patch(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_conn_delete(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_pool_post(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_pool_patch(mlf_web_req *rq, mlf_web_resp *rs);
+void mlf_web_h_pool_delete(mlf_web_req *rq, mlf_web_resp *rs);
 
 #endif

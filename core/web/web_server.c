@@ -85,7 +85,9 @@ static void dispatch(mlf_web *web, struct MHD_Connection *c, const char *method,
             return;
         }
     }
+    pthread_rwlock_rdlock(&rq.web->bag_lock); /* the DAGs stay as they are until the answer is built */
     r->fn(&rq, rs);
+    pthread_rwlock_unlock(&rq.web->bag_lock);
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, mlf_web *web, mlf_web_resp *rs, bool head)
@@ -242,6 +244,7 @@ int mlf_web_start(const mlf_web_opts *o, mlf_web **out, char *err, size_t errlen
     web->o = *o;
     pthread_mutex_init(&web->write_mu, NULL);
     pthread_mutex_init(&web->login_mu, NULL);
+    pthread_rwlock_init(&web->bag_lock, NULL);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -306,7 +309,16 @@ void mlf_web_stop(mlf_web *w)
         MHD_stop_daemon(w->daemon);
     pthread_mutex_destroy(&w->write_mu);
     pthread_mutex_destroy(&w->login_mu);
+    pthread_rwlock_destroy(&w->bag_lock);
     free(w->cert);
     free(w->key);
     free(w);
+}
+
+int mlf_web_reload_dags(mlf_web *w, size_t *changed)
+{
+    pthread_rwlock_wrlock(&w->bag_lock);
+    int rc = mlf_dagbag_refresh(w->o.bag, changed);
+    pthread_rwlock_unlock(&w->bag_lock);
+    return rc;
 }

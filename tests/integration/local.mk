@@ -75,3 +75,7 @@ EXTRA_DIST += $(HONEST_TESTS)
 INTEGRATION_TESTS += tests/integration/container.sh
 # Airflow parity (issue 11): branching, mapped dependencies, DAG keys
 INTEGRATION_TESTS += tests/integration/airflow_parity.sh
+
+# the webserver reloads its DAG folder (web2)
+INTEGRATION_TESTS += tests/integration/web_reload.sh
+INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh

@@ -4,7 +4,7 @@
 # state changes seen by the CLI, and the OpenAPI document checked against the real routes.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/web_lib.sh"
-trap 'web_stop; cleanup' EXIT
+trap 'rc=$?; web_stop; cleanup $rc' EXIT
 
 web_dags
 expect_exit 0 "$MLFLOWD" users create ada --role admin --password 'ada-secret-1'
@@ -293,6 +293,110 @@ expect_status 200
 http GET /static/nope.js
 expect_status 404
 http GET /static/openapi.json
+expect_status 404
+
+# --- writes to variables, connections and pools: admin only, the CLI's store functions, secrets never answered
+http POST /api/v1/variables -H "$O" -H "$J" -d '{"key":"from_api","value":"v1"}'
+expect_status 403
+http DELETE /api/v1/pools/default_pool -H "$O"
+expect_status 403
+http POST /api/v1/variables -H "$J" -d '{"key":"from_api","value":"v1"}'
+expect_status 401
+http POST /api/v1/variables -H "$A" -H "$J" -d '{"key":"from_api","value":"v1","description":"set by the API"}'
+expect_status 200
+json_check 'd == {"key": "from_api", "value": "v1", "description": "set by the API"}'
+expect_exit 0 "$MLFLOWD" variables get from_api
+[ "$out" = v1 ] || fail "the CLI reads '$out', not the API's value"
+http PATCH /api/v1/variables/from_api -H "$A" -H "$J" -d '{"value":"v2"}'
+expect_status 200
+json_check 'd["value"] == "v2" and d["description"] == "set by the API"'
+expect_exit 0 "$MLFLOWD" variables get from_api
+[ "$out" = v2 ] || fail "PATCH did not reach the store: '$out'"
+http PATCH /api/v1/variables/nope -H "$A" -H "$J" -d '{"value":"x"}'
+expect_status 404
+http PATCH /api/v1/variables/from_api -H "$A" -H "$J" -d '{"key":"other","value":"x"}'
+expect_status 400
+http PATCH '/api/v1/variables/from_api?update_mask=owner' -H "$A" -H "$J" -d '{"value":"x"}'
+expect_status 400
+http POST /api/v1/variables -H "$A" -H "$J" -d '{"key":"from_api"}'
+expect_status 400
+http POST /api/v1/variables -H "$A" -H "$J" -d '{"key":"","value":"x"}'
+expect_status 400
+http POST /api/v1/variables -H "$A" -H "$J" -d '{"key":"k","value":7}'
+expect_status 400
+http POST /api/v1/variables -H "$A" -H "$J" -d '{"key":"k","value":"x","colour":"red"}'
+expect_status 400
+http POST /api/v1/variables -H "$A" -H "$J" -d '{"key":"k",'
+expect_status 400
+http POST /api/v1/variables -H "$A" -H "$J" -d '{"key":"api_token","value":"tok-secret-99"}'
+expect_status 200
+http GET /api/v1/variables -H "$V"
+case "$out" in *tok-secret-99*) fail "a sensitive variable's value was listed: $out" ;; esac
+http DELETE /api/v1/variables/from_api -H "$A"
+expect_status 204
+expect_exit 1 "$MLFLOWD" variables get from_api
+http DELETE /api/v1/variables/from_api -H "$A"
+expect_status 404
+
+http POST /api/v1/connections -H "$A" -H "$J" -d '{"connection_id":"api_db","conn_type":"postgres","host":"h.example","port":5433,"login":"u","password":"api-pass-77","extra":"{\"sslmode\":\"require\",\"secret\":\"xs-88\"}"}'
+expect_status 200
+case "$out" in *api-pass-77* | *xs-88*) fail "the POST answer holds a secret: $out" ;; esac
+json_check 'd["connection_id"] == "api_db" and d["host"] == "h.example" and d["port"] == 5433 and "password" not in d and d["extra"]["sslmode"] == "require"'
+expect_exit 0 "$MLFLOWD" connections get api_db -o json
+json_check 'd[0]["host"] == "h.example" if isinstance(d, list) else d["host"] == "h.example"'
+# the password really is in the store: a task reads it through {{ conn.api_db.password }}
+# (a DAG folder of its own, so the webserver's DAGs stay as they are)
+mkdir -p "$tmp/pwdags"
+cat >"$tmp/pwdags/pw.yaml" <<YAML
+dag_id: pw
+schedule: null
+tasks:
+  read: {operator: shell, command: "printf '%s:%s' '{{ conn.api_db.password }}' '{{ conn.api_db.host }}' >$tmp/pw.out"}
+YAML
+pw_seen() {
+    rm -f "$tmp/pw.out"
+    MLFLOWD_DAGS_FOLDER="$tmp/pwdags" "$MLFLOWD" dags test pw "$1" >/dev/null 2>&1 || fail "the pw DAG failed"
+    cat "$tmp/pw.out"
+}
+[ "$(pw_seen 2024-01-01)" = "api-pass-77:h.example" ] || fail "the API's password did not reach the store: $(cat "$tmp/pw.out")"
+http POST /api/v1/connections -H "$A" -H "$J" -d '{"connection_id":"api_db","conn_type":"postgres"}'
+expect_status 409
+http POST /api/v1/connections -H "$A" -H "$J" -d '{"connection_id":"bad id","conn_type":"postgres"}'
+expect_status 400
+http POST /api/v1/connections -H "$A" -H "$J" -d '{"connection_id":"c2"}'
+expect_status 400
+http POST /api/v1/connections -H "$A" -H "$J" -d '{"connection_id":"c2","conn_type":"http","port":"eighty"}'
+expect_status 400
+http POST /api/v1/connections -H "$A" -H "$J" -d '{"connection_id":"c2","conn_type":"http","extra":"{nope"}'
+expect_status 400
+http PATCH /api/v1/connections/api_db -H "$A" -H "$J" -d '{"host":"h2.example"}'
+expect_status 200
+json_check 'd["host"] == "h2.example" and d["port"] == 5433 and d["login"] == "u"'
+[ "$(pw_seen 2024-01-02)" = "api-pass-77:h2.example" ] || fail "PATCH lost the password: $(cat "$tmp/pw.out")"
+http PATCH /api/v1/connections/nope -H "$A" -H "$J" -d '{"host":"x"}'
+expect_status 404
+http DELETE /api/v1/connections/api_db -H "$A"
+expect_status 204
+http GET /api/v1/connections/api_db -H "$A"
+expect_status 404
+
+http POST /api/v1/pools -H "$A" -H "$J" -d '{"name":"api_pool","slots":3,"description":"from the API"}'
+expect_status 200
+json_check 'd == {"name": "api_pool", "slots": 3, "description": "from the API"}'
+expect_exit 0 "$MLFLOWD" pools list -o json
+json_check 'any(p["pool"] == "api_pool" and p["slots"] == 3 for p in d)'
+http PATCH /api/v1/pools/api_pool -H "$A" -H "$J" -d '{"slots":5}'
+expect_status 200
+json_check 'd["slots"] == 5 and d["description"] == "from the API"'
+http PATCH /api/v1/pools/api_pool -H "$A" -H "$J" -d '{"slots":-2}'
+expect_status 400
+http PATCH /api/v1/pools/api_pool -H "$A" -H "$J" -d '{"slots":"many"}'
+expect_status 400
+http PATCH /api/v1/pools/nope -H "$A" -H "$J" -d '{"slots":1}'
+expect_status 404
+http DELETE /api/v1/pools/api_pool -H "$A"
+expect_status 204
+http DELETE /api/v1/pools/api_pool -H "$A"
 expect_status 404
 
 # --- the OpenAPI document lists exactly the routes the server has

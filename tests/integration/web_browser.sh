@@ -5,7 +5,7 @@
 # and a 1,000-task x 25-run DAG. Screenshots stay in tests/integration/web_browser.screenshots/.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/web_lib.sh"
-trap 'web_stop; cleanup' EXIT
+trap 'rc=$?; web_stop; cleanup $rc' EXIT
 
 py=/usr/bin/python3 # Debian's, which has python3-websocket
 command -v chromium >/dev/null || { echo "SKIP: chromium is not installed (scripts/bootstrap.sh deps)"; exit 77; }

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/web_lib.sh"
 sa_pid=
-trap '[ -n "$sa_pid" ] && kill "$sa_pid" 2>/dev/null; wait 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; [ -n "$sa_pid" ] && kill "$sa_pid" 2>/dev/null; wait 2>/dev/null; cleanup $rc' EXIT
 web_dags
 export MLFLOWD__API__LISTEN=127.0.0.1:0
 

@@ -3,7 +3,7 @@
 # is Secure; a certificate without its key is refused with a clear message.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/web_lib.sh"
-trap 'web_stop; cleanup' EXIT
+trap 'rc=$?; web_stop; cleanup $rc' EXIT
 command -v openssl >/dev/null || { echo "SKIP: openssl is not installed (needed to make a test certificate)"; exit 77; }
 web_dags
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
