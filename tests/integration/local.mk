@@ -31,6 +31,11 @@ tests_integration_zmq_flood_CFLAGS = $(AM_CFLAGS) $(ZMQ_CFLAGS)
 tests_integration_zmq_flood_LDADD = $(ZMQ_LIBS)
 
 # the webserver: REST API (web_api.sh) and the UI in headless Chromium (web_browser.sh)
+# web_browser.sh keeps its screenshots beside its log (doc/webserver/ has copies); make clean removes them
+clean-local: clean-web-screenshots
+clean-web-screenshots:
+	rm -rf tests/integration/web_browser.screenshots
+.PHONY: clean-web-screenshots
 INTEGRATION_TESTS += tests/integration/web_api.sh tests/integration/web_browser.sh tests/integration/web_standalone.sh tests/integration/web_metrics.sh tests/integration/web_tls.sh
 EXTRA_DIST += tests/integration/web_lib.sh tests/browser/cdp.py tests/browser/ui_test.py
 
