@@ -281,3 +281,10 @@ tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
 TESTS += tests/unit/test_op_container
 endif
+
+# cached results (doc/caching.md): keys, the cache table, the scheduler's hits (tests/unit/fake_executor.[ch])
+check_PROGRAMS += tests/unit/test_cache
+tests_unit_test_cache_SOURCES = tests/unit/test_cache.c tests/unit/fake_executor.c tests/unit/fake_executor.h
+tests_unit_test_cache_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_cache_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cache
