@@ -514,6 +514,50 @@ START_TEST(test_no_cache_mark_runs_the_try)
 }
 END_TEST
 
+/* Holds every try of tasks whose id starts with "hold" (lost when the scheduler stops). */
+static mlf_outcome hold_all(void *ud, const char *task_id, int try_number, int *hold)
+{
+    (void)ud;
+    (void)try_number;
+    *hold = strncmp(task_id, "hold", 4) == 0;
+    return MLF_SUCCESS;
+}
+
+/* A mapped task's instances resumed by a new scheduler (zombies retried) get their mapped parameters back,
+ * rendered again from the run: the same key as before the restart, and the right element each. */
+START_TEST(test_resumed_mapped_instances_keep_their_values)
+{
+    const mlf_dag *dag = load_dag("{xs: [\"echo a\", \"echo b\"]}",
+                                  "  hold:\n    operator: shell\n    cache: auto\n    retries: 1\n    retry_delay: 0s\n"
+                                  "    expand: {command: \"{{ params.xs }}\"}\n");
+    fx.policy = hold_all;
+    open_scheduler();
+    char err[256];
+    ck_assert_int_eq(mlf_scheduler_create_run(sched, dag, MLF_RUN_TYPE_MANUAL, LOGICAL_DATE, NULL, NULL, run_id,
+                                              sizeof run_id, err, sizeof err), MLF_OK);
+    ck_assert_int_eq(mlf_scheduler_run(sched, NULL, "no-such-dag", NULL), MLF_OK);
+    ck_assert_uint_eq(fake_tries_of(&fx, "hold"), 2);
+    mlf_scheduler_free(sched);
+    sched = NULL;
+    fake_exec_clear(&fx);
+    memset(&fx, 0, sizeof fx);
+    open_scheduler();
+    ck_assert_int_eq(mlf_scheduler_recover(sched), MLF_OK);
+    ck_assert_int_eq(mlf_scheduler_run(sched, NULL, "t", run_id), MLF_OK);
+    ck_assert_uint_eq(fake_tries_of(&fx, "hold"), 2);
+    for (size_t k = 0; k < 2; k++) {
+        const fake_try *t = &fx.tries[fake_find(&fx, "hold", k)];
+        ck_assert_int_eq(t->try_number, 2);
+        const char *cmd = mlf_value_get_str(mlf_map_get(t->params, "command"), NULL);
+        ck_assert_msg(cmd && strcmp(cmd, t->map_index == 0 ? "echo a" : "echo b") == 0, "hold[%d]: command %s",
+                      t->map_index, cmd ? cmd : "(none)");
+        char msg[64];
+        ck_assert_int_eq(ti_of("hold", t->map_index, msg, sizeof msg), MLF_TI_SUCCESS);
+    }
+    ck_assert_uint_eq(entries_of("hold"), 2);
+}
+END_TEST
+
 START_TEST(test_store_entries_and_marks)
 {
     mlf_cache_rec r;
@@ -644,6 +688,7 @@ static Suite *suite(void)
     tcase_add_test(sc, test_failed_tries_are_not_cached);
     tcase_add_test(sc, test_ttl_expiry);
     tcase_add_test(sc, test_no_cache_mark_runs_the_try);
+    tcase_add_test(sc, test_resumed_mapped_instances_keep_their_values);
     tcase_add_test(sc, test_store_entries_and_marks);
     tcase_add_test(sc, test_parser_rejects_bad_cache_keys);
     suite_add_tcase(s, sc);
