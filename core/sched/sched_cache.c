@@ -5,12 +5,9 @@
  * key; failed, skipped and retried-away tries never do. */
 #include "sched/sched_internal.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/strutil.h"
 #include "sched/cache_key.h"
@@ -40,9 +37,7 @@ static char *render_user_key(const mlf_task *task, render_ctx *rc, char *err, si
 /* The try's log says why it did not run (one short append, as for a parameter that did not render). */
 static void write_hit_log(mlf_scheduler *s, const sti *t, const mlf_cache_rec *e)
 {
-    const srun *r = t->run;
-    const mlf_task *task = &r->dag->tasks[t->task];
-    char *path = mlf_ti_log_path(s->home, r->rec.dag_id, r->rec.run_id, task->task_id, t->map_index, t->try_number);
+    const mlf_task *task = &t->run->dag->tasks[t->task];
     char when[64] = "?", hex[2 * MLF_CACHE_DIGEST_LEN + 1], from[32] = "";
     mlf_time_format_ts(e->created_at, when, sizeof when);
     mlf_cache_digest_hex(e->digest, hex);
@@ -51,15 +46,8 @@ static void write_hit_log(mlf_scheduler *s, const sti *t, const mlf_cache_rec *e
     char *line = mlf_strdup_printf("cached from %s: the result of %s%s in run %s (succeeded %s, cache key %s) "
                                    "was reused; the task did not run and its XComs were copied\n",
                                    e->run_id, task->task_id, from, e->run_id, when, hex);
-    int fd = path && line && mlf_mkdir_parents(path) == MLF_OK
-                 ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
-                 : -1;
-    if (fd >= 0) {
-        mlf_write_full(fd, line, strlen(line));
-        close(fd);
-    }
+    mlf_sc_try_log_line(s, t, line);
     free(line);
-    free(path);
 }
 
 /* Finishes @p t as success from entry @p e: XComs copied, note "cached from RUN". */
@@ -96,8 +84,9 @@ int mlf_sc_cache_lookup(mlf_scheduler *s, sti *t, render_ctx *rc, const mlf_valu
     if (task->cache_mode == MLF_CACHE_NONE)
         return 0;
     mlf_cache_inputs in = {.dag_id = r->rec.dag_id, .task_id = task->task_id, .map_index = t->map_index};
-    char err[512] = "", *user_key = NULL;
+    char *user_key = NULL;
     if (task->cache_mode == MLF_CACHE_KEY) {
+        char err[512] = "";
         if (!(user_key = render_user_key(task, rc, err, sizeof err))) {
             mlf_log(MLF_LOG_WARNING, COMPONENT, "%s/%s/%s: cache.key did not render (%s); the try runs uncached",
                     r->rec.dag_id, r->rec.run_id, task->task_id, err);

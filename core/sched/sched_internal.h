@@ -297,6 +297,9 @@ void mlf_sc_release_slots(mlf_scheduler *s, sti *t);
 /* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
  * allow; TIs held back by a DAG or pool limit wait for the next turn. */
 void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now);
+/* Appends @p line (NULL: nothing) to the log of @p t's current try, for a try that ends in the scheduler
+ * without running (its parameters did not render; a cache hit). One short synchronous append. */
+void mlf_sc_try_log_line(mlf_scheduler *s, const sti *t, const char *line);
 
 /* ---------------------------------------------------------------------------- sched_result.c */
 
