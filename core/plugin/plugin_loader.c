@@ -4,8 +4,10 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <ltdl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,6 @@
 #include <unistd.h>
 
 #include "base/strutil.h"
-#include "sched/cache_key.h"
 
 /* libltdl keeps a global reference count; init once per process and never exit it early. */
 static int ltdl_ready(mlf_diag *errors)
@@ -119,6 +120,32 @@ static int valid_plugin_name(const char *s)
     return 1;
 }
 
+int mlf_plugin_file_digest(const char *path, unsigned char out[32])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    unsigned char buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return e;
+        }
+        if (n == 0)
+            break;
+        crypto_generichash_update(&h, buf, (size_t)n);
+    }
+    close(fd);
+    crypto_generichash_final(&h, out, 32);
+    return MLF_OK;
+}
+
 /* Opens, checks and initialises one plugin file. Returns MLF_OK or an error (reported in errors). */
 static int load_one(mlf_catalog *cat, const char *file, mlf_diag *errors)
 {
@@ -191,7 +218,7 @@ static int load_one(mlf_catalog *cat, const char *file, mlf_diag *errors)
     if (p) { /* the shared object's content, hashed once here for cache keys (doc/caching.md) */
         Dl_info where;
         const char *so = dladdr(info, &where) && where.dli_fname && *where.dli_fname ? where.dli_fname : file;
-        p->has_digest = mlf_cache_file_digest(so, p->digest) == MLF_OK;
+        p->has_digest = mlf_plugin_file_digest(so, p->digest) == MLF_OK;
     }
     mlf_registry *reg = p ? mlf_registry_begin(cat, p) : NULL;
     if (!reg) {

@@ -27,6 +27,11 @@
 int mlf_plugins_load(mlf_catalog *cat, const char *const *paths, size_t npaths, const char *const *names,
                      size_t nnames, mlf_diag *errors);
 
+/** The BLAKE2b digest (libsodium's crypto_generichash, 32 bytes) of the file at @p path, read in pieces, into
+ * @p out: what mlf_plugin.digest holds for each loaded plugin (cache keys, doc/caching.md). Returns MLF_OK or
+ * an errno value. */
+int mlf_plugin_file_digest(const char *path, unsigned char out[32]);
+
 /** The host function table handed to plugins (static storage). */
 const struct mlf_host *mlf_host_table(void);
 

@@ -4,12 +4,9 @@
  */
 #include "sched/cache_key.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The first bytes hashed: a new layout of the walk below gets a new domain, so old keys simply miss. */
 #define DOMAIN "mlflowd-cache-key-1"
@@ -182,30 +179,4 @@ void mlf_cache_digest_hex(const uint8_t digest[MLF_CACHE_DIGEST_LEN], char out[2
         out[2 * i + 1] = hex[digest[i] & 15];
     }
     out[2 * MLF_CACHE_DIGEST_LEN] = '\0';
-}
-
-int mlf_cache_file_digest(const char *path, uint8_t out[MLF_CACHE_DIGEST_LEN])
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    hstate h;
-    crypto_generichash_init(&h, NULL, 0, MLF_CACHE_DIGEST_LEN);
-    uint8_t buf[65536];
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            return e;
-        }
-        if (n == 0)
-            break;
-        h_bytes(&h, buf, (size_t)n);
-    }
-    close(fd);
-    crypto_generichash_final(&h, out, MLF_CACHE_DIGEST_LEN);
-    return MLF_OK;
 }

@@ -25,7 +25,7 @@ typedef struct mlf_cache_inputs {
     const char *user_key;
     const char *operator_name;
     const char *operator_version;  /**< the version of the plugin that registered the operator */
-    const uint8_t *plugin_digest;  /**< MLF_CACHE_DIGEST_LEN bytes, or NULL when unknown */
+    const uint8_t *plugin_digest;  /**< MLF_CACHE_DIGEST_LEN bytes (mlf_plugin.digest), or NULL when unknown */
     const mlf_value *params;       /**< the rendered operator parameters */
     const mlf_value *xcom_inputs;  /**< task_id -> {key: value}: the XComs the try can read */
 } mlf_cache_inputs;
@@ -36,8 +36,5 @@ int mlf_cache_key(const mlf_cache_inputs *in, uint8_t out[MLF_CACHE_DIGEST_LEN])
 
 /** Hex of @p digest into @p out (65 bytes with the NUL). */
 void mlf_cache_digest_hex(const uint8_t digest[MLF_CACHE_DIGEST_LEN], char out[2 * MLF_CACHE_DIGEST_LEN + 1]);
-
-/** The digest of the file at @p path (read in pieces) into @p out. Returns MLF_OK or an errno value. */
-int mlf_cache_file_digest(const char *path, uint8_t out[MLF_CACHE_DIGEST_LEN]);
 
 #endif

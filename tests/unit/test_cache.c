@@ -156,9 +156,9 @@ START_TEST(test_plugin_file_content_changes_the_key)
     char *path = tu_path(dir, "op.so");
     tu_write_file(path, "\177ELF version one", 0644);
     uint8_t d1[MLF_CACHE_DIGEST_LEN], d2[MLF_CACHE_DIGEST_LEN], k1[MLF_CACHE_DIGEST_LEN], k2[MLF_CACHE_DIGEST_LEN];
-    ck_assert_int_eq(mlf_cache_file_digest(path, d1), MLF_OK);
+    ck_assert_int_eq(mlf_plugin_file_digest(path, d1), MLF_OK);
     tu_write_file(path, "\177ELF version twO", 0644);
-    ck_assert_int_eq(mlf_cache_file_digest(path, d2), MLF_OK);
+    ck_assert_int_eq(mlf_plugin_file_digest(path, d2), MLF_OK);
     ck_assert(memcmp(d1, d2, sizeof d1) != 0);
     key_fixture f;
     key_fixture_init(&f);
@@ -167,7 +167,7 @@ START_TEST(test_plugin_file_content_changes_the_key)
     f.in.plugin_digest = d2;
     key_of(&f.in, k2);
     ck_assert(memcmp(k1, k2, sizeof k1) != 0);
-    ck_assert_int_ne(mlf_cache_file_digest("/nonexistent/op.so", d1), MLF_OK);
+    ck_assert_int_ne(mlf_plugin_file_digest("/nonexistent/op.so", d1), MLF_OK);
     key_fixture_free(&f);
     tu_rm_rf(dir);
     free(path);
@@ -347,6 +347,9 @@ static mlf_outcome bad_fails(void *ud, const char *task_id, int try_number, int 
 
 START_TEST(test_unchanged_rerun_is_a_hit)
 {
+    /* every loaded plugin's shared object was hashed at load */
+    for (size_t i = 0; i < mlf_catalog_plugin_count(cat); i++)
+        ck_assert_msg(mlf_catalog_plugin_at(cat, i)->has_digest, "%s: no digest", mlf_catalog_plugin_at(cat, i)->path);
     const mlf_dag *dag = load_dag("{v: a}", CACHED_TASK);
     open_scheduler();
     run_day(dag, 0, NULL);
