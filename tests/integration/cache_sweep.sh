@@ -26,6 +26,14 @@ notes() {
             python3 -c 'import json, sys; d = json.load(sys.stdin); print(sys.argv[1], d["state"], d["message"] or "-")' "$i"
     done
 }
+# trial_secs: the summed start-to-end time of the 16 train task instances of the run JSON in $out
+trial_secs() {
+    printf '%s' "$out" | python3 -c 'import json, sys
+from datetime import datetime
+d = json.load(sys.stdin)
+ts = lambda s: datetime.fromisoformat(s).timestamp()
+print("%.2f" % sum(ts(t["end_date"]) - ts(t["start_date"]) for t in d["task_instances"] if t["task_id"] == "train"))'
+}
 # timed_test DATE [ARGS...]: `dags test sweep DATE ARGS -o json` into $out, its wall time in $secs
 timed_test() {
     date=$1; shift
@@ -35,12 +43,15 @@ timed_test() {
     json_check 'd["state"] == "success" and sum(t["task_id"] == "train" and t["state"] == "success" for t in d["task_instances"]) == 16'
 }
 run1="manual__2024-04-01T00:00:00+00:00"
+out=$(cat "$work/runs/sweep.2024-04-01.json")
+c1=$(trial_secs)
 notes "$run1" >"$tmp/notes1"
 [ "$(grep -c ' success -$' "$tmp/notes1")" = 16 ] || fail "first run: every trial runs: $(cat "$tmp/notes1")"
 
 # one penalty changed: the 4 trials with it run, the 12 others are cache hits from the first run
 timed_test 2024-04-02 --conf '{"penalties": [{"l2": 0.0}, {"l2": 1.0}, {"l2": 10.0}, {"l2": 50.0}]}'
 t2=$secs
+c2=$(trial_secs)
 run2="manual__2024-04-02T00:00:00+00:00"
 notes "$run2" >"$tmp/notes2"
 hits=$(grep -c " success cached from $run1\$" "$tmp/notes2" || true)
@@ -63,6 +74,7 @@ done
 # unchanged: every trial is a hit
 timed_test 2024-04-03
 t3=$secs
+c3=$(trial_secs)
 run3="manual__2024-04-03T00:00:00+00:00"
 notes "$run3" >"$tmp/notes3"
 [ "$(grep -c " success cached from $run1\$" "$tmp/notes3")" = 16 ] || fail "unchanged rerun: $(cat "$tmp/notes3")"
@@ -95,4 +107,5 @@ expect_exit 0 "$MLFLOWD" cache list sweep -o json
 json_check 'd == []'
 expect_exit 2 "$MLFLOWD" cache purge --task train
 expect_exit 0 "$MLFLOWD" db check
-echo "sweep: first run ${t1} s (16 trials run); one penalty changed ${t2} s (4 run, 12 cached); unchanged ${t3} s (16 cached)"
+echo "sweep, wall time of the run (summed time of its 16 train task instances): first run ${t1} s ($c1 s, 16 trials run);" \
+    "one penalty changed ${t2} s ($c2 s, 4 run, 12 cached); unchanged ${t3} s ($c3 s, 16 cached)"
