@@ -282,3 +282,25 @@ int mlf_store_cache_mark_delete(mlf_store_txn *w, const mlf_ti_key *ti)
     int rc = mark_key(&k, ti);
     return rc == MLF_OK ? mlf_st_del(w, MLF_ST_CACHE, k.b, k.n) : rc;
 }
+
+int mlf_st_cache_check(const MDB_val *k, const MDB_val *v, const char **why)
+{
+    const uint8_t *p = k->mv_data;
+    if (k->mv_size && p[0] == ENTRY_TAG) {
+        mlf_cache_rec rec;
+        int rc = decode_entry(k, v, &rec);
+        if (rc == MLF_ECORRUPT)
+            *why = "a cache entry that does not decode";
+        if (rc == MLF_OK)
+            mlf_cache_rec_clear(&rec);
+        return rc;
+    }
+    mlf_ti_key ti;
+    size_t used = 0;
+    if (k->mv_size < 2 || p[0] != MARK_TAG || mlf_st_parse_ti(p + 1, k->mv_size - 1, &ti, &used) != MLF_OK ||
+        used != k->mv_size - 1 || v->mv_size != 0) {
+        *why = "neither a cache entry nor a --no-cache mark";
+        return MLF_ECORRUPT;
+    }
+    return MLF_OK;
+}

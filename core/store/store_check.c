@@ -220,6 +220,17 @@ static int check_lease(void *ud, const MDB_val *k, const MDB_val *v)
     return err;
 }
 
+/* Cached results and --no-cache marks (store_cache.h) only have to decode. */
+static int check_cache(void *ud, const MDB_val *k, const MDB_val *v)
+{
+    struct checker *c = ud;
+    const char *why = NULL;
+    int rc = mlf_st_cache_check(k, v, &why);
+    if (rc == MLF_ECORRUPT)
+        problem(c, MLF_ST_CACHE, k->mv_data, k->mv_size, "%s", why ? why : "unreadable");
+    return rc == MLF_ECORRUPT ? MLF_OK : rc;
+}
+
 int mlf_store_check(mlf_store *st, mlf_store_report_fn report, void *ud, unsigned long *problems)
 {
     if (!st || !problems)
@@ -239,6 +250,7 @@ int mlf_store_check(mlf_store *st, mlf_store_report_fn report, void *ud, unsigne
         {MLF_ST_VARS, check_plain},         {MLF_ST_CONNS, check_plain}, {MLF_ST_POOLS, check_plain},
         {MLF_ST_IMPORT_ERRORS, check_plain}, {MLF_ST_LEASES, check_lease},
         {MLF_ST_USERS, check_plain},
+        {MLF_ST_CACHE, check_cache},
     };
     mlf_st_range all = {0};
     for (size_t i = 0; rc == MLF_OK && i < sizeof walks / sizeof walks[0]; i++) {

@@ -258,4 +258,10 @@ int mlf_st_ti_exists(mlf_store_txn *t, const mlf_st_key *ti_key);
  * Errors: MLF_ENOTFOUND. */
 int mlf_st_ti_delete_key(mlf_store_txn *w, const mlf_st_key *ti_key);
 
+/* ------------------------------------------------------------------------------- cached results */
+
+/** `db check` of one record of the cache table (store_cache.c): MLF_OK, MLF_ECORRUPT with the problem in
+ * @p *why (static), or MLF_ENOMEM. */
+int mlf_st_cache_check(const MDB_val *k, const MDB_val *v, const char **why);
+
 #endif

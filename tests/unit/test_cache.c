@@ -17,6 +17,7 @@
 #include "sched/cache_key.h"
 #include "sched/sched_internal.h"
 #include "store/store_cache.h"
+#include "store/store_internal.h"
 #include "testutil.h"
 
 #define DAY INT64_C(86400000000)
@@ -624,6 +625,22 @@ START_TEST(test_store_entries_and_marks)
     ck_assert_int_eq(mlf_store_cache_mark_delete(w, &ti), MLF_OK);
     ck_assert_int_eq(mlf_store_cache_delete(w, "d", "x", r.digest), MLF_OK);
     ck_assert_int_eq(mlf_store_cache_delete(w, "d", "x", r.digest), MLF_ENOTFOUND);
+    ck_assert_int_eq(mlf_store_cache_mark_put(w, &ti), MLF_OK);
+    ck_assert_int_eq(mlf_store_write_commit(w), MLF_OK);
+    /* db check reads the table: entries and marks pass, a damaged entry is reported */
+    unsigned long problems = 9;
+    ck_assert_int_eq(mlf_store_check(st, NULL, NULL, &problems), MLF_OK);
+    ck_assert_uint_eq(problems, 0);
+    uint8_t bad_key[1 + 2 + 2 + MLF_CACHE_DIGEST_LEN] = {'e', 'd', 0, 'z', 0};
+    ck_assert_int_eq(mlf_store_write_begin(st, &w), MLF_OK);
+    ck_assert_int_eq(mlf_st_put(w, MLF_ST_CACHE, bad_key, sizeof bad_key, "\x81\xa1v", 3), MLF_OK);
+    ck_assert_int_eq(mlf_st_put(w, MLF_ST_CACHE, "x", 1, "", 0), MLF_OK);
+    ck_assert_int_eq(mlf_store_write_commit(w), MLF_OK);
+    ck_assert_int_eq(mlf_store_check(st, NULL, NULL, &problems), MLF_OK);
+    ck_assert_uint_eq(problems, 2);
+    ck_assert_int_eq(mlf_store_write_begin(st, &w), MLF_OK);
+    ck_assert_int_eq(mlf_st_del(w, MLF_ST_CACHE, bad_key, sizeof bad_key), MLF_OK);
+    ck_assert_int_eq(mlf_st_del(w, MLF_ST_CACHE, "x", 1), MLF_OK);
     ck_assert_int_eq(mlf_store_write_commit(w), MLF_OK);
 }
 END_TEST
