@@ -350,13 +350,15 @@ void mlf_web_h_clear_tis(mlf_web_req *rq, mlf_web_resp *rs)
         return;
     static const char *const known[] = {"dag_run_id", "task_ids",   "include_downstream", "include_upstream",
                                         "only_failed", "start_date", "end_date",           "dry_run",
-                                        "reset_dag_runs", NULL};
+                                        "reset_dag_runs", "no_cache", NULL};
     json_t *body = mlf_web_body(rq, rs, known, 0);
     if (!body)
         return;
     char err[256];
     mlf_clear_opts o = {.start = INT64_MIN, .end = INT64_MAX,
-                        .only_failed = json_is_true(json_object_get(body, "only_failed"))};
+                        .only_failed = json_is_true(json_object_get(body, "only_failed")),
+                        /* mlflowd's own: the next tries ignore cached results (doc/caching.md) */
+                        .no_cache = json_is_true(json_object_get(body, "no_cache"))};
     json_t *jrun = json_object_get(body, "dag_run_id");
     const char *bad = NULL;
     if (jrun && !json_is_null(jrun) && !json_is_string(jrun))

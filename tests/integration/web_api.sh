@@ -176,6 +176,10 @@ expect_exit 0 "$MLFLOWD" tasks state etl load "$RUN"
 http POST /api/v1/dags/etl/clearTaskInstances -H "$O" -H "$J" -d "{\"dag_run_id\": \"$RUN\", \"task_ids\": [\"transform\"], \"include_downstream\": true}"
 expect_status 200
 json_check 'd["cleared"] == 2'
+# no_cache (mlflowd's, doc/caching.md) is accepted: the next try ignores cached results
+http POST /api/v1/dags/etl/clearTaskInstances -H "$O" -H "$J" -d "{\"dag_run_id\": \"$RUN\", \"task_ids\": [\"transform\"], \"no_cache\": true}"
+expect_status 200
+json_check 'd["cleared"] == 1'
 expect_exit 0 "$MLFLOWD" tasks states-for-dag-run etl "$RUN" -o json
 json_check '{t["task_id"]: t["state"] for t in d} == {"extract": "success", "transform": "none", "load": "none"}'
 expect_exit 0 "$MLFLOWD" dags state etl "$RUN"
