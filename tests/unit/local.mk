@@ -246,7 +246,6 @@ TESTS += tests/unit/test_executors
 check_LTLIBRARIES += tests/unit/libtestutil.la
 tests_unit_libtestutil_la_SOURCES = tests/unit/testutil.c tests/unit/testutil.h
 tests_unit_libtestutil_la_CPPFLAGS = $(UNIT_CPPFLAGS)
-UNIT_LDADD += tests/unit/libtestutil.la
 
 # unit tests for modules that had none: DAG bag, notifier processes, plugin registry, CLI, worker
 check_PROGRAMS += tests/unit/test_dagbag
