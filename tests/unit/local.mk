@@ -280,3 +280,9 @@ tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
 TESTS += tests/unit/test_op_container
 endif
+# mkdir_parents (deepest folder first)
+check_PROGRAMS += tests/unit/test_fsutil
+tests_unit_test_fsutil_SOURCES = tests/unit/test_fsutil.c tests/unit/testutil.c
+tests_unit_test_fsutil_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_fsutil_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_fsutil
