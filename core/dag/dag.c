@@ -82,6 +82,12 @@ void mlf_dag_free(mlf_dag *dag)
     for (size_t i = 0; i < dag->ntasks; i++)
         task_free(&dag->tasks[i]);
     free(dag->tasks);
+    for (size_t i = 0; i < dag->ngroups; i++) {
+        free(dag->groups[i].group_id);
+        free(dag->groups[i].label);
+        free(dag->groups[i].tooltip);
+    }
+    free(dag->groups);
     free(dag->topo);
     free(dag->id_hash);
     for (size_t i = 0; i < dag->ntags; i++)
@@ -168,6 +174,7 @@ int mlf_dag_add_task(mlf_dag *dag, const char *task_id, size_t *index)
         return MLF_ENOMEM;
     }
     t->trigger_rule = MLF_TR_ALL_SUCCESS;
+    t->group_index = -1;
     t->retry_delay_us = 300 * 1000000LL; /* Airflow's default_task_retry_delay */
     t->pool_slots = 1;
     t->priority_weight = 1;

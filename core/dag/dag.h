@@ -87,7 +87,8 @@ typedef struct mlf_task {
      * direct upstream; their failure or skip decides the mapped task whatever its trigger rule. */
     size_t *expand_src, nexpand_src;
     mlf_sensor_cfg sensor;
-    char *group, *doc, *owner;
+    char *group, *doc, *owner; /**< group: the task group's group_id (NULL outside groups) */
+    long group_index;    /**< the task's task group (an index in mlf_dag.groups), -1 outside groups */
     /** Callbacks: NULL, or a map {notifier: NAME, config: {...}} (validated against the notifier's table). */
     mlf_value *on_failure_callback, *on_success_callback, *on_retry_callback;
     int line, col;       /**< where the task is defined in its file */
@@ -97,6 +98,18 @@ typedef struct mlf_task {
     size_t ntemplates;
     int templates_ready;
 } mlf_task;
+
+/** A task group (Airflow's TaskGroup): tasks shown together, named together in `upstream` (its leaves),
+ * given upstreams together (its roots). Groups nest; the model keeps them only for names and views. */
+typedef struct mlf_task_group {
+    char *group_id;      /**< Airflow's group_id: the label, prefixed "PARENT." when the parent prefixes */
+    char *label;         /**< the name it was declared with */
+    long parent;         /**< index in mlf_dag.groups, -1 for a group at the DAG's top */
+    int prefix_group_id; /**< 1: the ids of its tasks and groups start with "GROUP_ID." */
+    int depth;           /**< 1 for a top-level group, its parent's + 1 below */
+    char *tooltip;
+    int line, col;
+} mlf_task_group;
 
 /** A DAG. */
 typedef struct mlf_dag {
@@ -120,6 +133,8 @@ typedef struct mlf_dag {
     mlf_value *on_failure_callback, *on_success_callback; /**< as the task callbacks, for the run's end */
     mlf_task *tasks;
     size_t ntasks;
+    mlf_task_group *groups; /**< in declaration order: a parent before its children */
+    size_t ngroups;
     size_t *topo;        /**< task indices in a topological order (set by mlf_dag_finalize) */
     size_t *id_hash;     /**< open-addressing index task_id -> index+1 (0 = empty), id_hash_cap slots */
     size_t id_hash_cap;
@@ -155,6 +170,27 @@ int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag);
 
 /** 1 when task @p t has no downstream (a leaf), which decides the run's final state. */
 int mlf_task_is_leaf(const mlf_task *t);
+
+/** Adds a task group labelled @p label under group @p parent (-1: the DAG's top); its group_id is Airflow's
+ * (the label, prefixed by the parent's id when the parent prefixes). Index in *index. Errors: MLF_EEXIST (the
+ * group_id is taken by another group), MLF_ENOMEM. */
+int mlf_dag_add_group(mlf_dag *dag, const char *label, long parent, int prefix_group_id, size_t *index);
+
+/** The index of the task group whose group_id is @p group_id, or -1. */
+long mlf_dag_group_index(const mlf_dag *dag, const char *group_id);
+
+/** The id a task or group labelled @p label gets inside group @p group (-1: the top): Airflow's child_id,
+ * "GROUP_ID.label" when the group prefixes, else the label. Returns a string the caller frees, or NULL. */
+char *mlf_dag_child_id(const mlf_dag *dag, long group, const char *label);
+
+/** 1 when group @p inner is @p outer or nested in it (at any depth). */
+int mlf_group_within(const mlf_dag *dag, long inner, long outer);
+
+/** Airflow's TaskGroup.get_roots / get_leaves: the tasks of group @p g (nested groups included) without an
+ * upstream (roots) or a downstream (leaves) inside it, as task indices into @p out (room for ntasks); returns
+ * their count. */
+size_t mlf_dag_group_roots(const mlf_dag *dag, long g, size_t *out);
+size_t mlf_dag_group_leaves(const mlf_dag *dag, long g, size_t *out);
 
 /** Compiles the templated parameters of every task (mlf_task.templates), replacing earlier ones;
  * mlf_dag_finalize() calls it. Returns MLF_OK or MLF_ENOMEM. */

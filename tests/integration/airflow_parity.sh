@@ -104,7 +104,6 @@ refused() { # KEY-LINE EXPECTED-MESSAGE-PART
     expect_exit 0 "$MLFLOWD" dags list-import-errors
     case "$out$err" in *"$2"*) ;; *) fail "'$1' was not refused with '$2': $out $err" ;; esac
 }
-refused "group: extract" "task groups are not supported yet"
 refused "email: [ops@example.com]" "email is not supported yet; mail through the email notifier"
 refused "email_on_failure: true" "email_on_failure is not supported yet"
 refused "email_on_retry: false" "email_on_retry is not supported yet"
@@ -112,6 +111,34 @@ refused "sla: 1h" "Airflow 3 replaced SLAs by deadline alerts"
 refused "setup: true" "setup and teardown tasks are not supported yet"
 refused "teardown: true" "setup and teardown tasks are not supported yet"
 refused "trigger_rule: all_done_setup_success" "trigger rule 'all_done_setup_success' is not supported yet"
+
+# --- task groups (Airflow's TaskGroup): ids prefixed by the group, a group upstream of a task means its
+# leaves, a group downstream of a task its roots; shown by tasks list --tree and dags show
+cat >"$tmp/dags/grouped.yaml" <<'YAML'
+dag_id: grouped
+tasks:
+  start: {operator: shell, command: "echo start"}
+  load: {operator: shell, upstream: extract, command: "echo load {{ xcom['extract.clean'] }}"}
+groups:
+  extract:
+    upstream: start
+    tooltip: pull the sources
+    tasks:
+      fetch: {operator: shell, command: "echo fetched"}
+      clean: {operator: shell, upstream: fetch, command: "echo cleaned"}
+    groups:
+      side: {prefix_group_id: false, tasks: {audit: {operator: empty, upstream: fetch}}}
+YAML
+expect_exit 0 "$MLFLOWD" dags test grouped 2024-01-01 -o json
+expect_states "audit=success extract.clean=success extract.fetch=success load=success start=success" "task groups"
+expect_exit 0 "$MLFLOWD" tasks list grouped -o json
+json_check '{t["task_id"]: (sorted(t["upstream"]), t["task_group"]) for t in d} == {"start": ([], None), "extract.fetch": (["start"], "extract"), "extract.clean": (["extract.fetch"], "extract"), "audit": (["extract.fetch"], "extract.side"), "load": (["audit", "extract.clean"], None)}'
+expect_exit 0 "$MLFLOWD" tasks list grouped --tree
+case "$out" in *"<Task(empty): audit> (group: extract.side)"*) ;; *) fail "tasks list --tree does not show the group: $out" ;; esac
+expect_exit 0 "$MLFLOWD" dags show grouped
+case "$out" in *"group extract: pull the sources"*"group extract.side (in extract)"*) ;; *) fail "dags show does not show the groups: $out" ;; esac
+expect_exit 0 "$MLFLOWD" dags show grouped --format dot
+case "$out" in *'subgraph "cluster_extract" {'*'subgraph "cluster_extract.side" {'*'"audit"'*) ;; *) fail "dags show --format dot has no nested clusters: $out" ;; esac
 
 # --- templates: Airflow's date filters, ts_nodash_with_tz, task_instance_key_str and prev_*_success
 cat >"$tmp/dags/tpl.yaml" <<'YAML'

@@ -281,3 +281,10 @@ tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
 TESTS += tests/unit/test_op_container
 endif
+
+# task groups (issue 11)
+check_PROGRAMS += tests/unit/test_dag_groups
+tests_unit_test_dag_groups_SOURCES = tests/unit/test_dag_groups.c
+tests_unit_test_dag_groups_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_dag_groups_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_dag_groups
