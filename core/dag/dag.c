@@ -8,7 +8,8 @@
 
 const char *const mlf_trigger_rule_names[MLF_TR_COUNT] = {
     "all_success", "all_failed",  "all_done",    "all_done_min_one_success",    "all_skipped",  "one_success",
-    "one_failed",  "one_done",    "none_failed", "none_failed_min_one_success", "none_skipped", "always"};
+    "one_failed",  "one_done",    "none_failed", "none_failed_min_one_success", "none_skipped", "always",
+    "all_done_setup_success"};
 
 const char *const mlf_weight_rule_names[MLF_WR_COUNT] = {"downstream", "upstream", "absolute"};
 
@@ -61,6 +62,8 @@ static void task_free(mlf_task *t)
     mlf_value_free(t->params);
     mlf_value_free(t->expand);
     free(t->expand_src);
+    free(t->setups);
+    free(t->setup_waiters);
     free(t->group);
     free(t->doc);
     free(t->owner);
@@ -210,7 +213,7 @@ int mlf_dag_add_edge(mlf_dag *dag, size_t upstream, size_t downstream)
 
 int mlf_task_is_leaf(const mlf_task *t)
 {
-    return t->ndownstream == 0;
+    return t->run_leaf;
 }
 
 /* Reports one cycle among the tasks Kahn's algorithm could not order (indegree still > 0). */
@@ -332,5 +335,6 @@ int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag)
     }
     free(stamp);
     free(stack);
-    return mlf_dag_compile_templates(dag);
+    int rc = mlf_dag_setup_teardown(dag);
+    return rc ? rc : mlf_dag_compile_templates(dag);
 }

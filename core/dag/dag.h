@@ -27,6 +27,7 @@ typedef enum mlf_trigger_rule {
     MLF_TR_NONE_FAILED_MIN_ONE_SUCCESS,
     MLF_TR_NONE_SKIPPED,
     MLF_TR_ALWAYS,
+    MLF_TR_ALL_DONE_SETUP_SUCCESS, /**< Airflow 2.7+: all done, and a setup among them succeeded (teardowns) */
     MLF_TR_COUNT
 } mlf_trigger_rule;
 
@@ -91,6 +92,16 @@ typedef struct mlf_task {
     long group_index;    /**< the task's task group (an index in mlf_dag.groups), -1 outside groups */
     /** Callbacks: NULL, or a map {notifier: NAME, config: {...}} (validated against the notifier's table). */
     mlf_value *on_failure_callback, *on_success_callback, *on_retry_callback;
+    /* Setup and teardown (Airflow 2.7+, doc/dags.md): a teardown runs once its upstreams are done and does
+     * not decide the run's state unless on_failure_fail_dagrun. */
+    int is_setup, is_teardown, on_failure_fail_dagrun;
+    int run_leaf;        /**< decides the run's state (Airflow's effective leaf), set by mlf_dag_finalize() */
+    /** Airflow's get_upstreams_only_setups(): the setups upstream of the task (at any distance) that have no
+     * teardown or one downstream of the task; a non-teardown task waits until all succeeded. */
+    size_t *setups, nsetups;
+    /** The tasks with this setup among their `setups` but not among their direct upstreams (their wait on
+     * it ends when it finishes, so the scheduler looks at them again then). */
+    size_t *setup_waiters, nsetup_waiters;
     int line, col;       /**< where the task is defined in its file */
     /** The templated parameters that have template syntax, compiled when the DAG is finalized; every
      * other parameter renders to itself. Meaningful when templates_ready. */
@@ -168,8 +179,19 @@ int mlf_dag_add_edge(mlf_dag *dag, size_t upstream, size_t downstream);
  * "cycle: a -> b -> c -> a"), and computes effective priorities. Returns MLF_OK or MLF_EINVAL. */
 int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag);
 
-/** 1 when task @p t has no downstream (a leaf), which decides the run's final state. */
+/** 1 when task @p t decides the run's final state: Airflow's effective leaf, a task whose downstreams are all
+ * teardowns that do not fail the run (none: a leaf), and not such a teardown itself (set by
+ * mlf_dag_finalize(); a DAG of nothing but such teardowns has its plain leaves decide). */
 int mlf_task_is_leaf(const mlf_task *t);
+
+/** Computes the setup/teardown relations of every task (mlf_task.setups, setup_waiters, run_leaf);
+ * mlf_dag_finalize() calls it. Returns MLF_OK or MLF_ENOMEM. */
+int mlf_dag_setup_teardown(mlf_dag *dag);
+
+/** Adds to selection @p sel (one byte per task) the setups and teardowns Airflow clears with the tasks
+ * selected (DAG.partial_subset): for a selected task that is neither, its relevant setups (mlf_task.setups)
+ * and their teardowns; for a selected setup, its teardowns. Returns MLF_OK or MLF_ENOMEM. */
+int mlf_dag_select_setups_teardowns(const mlf_dag *dag, unsigned char *sel);
 
 /** Adds a task group labelled @p label under group @p parent (-1: the DAG's top); its group_id is Airflow's
  * (the label, prefixed by the parent's id when the parent prefixes). Index in *index. Errors: MLF_EEXIST (the

@@ -82,7 +82,45 @@ size_t mlf_dag_group_roots(const mlf_dag *dag, long g, size_t *out)
     return ends(dag, g, 1, out);
 }
 
+/* Airflow's recurse_for_first_non_teardown: the upstreams inside @p g of teardown @p ti that are not
+ * teardowns (through teardown chains, never along a teardown's edge from a setup), added to out once. */
+static void first_non_teardowns(const mlf_dag *dag, long g, size_t ti, size_t *out, size_t *n, int depth)
+{
+    const mlf_task *t = &dag->tasks[ti];
+    for (size_t k = 0; k < t->nupstream && depth < 64; k++) {
+        size_t u = t->upstream[k];
+        const mlf_task *up = &dag->tasks[u];
+        if (!mlf_group_within(dag, up->group_index, g))
+            continue;
+        if (up->is_teardown) {
+            first_non_teardowns(dag, g, u, out, n, depth + 1);
+            continue;
+        }
+        if (t->is_teardown && up->is_setup)
+            continue;
+        size_t i = 0;
+        while (i < *n && out[i] != u)
+            i++;
+        if (i == *n)
+            out[(*n)++] = u;
+    }
+}
+
 size_t mlf_dag_group_leaves(const mlf_dag *dag, long g, size_t *out)
 {
-    return ends(dag, g, 0, out);
+    size_t n = ends(dag, g, 0, out), kept = 0;
+    size_t *teardowns = malloc((n ? n : 1) * sizeof *teardowns), nt = 0;
+    if (!teardowns)
+        return n;
+    /* a teardown is not a leaf: the first non-teardowns before it are (get_leaves) */
+    for (size_t i = 0; i < n; i++) {
+        if (dag->tasks[out[i]].is_teardown)
+            teardowns[nt++] = out[i];
+        else
+            out[kept++] = out[i];
+    }
+    for (size_t i = 0; i < nt; i++)
+        first_non_teardowns(dag, g, teardowns[i], out, &kept, 0);
+    free(teardowns);
+    return kept;
 }

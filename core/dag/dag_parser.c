@@ -76,7 +76,11 @@ typedef struct pctx {
         char *name;
         const mlf_yaml_node *node;
         long scope, down_group;
-    } *ups, *xrefs, *erefs;
+    } *ups, *xrefs, *erefs, *tdowns; /* tdowns: the names in a setup's `teardowns:` */
+    size_t ntdowns, captdowns;
+    /* per task index: the task's own trigger_rule node (NULL when it has none of its own) */
+    const mlf_yaml_node **tr_node;
+    size_t ntr_node;
     size_t nups, capups, nxrefs, capxrefs, nerefs, caperefs; /* erefs: xcom.TASK in `expand` */
 } pctx;
 
@@ -534,6 +538,16 @@ static void add_upstream(pctx *c, size_t task, const mlf_yaml_node *n)
     add_upstream_of(c, task, -1, c->scope, n);
 }
 
+/* Records name @p n of task @p task in list @p v, looked up from the current group outwards. */
+static void add_upstream_list(pctx *c, struct pending **v, size_t *nv, size_t *cap, size_t task,
+                              const mlf_yaml_node *n)
+{
+    size_t before = *nv;
+    add_pending(v, nv, cap, task, n->text, n);
+    if (*nv > before)
+        (*v)[before].scope = c->scope;
+}
+
 /* The innermost default_args entry for @p key, or NULL. */
 static const mlf_yaml_node *darg_get(const pctx *c, const char *key)
 {
@@ -569,9 +583,6 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         char dym[160];
         if (name && mlf_trigger_rule_parse(name, &r) == MLF_OK)
             t->trigger_rule = r;
-        else if (name && strcmp(name, "all_done_setup_success") == 0)
-            perr(c, v, "trigger rule 'all_done_setup_success' is not supported yet: setup and teardown tasks are "
-                 "not built yet (all_done is the nearest)");
         else if (name)
             perr(c, v, "unknown trigger rule '%s'%s", name,
                  did_you_mean(name, mlf_trigger_rule_names, MLF_TR_COUNT, dym, sizeof dym));
@@ -625,10 +636,28 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
                strcmp(key, "email_on_retry") == 0) {
         perr(c, v, "task '%s': %s is not supported yet; mail through the email notifier instead: "
              "on_failure_callback: {notifier: email, to: [ADDRESS]} (on_retry_callback likewise)", t->task_id, key);
-    } else if (strcmp(key, "setup") == 0 || strcmp(key, "teardown") == 0 || strcmp(key, "teardowns") == 0 ||
-               strcmp(key, "on_failure_fail_dagrun") == 0) {
-        perr(c, v, "task '%s': %s: setup and teardown tasks are not supported yet; a cleanup task with "
-             "trigger_rule: all_done runs whatever its upstream tasks did", t->task_id, key);
+    } else if (strcmp(key, "setup") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->is_setup = b;
+    } else if (strcmp(key, "teardown") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->is_teardown = b;
+    } else if (strcmp(key, "on_failure_fail_dagrun") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->on_failure_fail_dagrun = b;
+    } else if (strcmp(key, "teardowns") == 0) {
+        /* Airflow's teardown.as_teardown(setups=this): this task is a setup, each named task its teardown */
+        if (is_scalar(v) && !mlf_yaml_is_null(v)) {
+            t->is_setup = 1;
+            add_upstream_list(c, &c->tdowns, &c->ntdowns, &c->captdowns, ti, v);
+        } else if (v->kind == MLF_YAML_SEQUENCE) {
+            t->is_setup = 1;
+            for (size_t k = 0; k < v->n; k++)
+                if (want_text(c, v->items[k], "teardowns", "a task id"))
+                    add_upstream_list(c, &c->tdowns, &c->ntdowns, &c->captdowns, ti, v->items[k]);
+        } else if (!mlf_yaml_is_null(v)) {
+            perr(c, v, "teardowns: expected a task id or a list of task ids, got %s", mlf_yaml_describe(v));
+        }
     } else if (strcmp(key, "sla") == 0) {
         perr(c, v, "task '%s': sla is not supported: Airflow 3 replaced SLAs by deadline alerts, which mlflowd "
              "does not have yet; bound the task with execution_timeout (the run with dagrun_timeout) and an "
@@ -754,6 +783,8 @@ static void apply_task_key(pctx *c, size_t ti, const mlf_operator_desc *op, cons
 {
     mlf_task *t = &c->dag->tasks[ti];
     const char *key = k->text;
+    if (!from_defaults && strcmp(key, "trigger_rule") == 0 && ti < c->ntr_node)
+        c->tr_node[ti] = v;
     if (apply_core_key(c, ti, key, v))
         return;
     if ((op->flags & MLF_OP_SENSOR) && apply_sensor_key(c, ti, key, v))
@@ -928,6 +959,20 @@ static void parse_task_body(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml
         return;
     }
     c->cur_task = ti;
+    if (ti >= c->ntr_node) {
+        size_t cap = c->ntr_node ? c->ntr_node * 2 : 16;
+        while (cap <= ti)
+            cap *= 2;
+        const mlf_yaml_node **nv = realloc(c->tr_node, cap * sizeof *nv);
+        if (!nv) {
+            perr(c, idnode, "out of memory");
+            return;
+        }
+        for (size_t i = c->ntr_node; i < cap; i++)
+            nv[i] = NULL;
+        c->tr_node = nv;
+        c->ntr_node = cap;
+    }
     mlf_task *t = &c->dag->tasks[ti];
     t->line = (int)idnode->line;
     t->col = (int)idnode->col;
@@ -1031,6 +1076,10 @@ static void parse_default_args(pctx *c, const mlf_yaml_node *v)
     const mlf_yaml_node *g = mlf_yaml_map_get(v, "group");
     if (g)
         perr(c, g, "default_args: 'group' cannot be a default (write the task under the group, or give it group:)");
+    static const char *const own[] = {"setup", "teardown", "teardowns", "on_failure_fail_dagrun"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if ((g = mlf_yaml_map_get(v, own[i])))
+            perr(c, g, "default_args: '%s' cannot be a default: it belongs to one task (as in Airflow)", own[i]);
     /* Keys must be core task keys, sensor keys, or a parameter of some loaded operator. */
     for (size_t i = 0; i < v->n; i++) {
         const char *key = v->items[i]->text;
@@ -1128,6 +1177,21 @@ static void resolve_upstreams(pctx *c)
         ids[k] = dag->tasks[k].task_id;
     for (size_t k = 0; k < dag->ngroups; k++)
         ids[dag->ntasks + k] = dag->groups[k].group_id;
+    /* a setup's teardowns: the edge setup -> teardown (Airflow's as_teardown(setups=...)); first, since a
+     * teardown is not a group's leaf */
+    for (size_t i = 0; i < c->ntdowns; i++) {
+        const struct pending *p = &c->tdowns[i];
+        long td, tg;
+        if (!resolve_name(dag, p->name, p->scope, &td, &tg) || td < 0) {
+            char dym[160];
+            perr(c, p->node, "task '%s': teardowns: '%s' is not a task of this DAG%s", dag->tasks[p->task].task_id,
+                 p->name, tg >= 0 ? " (it is a task group: name its teardown tasks)"
+                                  : did_you_mean(p->name, ids, dag->ntasks, dym, sizeof dym));
+            continue;
+        }
+        dag->tasks[td].is_teardown = 1;
+        mlf_dag_add_edge(dag, p->task, (size_t)td);
+    }
     /* task-to-task edges first: they decide every group's roots and leaves */
     for (size_t i = 0; i < c->nups; i++) {
         const struct pending *p = &c->ups[i];
@@ -1246,6 +1310,47 @@ static void split_param_specs(pctx *c, const mlf_yaml_node *node)
         mlf_map_set(dag->param_specs, key, copy);
         mlf_map_set(dag->params, key, value); /* replaces the spec in place: i stays valid */
         free(key);
+    }
+}
+
+/* Reports a problem at task @p t's id. */
+static void task_err(pctx *c, const mlf_task *t, const char *fmt, ...) MLF_PRINTF(3, 4);
+static void task_err(pctx *c, const mlf_task *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_diag_vadd(c->diag, c->file, t->line, t->col, fmt, ap);
+    va_end(ap);
+    c->errors++;
+}
+
+/* Airflow's rules for setup and teardown tasks (BaseOperator.as_teardown, the @teardown decorator,
+ * DAG.validate_setup_teardown), checked once every edge is known; a teardown's rule becomes
+ * all_done_setup_success. */
+static void check_setup_teardown(pctx *c)
+{
+    mlf_dag *dag = c->dag;
+    for (size_t i = 0; i < dag->ntasks; i++) {
+        mlf_task *t = &dag->tasks[i];
+        const mlf_yaml_node *tr = i < c->ntr_node ? c->tr_node[i] : NULL;
+        if (t->is_setup && t->is_teardown)
+            task_err(c, t, "task '%s': a task cannot be both a setup and a teardown", t->task_id);
+        if (t->on_failure_fail_dagrun && !t->is_teardown)
+            task_err(c, t, "task '%s': on_failure_fail_dagrun is for teardown tasks (teardown: true), as in Airflow",
+                     t->task_id);
+        if (t->is_teardown) {
+            if (tr && t->trigger_rule != MLF_TR_ALL_DONE_SETUP_SUCCESS)
+                perr(c, tr, "task '%s': a teardown's trigger rule is all_done_setup_success and cannot be changed "
+                     "(Airflow: \"Trigger rule not configurable for teardown tasks.\")", t->task_id);
+            t->trigger_rule = MLF_TR_ALL_DONE_SETUP_SUCCESS;
+        }
+        for (size_t k = 0; t->is_setup && k < t->ndownstream; k++) {
+            const mlf_task *d = &dag->tasks[t->downstream[k]];
+            if (!d->is_teardown && d->trigger_rule != MLF_TR_ALL_SUCCESS)
+                task_err(c, d, "task '%s': its upstream '%s' is a setup task, and tasks after a setup must keep "
+                         "trigger_rule all_success (Airflow: \"Setup tasks must be followed with trigger rule "
+                         "ALL_SUCCESS.\")", d->task_id, t->task_id);
+        }
     }
 }
 
@@ -1468,6 +1573,7 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
             c->errors++;
         }
     resolve_upstreams(c);
+    check_setup_teardown(c);
     if (c->errors == 0 && mlf_dag_finalize(dag, c->diag) != MLF_OK)
         c->errors++;
 }
@@ -1505,6 +1611,8 @@ static int parse_doc(mlf_dag_parser *p, int rc, mlf_yaml_doc *doc, const char *n
     free_pending(c.ups, c.nups);
     free_pending(c.xrefs, c.nxrefs);
     free_pending(c.erefs, c.nerefs);
+    free_pending(c.tdowns, c.ntdowns);
+    free(c.tr_node);
     mlf_yaml_free(doc);
     if (c.errors) {
         mlf_dag_free(c.dag);

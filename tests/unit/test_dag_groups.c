@@ -1,7 +1,8 @@
 /* Unit tests for task groups (core/dag/dag_groups.c and the `groups:` / `group:` keys of core/dag/dag_parser.c).
  * Expectations are Airflow's TaskGroup behaviour (airflow/utils/task_group.py and tests/utils/test_task_group.py):
  * ids prefixed by the group id, nested ids, prefix_group_id: false, a group upstream of a task meaning its
- * leaves, a group downstream of a task meaning its roots, group default_args overriding the DAG's. */
+ * leaves, a group downstream of a task meaning its roots, group default_args overriding the DAG's. Also the
+ * setup/teardown relations of the model (core/dag/dag_setup.c), which decide group leaves too. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,70 @@ START_TEST(test_group_default_args)
 }
 END_TEST
 
+/* Airflow's get_leaves: a teardown is not a group's leaf; the first non-teardowns before it are. */
+START_TEST(test_group_leaves_skip_teardowns)
+{
+    mlf_dag *d = parse("dag_id: tg\n"
+                       "groups:\n"
+                       "  g:\n"
+                       "    tasks:\n"
+                       "      create: {operator: empty, setup: true, teardowns: delete}\n"
+                       "      work: {operator: empty, upstream: create}\n"
+                       "      delete: {operator: empty, upstream: work}\n"
+                       "tasks:\n"
+                       "  after: {operator: empty, upstream: g}\n");
+    ck_assert_ptr_nonnull(d);
+    ck_ups(d, "after", "g.work");
+    ck_assert_int_eq(d->tasks[mlf_dag_task_index(d, "g.delete")].trigger_rule, MLF_TR_ALL_DONE_SETUP_SUCCESS);
+    mlf_dag_free(d);
+}
+END_TEST
+
+/* Airflow 2.7+: relevant setups (get_upstreams_only_setups), effective leaves (_tis_for_dagrun_state) and
+ * what clearing takes along (partial_subset). */
+START_TEST(test_setup_teardown_model)
+{
+    mlf_dag *d = parse("dag_id: st\n"
+                       "tasks:\n"
+                       "  s1: {operator: empty, setup: true, teardowns: t1}\n"
+                       "  s2: {operator: empty, setup: true}\n"          /* no teardown: always relevant */
+                       "  w1: {operator: empty, upstream: [s1, s2]}\n"
+                       "  w2: {operator: empty, upstream: w1}\n"
+                       "  t1: {operator: empty, upstream: w1}\n"
+                       "  w3: {operator: empty, upstream: t1}\n"         /* after s1's teardown */
+                       "  t2: {operator: empty, teardown: true, on_failure_fail_dagrun: true, upstream: w2}\n");
+    ck_assert_ptr_nonnull(d);
+    const mlf_task *w2 = &d->tasks[mlf_dag_task_index(d, "w2")], *w3 = &d->tasks[mlf_dag_task_index(d, "w3")];
+    const mlf_task *w1 = &d->tasks[mlf_dag_task_index(d, "w1")];
+    /* w2: s1 is not relevant (its teardown t1 is not downstream of w2); s2, without teardown, is */
+    ck_assert_uint_eq(w2->nsetups, 1);
+    ck_assert_str_eq(d->tasks[w2->setups[0]].task_id, "s2");
+    /* w1: both (t1 is downstream of w1) */
+    ck_assert_uint_eq(w1->nsetups, 2);
+    /* w3 comes after t1, which is not downstream of w3: only s2 */
+    ck_assert_uint_eq(w3->nsetups, 1);
+    /* effective leaves: w3 (t1 has a downstream), t2 (on_failure_fail_dagrun); not w2 (t2 counts) */
+    ck_assert(mlf_task_is_leaf(w3));
+    ck_assert(mlf_task_is_leaf(&d->tasks[mlf_dag_task_index(d, "t2")]));
+    ck_assert(!mlf_task_is_leaf(w2));
+    ck_assert(!mlf_task_is_leaf(&d->tasks[mlf_dag_task_index(d, "t1")]));
+    /* clearing w1 takes s1, t1 and s2; clearing s1 takes its teardown t1 */
+    unsigned char sel[16] = {0};
+    sel[mlf_dag_task_index(d, "w1")] = 1;
+    ck_assert_int_eq(mlf_dag_select_setups_teardowns(d, sel), MLF_OK);
+    size_t n = 0;
+    for (size_t i = 0; i < d->ntasks; i++)
+        n += sel[i];
+    ck_assert_uint_eq(n, 4);
+    ck_assert(sel[mlf_dag_task_index(d, "t1")] && sel[mlf_dag_task_index(d, "s2")]);
+    memset(sel, 0, sizeof sel);
+    sel[mlf_dag_task_index(d, "s1")] = 1;
+    ck_assert_int_eq(mlf_dag_select_setups_teardowns(d, sel), MLF_OK);
+    ck_assert(sel[mlf_dag_task_index(d, "t1")] && !sel[mlf_dag_task_index(d, "w1")]);
+    mlf_dag_free(d);
+}
+END_TEST
+
 START_TEST(test_group_refusals)
 {
     expect_error("dag_id: tg\ngroups:\n  g: {expand: {x: [1]}, tasks: {a: {operator: empty}}}\n",
@@ -267,6 +332,8 @@ int main(void)
     tcase_add_test(tc, test_group_after_group_and_task_key);
     tcase_add_test(tc, test_group_default_args);
     tcase_add_test(tc, test_group_refusals);
+    tcase_add_test(tc, test_group_leaves_skip_teardowns);
+    tcase_add_test(tc, test_setup_teardown_model);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
