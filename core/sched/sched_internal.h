@@ -230,6 +230,15 @@ int mlf_sc_take_first_run(void *ud, const mlf_run_rec *rec);
 /* Evaluates the tasks whose upstream counters changed this turn (and new runs' roots). */
 void mlf_sc_evaluate_dirty(mlf_scheduler *s);
 
+/* sched_setup.c: setup tasks (Airflow 2.7+). Fills c's setup counters from @p task's direct upstream setups
+ * (all_done_setup_success reads them). */
+void mlf_sc_count_setups(const srun *r, size_t task, mlf_upstream_counts *c);
+/* Airflow's _evaluate_setup_constraint: UPSTREAM_FAILED when an indirect setup of @p task failed, SKIP when
+ * one was skipped, WAIT until all succeeded, then RUN (the trigger rule decides). */
+mlf_trigger_decision mlf_sc_setup_constraint(const srun *r, size_t task);
+/* Setup @p task finished: the tasks waiting on it as an indirect setup are evaluated again. */
+void mlf_sc_wake_setup_waiters(mlf_scheduler *s, srun *r, size_t task);
+
 /* ---------------------------------------------------------------------------- sched_callback.c */
 
 /* Runs callback @p cb ({notifier, config}) for @p event in a child process; never waits for it. */

@@ -286,3 +286,10 @@ tests_unit_test_fsutil_SOURCES = tests/unit/test_fsutil.c tests/unit/testutil.c
 tests_unit_test_fsutil_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_fsutil_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_fsutil
+
+# task groups (issue 11)
+check_PROGRAMS += tests/unit/test_dag_groups
+tests_unit_test_dag_groups_SOURCES = tests/unit/test_dag_groups.c
+tests_unit_test_dag_groups_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_dag_groups_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_dag_groups
