@@ -197,5 +197,8 @@ int mlf_cmd_users_create(mlf_cli *cli);
 int mlf_cmd_users_list(mlf_cli *cli);
 int mlf_cmd_users_delete(mlf_cli *cli);
 int mlf_cmd_users_token(mlf_cli *cli);
+/* cached results (cli_cache.c, doc/caching.md) */
+int mlf_cmd_cache_list(mlf_cli *cli);
+int mlf_cmd_cache_purge(mlf_cli *cli);
 
 #endif

@@ -53,6 +53,7 @@ mlf_dag *mlf_dag_new(void)
 static void task_free(mlf_task *t)
 {
     mlf_task_templates_free(t);
+    mlf_template_free(t->cache_key);
     free(t->task_id);
     free(t->operator_name);
     free(t->upstream);

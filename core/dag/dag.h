@@ -34,6 +34,13 @@ typedef enum mlf_trigger_rule {
 /** Priority weight rules. */
 typedef enum mlf_weight_rule { MLF_WR_DOWNSTREAM = 0, MLF_WR_UPSTREAM, MLF_WR_ABSOLUTE, MLF_WR_COUNT } mlf_weight_rule;
 
+/** How a task's results are cached (doc/caching.md). */
+typedef enum mlf_cache_mode {
+    MLF_CACHE_NONE = 0, /**< every try runs */
+    MLF_CACHE_AUTO,     /**< keyed on operator, plugin, rendered parameters and the XComs it reads */
+    MLF_CACHE_KEY       /**< keyed on a rendered template */
+} mlf_cache_mode;
+
 /** Sensor modes. */
 typedef enum mlf_sensor_mode { MLF_SENSOR_POKE = 0, MLF_SENSOR_RESCHEDULE } mlf_sensor_mode;
 
@@ -108,6 +115,10 @@ typedef struct mlf_task {
     mlf_task_template *templates;
     size_t ntemplates;
     int templates_ready;
+    /** Cached results (doc/caching.md): `cache: auto` or `cache: {key: TEMPLATE, ttl: DURATION}`. */
+    mlf_cache_mode cache_mode;
+    mlf_template *cache_key;   /**< MLF_CACHE_KEY: the key template, compiled at load */
+    int64_t cache_ttl_us;      /**< how long an entry is good for; 0: until purged */
 } mlf_task;
 
 /** A task group (Airflow's TaskGroup): tasks shown together, named together in `upstream` (its leaves),

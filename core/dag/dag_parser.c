@@ -777,6 +777,87 @@ static void unknown_task_key(pctx *c, const mlf_task *t, const mlf_operator_desc
              t->operator_name, did_you_mean(keynode->text, cands, n, dym, sizeof dym));
 }
 
+/* ------------------------------------------------------------------ cache (doc/caching.md) */
+
+/* cache: auto | false | {key: TEMPLATE | auto, ttl: DURATION}. A sensor's or a branch's try is never cached:
+ * from default_args the key is ignored for them, on the task itself it is an error. */
+static void apply_cache(pctx *c, size_t ti, const mlf_operator_desc *op, const mlf_yaml_node *v, int from_defaults)
+{
+    mlf_task *t = &c->dag->tasks[ti];
+    static const char *const cache_keys[] = {"key", "ttl", NULL};
+    const char *what = "cache: expected auto, false, or a mapping {key: TEMPLATE or auto, ttl: DURATION}";
+    mlf_template_free(t->cache_key);
+    t->cache_key = NULL;
+    t->cache_mode = MLF_CACHE_NONE;
+    t->cache_ttl_us = 0;
+    if (mlf_yaml_is_null(v))
+        return;
+    if (is_scalar(v) && strcmp(mlf_yaml_describe(v), "bool") == 0) {
+        int b = 1;
+        if (want_bool(c, v, "cache", &b) && b)
+            perr(c, v, "task '%s': %s, got true", t->task_id, what);
+        return;
+    }
+    const mlf_yaml_node *keyn = NULL, *ttln = NULL;
+    if (is_scalar(v)) {
+        keyn = v;
+        if (strcmp(v->text, "auto") != 0) {
+            perr(c, v, "task '%s': %s, got '%s'", t->task_id, what, v->text);
+            return;
+        }
+    } else if (v->kind == MLF_YAML_MAPPING) {
+        for (size_t i = 0; i < v->n; i++) {
+            char dym[160];
+            if (!in_list(v->items[i]->text, cache_keys))
+                perr(c, v->items[i], "task '%s': cache: unknown key '%s'%s (cache takes key and ttl)", t->task_id,
+                     v->items[i]->text, did_you_mean(v->items[i]->text, cache_keys, 2, dym, sizeof dym));
+        }
+        keyn = mlf_yaml_map_get(v, "key");
+        ttln = mlf_yaml_map_get(v, "ttl");
+        if (!keyn) {
+            perr(c, v, "task '%s': cache: 'key' is missing (a template, or auto)", t->task_id);
+            return;
+        }
+    } else {
+        perr(c, v, "task '%s': %s, got %s", t->task_id, what, mlf_yaml_describe(v));
+        return;
+    }
+    if ((op->flags & (MLF_OP_SENSOR | MLF_OP_BRANCH))) {
+        if (!from_defaults)
+            perr(c, v, "task '%s': cache: a %s's try is never cached (it %s)", t->task_id,
+                 (op->flags & MLF_OP_SENSOR) ? "sensor" : "branch",
+                 (op->flags & MLF_OP_SENSOR) ? "waits for something outside mlflowd" : "chooses the path to follow");
+        return;
+    }
+    if (ttln && !mlf_yaml_is_null(ttln) && !want_duration(c, ttln, "cache.ttl", 0, &t->cache_ttl_us))
+        return;
+    if (ttln && !mlf_yaml_is_null(ttln) && t->cache_ttl_us <= 0) {
+        perr(c, ttln, "task '%s': cache.ttl: must be longer than 0 (leave it out: entries last until purged)",
+             t->task_id);
+        return;
+    }
+    const char *text = want_text(c, keyn, "cache.key", "a template or auto");
+    if (!text)
+        return;
+    if (strcmp(text, "auto") == 0) {
+        t->cache_mode = MLF_CACHE_AUTO;
+        return;
+    }
+    if (!*text) {
+        perr(c, keyn, "task '%s': cache.key: empty (a template such as \"{{ params.dataset }}-v2\", or auto)",
+             t->task_id);
+        return;
+    }
+    if (!check_template(c, keyn, t->task_id, "cache.key", text, keyn->len))
+        return;
+    char err[512];
+    if (mlf_template_compile(text, keyn->len, &t->cache_key, err, sizeof err) != MLF_OK) {
+        perr(c, keyn, "task '%s': cache.key: template does not parse: %s", t->task_id, err);
+        return;
+    }
+    t->cache_mode = MLF_CACHE_KEY;
+}
+
 /* Applies one key of a task (or of default_args when @p from_defaults). */
 static void apply_task_key(pctx *c, size_t ti, const mlf_operator_desc *op, const mlf_yaml_node *k,
                            const mlf_yaml_node *v, int from_defaults)
@@ -785,6 +866,10 @@ static void apply_task_key(pctx *c, size_t ti, const mlf_operator_desc *op, cons
     const char *key = k->text;
     if (!from_defaults && strcmp(key, "trigger_rule") == 0 && ti < c->ntr_node)
         c->tr_node[ti] = v;
+    if (strcmp(key, "cache") == 0) {
+        apply_cache(c, ti, op, v, from_defaults);
+        return;
+    }
     if (apply_core_key(c, ti, key, v))
         return;
     if ((op->flags & MLF_OP_SENSOR) && apply_sensor_key(c, ti, key, v))

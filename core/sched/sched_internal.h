@@ -14,6 +14,7 @@
  *   sched_result.c    results from the executor: success, skip, reschedule, retry (with backoff), failure
  *   sched_recover.c   resuming runs after a restart; runs and pauses written by other processes
  *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
+ *   sched_cache.c     cached results: a try's cache key, the hit that finishes it without running, the record
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
 #define MLF_CORE_SCHED_INTERNAL_H
@@ -51,6 +52,10 @@ typedef struct sti {
     size_t heap_idx; /* position in the ready or timer heap, (size_t)-1 when in none */
     int in_timer;
     int save_pending;      /* listed in the scheduler's unsaved TIs: its record is written at the flush */
+    /* cached results (sched_cache.c, doc/caching.md) */
+    unsigned char cache_digest[32]; /* the running try's cache key, when cache_keyed */
+    int cache_keyed;       /* the running try has a cache key: its success is recorded under it */
+    int cache_ignore;      /* `tasks clear --no-cache`: this TI's tries do not read the cache */
 } sti;
 
 /* Per task of a run: its TIs and the counters over its direct upstream TIs. */
@@ -301,6 +306,9 @@ void mlf_sc_release_slots(mlf_scheduler *s, sti *t);
 /* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
  * allow; TIs held back by a DAG or pool limit wait for the next turn. */
 void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now);
+/* Appends @p line (NULL: nothing) to the log of @p t's current try, for a try that ends in the scheduler
+ * without running (its parameters did not render; a cache hit). One short synchronous append. */
+void mlf_sc_try_log_line(mlf_scheduler *s, const sti *t, const char *line);
 
 /* ---------------------------------------------------------------------------- sched_result.c */
 
@@ -341,5 +349,17 @@ void mlf_sc_host_drop_lease(void *ud, const char *attempt);
 /* After a restart with a remote executor: a try whose lease is in the store may still be running on its
  * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
 int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now);
+
+/* ---------------------------------------------------------------------------- sched_cache.c */
+
+/* For a task with `cache:` (doc/caching.md): computes the key of try @p t from its rendered @p params and the
+ * XComs it reads (@p inputs), in render context @p rc, and looks it up (one keyed read in the turn's batch).
+ * A live entry finishes @p t as success without a try: its XComs are copied, its note is "cached from RUN",
+ * its log says so; returns 1. Otherwise remembers the key on @p t (recorded if the try succeeds) and
+ * returns 0: the try runs. A --no-cache mark on the TI is consumed here. */
+int mlf_sc_cache_lookup(mlf_scheduler *s, sti *t, render_ctx *rc, const mlf_value *params,
+                        const mlf_value *inputs, mlf_time_us now);
+/* A try of @p t that succeeded with @p xcoms (may be NULL): records it under the key taken at dispatch. */
+void mlf_sc_cache_record(mlf_scheduler *s, sti *t, const mlf_value *xcoms, mlf_time_us now);
 
 #endif

@@ -39,6 +39,7 @@ const char *const mlf_st_db_names[MLF_ST_DB_COUNT] = {
     [MLF_ST_IMPORT_ERRORS] = "import_errors",
     [MLF_ST_LEASES] = "leases",
     [MLF_ST_USERS] = "users",
+    [MLF_ST_CACHE] = "cache",
 };
 
 /* The map never grows past this. */
@@ -188,7 +189,9 @@ static int open_tables(mlf_store *st, const char *dir, char *err, size_t errlen)
         return set_err(err, errlen, mlf_st_err(rc), "cannot read the state store in %s: %s", dir,
                        mdb_strerror(rc));
     for (int i = 0; i < MLF_ST_DB_COUNT; i++) {
-        rc = mdb_dbi_open(txn, mlf_st_db_names[i], create ? MDB_CREATE : 0, &st->dbi[i]);
+        /* the cache table came after the first stores: a writable open adds it to a store without it */
+        int add = create || (i == MLF_ST_CACHE && !(st->flags & MLF_STORE_RDONLY));
+        rc = mdb_dbi_open(txn, mlf_st_db_names[i], add ? MDB_CREATE : 0, &st->dbi[i]);
         if (rc == MDB_NOTFOUND) {
             mdb_txn_abort(txn);
             return set_err(err, errlen, MLF_ECORRUPT,

@@ -14,6 +14,7 @@
  *   variables, connections, pools, import_errors: the name            -> record
  *   leases          TIKEY                                             -> lease record
  *   users           user name                                         -> user record (store_users.c)
+ *   cache           'e' dag_id \0 task_id \0 digest(32) | 'n' TIKEY    -> cached result | empty (store_cache.h)
  * Flipping the sign bit of the logical date makes negative dates sort before positive ones; adding one
  * to map_index makes -1 sort first. Records are msgpack maps {"v": record version, field: value...}
  * without their key fields; unknown fields are skipped so that a newer minor version stays readable.
@@ -45,6 +46,7 @@ enum mlf_st_db {
     MLF_ST_IMPORT_ERRORS,
     MLF_ST_LEASES,
     MLF_ST_USERS,
+    MLF_ST_CACHE, /* cached results and --no-cache marks (store_cache.c) */
     MLF_ST_DB_COUNT
 };
 

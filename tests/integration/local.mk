@@ -84,3 +84,6 @@ INTEGRATION_TESTS += tests/integration/airflow_parity.sh
 # the webserver reloads its DAG folder (web2)
 INTEGRATION_TESTS += tests/integration/web_reload.sh
 INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
+
+# cached results on the sweep example (doc/caching.md)
+INTEGRATION_TESTS += tests/integration/cache_sweep.sh

@@ -293,3 +293,10 @@ tests_unit_test_dag_groups_SOURCES = tests/unit/test_dag_groups.c
 tests_unit_test_dag_groups_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_dag_groups_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_dag_groups
+
+# cached results (doc/caching.md): keys, the cache table, the scheduler's hits (tests/unit/fake_executor.[ch])
+check_PROGRAMS += tests/unit/test_cache
+tests_unit_test_cache_SOURCES = tests/unit/test_cache.c tests/unit/fake_executor.c tests/unit/fake_executor.h
+tests_unit_test_cache_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_cache_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cache
