@@ -14,6 +14,7 @@
  *   sched_result.c    results from the executor: success, skip, reschedule, retry (with backoff), failure
  *   sched_recover.c   resuming runs after a restart; runs and pauses written by other processes
  *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
+ *   sched_assets.c    asset events of succeeded tries, asset-triggered runs (doc/assets.md)
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
 #define MLF_CORE_SCHED_INTERNAL_H
@@ -96,6 +97,7 @@ typedef struct sdag {
     int has_last;          /* last automated interval known */
     mlf_interval last;
     mlf_time_us next_check; /* when to look at the schedule again (0: now) */
+    int asset_due;         /* sched_assets.c: an asset it waits for was updated (or a run of it ended) */
 } sdag;
 
 typedef struct heap {
@@ -140,6 +142,12 @@ struct mlf_scheduler {
     char owner_id[160];          /* this process as a run owner (sched_owner.c) */
     mlf_time_us next_owner_beat; /* CLOCK_BOOTTIME */
     int skipped_owned;           /* resume_run() left a run to its live owner */
+    /* assets (sched_assets.c) */
+    struct asset_consumer *consumers; /* (URI, DAG) pairs of asset schedules, sorted by URI */
+    size_t nconsumers;
+    size_t *due;                      /* indices (s->dags) of the DAGs with asset_due set */
+    size_t ndue, capdue;
+    mlf_time_us next_inbox;           /* when to look at the inbox of events from other processes */
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -332,5 +340,29 @@ void mlf_sc_host_drop_lease(void *ud, const char *attempt);
 /* After a restart with a remote executor: a try whose lease is in the store may still be running on its
  * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
 int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now);
+
+/* ---------------------------------------------------------------------------- sched_assets.c */
+
+/* sched_run.c: creates a run of @p dag over @p iv with id @p run_id (see mlf_scheduler_create_run). */
+int mlf_sc_create_run_at(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, const mlf_interval *iv,
+                         const char *run_id, char *err, size_t errlen);
+/* After a DAG sync: rebuilds the URI -> consumer index, gives new consumers their cursors (events before a
+ * DAG existed do not trigger it) and looks at every asset-scheduled DAG once. */
+void mlf_sc_assets_sync(mlf_scheduler *s);
+/* Frees the index. */
+void mlf_sc_assets_free(mlf_scheduler *s);
+/* Asset @p uri was updated: its consumers are looked at this turn (work: its consumers). */
+void mlf_sc_asset_updated(mlf_scheduler *s, const char *uri);
+/* A run of @p sd ended or @p sd was unpaused: if it is asset-scheduled, look at it again (a limit may
+ * have held its run back). */
+void mlf_sc_asset_recheck(mlf_scheduler *s, sdag *sd);
+/* Records an asset event for every outlet of succeeded TI @p t; @p xcoms (may be NULL) is what the try
+ * pushed: its "asset_extra" becomes the events' extra. */
+void mlf_sc_record_outlets(mlf_scheduler *s, const sti *t, const mlf_value *xcoms);
+/* Creates the asset-triggered runs whose conditions are met; events from other processes (the inbox)
+ * are taken first, every 500 ms. */
+void mlf_sc_create_asset_runs(mlf_scheduler *s, mlf_time_us now);
+/* `triggering_asset_events` of run @p r: URI -> [events] (a new map, empty for other runs). */
+mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r);
 
 #endif

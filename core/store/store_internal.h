@@ -14,6 +14,7 @@
  *   variables, connections, pools, import_errors: the name            -> record
  *   leases          TIKEY                                             -> lease record
  *   users           user name                                         -> user record (store_users.c)
+ *   assets, asset_events, asset_cursors, asset_inbox, run_assets, idempotency: store_assets.h
  * Flipping the sign bit of the logical date makes negative dates sort before positive ones; adding one
  * to map_index makes -1 sort first. Records are msgpack maps {"v": record version, field: value...}
  * without their key fields; unknown fields are skipped so that a newer minor version stays readable.
@@ -45,6 +46,13 @@ enum mlf_st_db {
     MLF_ST_IMPORT_ERRORS,
     MLF_ST_LEASES,
     MLF_ST_USERS,
+    /* assets (store_assets.c) */
+    MLF_ST_ASSETS,
+    MLF_ST_ASSET_EVENTS,
+    MLF_ST_ASSET_CURSORS,
+    MLF_ST_ASSET_INBOX,
+    MLF_ST_RUN_ASSETS,
+    MLF_ST_IDEMPOTENCY,
     MLF_ST_DB_COUNT
 };
 
