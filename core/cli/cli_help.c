@@ -81,7 +81,9 @@ static const char *const structured[] = {
     "dags list-runs", "dags state", "dags list-import-errors", "dags next-execution", "tasks list",
     "tasks state", "tasks states-for-dag-run", "tasks render", "tasks xcom", "tasks clear", "connections get",
     "connections list", "connections test", "variables get", "variables list", "pools list", "db check",
-    "db clean", "users list", NULL};
+    "db clean", "users list",
+    "assets list", "assets events", /* assets (doc/assets.md) */
+    NULL};
 
 /* "group verb" or "verb" of @p c into @p buf. */
 static const char *cmd_name(const mlf_cli_command *c, char *buf, size_t len)
