@@ -84,3 +84,6 @@ INTEGRATION_TESTS += tests/integration/airflow_parity.sh
 # the webserver reloads its DAG folder (web2)
 INTEGRATION_TESTS += tests/integration/web_reload.sh
 INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
+
+# assets (doc/assets.md): producer -> consumer under a running scheduler, bursts, the CLI
+INTEGRATION_TESTS += tests/integration/assets.sh
