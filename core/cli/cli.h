@@ -137,6 +137,11 @@ int mlf_cli_json_to_yaml(FILE *f, const char *json_text, size_t len);
 
 /* Handlers, one file per group. */
 int mlf_cmd_completion(mlf_cli *cli);
+/* cli_assets.c (doc/assets.md) */
+int mlf_cmd_assets_list(mlf_cli *cli);
+int mlf_cmd_assets_events(mlf_cli *cli);
+int mlf_cmd_assets_create_event(mlf_cli *cli);
+int mlf_cmd_assets_graph(mlf_cli *cli);
 int mlf_cmd_db_clean(mlf_cli *cli);
 int mlf_cmd_db_backup(mlf_cli *cli);
 int mlf_cmd_db_restore(mlf_cli *cli);

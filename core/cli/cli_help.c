@@ -86,6 +86,7 @@ static const char *const structured[] = {
     "connections list", "connections test", "variables get", "variables list", "pools list", "db check",
     "db clean", "users list",
     "cache list", "cache purge", /* doc/caching.md */
+    "assets list", "assets events", /* assets (doc/assets.md) */
     NULL};
 
 /* "group verb" or "verb" of @p c into @p buf. */

@@ -25,13 +25,17 @@ const char *const mlf_template_context_names[] = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
     "prev_ds", "prev_ds_nodash", "next_ds", "next_ds_nodash", "run_id", "dag_id", "task_id", "try_number",
     "map_index", "params", "var", "conn", "xcom", "dag_run", "ts_nodash_with_tz", "task_instance_key_str",
-    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success", NULL};
+    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success",
+    "triggering_asset_events", /* assets (doc/assets.md) */
+    NULL};
 
 /* DAG-level keys. */
 static const char *const dag_keys[] = {
     "dag_id", "description", "schedule", "start_date", "end_date", "catchup", "max_active_runs",
     "max_active_tasks", "tags", "params", "default_args", "on_failure_callback", "on_success_callback",
-    "timezone", "doc_md", "is_paused_upon_creation", "dagrun_timeout", "tasks", "groups", NULL};
+    "timezone", "doc_md", "is_paused_upon_creation", "dagrun_timeout", "tasks", "groups",
+    "assets", /* assets (doc/assets.md) */
+    NULL};
 
 /* Keys of a task group under `groups:` (Airflow's TaskGroup arguments, and what it holds). */
 static const char *const group_keys[] = {"tooltip", "prefix_group_id", "default_args", "upstream", "tasks", "groups",
@@ -670,6 +674,9 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         set_callback(c, &t->on_retry_callback, v, key);
     } else if (strcmp(key, "expand") == 0) {
         return 1; /* handled after the operator parameters */
+    } else if (strcmp(key, "outlets") == 0) { /* assets (doc/assets.md) */
+        mlf_asset_strv_free(t->outlets, t->noutlets);
+        c->errors += mlf_asset_parse_outlets(v, c->file, t->task_id, c->diag, &t->outlets, &t->noutlets);
     } else {
         return 0;
     }
@@ -1585,8 +1592,30 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
     if (end && !mlf_yaml_is_null(end) && want_date(c, end, "end_date", &dag->end_date) && dag->start_date &&
         dag->end_date < dag->start_date)
         perr(c, end, "end_date %s is before start_date %s", end->text, start->text);
-    if ((v = mlf_yaml_map_get(root, "schedule")) && !mlf_yaml_is_null(v)) {
-        const char *expr = want_text(c, v, "schedule", "a cron expression, a preset such as @daily, a duration, or null");
+    char *asset_cron = NULL; /* assets (doc/assets.md): schedule: {assets: [...], cron: EXPR} */
+    if ((v = mlf_yaml_map_get(root, "schedule")) && v->kind == MLF_YAML_MAPPING) {
+        c->errors += mlf_asset_parse_schedule(v, c->file, c->diag, &dag->asset_sched, &asset_cron);
+        if (asset_cron) {
+            char err[512];
+            mlf_schedule *s = NULL;
+            if (mlf_schedule_parse(asset_cron, dag->timezone, &s, err, sizeof err) != MLF_OK)
+                perr(c, mlf_yaml_map_get(v, "cron"), "schedule: cron: %s", err);
+            else if (!dag->start_date && mlf_schedule_kind_of(s) != MLF_SCHEDULE_NONE)
+                perr(c, v, "schedule: cron '%s' needs a start_date (the first data interval starts there)", asset_cron);
+            else {
+                set_str(&dag->schedule, asset_cron);
+                asset_cron = NULL;
+            }
+            mlf_schedule_free(s);
+            free(asset_cron);
+        }
+        v = NULL;
+    }
+    if ((v = mlf_yaml_map_get(root, "assets")))
+        c->errors += mlf_asset_parse_decls(v, c->file, c->diag, &dag->asset_decls, &dag->nasset_decls);
+    if ((v = mlf_yaml_map_get(root, "schedule")) && !mlf_yaml_is_null(v) && v->kind != MLF_YAML_MAPPING) {
+        const char *expr = want_text(c, v, "schedule", "a cron expression, a preset such as @daily, a duration, "
+                                     "{assets: [URI, ...]}, or null");
         char err[512];
         mlf_schedule *s = NULL;
         if (expr && mlf_schedule_parse(expr, dag->timezone, &s, err, sizeof err) != MLF_OK)

@@ -15,6 +15,7 @@ const char *const mlf_core_task_keys[] = {
     "on_success_callback", "on_retry_callback", "owner", "email", "setup", "teardown", "teardowns",
     "on_failure_fail_dagrun",
     "cache", /* cached results (doc/caching.md) */
+    "outlets", /* assets (doc/assets.md) */
     NULL};
 
 const mlf_param_spec mlf_sensor_params[] = {

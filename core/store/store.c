@@ -40,6 +40,12 @@ const char *const mlf_st_db_names[MLF_ST_DB_COUNT] = {
     [MLF_ST_LEASES] = "leases",
     [MLF_ST_USERS] = "users",
     [MLF_ST_CACHE] = "cache",
+    [MLF_ST_ASSETS] = "assets",
+    [MLF_ST_ASSET_EVENTS] = "asset_events",
+    [MLF_ST_ASSET_CURSORS] = "asset_cursors",
+    [MLF_ST_ASSET_INBOX] = "asset_inbox",
+    [MLF_ST_RUN_ASSETS] = "run_assets",
+    [MLF_ST_IDEMPOTENCY] = "idempotency",
 };
 
 /* The map never grows past this. */

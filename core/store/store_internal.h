@@ -15,6 +15,7 @@
  *   leases          TIKEY                                             -> lease record
  *   users           user name                                         -> user record (store_users.c)
  *   cache           'e' dag_id \0 task_id \0 digest(32) | 'n' TIKEY    -> cached result | empty (store_cache.h)
+ *   assets, asset_events, asset_cursors, asset_inbox, run_assets, idempotency: store_assets.h
  * Flipping the sign bit of the logical date makes negative dates sort before positive ones; adding one
  * to map_index makes -1 sort first. Records are msgpack maps {"v": record version, field: value...}
  * without their key fields; unknown fields are skipped so that a newer minor version stays readable.
@@ -47,6 +48,13 @@ enum mlf_st_db {
     MLF_ST_LEASES,
     MLF_ST_USERS,
     MLF_ST_CACHE, /* cached results and --no-cache marks (store_cache.c) */
+    /* assets (store_assets.c) */
+    MLF_ST_ASSETS,
+    MLF_ST_ASSET_EVENTS,
+    MLF_ST_ASSET_CURSORS,
+    MLF_ST_ASSET_INBOX,
+    MLF_ST_RUN_ASSETS,
+    MLF_ST_IDEMPOTENCY,
     MLF_ST_DB_COUNT
 };
 

@@ -87,3 +87,5 @@ INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
 
 # cached results on the sweep example (doc/caching.md)
 INTEGRATION_TESTS += tests/integration/cache_sweep.sh
+# assets (doc/assets.md): producer -> consumer under a running scheduler, bursts, the CLI
+INTEGRATION_TESTS += tests/integration/assets.sh

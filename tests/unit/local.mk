@@ -300,3 +300,10 @@ tests_unit_test_cache_SOURCES = tests/unit/test_cache.c tests/unit/fake_executor
 tests_unit_test_cache_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_cache_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_cache
+
+# assets (doc/assets.md): URIs, DAG keys, the cross-DAG check, asset-triggered runs
+check_PROGRAMS += tests/unit/test_assets
+tests_unit_test_assets_SOURCES = tests/unit/test_assets.c tests/unit/fake_executor.c tests/unit/fake_executor.h
+tests_unit_test_assets_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_assets_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_assets
