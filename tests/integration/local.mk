@@ -84,3 +84,6 @@ INTEGRATION_TESTS += tests/integration/airflow_parity.sh
 # the webserver reloads its DAG folder (web2)
 INTEGRATION_TESTS += tests/integration/web_reload.sh
 INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
+
+# secrets at rest: sealed connections and variables, rotate-key, the wrong key (issue 15)
+INTEGRATION_TESTS += tests/integration/secrets_at_rest.sh

@@ -281,3 +281,10 @@ tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
 TESTS += tests/unit/test_op_container
 endif
+
+# secrets at rest (issue 15)
+check_PROGRAMS += tests/unit/test_store_secrets
+tests_unit_test_store_secrets_SOURCES = tests/unit/test_store_secrets.c
+tests_unit_test_store_secrets_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_store_secrets_LDADD = tests/unit/libtestutil.la $(UNIT_LDADD)
+TESTS += tests/unit/test_store_secrets
