@@ -95,6 +95,7 @@ static const mlf_cli_command commands[] = {
     {"users", "token", mlf_cmd_users_token, "NAME", "print a new API token for NAME (replaces the old one)"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
+    {"db", "rotate-key", mlf_cmd_db_rotate_key, "", "re-seal every secret of the state store under a new secrets key"},
     {"dags", "delete", mlf_cmd_dags_delete, "DAG_ID [-y]",
      "delete a DAG's runs, task instances and XComs from the state store (its file and logs stay)"},
     {"dags", "next-execution", mlf_cmd_dags_next_execution, "DAG_ID [-n N] [-o table|json]",
@@ -528,6 +529,10 @@ mlf_store *mlf_cli_store(mlf_cli *cli, int create)
     }
     mlf_store *st = mlf_cli_store_at(dir, create);
     free(dir);
+    if (st && mlf_cli_store_secrets(cli, st) != MLF_EXIT_OK) {
+        mlf_store_close(st);
+        return NULL;
+    }
     return st;
 }
 

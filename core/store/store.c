@@ -393,6 +393,7 @@ void mlf_store_close(mlf_store *st)
     mlf_buf_free(&st->writer.log);
     pthread_mutex_destroy(&st->writer_mu);
     pthread_rwlock_destroy(&st->remap);
+    explicit_bzero(st->key, sizeof st->key);
     free(st);
 }
 

@@ -307,3 +307,10 @@ tests_unit_test_assets_SOURCES = tests/unit/test_assets.c tests/unit/fake_execut
 tests_unit_test_assets_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_assets_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_assets
+
+# secrets at rest (issue 15)
+check_PROGRAMS += tests/unit/test_store_secrets
+tests_unit_test_store_secrets_SOURCES = tests/unit/test_store_secrets.c
+tests_unit_test_store_secrets_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_store_secrets_LDADD = tests/unit/libtestutil.la $(UNIT_LDADD)
+TESTS += tests/unit/test_store_secrets
