@@ -197,5 +197,6 @@ int mlf_cmd_users_create(mlf_cli *cli);
 int mlf_cmd_users_list(mlf_cli *cli);
 int mlf_cmd_users_delete(mlf_cli *cli);
 int mlf_cmd_users_token(mlf_cli *cli);
+int mlf_cmd_workers_list(mlf_cli *cli);
 
 #endif

@@ -14,6 +14,7 @@
  *   sched_result.c    results from the executor: success, skip, reschedule, retry (with backoff), failure
  *   sched_recover.c   resuming runs after a restart; runs and pauses written by other processes
  *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
+ *   sched_workers.c   the executor's worker records, batched into the loop's commits
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
 #define MLF_CORE_SCHED_INTERNAL_H
@@ -140,6 +141,8 @@ struct mlf_scheduler {
     char owner_id[160];          /* this process as a run owner (sched_owner.c) */
     mlf_time_us next_owner_beat; /* CLOCK_BOOTTIME */
     int skipped_owned;           /* resume_run() left a run to its live owner */
+    struct sworker *workers;     /* the executor's workers, with records waiting for a commit (sched_workers.c) */
+    size_t nworkers, capworkers;
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -332,5 +335,18 @@ void mlf_sc_host_drop_lease(void *ud, const char *attempt);
 /* After a restart with a remote executor: a try whose lease is in the store may still be running on its
  * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
 int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now);
+
+/* ---------------------------------------------------------------------------- sched_workers.c */
+
+/* The executor's host function mlf_exec_worker_update(): keeps the latest record of the worker. */
+int mlf_sc_host_worker_update(void *ud, const mlf_value *worker);
+/* Writes the waiting worker records into the turn's batch when the turn commits anyway, when a worker
+ * registered or went, when one has waited MLF_SC_WORKER_FLUSH, or when @p force: heartbeats never cost a
+ * commit of their own. Call just before the turn's commit. */
+void mlf_sc_flush_workers(mlf_scheduler *s, mlf_time_us now, int force);
+/* Frees the records (at mlf_scheduler_free(), after the last flush). */
+void mlf_sc_free_workers(mlf_scheduler *s);
+/* The longest a heartbeat-only worker record waits for a commit: the scheduler heartbeat's period. */
+#define MLF_SC_WORKER_FLUSH (5 * 1000000LL)
 
 #endif
