@@ -93,6 +93,8 @@ static const mlf_cli_command commands[] = {
     {"users", "list", mlf_cmd_users_list, "[-o table|json]", "list webserver users"},
     {"users", "delete", mlf_cmd_users_delete, "NAME", "delete a webserver user"},
     {"users", "token", mlf_cmd_users_token, "NAME", "print a new API token for NAME (replaces the old one)"},
+    {"workers", "list", mlf_cmd_workers_list, "[--state S] [-o table|json]",
+     "list the workers of the zmq executor: name, state, host, slots, queues, operators, last heartbeat"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
     {"db", "rotate-key", mlf_cmd_db_rotate_key, "", "re-seal every secret of the state store under a new secrets key"},

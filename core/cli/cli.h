@@ -212,5 +212,6 @@ int mlf_cmd_users_token(mlf_cli *cli);
 /* cached results (cli_cache.c, doc/caching.md) */
 int mlf_cmd_cache_list(mlf_cli *cli);
 int mlf_cmd_cache_purge(mlf_cli *cli);
+int mlf_cmd_workers_list(mlf_cli *cli);
 
 #endif

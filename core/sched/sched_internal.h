@@ -16,6 +16,7 @@
  *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
  *   sched_cache.c     cached results: a try's cache key, the hit that finishes it without running, the record
  *   sched_assets.c    asset events of succeeded tries, asset-triggered runs (doc/assets.md)
+ *   sched_workers.c   the executor's worker records, batched into the loop's commits
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
 #define MLF_CORE_SCHED_INTERNAL_H
@@ -153,6 +154,8 @@ struct mlf_scheduler {
     size_t *due;                      /* indices (s->dags) of the DAGs with asset_due set */
     size_t ndue, capdue;
     mlf_time_us next_inbox;           /* when to look at the inbox of events from other processes */
+    struct sworker *workers;     /* the executor's workers, with records waiting for a commit (sched_workers.c) */
+    size_t nworkers, capworkers;
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -392,5 +395,17 @@ void mlf_sc_record_outlets(mlf_scheduler *s, const sti *t, const mlf_value *xcom
 void mlf_sc_create_asset_runs(mlf_scheduler *s, mlf_time_us now);
 /* `triggering_asset_events` of run @p r: URI -> [events] (a new map, empty for other runs). */
 mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r);
+/* ---------------------------------------------------------------------------- sched_workers.c */
+
+/* The executor's host function mlf_exec_worker_update(): keeps the latest record of the worker. */
+int mlf_sc_host_worker_update(void *ud, const mlf_value *worker);
+/* Writes the waiting worker records into the turn's batch when the turn commits anyway, when a worker
+ * registered or went, when one has waited MLF_SC_WORKER_FLUSH, or when @p force: heartbeats never cost a
+ * commit of their own. Call just before the turn's commit. */
+void mlf_sc_flush_workers(mlf_scheduler *s, mlf_time_us now, int force);
+/* Frees the records (at mlf_scheduler_free(), after the last flush). */
+void mlf_sc_free_workers(mlf_scheduler *s);
+/* The longest a heartbeat-only worker record waits for a commit: the scheduler heartbeat's period. */
+#define MLF_SC_WORKER_FLUSH (5 * 1000000LL)
 
 #endif
