@@ -93,8 +93,11 @@ static const mlf_cli_command commands[] = {
     {"users", "list", mlf_cmd_users_list, "[-o table|json]", "list webserver users"},
     {"users", "delete", mlf_cmd_users_delete, "NAME", "delete a webserver user"},
     {"users", "token", mlf_cmd_users_token, "NAME", "print a new API token for NAME (replaces the old one)"},
+    {"workers", "list", mlf_cmd_workers_list, "[--state S] [-o table|json]",
+     "list the workers of the zmq executor: name, state, host, slots, queues, operators, last heartbeat"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
+    {"db", "rotate-key", mlf_cmd_db_rotate_key, "", "re-seal every secret of the state store under a new secrets key"},
     {"dags", "delete", mlf_cmd_dags_delete, "DAG_ID [-y]",
      "delete a DAG's runs, task instances and XComs from the state store (its file and logs stay)"},
     {"dags", "next-execution", mlf_cmd_dags_next_execution, "DAG_ID [-n N] [-o table|json]",
@@ -112,6 +115,14 @@ static const mlf_cli_command commands[] = {
      "list cached task results (doc/caching.md): task, key, the run that computed it, expiry"},
     {"cache", "purge", mlf_cmd_cache_purge, "[DAG_ID] [--task TASK_ID] [--older-than AGE] [-o table|json]",
      "delete cached task results, so that the next tries of their tasks run"},
+    /* assets (doc/assets.md) */
+    {"assets", "list", mlf_cmd_assets_list, "[-o table|json]",
+     "list the assets DAGs produce, consume or declare, with their event counts"},
+    {"assets", "events", mlf_cmd_assets_events, "URI [-n N] [-o table|json]", "print an asset's newest events"},
+    {"assets", "create-event", mlf_cmd_assets_create_event, "URI [--extra JSON]",
+     "record an asset event for data made outside mlflowd (its consumers run)"},
+    {"assets", "graph", mlf_cmd_assets_graph, "[--format dot|svg] [--save FILE]",
+     "print which DAGs produce and consume which assets (lineage)"},
     {NULL, "completion", mlf_cmd_completion, "bash|zsh", "print the shell completion script for bash or zsh"},
     {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
     {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
@@ -520,6 +531,10 @@ mlf_store *mlf_cli_store(mlf_cli *cli, int create)
     }
     mlf_store *st = mlf_cli_store_at(dir, create);
     free(dir);
+    if (st && mlf_cli_store_secrets(cli, st) != MLF_EXIT_OK) {
+        mlf_store_close(st);
+        return NULL;
+    }
     return st;
 }
 

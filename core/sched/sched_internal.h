@@ -15,6 +15,8 @@
  *   sched_recover.c   resuming runs after a restart; runs and pauses written by other processes
  *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
  *   sched_cache.c     cached results: a try's cache key, the hit that finishes it without running, the record
+ *   sched_assets.c    asset events of succeeded tries, asset-triggered runs (doc/assets.md)
+ *   sched_workers.c   the executor's worker records, batched into the loop's commits
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
 #define MLF_CORE_SCHED_INTERNAL_H
@@ -101,6 +103,7 @@ typedef struct sdag {
     int has_last;          /* last automated interval known */
     mlf_interval last;
     mlf_time_us next_check; /* when to look at the schedule again (0: now) */
+    int asset_due;         /* sched_assets.c: an asset it waits for was updated (or a run of it ended) */
 } sdag;
 
 typedef struct heap {
@@ -145,6 +148,14 @@ struct mlf_scheduler {
     char owner_id[160];          /* this process as a run owner (sched_owner.c) */
     mlf_time_us next_owner_beat; /* CLOCK_BOOTTIME */
     int skipped_owned;           /* resume_run() left a run to its live owner */
+    /* assets (sched_assets.c) */
+    struct asset_consumer *consumers; /* (URI, DAG) pairs of asset schedules, sorted by URI */
+    size_t nconsumers;
+    size_t *due;                      /* indices (s->dags) of the DAGs with asset_due set */
+    size_t ndue, capdue;
+    mlf_time_us next_inbox;           /* when to look at the inbox of events from other processes */
+    struct sworker *workers;     /* the executor's workers, with records waiting for a commit (sched_workers.c) */
+    size_t nworkers, capworkers;
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -234,6 +245,15 @@ void mlf_sc_decide(mlf_scheduler *s, srun *r, size_t task, mlf_trigger_decision 
 int mlf_sc_take_first_run(void *ud, const mlf_run_rec *rec);
 /* Evaluates the tasks whose upstream counters changed this turn (and new runs' roots). */
 void mlf_sc_evaluate_dirty(mlf_scheduler *s);
+
+/* sched_setup.c: setup tasks (Airflow 2.7+). Fills c's setup counters from @p task's direct upstream setups
+ * (all_done_setup_success reads them). */
+void mlf_sc_count_setups(const srun *r, size_t task, mlf_upstream_counts *c);
+/* Airflow's _evaluate_setup_constraint: UPSTREAM_FAILED when an indirect setup of @p task failed, SKIP when
+ * one was skipped, WAIT until all succeeded, then RUN (the trigger rule decides). */
+mlf_trigger_decision mlf_sc_setup_constraint(const srun *r, size_t task);
+/* Setup @p task finished: the tasks waiting on it as an indirect setup are evaluated again. */
+void mlf_sc_wake_setup_waiters(mlf_scheduler *s, srun *r, size_t task);
 
 /* ---------------------------------------------------------------------------- sched_callback.c */
 
@@ -352,5 +372,40 @@ int mlf_sc_cache_lookup(mlf_scheduler *s, sti *t, render_ctx *rc, const mlf_valu
                         const mlf_value *inputs, mlf_time_us now);
 /* A try of @p t that succeeded with @p xcoms (may be NULL): records it under the key taken at dispatch. */
 void mlf_sc_cache_record(mlf_scheduler *s, sti *t, const mlf_value *xcoms, mlf_time_us now);
+/* ---------------------------------------------------------------------------- sched_assets.c */
+
+/* sched_run.c: creates a run of @p dag over @p iv with id @p run_id (see mlf_scheduler_create_run). */
+int mlf_sc_create_run_at(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, const mlf_interval *iv,
+                         const char *run_id, char *err, size_t errlen);
+/* After a DAG sync: rebuilds the URI -> consumer index, gives new consumers their cursors (events before a
+ * DAG existed do not trigger it) and looks at every asset-scheduled DAG once. */
+void mlf_sc_assets_sync(mlf_scheduler *s);
+/* Frees the index. */
+void mlf_sc_assets_free(mlf_scheduler *s);
+/* Asset @p uri was updated: its consumers are looked at this turn (work: its consumers). */
+void mlf_sc_asset_updated(mlf_scheduler *s, const char *uri);
+/* A run of @p sd ended or @p sd was unpaused: if it is asset-scheduled, look at it again (a limit may
+ * have held its run back). */
+void mlf_sc_asset_recheck(mlf_scheduler *s, sdag *sd);
+/* Records an asset event for every outlet of succeeded TI @p t; @p xcoms (may be NULL) is what the try
+ * pushed: its "asset_extra" becomes the events' extra. */
+void mlf_sc_record_outlets(mlf_scheduler *s, const sti *t, const mlf_value *xcoms);
+/* Creates the asset-triggered runs whose conditions are met; events from other processes (the inbox)
+ * are taken first, every 500 ms. */
+void mlf_sc_create_asset_runs(mlf_scheduler *s, mlf_time_us now);
+/* `triggering_asset_events` of run @p r: URI -> [events] (a new map, empty for other runs). */
+mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r);
+/* ---------------------------------------------------------------------------- sched_workers.c */
+
+/* The executor's host function mlf_exec_worker_update(): keeps the latest record of the worker. */
+int mlf_sc_host_worker_update(void *ud, const mlf_value *worker);
+/* Writes the waiting worker records into the turn's batch when the turn commits anyway, when a worker
+ * registered or went, when one has waited MLF_SC_WORKER_FLUSH, or when @p force: heartbeats never cost a
+ * commit of their own. Call just before the turn's commit. */
+void mlf_sc_flush_workers(mlf_scheduler *s, mlf_time_us now, int force);
+/* Frees the records (at mlf_scheduler_free(), after the last flush). */
+void mlf_sc_free_workers(mlf_scheduler *s);
+/* The longest a heartbeat-only worker record waits for a commit: the scheduler heartbeat's period. */
+#define MLF_SC_WORKER_FLUSH (5 * 1000000LL)
 
 #endif

@@ -251,6 +251,8 @@ static int read_paused(void *ud, const mlf_dag_rec *rec)
         sd->paused = rec->is_paused;
         sd->next_check = 0;
         ((mlf_scheduler *)ud)->next_dag_check = 0;
+        if (!sd->paused)
+            mlf_sc_asset_recheck(ud, sd); /* events that came while it was paused */
     }
     return 0;
 }
