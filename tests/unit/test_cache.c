@@ -199,12 +199,7 @@ static void setup(void)
     mlf_config_args args = {.home = home, .dags_folder = dags, .envp = env};
     char *errors = NULL;
     ck_assert_msg(mlf_config_load(&args, &cfg, &errors) == MLF_OK, "config: %s", errors ? errors : "?");
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
-    const char *names[] = {"shell", "empty"};
-    mlf_diag diag = {0};
-    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 2, &diag), 0);
-    mlf_diag_clear(&diag);
+    cat = tu_load_plugins((const char *const[]){"shell", "empty"}, 2);
     char *state = mlf_strdup_printf("%s/state", home), err[256];
     ck_assert_msg(mlf_store_open(state, MLF_STORE_CREATE, &st, err, sizeof err) == MLF_OK, "store: %s", err);
     bag = mlf_dagbag_new(dags, cat);
