@@ -279,3 +279,8 @@ mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r)
         return mlf_value_map();
     return v;
 }
+
+mlf_store_txn *mlf_scheduler_txn(mlf_scheduler *s)
+{
+    return mlf_sc_wtxn(s);
+}

@@ -224,7 +224,7 @@ static void outside_event(const char *uri, int n)
 {
     char err[256];
     for (int i = 0; i < n; i++)
-        ck_assert_msg(mlf_ops_asset_event(st, bag, uri, "cli", NULL, NULL, err, sizeof err) == MLF_OK, "%s", err);
+        ck_assert_msg(mlf_ops_asset_event(st, bag, uri, "cli", NULL, NULL, NULL, NULL, err, sizeof err) == MLF_OK, "%s", err);
 }
 
 START_TEST(test_outlet_triggers_consumer)
