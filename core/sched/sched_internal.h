@@ -15,6 +15,7 @@
  *   sched_recover.c   resuming runs after a restart; runs and pauses written by other processes
  *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
  *   sched_assets.c    asset events of succeeded tries, asset-triggered runs (doc/assets.md)
+ *   sched_events.c    event source plugins watching declared assets (event_source.h)
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
 #define MLF_CORE_SCHED_INTERNAL_H
@@ -148,6 +149,8 @@ struct mlf_scheduler {
     size_t *due;                      /* indices (s->dags) of the DAGs with asset_due set */
     size_t ndue, capdue;
     mlf_time_us next_inbox;           /* when to look at the inbox of events from other processes */
+    struct mlf_event_host **sources;  /* event sources (sched_events.c) */
+    size_t nsources;
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -364,5 +367,21 @@ void mlf_sc_record_outlets(mlf_scheduler *s, const sti *t, const mlf_value *xcom
 void mlf_sc_create_asset_runs(mlf_scheduler *s, mlf_time_us now);
 /* `triggering_asset_events` of run @p r: URI -> [events] (a new map, empty for other runs). */
 mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r);
+
+/* ---------------------------------------------------------------------------- sched_events.c */
+
+struct pollfd;
+/* The daemon's event sources follow the DAG folder's watch declarations (opened, reopened, closed). */
+void mlf_sc_events_sync(mlf_scheduler *s);
+/* Closes every event source. */
+void mlf_sc_events_free(mlf_scheduler *s);
+/* Fills at most @p max pollfds with the open sources' fds; returns how many. */
+size_t mlf_sc_events_pollfds(mlf_scheduler *s, struct pollfd *pfd, size_t max);
+/* Notes which of the @p n polled fds were readable. */
+void mlf_sc_events_ready(mlf_scheduler *s, const struct pollfd *pfd, size_t n);
+/* The earliest next_deadline() of the open sources (0: none). */
+mlf_time_us mlf_sc_events_deadline(mlf_scheduler *s);
+/* Calls process() of the sources that were readable or whose deadline passed. */
+void mlf_sc_events_process(mlf_scheduler *s, mlf_time_us now);
 
 #endif

@@ -56,7 +56,7 @@ extern "C" {
 #define MLF_VERSION_STRING "0.1.0"
 
 #define MLF_ABI_MAJOR 1
-#define MLF_ABI_MINOR 2
+#define MLF_ABI_MINOR 3
 /** @} */
 
 /** Marks a symbol visible from a shared object built with -fvisibility=hidden. */
@@ -123,6 +123,7 @@ MLF_API void mlf_free(void *p);
 #include <mlflowd/plugin.h>
 #include <mlflowd/task.h>
 #include <mlflowd/executor.h>
+#include <mlflowd/event_source.h>
 #include <mlflowd/host.h>
 
 #endif /* MLFLOWD_MLFLOWD_H */

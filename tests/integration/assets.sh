@@ -32,7 +32,7 @@ expect_exit 0 "$MLFLOWD" db init
 expect_exit 0 "$MLFLOWD" dags list-import-errors
 "$MLFLOWD" scheduler >"$tmp/sched.log" 2>&1 &
 sched=$!
-trap 'kill $sched 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; kill $sched 2>/dev/null; cleanup $rc' EXIT
 wait_until 10 "the scheduler did not start" grep -q "scheduler running" "$tmp/sched.log"
 
 asset_runs() { "$MLFLOWD" dags list-runs consumer -o json | python3 -c 'import json,sys; print(sum(r["run_type"] == "asset_triggered" for r in json.load(sys.stdin)))'; }

@@ -88,3 +88,4 @@ INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
 # assets (doc/assets.md): producer -> consumer under a running scheduler, bursts, the CLI
 INTEGRATION_TESTS += tests/integration/assets.sh
 INTEGRATION_TESTS += tests/integration/event_triggers.sh
+INTEGRATION_TESTS += tests/integration/fs_watch.sh
