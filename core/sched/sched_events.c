@@ -21,7 +21,7 @@ struct mlf_event_host {
     const mlf_event_source_desc *desc;
     void *inst;
     int fd;
-    int ready;      /* its fd was readable in the last poll */
+    int ready;      /* its fd is readable (this turn's look) */
     int processing; /* inside process(): mlf_event_emit() is allowed */
     int seen;       /* still declared at this sync */
 };
@@ -190,14 +190,6 @@ size_t mlf_sc_events_pollfds(mlf_scheduler *s, struct pollfd *pfd, size_t max)
     return n;
 }
 
-void mlf_sc_events_ready(mlf_scheduler *s, const struct pollfd *pfd, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        for (size_t i = 0; pfd[k].revents && i < s->nsources; i++)
-            if (s->sources[i]->inst && s->sources[i]->fd == pfd[k].fd)
-                s->sources[i]->ready = 1;
-}
-
 mlf_time_us mlf_sc_events_deadline(mlf_scheduler *s)
 {
     mlf_time_us next = 0;
@@ -212,6 +204,23 @@ mlf_time_us mlf_sc_events_deadline(mlf_scheduler *s)
 
 void mlf_sc_events_process(mlf_scheduler *s, mlf_time_us now)
 {
+    /* which fds are readable now: one poll() without waiting (the loop's own poll only woke it up; a turn
+     * may also come from anything else) */
+    if (s->nsources == 0)
+        return;
+    struct pollfd *pfd = calloc(s->nsources, sizeof *pfd);
+    size_t n = 0;
+    for (size_t i = 0; pfd && i < s->nsources; i++) {
+        s->sources[i]->ready = 0;
+        if (s->sources[i]->inst && s->sources[i]->fd >= 0)
+            pfd[n++] = (struct pollfd){.fd = s->sources[i]->fd, .events = POLLIN};
+    }
+    if (n && poll(pfd, n, 0) > 0)
+        for (size_t k = 0; k < n; k++)
+            for (size_t i = 0; pfd[k].revents && i < s->nsources; i++)
+                if (s->sources[i]->inst && s->sources[i]->fd == pfd[k].fd)
+                    s->sources[i]->ready = 1;
+    free(pfd);
     for (size_t i = 0; i < s->nsources; i++) {
         mlf_event_host *h = s->sources[i];
         if (!h->inst)

@@ -377,11 +377,9 @@ void mlf_sc_events_sync(mlf_scheduler *s);
 void mlf_sc_events_free(mlf_scheduler *s);
 /* Fills at most @p max pollfds with the open sources' fds; returns how many. */
 size_t mlf_sc_events_pollfds(mlf_scheduler *s, struct pollfd *pfd, size_t max);
-/* Notes which of the @p n polled fds were readable. */
-void mlf_sc_events_ready(mlf_scheduler *s, const struct pollfd *pfd, size_t n);
 /* The earliest next_deadline() of the open sources (0: none). */
 mlf_time_us mlf_sc_events_deadline(mlf_scheduler *s);
-/* Calls process() of the sources that were readable or whose deadline passed. */
+/* Calls process() of the sources whose fd is readable or whose deadline passed. */
 void mlf_sc_events_process(mlf_scheduler *s, mlf_time_us now);
 
 #endif

@@ -291,7 +291,7 @@ void mlf_scheduler_free(mlf_scheduler *s)
 }
 
 
-#define MAX_EVENT_FDS 64 /* event sources polled (more are driven by their deadlines only) */
+#define MAX_EVENT_FDS 64 /* event sources whose fds wake the loop (more are looked at on each turn) */
 
 int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char *until_dag, const char *until_run)
 {
@@ -384,8 +384,6 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         int n = poll(pfd, nev ? 2 + nev : s->watch_fd >= 0 ? 2 : 1, timeout_ms); /* poll skips a -1 fd */
         if (n < 0 && errno != EINTR)
             return errno;
-        if (n > 0 && nev)
-            mlf_sc_events_ready(s, pfd + 2, nev);
     }
 }
 
