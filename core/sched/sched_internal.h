@@ -14,7 +14,9 @@
  *   sched_result.c    results from the executor: success, skip, reschedule, retry (with backoff), failure
  *   sched_recover.c   resuming runs after a restart; runs and pauses written by other processes
  *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
+ *   sched_cache.c     cached results: a try's cache key, the hit that finishes it without running, the record
  *   sched_assets.c    asset events of succeeded tries, asset-triggered runs (doc/assets.md)
+ *   sched_workers.c   the executor's worker records, batched into the loop's commits
  *   sched_events.c    event source plugins watching declared assets (event_source.h)
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
@@ -53,6 +55,10 @@ typedef struct sti {
     size_t heap_idx; /* position in the ready or timer heap, (size_t)-1 when in none */
     int in_timer;
     int save_pending;      /* listed in the scheduler's unsaved TIs: its record is written at the flush */
+    /* cached results (sched_cache.c, doc/caching.md) */
+    unsigned char cache_digest[32]; /* the running try's cache key, when cache_keyed */
+    int cache_keyed;       /* the running try has a cache key: its success is recorded under it */
+    int cache_ignore;      /* `tasks clear --no-cache`: this TI's tries do not read the cache */
 } sti;
 
 /* Per task of a run: its TIs and the counters over its direct upstream TIs. */
@@ -149,6 +155,8 @@ struct mlf_scheduler {
     size_t *due;                      /* indices (s->dags) of the DAGs with asset_due set */
     size_t ndue, capdue;
     mlf_time_us next_inbox;           /* when to look at the inbox of events from other processes */
+    struct sworker *workers;     /* the executor's workers, with records waiting for a commit (sched_workers.c) */
+    size_t nworkers, capworkers;
     struct mlf_event_host **sources;  /* event sources (sched_events.c) */
     size_t nsources;
 };
@@ -241,6 +249,15 @@ int mlf_sc_take_first_run(void *ud, const mlf_run_rec *rec);
 /* Evaluates the tasks whose upstream counters changed this turn (and new runs' roots). */
 void mlf_sc_evaluate_dirty(mlf_scheduler *s);
 
+/* sched_setup.c: setup tasks (Airflow 2.7+). Fills c's setup counters from @p task's direct upstream setups
+ * (all_done_setup_success reads them). */
+void mlf_sc_count_setups(const srun *r, size_t task, mlf_upstream_counts *c);
+/* Airflow's _evaluate_setup_constraint: UPSTREAM_FAILED when an indirect setup of @p task failed, SKIP when
+ * one was skipped, WAIT until all succeeded, then RUN (the trigger rule decides). */
+mlf_trigger_decision mlf_sc_setup_constraint(const srun *r, size_t task);
+/* Setup @p task finished: the tasks waiting on it as an indirect setup are evaluated again. */
+void mlf_sc_wake_setup_waiters(mlf_scheduler *s, srun *r, size_t task);
+
 /* ---------------------------------------------------------------------------- sched_callback.c */
 
 /* Runs callback @p cb ({notifier, config}) for @p event in a child process; never waits for it. */
@@ -303,6 +320,9 @@ void mlf_sc_release_slots(mlf_scheduler *s, sti *t);
 /* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
  * allow; TIs held back by a DAG or pool limit wait for the next turn. */
 void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now);
+/* Appends @p line (NULL: nothing) to the log of @p t's current try, for a try that ends in the scheduler
+ * without running (its parameters did not render; a cache hit). One short synchronous append. */
+void mlf_sc_try_log_line(mlf_scheduler *s, const sti *t, const char *line);
 
 /* ---------------------------------------------------------------------------- sched_result.c */
 
@@ -344,6 +364,17 @@ void mlf_sc_host_drop_lease(void *ud, const char *attempt);
  * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
 int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now);
 
+/* ---------------------------------------------------------------------------- sched_cache.c */
+
+/* For a task with `cache:` (doc/caching.md): computes the key of try @p t from its rendered @p params and the
+ * XComs it reads (@p inputs), in render context @p rc, and looks it up (one keyed read in the turn's batch).
+ * A live entry finishes @p t as success without a try: its XComs are copied, its note is "cached from RUN",
+ * its log says so; returns 1. Otherwise remembers the key on @p t (recorded if the try succeeds) and
+ * returns 0: the try runs. A --no-cache mark on the TI is consumed here. */
+int mlf_sc_cache_lookup(mlf_scheduler *s, sti *t, render_ctx *rc, const mlf_value *params,
+                        const mlf_value *inputs, mlf_time_us now);
+/* A try of @p t that succeeded with @p xcoms (may be NULL): records it under the key taken at dispatch. */
+void mlf_sc_cache_record(mlf_scheduler *s, sti *t, const mlf_value *xcoms, mlf_time_us now);
 /* ---------------------------------------------------------------------------- sched_assets.c */
 
 /* sched_run.c: creates a run of @p dag over @p iv with id @p run_id (see mlf_scheduler_create_run). */
@@ -367,6 +398,18 @@ void mlf_sc_record_outlets(mlf_scheduler *s, const sti *t, const mlf_value *xcom
 void mlf_sc_create_asset_runs(mlf_scheduler *s, mlf_time_us now);
 /* `triggering_asset_events` of run @p r: URI -> [events] (a new map, empty for other runs). */
 mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r);
+/* ---------------------------------------------------------------------------- sched_workers.c */
+
+/* The executor's host function mlf_exec_worker_update(): keeps the latest record of the worker. */
+int mlf_sc_host_worker_update(void *ud, const mlf_value *worker);
+/* Writes the waiting worker records into the turn's batch when the turn commits anyway, when a worker
+ * registered or went, when one has waited MLF_SC_WORKER_FLUSH, or when @p force: heartbeats never cost a
+ * commit of their own. Call just before the turn's commit. */
+void mlf_sc_flush_workers(mlf_scheduler *s, mlf_time_us now, int force);
+/* Frees the records (at mlf_scheduler_free(), after the last flush). */
+void mlf_sc_free_workers(mlf_scheduler *s);
+/* The longest a heartbeat-only worker record waits for a commit: the scheduler heartbeat's period. */
+#define MLF_SC_WORKER_FLUSH (5 * 1000000LL)
 
 /* ---------------------------------------------------------------------------- sched_events.c */
 

@@ -204,6 +204,7 @@ void mlf_sc_finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *
         mlf_sc_count_finished(&ds->up, state, 1);
         mlf_sc_mark_dirty(s, r, task->downstream[d]);
     }
+    mlf_sc_wake_setup_waiters(s, r, t->task);
     stask *st = &r->tasks[t->task];
     if (st->unfinished)
         st->unfinished--;
@@ -472,7 +473,15 @@ void mlf_sc_evaluate_dirty(mlf_scheduler *s)
                     mlf_sc_decide(s, r, task, d);
                 continue;
             }
-            d = mlf_trigger_evaluate(dag->tasks[task].trigger_rule, &st->up);
+            if (dag->tasks[task].nsetups && (d = mlf_sc_setup_constraint(r, task)) != MLF_TRIGGER_RUN) {
+                if (d != MLF_TRIGGER_WAIT)
+                    mlf_sc_decide(s, r, task, d);
+                continue;
+            }
+            mlf_upstream_counts up = st->up;
+            if (dag->tasks[task].trigger_rule == MLF_TR_ALL_DONE_SETUP_SUCCESS)
+                mlf_sc_count_setups(r, task, &up);
+            d = mlf_trigger_evaluate(dag->tasks[task].trigger_rule, &up);
             if (d == MLF_TRIGGER_RUN && st->up_pending_expansion)
                 d = MLF_TRIGGER_WAIT; /* the totals are not final until every mapped upstream expanded */
             if (d == MLF_TRIGGER_RUN && !past_met(s, r, task))
