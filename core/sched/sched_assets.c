@@ -279,13 +279,18 @@ void mlf_sc_create_asset_runs(mlf_scheduler *s, mlf_time_us now)
                 mlf_sc_note_store(s, mlf_store_asset_inbox_take(w, take_inbox, s), "asset inbox");
         }
     }
-    for (size_t k = 0; k < s->ndue; k++) { /* the DAGs an event (or a run's end) concerns, not every DAG */
+    size_t n = s->ndue; /* the DAGs an event (or a run's end) concerns, not every DAG */
+    if (n == 0)
+        return;
+    for (size_t k = 0; k < n; k++) {
         sdag *sd = &s->dags[s->due[k]];
         sd->asset_due = 0;
         if (sd->dag && sd->dag->asset_sched.n)
             evaluate(s, sd, now);
     }
-    s->ndue = 0;
+    /* DAGs listed while these were evaluated wait for the next turn */
+    memmove(s->due, s->due + n, (s->ndue - n) * sizeof *s->due);
+    s->ndue -= n;
 }
 
 mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r)
