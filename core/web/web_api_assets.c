@@ -69,8 +69,12 @@ int mlf_web_idem_replay(mlf_store_txn *w, const char *key, const char *dag_id, c
 int mlf_web_idem_record(mlf_store_txn *w, const char *key, const char *dag_id, const char *run_id, char *err,
                         size_t errlen)
 {
+    if (!w) {
+        snprintf(err, errlen, "the state store is not writable");
+        return MLF_EIO;
+    }
     mlf_value *rec = mlf_value_map();
-    if (!rec || !w)
+    if (!rec)
         return MLF_ENOMEM;
     mlf_map_set(rec, "request", mlf_value_str("post_dag_run"));
     mlf_map_set(rec, "dag_id", mlf_value_str(dag_id));
