@@ -79,6 +79,11 @@ done
 ls "$work/dags"
 echo "   (the sweep has no schedule: mlflowd dags trigger sweep, from another terminal with MLFLOWD_HOME=$MLFLOWD_HOME)"
 
+echo "== a first model"
+# crypto_ml_train runs after every 7 updates of the prices asset (one per daily run, doc/assets.md); the model
+# the daily runs forecast with comes from one training run now
+"$MLFLOWD" dags trigger crypto_ml_train --dags-folder "$work/dags" >/dev/null
+
 # mlflowd runs as our child so that INT and TERM reach it even when this script was started in the
 # background (where a shell ignores SIGINT) and the exchange is stopped afterwards
 "$MLFLOWD" standalone --dags-folder "$work/dags" "$@" &

@@ -66,9 +66,36 @@ const char *mlf_ops_asset_suggest(const mlf_dagbag *bag, const char *uri)
     return s;
 }
 
-int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, const char *source,
-                        const mlf_value *extra, int64_t *seq, char *err, size_t errlen)
+/* In write batch @p w: a replay of @p idem_key (1, *seq set), a new key (0), or an error. */
+static int idem_check(mlf_store_txn *w, const char *idem_key, const char *uri, int64_t *seq, char *err,
+                      size_t errlen)
 {
+    mlf_value *rec = NULL;
+    int rc = mlf_store_idem_get(w, idem_key, &rec);
+    if (rc == MLF_ENOTFOUND)
+        return 0;
+    if (rc != MLF_OK) {
+        snprintf(err, errlen, "idempotency key: %s", rc == MLF_ETOOBIG ? "longer than 200 bytes" : mlf_strerror(rc));
+        return rc;
+    }
+    const char *was = mlf_value_get_str(mlf_map_get(rec, "asset_uri"), NULL);
+    int64_t s = 0;
+    mlf_value_get_int(mlf_map_get(rec, "seq"), &s);
+    rc = was && strcmp(was, uri) == 0 ? 1 : MLF_EEXIST;
+    if (rc == 1 && seq)
+        *seq = s;
+    if (rc == MLF_EEXIST)
+        snprintf(err, errlen, "idempotency key already used for another request");
+    mlf_value_free(rec);
+    return rc;
+}
+
+int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, const char *source,
+                        const mlf_value *extra, const char *idem_key, int64_t *seq, int *replayed, char *err,
+                        size_t errlen)
+{
+    if (replayed)
+        *replayed = 0;
     const char *why = mlf_asset_uri_problem(uri);
     if (why) {
         snprintf(err, errlen, "'%s': %s", uri ? uri : "", why);
@@ -90,14 +117,36 @@ int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, c
     mlf_map_set(ev, "source", mlf_value_str(source));
     mlf_map_set(ev, "extra", extra ? mlf_value_copy(extra) : mlf_value_map());
     mlf_store_txn *w;
-    int rc = mlf_store_write_begin(st, &w);
-    if (rc == MLF_OK) {
-        rc = mlf_store_asset_event_add(w, uri, ev, 1, seq);
+    int64_t n = 0;
+    int rc = mlf_store_write_begin(st, &w), again = 0;
+    if (rc == MLF_OK && idem_key) {
+        again = idem_check(w, idem_key, uri, &n, err, errlen);
+        if (again < 0) {
+            mlf_store_write_abort(w);
+            mlf_value_free(ev);
+            return again == MLF_ETOOBIG ? MLF_EINVAL : again;
+        }
+    }
+    if (rc == MLF_OK && again) {
+        mlf_store_write_abort(w);
+    } else if (rc == MLF_OK) {
+        rc = mlf_store_asset_event_add(w, uri, ev, 1, &n);
+        if (rc == MLF_OK && idem_key) {
+            mlf_value *rec = mlf_value_map();
+            mlf_map_set(rec, "asset_uri", mlf_value_str(uri));
+            mlf_map_set(rec, "seq", mlf_value_int(n));
+            rc = rec ? mlf_store_idem_put(w, idem_key, rec) : MLF_ENOMEM;
+            mlf_value_free(rec);
+        }
         if (rc == MLF_OK)
             rc = mlf_store_write_commit(w);
         else
             mlf_store_write_abort(w);
     }
+    if (rc == MLF_OK && seq)
+        *seq = n;
+    if (rc == MLF_OK && replayed)
+        *replayed = again;
     mlf_value_free(ev);
     if (rc != MLF_OK)
         snprintf(err, errlen, "cannot record the asset event: %s", mlf_strerror(rc));

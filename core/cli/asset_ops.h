@@ -20,9 +20,13 @@ const char *mlf_ops_asset_suggest(const mlf_dagbag *bag, const char *uri);
 
 /** Records an event of asset @p uri from @p source ("cli", "api", "watch:NAME") with @p extra (a map or
  * NULL), in one write batch, for a running scheduler to pick up (the store's asset inbox). *@p seq (may be
- * NULL) receives the event's number. Errors: MLF_EINVAL (a bad URI or extra; @p err says why),
- * MLF_ENOTFOUND (no DAG knows the asset; @p err names the nearest known one), store errors. */
+ * NULL) receives the event's number. With @p idem_key (may be NULL), a key already used for an event of
+ * @p uri records nothing: *@p seq is that event's number and *@p replayed (may be NULL) 1; the check and
+ * the record are in the same write batch, so two processes cannot both record. Errors: MLF_EINVAL (a bad
+ * URI, extra or key; @p err says why), MLF_ENOTFOUND (no DAG knows the asset; @p err names the nearest
+ * known one), MLF_EEXIST (the key was used for another request), store errors. */
 int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, const char *source,
-                        const mlf_value *extra, int64_t *seq, char *err, size_t errlen);
+                        const mlf_value *extra, const char *idem_key, int64_t *seq, int *replayed, char *err,
+                        size_t errlen);
 
 #endif

@@ -246,7 +246,7 @@ int mlf_cmd_assets_create_event(mlf_cli *cli)
         return MLF_EXIT_FAILED;
     }
     int64_t seq = 0;
-    rc = mlf_ops_asset_event(st, cli->bag, cli->argv[0], "cli", extra, &seq, err, sizeof err);
+    rc = mlf_ops_asset_event(st, cli->bag, cli->argv[0], "cli", extra, NULL, &seq, NULL, err, sizeof err);
     mlf_store_close(st);
     mlf_value_free(extra);
     if (rc != MLF_OK)

@@ -34,8 +34,9 @@ int mlf_cmd_dags_list(mlf_cli *cli)
         fprintf(cli->out, "%-30s %-16s %-6s %-6s %s\n", "dag_id", "schedule", "tasks", "paused", "fileloc");
         for (size_t i = 0; i < n; i++) {
             const mlf_dag *d = mlf_dagbag_at(cli->bag, i);
-            fprintf(cli->out, "%-30s %-16s %-6zu %-6s %s\n", d->dag_id, d->schedule ? d->schedule : "None", d->ntasks,
-                    mlf_cli_dag_paused(cli, d) ? "True" : "False", d->fileloc);
+            char label[160]; /* assets (doc/assets.md) */
+            fprintf(cli->out, "%-30s %-16s %-6zu %-6s %s\n", d->dag_id, mlf_dag_schedule_label(d, label, sizeof label),
+                    d->ntasks, mlf_cli_dag_paused(cli, d) ? "True" : "False", d->fileloc);
         }
     }
     if (mlf_dagbag_errors(cli->bag)->n)
@@ -141,7 +142,9 @@ int mlf_cmd_dags_show(mlf_cli *cli)
     if (!fmt && save)
         fmt = mlf_str_endswith(save, ".svg") ? "svg" : "dot";
     if (!fmt || strcmp(fmt, "text") == 0) {
-        fprintf(cli->out, "DAG %s (%s)\n", d->dag_id, d->schedule ? d->schedule : "manual only");
+        char label[160]; /* assets (doc/assets.md) */
+        fprintf(cli->out, "DAG %s (%s)\n", d->dag_id,
+                d->schedule || d->asset_sched.n ? mlf_dag_schedule_label(d, label, sizeof label) : "manual only");
         if (d->description)
             fprintf(cli->out, "  description: %s\n", d->description);
         if (d->doc_md)

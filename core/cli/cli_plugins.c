@@ -56,12 +56,18 @@ static json_t *entry_json(const mlf_reg_entry *e)
         return json_pack("{s:s, s:s, s:o}", "name", d->name, "help", d->help ? d->help : "", "params",
                          params_json(d->params));
     }
+    case MLF_REG_EVENT_SOURCE: { /* config keys of `watch: {source: NAME, config: ...}` (doc/assets.md) */
+        const mlf_event_source_desc *d = e->desc;
+        return json_pack("{s:s, s:s, s:o}", "name", d->name, "help", d->help ? d->help : "", "params",
+                         params_json(d->params));
+    }
     default:
         return json_pack("{s:s}", "name", e->name);
     }
 }
 
-static const char *const kind_keys[MLF_REG_KIND_COUNT] = {"operators", "hooks", "macros", "notifiers", "executors"};
+static const char *const kind_keys[MLF_REG_KIND_COUNT] = {"operators", "hooks", "macros", "notifiers", "executors",
+                                                          "event_sources"};
 
 static json_t *plugins_json(const mlf_catalog *cat)
 {
@@ -105,7 +111,7 @@ static void print_params_table(FILE *out, const mlf_param_spec *params, const ch
 static void plugins_table(FILE *out, const mlf_catalog *cat)
 {
     static const char *const kind_words[MLF_REG_KIND_COUNT] = {"operator", "hook", "macro", "notifier",
-                                                                "executor"};
+                                                                "executor", "event source"};
     for (size_t i = 0; i < mlf_catalog_plugin_count(cat); i++) {
         const mlf_plugin *p = mlf_catalog_plugin_at(cat, i);
         fprintf(out, "%s %s (ABI %u.%u) %s\n  %s\n", p->info->name, p->info->version ? p->info->version : "",
@@ -124,6 +130,8 @@ static void plugins_table(FILE *out, const mlf_catalog *cat)
                     print_params_table(out, ((const mlf_operator_desc *)e->desc)->params, "      ");
                 else if (k == MLF_REG_EXECUTOR) /* settings: executors.NAME.KEY */
                     print_params_table(out, ((const mlf_executor_desc *)e->desc)->params, "      ");
+                else if (k == MLF_REG_EVENT_SOURCE) /* a watch's config keys */
+                    print_params_table(out, ((const mlf_event_source_desc *)e->desc)->params, "      ");
             }
     }
 }

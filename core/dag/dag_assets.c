@@ -370,3 +370,15 @@ size_t mlf_asset_check_bag(const struct mlf_dag *const *dags, size_t ndags, mlf_
     free(known.v);
     return nbad;
 }
+
+const char *mlf_dag_schedule_label(const struct mlf_dag *d, char *buf, size_t n)
+{
+    const char *assets = d->asset_sched.any ? "any asset" : "assets";
+    if (d->asset_sched.n == 0)
+        snprintf(buf, n, "%s", d->schedule ? d->schedule : "None");
+    else if (d->schedule)
+        snprintf(buf, n, "%s or %s", d->schedule, assets);
+    else
+        snprintf(buf, n, "%s", assets);
+    return buf;
+}

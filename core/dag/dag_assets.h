@@ -78,4 +78,8 @@ struct mlf_dag;
  * how many DAGs are bad. */
 size_t mlf_asset_check_bag(const struct mlf_dag *const *dags, size_t ndags, mlf_diag *diag, unsigned char *bad);
 
+/** A one-word summary of @p d's schedule for listings, into @p buf: the cron as written, "None", "assets"
+ * (all of them), "any asset", or "CRON or assets". Returns @p buf. */
+const char *mlf_dag_schedule_label(const struct mlf_dag *d, char *buf, size_t n);
+
 #endif

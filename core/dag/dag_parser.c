@@ -1611,8 +1611,22 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
         }
         v = NULL;
     }
-    if ((v = mlf_yaml_map_get(root, "assets")))
+    if ((v = mlf_yaml_map_get(root, "assets"))) {
         c->errors += mlf_asset_parse_decls(v, c->file, c->diag, &dag->asset_decls, &dag->nasset_decls);
+        for (size_t k = 0; k < dag->nasset_decls; k++) { /* a watch names a loaded event source */
+            const mlf_asset_decl *d = &dag->asset_decls[k];
+            if (!d->watch_source || !c->p->cat || mlf_catalog_event_source(c->p->cat, d->watch_source))
+                continue;
+            size_t n = 0;
+            const char **names = mlf_catalog_names(c->p->cat, MLF_REG_EVENT_SOURCE, &n);
+            const char *s = n ? mlf_suggest(d->watch_source, names, n) : NULL;
+            mlf_diag_add(c->diag, c->file, d->line, d->col,
+                         "assets: '%s': watch: no event source named '%s' is loaded%s%s%s", d->uri, d->watch_source,
+                         s ? " (did you mean '" : " (plugins list shows the loaded ones)", s ? s : "", s ? "'?)" : "");
+            c->errors++;
+            free(names);
+        }
+    }
     if ((v = mlf_yaml_map_get(root, "schedule")) && !mlf_yaml_is_null(v) && v->kind != MLF_YAML_MAPPING) {
         const char *expr = want_text(c, v, "schedule", "a cron expression, a preset such as @daily, a duration, "
                                      "{assets: [URI, ...]}, or null");

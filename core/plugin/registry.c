@@ -56,7 +56,7 @@ struct mlf_registry {
 };
 
 static const char *const kind_names[MLF_REG_KIND_COUNT] = {"operator", "hook", "macro", "notifier",
-                                                            "executor"};
+                                                            "executor", "event source"};
 
 static int vec_push(entry_vec *v, const mlf_reg_entry *e)
 {
@@ -159,6 +159,12 @@ const mlf_operator_desc *mlf_catalog_operator(const mlf_catalog *cat, const char
 const mlf_executor_desc *mlf_catalog_executor(const mlf_catalog *cat, const char *name)
 {
     const mlf_reg_entry *e = mlf_catalog_find(cat, MLF_REG_EXECUTOR, name);
+    return e ? e->desc : NULL;
+}
+
+const mlf_event_source_desc *mlf_catalog_event_source(const mlf_catalog *cat, const char *name)
+{
+    const mlf_reg_entry *e = mlf_catalog_find(cat, MLF_REG_EVENT_SOURCE, name);
     return e ? e->desc : NULL;
 }
 
@@ -517,6 +523,23 @@ int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *desc)
     snprintf(what, sizeof what, "executor '%s'", name);
     return stage_with_table(reg, MLF_REG_EXECUTOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
                             offsetof(mlf_executor_desc, params), offsetof(mlf_executor_desc, param_size), 0, 0);
+}
+
+int mlf_register_event_source(mlf_registry *reg, const mlf_event_source_desc *desc)
+{
+    CHECK_REG(reg, desc, mlf_event_source_desc, close, "event source");
+    const char *name = desc->name ? desc->name : "?";
+    const char *missing = !desc->open ? "open" : !desc->fd ? "fd" : !desc->process ? "process"
+                        : !desc->close ? "close" : NULL;
+    if (missing)
+        return reject(reg, MLF_EINVAL, "event source '%s' has no %s callback", name, missing);
+    if (desc->flags)
+        return reject(reg, MLF_EINVAL, "event source '%s': unknown flags 0x%x", name, desc->flags);
+    char what[96];
+    snprintf(what, sizeof what, "event source '%s'", name);
+    return stage_with_table(reg, MLF_REG_EVENT_SOURCE, what, desc->name, desc, desc->struct_size, sizeof *desc,
+                            offsetof(mlf_event_source_desc, params), offsetof(mlf_event_source_desc, param_size),
+                            0, 0);
 }
 
 int mlf_registry_commit(mlf_registry *reg, mlf_diag *errors)

@@ -1,4 +1,5 @@
-/* registry.h -- everything plugins registered: operators, hooks, macros, notifiers, executors.
+/* registry.h -- everything plugins registered: operators, hooks, macros, notifiers, executors, event
+ * sources.
  *
  * The catalog is the committed set, looked up by the DAG parser, the scheduler and the CLI. A plugin's
  * init() writes into an mlf_registry (the SDK's opaque handle), a staging area for that one plugin; the
@@ -19,6 +20,7 @@ typedef enum mlf_reg_kind {
     MLF_REG_MACRO,
     MLF_REG_NOTIFIER,
     MLF_REG_EXECUTOR,
+    MLF_REG_EVENT_SOURCE, /* (ABI 1.3) event_source.h */
     MLF_REG_KIND_COUNT
 } mlf_reg_kind;
 
@@ -114,5 +116,8 @@ extern const mlf_param_spec mlf_sensor_params[];
 
 /** The executor named @p name, or NULL. */
 const mlf_executor_desc *mlf_catalog_executor(const mlf_catalog *cat, const char *name);
+
+/** The event source named @p name, or NULL. */
+const mlf_event_source_desc *mlf_catalog_event_source(const mlf_catalog *cat, const char *name);
 
 #endif

@@ -3,7 +3,8 @@
  * index, so the work is the asset's consumers, never a scan of all DAGs); a marked DAG whose condition is
  * met gets one asset-triggered run that consumes every event since its last one (a burst of events makes
  * one run, as Airflow's asset queue does). Events written by other processes (CLI, HTTP API) reach the
- * scheduler through the store's asset inbox. */
+ * scheduler through the store's asset inbox, looked at every 500 ms in a read transaction while some DAG is
+ * scheduled on assets. */
 #include "sched/sched_internal.h"
 
 #include <stdio.h>
@@ -252,23 +253,44 @@ static void evaluate(mlf_scheduler *s, sdag *sd, mlf_time_us now)
     free(buf);
 }
 
+/* 1 when the inbox holds something: looked at in the turn's write batch when one is open, else in a read
+ * transaction, so that an idle scheduler never opens (and commits) a write batch for an empty inbox. */
+static int inbox_has_news(mlf_scheduler *s)
+{
+    if (s->w)
+        return mlf_store_asset_inbox_any(s->w);
+    mlf_store_txn *r = NULL;
+    if (mlf_store_read_begin(s->o.store, &r) != MLF_OK)
+        return 1; /* let the write batch say what is wrong */
+    int any = mlf_store_asset_inbox_any(r);
+    mlf_store_read_end(r);
+    return any;
+}
+
 void mlf_sc_create_asset_runs(mlf_scheduler *s, mlf_time_us now)
 {
     if (!s->o.create_scheduled_runs || s->draining)
         return;
-    if (now >= s->next_inbox) {
+    if (s->nconsumers && now >= s->next_inbox) {
         s->next_inbox = now + INBOX_INTERVAL_US;
-        mlf_store_txn *w = mlf_sc_wtxn(s);
-        if (w)
-            mlf_sc_note_store(s, mlf_store_asset_inbox_take(w, take_inbox, s), "asset inbox");
+        if (inbox_has_news(s)) {
+            mlf_store_txn *w = mlf_sc_wtxn(s);
+            if (w)
+                mlf_sc_note_store(s, mlf_store_asset_inbox_take(w, take_inbox, s), "asset inbox");
+        }
     }
-    for (size_t k = 0; k < s->ndue; k++) { /* the DAGs an event (or a run's end) concerns, not every DAG */
+    size_t n = s->ndue; /* the DAGs an event (or a run's end) concerns, not every DAG */
+    if (n == 0)
+        return;
+    for (size_t k = 0; k < n; k++) {
         sdag *sd = &s->dags[s->due[k]];
         sd->asset_due = 0;
         if (sd->dag && sd->dag->asset_sched.n)
             evaluate(s, sd, now);
     }
-    s->ndue = 0;
+    /* DAGs listed while these were evaluated wait for the next turn */
+    memmove(s->due, s->due + n, (s->ndue - n) * sizeof *s->due);
+    s->ndue -= n;
 }
 
 mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r)
@@ -278,4 +300,9 @@ mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r)
     if (!w || mlf_store_run_assets_get(w, r->rec.dag_id, r->rec.run_id, &v) != MLF_OK)
         return mlf_value_map();
     return v;
+}
+
+mlf_store_txn *mlf_scheduler_txn(mlf_scheduler *s)
+{
+    return mlf_sc_wtxn(s);
 }

@@ -17,6 +17,7 @@
  *   sched_cache.c     cached results: a try's cache key, the hit that finishes it without running, the record
  *   sched_assets.c    asset events of succeeded tries, asset-triggered runs (doc/assets.md)
  *   sched_workers.c   the executor's worker records, batched into the loop's commits
+ *   sched_events.c    event source plugins watching declared assets (event_source.h)
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
 #define MLF_CORE_SCHED_INTERNAL_H
@@ -156,6 +157,8 @@ struct mlf_scheduler {
     mlf_time_us next_inbox;           /* when to look at the inbox of events from other processes */
     struct sworker *workers;     /* the executor's workers, with records waiting for a commit (sched_workers.c) */
     size_t nworkers, capworkers;
+    struct mlf_event_host **sources;  /* event sources (sched_events.c) */
+    size_t nsources;
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -407,5 +410,19 @@ void mlf_sc_flush_workers(mlf_scheduler *s, mlf_time_us now, int force);
 void mlf_sc_free_workers(mlf_scheduler *s);
 /* The longest a heartbeat-only worker record waits for a commit: the scheduler heartbeat's period. */
 #define MLF_SC_WORKER_FLUSH (5 * 1000000LL)
+
+/* ---------------------------------------------------------------------------- sched_events.c */
+
+struct pollfd;
+/* The daemon's event sources follow the DAG folder's watch declarations (opened, reopened, closed). */
+void mlf_sc_events_sync(mlf_scheduler *s);
+/* Closes every event source. */
+void mlf_sc_events_free(mlf_scheduler *s);
+/* Fills at most @p max pollfds with the open sources' fds; returns how many. */
+size_t mlf_sc_events_pollfds(mlf_scheduler *s, struct pollfd *pfd, size_t max);
+/* The earliest next_deadline() of the open sources (0: none). */
+mlf_time_us mlf_sc_events_deadline(mlf_scheduler *s);
+/* Calls process() of the sources whose fd is readable or whose deadline passed. */
+void mlf_sc_events_process(mlf_scheduler *s, mlf_time_us now);
 
 #endif

@@ -238,7 +238,7 @@ static int create_run_iv(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, cons
     int rc = mlf_store_run_put(w, &rec);
     srun *r = rc == MLF_OK ? mlf_sc_make_run(dag, &rec) : NULL;
     free(cbuf);
-    if (r)
+    if (r && !s->o.hand_over_runs)
         mlf_sc_claim_run(s, r);
     if (!r) {
         snprintf(err, errlen, "cannot create the run: %s", mlf_strerror(rc ? rc : MLF_ENOMEM));

@@ -122,6 +122,7 @@ static void sync_dags(mlf_scheduler *s)
     }
     s->next_dag_check = 0;
     mlf_sc_assets_sync(s); /* assets (doc/assets.md) */
+    mlf_sc_events_sync(s);
 }
 
 /* ------------------------------------------------------------------------------------------ loop */
@@ -286,11 +287,14 @@ void mlf_scheduler_free(mlf_scheduler *s)
     free(s->running);
     free(s->unsaved);
     free(s->dirty_runs);
+    mlf_sc_events_free(s);
     mlf_sc_assets_free(s);
     free(s->due);
     free(s);
 }
 
+
+#define MAX_EVENT_FDS 64 /* event sources whose fds wake the loop (more are looked at on each turn) */
 
 int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char *until_dag, const char *until_run)
 {
@@ -320,6 +324,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             mlf_sc_adopt_external_changes(s, now);
         if (!s->single) {
             mlf_sc_create_scheduled_runs(s, now);
+            mlf_sc_events_process(s, now); /* event sources' emits first: their runs are made this turn */
             mlf_sc_create_asset_runs(s, now);
             mlf_sc_start_queued_runs(s);
             mlf_sc_evaluate_dirty(s);
@@ -370,13 +375,17 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             wake = s->next_inbox;
         if (s->ndue)
             wake = now;
+        mlf_time_us ed = mlf_sc_events_deadline(s);
+        if (ed && ed < wake)
+            wake = ed;
         /* TIs left in the ready heap are held by a limit: only a finishing task (the executor's fd) frees one */
         if (s->ndirty)
             wake = now;
         int timeout_ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
-        struct pollfd pfd[2] = {{.fd = mlf_executor_fd(s->ex), .events = POLLIN},
-                                {.fd = s->watch_fd, .events = POLLIN}};
-        int n = poll(pfd, s->watch_fd >= 0 ? 2 : 1, timeout_ms);
+        struct pollfd pfd[2 + MAX_EVENT_FDS] = {{.fd = mlf_executor_fd(s->ex), .events = POLLIN},
+                                                {.fd = s->watch_fd, .events = POLLIN}};
+        size_t nev = mlf_sc_events_pollfds(s, pfd + 2, MAX_EVENT_FDS); /* event sources (doc/assets.md) */
+        int n = poll(pfd, nev ? 2 + nev : s->watch_fd >= 0 ? 2 : 1, timeout_ms); /* poll skips a -1 fd */
         if (n < 0 && errno != EINTR)
             return errno;
     }

@@ -44,6 +44,10 @@ typedef struct mlf_scheduler_opts {
     /** Called at every turn of the loop (may be NULL; the loop turns at least every 5 s): the daemon's
      * systemd watchdog ping. */
     void (*on_turn)(void *ud, mlf_time_us now);
+    /** 1: runs created here are handed to the daemon (no owner recorded), for a process that creates runs
+     * and never runs them while it lives on (the webserver): else the daemon would leave them alone until
+     * this process's owner heartbeat went stale (doc/architecture.md §2). */
+    int hand_over_runs;
 } mlf_scheduler_opts;
 
 /** A new scheduler (free with mlf_scheduler_free()). Errors: MLF_ENOMEM, executor start failures (with a
@@ -89,6 +93,11 @@ int mlf_scheduler_run_task(mlf_scheduler *s, const char *dag_id, const char *run
  * Returns a new map in *@p out (free with mlf_value_free()), or an error with a message in @p err. */
 int mlf_scheduler_render_task(mlf_scheduler *s, const mlf_dag *dag, const char *task_id, mlf_time_us logical_date,
                               mlf_value **out, char *err, size_t errlen);
+
+/** The write batch of the scheduler's current turn (opened now if none is; committed by the loop or by
+ * mlf_scheduler_free()), or NULL after a store failure: a caller that created a run with
+ * mlf_scheduler_create_run() adds its own records to the same commit (the webserver's idempotency keys). */
+mlf_store_txn *mlf_scheduler_txn(mlf_scheduler *s);
 
 /** The endpoint remote workers connect to (a zmq executor), or NULL for local executors. Borrowed. */
 const char *mlf_scheduler_worker_endpoint(const mlf_scheduler *s);

@@ -307,40 +307,27 @@ int mlf_store_run_assets_put(mlf_store_txn *w, const char *dag_id, const char *r
     return rc == MLF_OK ? put_value(w, MLF_ST_RUN_ASSETS, &k, events) : rc;
 }
 
-int mlf_store_idem_get(mlf_store_txn *txn, const char *key, char **dag_id, char **run_id)
+int mlf_store_idem_get(mlf_store_txn *txn, const char *key, mlf_value **out)
 {
     mlf_st_key k = {0};
-    mlf_value *rec = NULL;
     int rc = add_str(&k, key, MLF_IDEM_KEY_MAX, 0);
-    if (rc == MLF_OK)
-        rc = get_value(txn, MLF_ST_IDEMPOTENCY, &k, &rec);
-    if (rc == MLF_OK) {
-        const char *d = mlf_value_get_str(mlf_map_get(rec, "dag_id"), NULL);
-        const char *r = mlf_value_get_str(mlf_map_get(rec, "run_id"), NULL);
-        *dag_id = strdup(d ? d : "");
-        *run_id = strdup(r ? r : "");
-        if (!*dag_id || !*run_id) {
-            free(*dag_id);
-            free(*run_id);
-            rc = MLF_ENOMEM;
-        }
-    }
-    mlf_value_free(rec);
-    return rc;
+    return rc == MLF_OK ? get_value(txn, MLF_ST_IDEMPOTENCY, &k, out) : rc;
 }
 
-int mlf_store_idem_put(mlf_store_txn *w, const char *key, const char *dag_id, const char *run_id)
+int mlf_store_idem_put(mlf_store_txn *w, const char *key, const mlf_value *rec)
 {
     mlf_st_key k = {0};
     int rc = add_str(&k, key, MLF_IDEM_KEY_MAX, 0);
     if (rc != MLF_OK)
         return rc;
-    mlf_value *rec = mlf_value_map();
-    mlf_map_set(rec, "v", mlf_value_int(1));
-    mlf_map_set(rec, "dag_id", mlf_value_str(dag_id ? dag_id : ""));
-    mlf_map_set(rec, "run_id", mlf_value_str(run_id ? run_id : ""));
-    mlf_map_set(rec, "at", mlf_value_int(mlf_time_now()));
-    rc = put_value(w, MLF_ST_IDEMPOTENCY, &k, rec);
-    mlf_value_free(rec);
+    if (mlf_value_type(rec) != MLF_MAP)
+        return MLF_EINVAL;
+    mlf_value *r = mlf_value_copy(rec);
+    if (!r)
+        return MLF_ENOMEM;
+    mlf_map_set(r, "v", mlf_value_int(1));
+    mlf_map_set(r, "at", mlf_value_int(mlf_time_now()));
+    rc = put_value(w, MLF_ST_IDEMPOTENCY, &k, r);
+    mlf_value_free(r);
     return rc;
 }

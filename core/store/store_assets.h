@@ -11,7 +11,8 @@
  *                                                    the scheduler (a burst leaves one key)
  *   run_assets     dag_id \0 run_id               -> the triggering events of an asset-triggered run: a
  *                                                    map URI -> [event map...]
- *   idempotency    key                            -> {v, dag_id, run_id, at}
+ *   idempotency    key                            -> {v, at, what the request did: request, dag_id, run_id
+ *                                                    or asset_uri, seq}
  * An event map: {uri, seq, at (µs), source ("task", "cli", "api", "watch:NAME"), dag_id, run_id, task_id,
  * map_index (a task's event), extra (a map; {} when none)}.
  * Functions return MLF_OK or a store error; *_get give MLF_ENOTFOUND when absent. Values handed out are
@@ -62,9 +63,10 @@ int mlf_store_asset_inbox_any(mlf_store_txn *txn);
 int mlf_store_run_assets_get(mlf_store_txn *txn, const char *dag_id, const char *run_id, mlf_value **out);
 int mlf_store_run_assets_put(mlf_store_txn *w, const char *dag_id, const char *run_id, const mlf_value *events);
 
-/** The run an idempotency key created (*@p dag_id, *@p run_id: new strings) / records it.
- * Errors: MLF_EINVAL or MLF_ETOOBIG for a key that is empty or longer than MLF_IDEM_KEY_MAX. */
-int mlf_store_idem_get(mlf_store_txn *txn, const char *key, char **dag_id, char **run_id);
-int mlf_store_idem_put(mlf_store_txn *w, const char *key, const char *dag_id, const char *run_id);
+/** What idempotency key @p key did (*@p out: a new map, as stored) / records it (@p rec: a map, borrowed;
+ * "at" is added). Errors: MLF_EINVAL or MLF_ETOOBIG for a key that is empty or longer than
+ * MLF_IDEM_KEY_MAX; MLF_ENOTFOUND (get: unknown key). */
+int mlf_store_idem_get(mlf_store_txn *txn, const char *key, mlf_value **out);
+int mlf_store_idem_put(mlf_store_txn *w, const char *key, const mlf_value *rec);
 
 #endif

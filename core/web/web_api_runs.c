@@ -197,13 +197,19 @@ void mlf_web_h_run_trigger(mlf_web_req *rq, mlf_web_resp *rs)
     pthread_mutex_lock(&rq->web->write_mu);
     mlf_scheduler_opts o = {.cfg = rq->web->o.cfg, .cat = rq->web->o.cat, .bag = rq->web->o.bag,
                             .store = rq->web->o.store, .exe = rq->web->o.exe, .parallelism = 1,
-                            .executor = "local"};
+                            .executor = "local", .hand_over_runs = 1};
     mlf_scheduler *s = NULL;
     int rc = mlf_scheduler_new(&o, &s, err, sizeof err);
-    if (rc == MLF_OK)
+    const char *key = mlf_web_idempotency_key(rq);
+    int replay = 0;
+    if (rc == MLF_OK && key) /* a repeated key answers the run it created (doc/api.md, idempotency) */
+        rc = mlf_web_idem_replay(mlf_scheduler_txn(s), key, d->dag_id, id, sizeof id, &replay, err, sizeof err);
+    if (rc == MLF_OK && !replay)
         rc = mlf_scheduler_create_run(s, d, MLF_RUN_TYPE_MANUAL, logical, run_id, conf, id, sizeof id, err,
                                       sizeof err);
-    mlf_scheduler_free(s);
+    if (rc == MLF_OK && key && !replay)
+        rc = mlf_web_idem_record(mlf_scheduler_txn(s), key, d->dag_id, id, err, sizeof err);
+    mlf_scheduler_free(s); /* commits the run and its key together */
     pthread_mutex_unlock(&rq->web->write_mu);
     mlf_value_free(conf);
     json_decref(body);

@@ -58,6 +58,8 @@ static const mlf_web_route routes[] = {
     {"DELETE", V1 "/pools/{pool_name}", mlf_web_h_pool_delete, MLF_ROLE_ADMIN},
     {"GET", V1 "/plugins", mlf_web_h_plugins, MLF_ROLE_VIEWER},
     {"GET", V1 "/users", mlf_web_h_users_list, MLF_ROLE_ADMIN},
+    /* event triggers (doc/assets.md) */
+    {"POST", V1 "/assets/events", mlf_web_h_asset_event, MLF_ROLE_OP},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

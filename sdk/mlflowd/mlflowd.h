@@ -123,6 +123,7 @@ MLF_API void mlf_free(void *p);
 #include <mlflowd/plugin.h>
 #include <mlflowd/task.h>
 #include <mlflowd/executor.h>
+#include <mlflowd/event_source.h>
 #include <mlflowd/host.h>
 
 #endif /* MLFLOWD_MLFLOWD_H */

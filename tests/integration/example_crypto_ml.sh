@@ -147,7 +147,7 @@ json_check '[(a["uri"], a["producers"], a["consumers"], a["events"]) for a in d]
 expect_exit 0 "$MLFLOWD" dags pause crypto_ml_daily # a daemon would start today's run, whose closes never come
 "$MLFLOWD" scheduler >"$tmp/sched.log" 2>&1 &
 sched=$!
-trap 'kill $sched 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; kill $sched 2>/dev/null; cleanup $rc' EXIT
 wait_until 10 "the scheduler did not start" grep -q "scheduler running" "$tmp/sched.log"
 train_runs() { "$MLFLOWD" dags list-runs crypto_ml_train -o json | python3 -c 'import json,sys; print(",".join(r["state"] for r in json.load(sys.stdin) if r["run_type"] == "asset_triggered"))'; }
 expect_exit 0 "$MLFLOWD" assets create-event prices --extra '{"day": "2010-10-28"}'

@@ -89,6 +89,8 @@ INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
 INTEGRATION_TESTS += tests/integration/cache_sweep.sh
 # assets (doc/assets.md): producer -> consumer under a running scheduler, bursts, the CLI
 INTEGRATION_TESTS += tests/integration/assets.sh
+INTEGRATION_TESTS += tests/integration/event_triggers.sh
+INTEGRATION_TESTS += tests/integration/fs_watch.sh
 # secrets at rest: sealed connections and variables, rotate-key, the wrong key (issue 15)
 INTEGRATION_TESTS += tests/integration/secrets_at_rest.sh
 # issue 12 (operating mlflowd): workers list, plain output, worker sd_notify, standalone's port, doc/deploy.md

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "base/strutil.h"
@@ -224,7 +225,7 @@ static void outside_event(const char *uri, int n)
 {
     char err[256];
     for (int i = 0; i < n; i++)
-        ck_assert_msg(mlf_ops_asset_event(st, bag, uri, "cli", NULL, NULL, err, sizeof err) == MLF_OK, "%s", err);
+        ck_assert_msg(mlf_ops_asset_event(st, bag, uri, "cli", NULL, NULL, NULL, NULL, err, sizeof err) == MLF_OK, "%s", err);
 }
 
 START_TEST(test_outlet_triggers_consumer)
@@ -344,6 +345,122 @@ START_TEST(test_cron_and_assets)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------------------------ event sources */
+
+static int es_open(const mlf_event_source_open_args *a, void **inst, char *err, size_t errlen)
+{
+    (void)a, (void)err, (void)errlen;
+    *inst = NULL;
+    return MLF_OK;
+}
+static int es_fd(void *inst)
+{
+    (void)inst;
+    return -1;
+}
+static int es_process(void *inst, mlf_time_us now)
+{
+    (void)inst, (void)now;
+    return 0;
+}
+static void es_close(void *inst)
+{
+    (void)inst;
+}
+
+static int try_source(const mlf_event_source_desc *d, char *msg, size_t n)
+{
+    mlf_registry *reg = mlf_registry_begin(cat, NULL);
+    int rc = mlf_register_event_source(reg, d);
+    const char *m = mlf_registry_message(reg);
+    snprintf(msg, n, "%s", m ? m : "");
+    if (rc == MLF_OK) {
+        mlf_diag diag = {0};
+        rc = mlf_registry_commit(reg, &diag);
+        mlf_diag_clear(&diag);
+    }
+    mlf_registry_end(reg);
+    return rc;
+}
+
+START_TEST(test_event_source_registration)
+{
+    char msg[256];
+    mlf_event_source_desc d = {.struct_size = sizeof d, .name = "tick", .open = es_open, .fd = es_fd,
+                               .process = es_process, .close = es_close};
+    mlf_event_source_desc bad = d;
+    bad.process = NULL;
+    ck_assert_int_eq(try_source(&bad, msg, sizeof msg), MLF_EINVAL);
+    ck_assert_msg(strstr(msg, "event source 'tick' has no process callback"), "%s", msg);
+    bad = d;
+    bad.flags = 4;
+    ck_assert_int_eq(try_source(&bad, msg, sizeof msg), MLF_EINVAL);
+    bad = d;
+    bad.name = "1tick";
+    ck_assert_int_eq(try_source(&bad, msg, sizeof msg), MLF_EINVAL);
+    bad = d;
+    bad.struct_size = 8;
+    ck_assert_int_eq(try_source(&bad, msg, sizeof msg), MLF_EINVAL);
+    ck_assert_int_eq(try_source(&d, msg, sizeof msg), MLF_OK);
+    ck_assert_ptr_nonnull(mlf_catalog_event_source(cat, "tick"));
+    ck_assert_int_eq(try_source(&d, msg, sizeof msg), MLF_EEXIST); /* the name is taken */
+    /* emitting outside process() is refused */
+    ck_assert_int_eq(mlf_event_emit(NULL, NULL, NULL), MLF_ESTATE);
+}
+END_TEST
+
+/* fs_watch in process: the daemon's scheduler opens the declared watch; a file moved into the folder is an
+ * event whose consumer runs in the same turn; the same file reported again (closed twice) is not. */
+START_TEST(test_fs_watch_in_process)
+{
+    const char *paths[] = {TEST_BUILDDIR "/plugins"};
+    const char *names[] = {"fs_watch"};
+    mlf_diag diag = {0};
+    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 1, &diag), 0);
+    mlf_diag_clear(&diag);
+    char *in = tu_path(base, "in");
+    ck_assert_int_eq(mkdir(in, 0755), 0);
+    char *dag = mlf_strdup_printf("dag_id: c\nschedule: {assets: ['file://%s']}\nassets:\n  'file://%s': "
+                                  "{watch: {source: fs_watch, config: {path: '%s'}}}\ntasks:\n  t: {operator: empty}\n",
+                                  in, in, in);
+    put_dag("c", dag);
+    ck_assert_uint_eq(mlf_dagbag_errors(bag)->n, 0);
+    open_scheduler();
+    ck_assert_uint_eq(sched->nsources, 1);
+    step();
+    char *tmpf = tu_path(base, "x.csv"), *dst = tu_path(in, "x.csv");
+    tu_write_file(tmpf, "1,2\n", 0644);
+    ck_assert_int_eq(rename(tmpf, dst), 0);
+    for (int i = 0; i < 50 && runs_of("c").n[MLF_RUN_TYPE_ASSET_TRIGGERED] == 0; i++) {
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+        step();
+    }
+    ck_assert_int_eq(runs_of("c").n[MLF_RUN_TYPE_ASSET_TRIGGERED], 1);
+    /* closed again without a change: the same key, no second event */
+    FILE *f = fopen(dst, "a");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+    step();
+    step();
+    ck_assert_int_eq(runs_of("c").n[MLF_RUN_TYPE_ASSET_TRIGGERED], 1);
+    int64_t seq = 0;
+    mlf_store_txn *txn;
+    ck_assert_int_eq(mlf_store_read_begin(st, &txn), MLF_OK);
+    char *uri = mlf_strdup_printf("file://%s", in);
+    ck_assert_int_eq(mlf_store_asset_get(txn, uri, &seq, NULL), MLF_OK);
+    mlf_store_read_end(txn);
+    ck_assert_int_eq(seq, 1);
+    free(uri);
+    free(tmpf);
+    free(dst);
+    free(dag);
+    free(in);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("assets");
@@ -359,6 +476,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_all_any_and_counts);
     tcase_add_test(tc, test_first_run_ignores_older_events);
     tcase_add_test(tc, test_cron_and_assets);
+    tcase_add_test(tc, test_event_source_registration);
+    tcase_add_test(tc, test_fs_watch_in_process);
     suite_add_tcase(s, tc);
     return s;
 }
