@@ -194,6 +194,10 @@ long mlf_dag_task_index(const mlf_dag *dag, const char *task_id);
 /** Adds the edge upstream -> downstream (indices); duplicates are ignored. MLF_OK or MLF_ENOMEM. */
 int mlf_dag_add_edge(mlf_dag *dag, size_t upstream, size_t downstream);
 
+/** Tests: the memory the exact priority-weight closure of mlf_dag_finalize() may use for its bitsets
+ * (smaller budgets take more passes, same result); 0 restores the default of 32 MiB. Not thread-safe. */
+void mlf_dag_set_closure_budget(size_t bytes);
+
 /** Computes the topological order, rejects cycles (one diagnostic printing the cycle's path, e.g.
  * "cycle: a -> b -> c -> a"), and computes effective priorities. Returns MLF_OK or MLF_EINVAL. */
 int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag);

@@ -29,9 +29,9 @@ struct proc;
 /* One submitted try, from the queue to its report. */
 typedef struct job {
     struct job *next;      /* queue or done list */
-    mlf_value *spec_value; /* owned copy of the submitted spec */
-    mlf_task_spec *spec;   /* decoded; borrows spec_value */
-    unsigned char *frame;  /* the spec as one frame */
+    char *attempt;         /* the spec's attempt token */
+    int64_t exec_timeout;  /* the spec's execution_timeout (µs, 0: none) */
+    unsigned char *frame;  /* the spec as one frame: all the job keeps of it (no copy, no decoded view) */
     size_t frame_len;
     char *drop_reason;     /* reported without (further) running: killed while queued, no process... */
     struct proc *proc;     /* where it runs; NULL when queued or done */
@@ -86,8 +86,7 @@ static void job_free(job *j)
 {
     if (!j)
         return;
-    mlf_task_spec_free(j->spec);
-    mlf_value_free(j->spec_value);
+    free(j->attempt);
     mlf_value_free(j->result);
     free(j->frame);
     free(j->drop_reason);
@@ -500,7 +499,7 @@ static void assign(mlf_host_pool *p, proc *c, job *j, mlf_time_us now)
     j->pid = c->pid;
     if (!j->started) { /* a try sent on from a host to a fresh process keeps its start and deadline */
         j->started = now;
-        j->deadline = j->spec->execution_timeout > 0 ? now + j->spec->execution_timeout : 0;
+        j->deadline = j->exec_timeout > 0 ? now + j->exec_timeout : 0;
     }
     p->nrunning++;
     pump_spec(p, c);
@@ -614,9 +613,9 @@ static void accept_result(job *j, mlf_value *v, const char *who, const char *how
     if (rc != MLF_OK) {
         set_reason(&j->fail, "the %s %s; its result did not decode: %s", who, how, err);
         mlf_value_free(v);
-    } else if (strcmp(res->attempt, j->spec->attempt) != 0) {
+    } else if (strcmp(res->attempt, j->attempt) != 0) {
         set_reason(&j->fail, "the %s %s; its result carries attempt token '%.100s', expected '%.100s'", who, how,
-                   res->attempt, j->spec->attempt);
+                   res->attempt, j->attempt);
         mlf_value_free(v);
     } else {
         j->result = v;
@@ -752,10 +751,10 @@ static void kill_job(mlf_host_pool *p, job *j, mlf_time_us now, char *reason)
 static job *find_job(mlf_host_pool *p, const char *attempt, job ***queue_link)
 {
     for (proc *c = p->procs; c; c = c->next)
-        if (c->job && strcmp(c->job->spec->attempt, attempt) == 0)
+        if (c->job && strcmp(c->job->attempt, attempt) == 0)
             return c->job;
     for (job **l = &p->queue; *l; l = &(*l)->next)
-        if (strcmp((*l)->spec->attempt, attempt) == 0) {
+        if (strcmp((*l)->attempt, attempt) == 0) {
             if (queue_link)
                 *queue_link = l;
             return *l;
@@ -777,24 +776,25 @@ int mlf_host_pool_submit(mlf_host_pool *p, const mlf_value *spec, mlf_time_us no
     job *j = calloc(1, sizeof *j);
     if (!j)
         return MLF_ENOMEM;
-    if (!(j->spec_value = mlf_value_copy(spec))) {
-        job_free(j);
-        return MLF_ENOMEM;
-    }
-    int rc = mlf_task_spec_decode(j->spec_value, &j->spec, err, errlen);
-    if (rc == MLF_OK && find_job(p, j->spec->attempt, NULL)) {
+    mlf_task_spec *ts = NULL; /* borrows the caller's spec for the checks */
+    int rc = mlf_task_spec_decode(spec, &ts, err, errlen);
+    if (rc == MLF_OK && find_job(p, ts->attempt, NULL)) {
         if (err && errlen)
-            snprintf(err, errlen, "a try with attempt token '%s' is already queued or running", j->spec->attempt);
+            snprintf(err, errlen, "a try with attempt token '%s' is already queued or running", ts->attempt);
         rc = MLF_EEXIST;
     }
+    if (rc == MLF_OK && !(j->attempt = strdup(ts->attempt)))
+        rc = MLF_ENOMEM;
     if (rc == MLF_OK) {
+        j->exec_timeout = ts->execution_timeout;
         void *frame;
-        rc = mlf_task_frame_pack(j->spec_value, &frame, &j->frame_len);
+        rc = mlf_task_frame_pack(spec, &frame, &j->frame_len);
         j->frame = frame;
         if (rc == MLF_ETOOBIG && err && errlen)
             snprintf(err, errlen, "the task spec is bigger than the %u bytes a task process accepts",
                      MLF_TASK_FRAME_MAX);
     }
+    mlf_task_spec_free(ts);
     if (rc != MLF_OK) {
         job_free(j);
         return rc;
@@ -881,7 +881,7 @@ static void report(mlf_host_pool *p, job *j, mlf_time_us now, mlf_host_pool_resu
         j->result = NULL;
     } else {
         int ran = j->pid != 0 && !j->drop_reason;
-        mlf_task_result r = {.attempt = j->spec->attempt, .outcome = MLF_FAILED,
+        mlf_task_result r = {.attempt = j->attempt, .outcome = MLF_FAILED,
                              .message = failed ? failed : "the try ended for an unknown reason",
                              .start_date = j->started, .end_date = now,
                              .exit_status = ran ? j->exit_status : -1, .exit_signal = ran ? j->exit_signal : 0,
@@ -895,7 +895,7 @@ static void report(mlf_host_pool *p, job *j, mlf_time_us now, mlf_host_pool_resu
     if (stamp(p, j, v) == MLF_OK && mlf_task_result_decode(v, &res, NULL, 0) == MLF_OK) {
         cb(ud, v, res);
     } else {
-        mlf_task_result r = {.attempt = j->spec->attempt, .outcome = MLF_FAILED, .message = "out of memory",
+        mlf_task_result r = {.attempt = j->attempt, .outcome = MLF_FAILED, .message = "out of memory",
                              .start_date = j->started, .end_date = now, .exit_status = -1,
                              .hostname = p->hostname};
         cb(ud, NULL, &r);
@@ -929,7 +929,7 @@ int mlf_host_pool_process(mlf_host_pool *p, mlf_time_us now, mlf_host_pool_resul
         }
         job *j = c->job;
         if (j && !j->kill_reason && j->deadline && now >= j->deadline)
-            kill_job(p, j, now, timeout_reason(j->spec->execution_timeout));
+            kill_job(p, j, now, timeout_reason(j->exec_timeout));
         if (j && !j->kill_reason && shutdown_due)
             kill_job(p, j, now, strdup("killed: the executor shut down"));
         if (!j && p->shutting_down)

@@ -619,6 +619,19 @@ int mlf_proto_send(void *sock, const void *rid, size_t rid_len, const mlf_proto_
     return MLF_OK;
 }
 
+int mlf_proto_send_encoded(void *sock, const void *rid, size_t rid_len, int cmd, const void *body, size_t len)
+{
+    if (!sock || (!body && len))
+        return MLF_EINVAL;
+    unsigned char c = (unsigned char)cmd;
+    if (rid && zmq_send(sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return zmq_errno();
+    if (zmq_send(sock, MLF_PROTO_SIGNATURE, MLF_PROTO_SIGNATURE_LEN, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(sock, &c, 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 || zmq_send(sock, body, len, ZMQ_DONTWAIT) < 0)
+        return zmq_errno();
+    return MLF_OK;
+}
+
 int mlf_proto_recv(void *sock, int router, mlf_proto_peer *peer, mlf_proto_msg *out, char *err, size_t errlen)
 {
     return mlf_proto_recv_gated(sock, router, NULL, NULL, peer, out, err, errlen);

@@ -159,6 +159,14 @@ void mlf_proto_msg_clear(mlf_proto_msg *m);
 int mlf_proto_send(void *sock, const void *rid, size_t rid_len, const mlf_proto_msg *m);
 
 /**
+ * As mlf_proto_send() for a body that mlf_proto_encode() already made for command @p cmd (@p len bytes at
+ * @p body, copied: the caller keeps them), so that a message sent again, or checked before it is sent, is
+ * encoded once. Returns MLF_OK, MLF_EINVAL, or the errno value of the failed zmq_send(); nothing is sent on
+ * error.
+ */
+int mlf_proto_send_encoded(void *sock, const void *rid, size_t rid_len, int cmd, const void *body, size_t len);
+
+/**
  * Receives one whole message from zmq socket @p sock without blocking and decodes it into @p out (release
  * with mlf_proto_msg_clear() whatever the result). With @p router the first frame is the routing id. Frames
  * beyond the expected count are read and discarded, so that a malformed message never stays in the queue.

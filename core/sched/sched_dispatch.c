@@ -94,6 +94,8 @@ static mlf_value *xcom_inputs(const srun *r, const mlf_task *task)
 {
     /* every ancestor of the task, not only its direct upstreams (mlf_ctx_xcom_pull reads any task that
      * finished before this one): a depth-first walk of the upstream edges */
+    if (task->nupstream == 0) /* a root: nothing to walk, and no O(tasks) scratch to allocate */
+        return mlf_value_map();
     size_t nt = r->dag->ntasks;
     unsigned char *seen = calloc(nt ? nt : 1, 1);
     size_t *stack = malloc((nt ? nt : 1) * sizeof *stack), *anc = malloc((nt ? nt : 1) * sizeof *anc);
@@ -230,7 +232,7 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         .log_path = log_path, .xcom_max_size = s->xcom_max, .execution_timeout = task->execution_timeout_us,
         .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE,
         .sensor = (task->op->flags & MLF_OP_SENSOR) != 0};
-    spec.xcom_inputs = inputs;
+    /* inputs are moved into the spec after encoding: never copied */
     /* the connection the operator names (conn_id), from the store or MLFLOWD_CONN_<ID>; its password is
      * masked in the try's log */
     mlf_value *conns = mlf_value_map();
@@ -257,6 +259,10 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     spec.nsecrets = secret ? nsec : 0;
     mlf_value *specv = NULL;
     rcode = down && log_path && inputs ? mlf_task_spec_encode(&spec, &specv) : MLF_ENOMEM;
+    if (rcode == MLF_OK) { /* the ancestors' XComs can be the spec's biggest part: move, do not copy */
+        rcode = mlf_map_set(specv, "xcom_inputs", inputs);
+        inputs = NULL;
+    }
     mlf_value_free(inputs);
     mlf_value_free(conns);
     free(secret);

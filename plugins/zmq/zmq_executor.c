@@ -112,7 +112,8 @@ typedef struct lease {
     char worker_key[64];
     lease_state state;
     int persisted;          /* its lease record is in a committed (or committing) batch */
-    mlf_value *spec;        /* pending: the TASK body */
+    void *body;             /* pending: the TASK body, encoded once when submitted */
+    size_t body_len;
     char *log_path;
     int log_fd;
     int64_t log_written;
@@ -295,7 +296,7 @@ static void free_lease(lease *l)
         return;
     if (l->log_fd >= 0)
         close(l->log_fd);
-    mlf_value_free(l->spec);
+    free(l->body);
     free(l->worker_name);
     free(l->log_path);
     free(l);
@@ -507,7 +508,17 @@ static void push_done(zx *x, mlf_value *result)
 
 /* Ends @p l: drops its lease and queues its result: @p received (a worker's RESULT body, copied) when
  * given and the try was not killed, else a failed result with @p why (or the kill reason). */
+static void settle_decoded(zx *x, lease *l, const mlf_value *received, const mlf_task_result *decoded,
+                           const char *why, mlf_time_us now);
+
 static void settle(zx *x, lease *l, const mlf_value *received, const char *why, mlf_time_us now)
+{
+    settle_decoded(x, l, received, NULL, why, now);
+}
+
+/* As settle(), with @p decoded the already decoded form of @p received (NULL: decode it here). */
+static void settle_decoded(zx *x, lease *l, const mlf_value *received, const mlf_task_result *decoded,
+                           const char *why, mlf_time_us now)
 {
     (void)now;
     unlink_lease(x, l);
@@ -516,9 +527,10 @@ static void settle(zx *x, lease *l, const mlf_value *received, const char *why, 
     x->recent_next = (x->recent_next + 1) % RECENT_ATTEMPTS;
 
     mlf_value *out = NULL;
-    mlf_task_result *got = NULL;
-    if (received && mlf_task_result_decode(received, &got, NULL, 0) != MLF_OK)
-        got = NULL;
+    mlf_task_result *own = NULL;
+    const mlf_task_result *got = received ? decoded : NULL;
+    if (received && !got && mlf_task_result_decode(received, &own, NULL, 0) == MLF_OK)
+        got = own;
     if (got && !l->killed) {
         out = mlf_value_copy(received);
     } else {
@@ -532,7 +544,7 @@ static void settle(zx *x, lease *l, const mlf_value *received, const char *why, 
                              .hostname = got ? got->hostname : l->w ? l->w->host : ""};
         mlf_task_result_encode(&r, &out);
     }
-    mlf_task_result_free(got);
+    mlf_task_result_free(own);
     if (out)
         push_done(x, out);
     else
@@ -594,15 +606,20 @@ static void kill_lease(zx *x, lease *l, const char *reason, mlf_time_us now)
 
 static void send_task(zx *x, lease *l, mlf_time_us now)
 {
-    mlf_proto_msg m = {.cmd = MLF_PROTO_TASK, .payload = l->spec};
-    int rc = send_to(x, l->w, &m, now);
+    int rc = mlf_proto_send_encoded(x->router, l->w->rid, l->w->rid_len, MLF_PROTO_TASK, l->body, l->body_len);
+    if (rc == MLF_OK)
+        l->w->last_send = now;
+    else if (rc == EHOSTUNREACH)
+        mark_gone(l->w, "disconnected");
+    else if (rc != EAGAIN)
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "cannot send TASK to worker %s: %s", l->w->name, mlf_strerror(rc));
     if (rc == MLF_OK) {
         l->state = L_SENT;
         l->sent_at = now;
         l->sent_wall = x->wall;
         l->backstop = l->exec_timeout > 0 ? now + l->exec_timeout + x->kill_grace + 2 * x->expiry : 0;
-        mlf_value_free(l->spec);
-        l->spec = NULL;
+        free(l->body);
+        l->body = NULL;
     } else if (rc == EAGAIN) {
         x->retry_send_at = now + SEND_RETRY;
     } else if (rc != EHOSTUNREACH) {
@@ -638,7 +655,7 @@ static size_t free_slots(const zworker *w)
     return w->capacity > 0 && (size_t)w->capacity > w->busy ? (size_t)w->capacity - w->busy : 0;
 }
 
-/* Busy now for every try while shutting down; else "wait" with the reason when nothing can take this one
+/* Busy now for every try while shutting down or while no worker has a free slot; else "wait" with the reason when nothing can take this one
  * (other queues and operators may still go). */
 static mlf_exec_accept zx_can_accept(void *impl, const char *queue, const char *op, char *why, size_t whylen)
 {
@@ -649,11 +666,12 @@ static mlf_exec_accept zx_can_accept(void *impl, const char *queue, const char *
         snprintf(why, whylen, "the zmq executor is shutting down");
         return MLF_EXEC_BUSY;
     }
-    size_t on_queue = 0, with_op = 0, slots = 0, live = 0;
+    size_t on_queue = 0, with_op = 0, slots = 0, live = 0, free_anywhere = 0;
     for (zworker *w = x->workers; w; w = w->next) {
         if (w->gone)
             continue;
         live++;
+        free_anywhere += free_slots(w);
         if (!listens(w, queue))
             continue;
         on_queue++;
@@ -672,6 +690,8 @@ static mlf_exec_accept zx_can_accept(void *impl, const char *queue, const char *
     else if (slots == 0)
         snprintf(why, whylen, "all slots of the %zu worker(s) listening on queue '%s' with operator '%s' are busy",
                  with_op, queue, op);
+    if (live && free_anywhere == 0)
+        return MLF_EXEC_BUSY; /* no worker has a free slot: no other try can go either, stop asking this turn */
     return live && on_queue && with_op && slots ? MLF_EXEC_ACCEPT : MLF_EXEC_WAIT;
 }
 
@@ -723,19 +743,23 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
         snprintf(err, errlen, "no worker can take the task now: %s", why);
         rc = MLF_ESTATE;
     }
+    void *body = NULL;
+    size_t body_len = 0;
     if (rc == MLF_OK) {
-        void *body;
-        size_t len;
         mlf_proto_msg m = {.cmd = MLF_PROTO_TASK, .payload = spec};
-        rc = mlf_proto_encode(&m, &body, &len); /* refuse here what the TASK frame could not carry */
+        rc = mlf_proto_encode(&m, &body, &body_len); /* refuse here what the TASK frame could not carry */
         if (rc == MLF_ETOOBIG)
             snprintf(err, errlen, "the task spec is bigger than the %zu bytes a TASK may carry",
                      mlf_proto_body_max(MLF_PROTO_TASK));
-        if (rc == MLF_OK)
-            free(body);
     }
     if (rc == MLF_OK && !(l = calloc(1, sizeof *l)))
         rc = MLF_ENOMEM;
+    if (l) { /* the lease owns the body from here: send_task() sends these bytes, never a new encoding */
+        l->body = body;
+        l->body_len = body_len;
+    } else {
+        free(body);
+    }
     if (rc == MLF_OK) {
         l->log_fd = -1;
         snprintf(l->attempt, sizeof l->attempt, "%s", s->attempt);
@@ -743,14 +767,13 @@ static int zx_submit(void *impl, const mlf_value *spec, const char *queue, mlf_t
         l->worker_name = strdup(w->name);
         snprintf(l->worker_instance, sizeof l->worker_instance, "%s", w->instance);
         snprintf(l->worker_key, sizeof l->worker_key, "%s", w->user_id);
-        l->spec = mlf_value_copy(spec);
         l->log_path = strdup(s->log_path);
         l->exec_timeout = s->execution_timeout;
         l->xcom_max = s->xcom_max_size;
         l->sensor = s->sensor || s->sensor_poke;
         l->submitted = now;
         l->submitted_wall = x->wall;
-        if (!l->worker_name || !l->spec || !l->log_path)
+        if (!l->worker_name || !l->log_path)
             rc = MLF_ENOMEM;
     }
     if (rc == MLF_OK) {
@@ -996,7 +1019,7 @@ static void on_result(zx *x, zworker *w, const mlf_proto_msg *m, mlf_time_us now
         if (bad)
             mlf_log(MLF_LOG_WARNING, COMPONENT, "refusing the result of attempt %s from worker %s: %s", m->attempt,
                     w->name, bad);
-        settle(x, l, bad ? NULL : m->payload, bad, now);
+        settle_decoded(x, l, bad ? NULL : m->payload, m->result, bad, now);
     } else if (!recently_settled(x, m->attempt)) {
         mlf_log(MLF_LOG_WARNING, COMPONENT,
                 "ignoring a result for attempt %s from worker %s: %s", m->attempt, w->name,

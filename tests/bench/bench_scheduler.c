@@ -13,8 +13,9 @@
  * defaults in that order; with --only, each SIZE is one case of that shape (`--only wide 10000`).
  *
  * Each case runs in a child process of its own (so that its CPU time and peak RSS are its own): it writes
- * the DAG file into a temporary folder, loads the shell and empty plugins from the build tree, creates a
- * temporary home and state store, runs one DAG run through the real scheduler (mlf_scheduler_new with the
+ * the DAG file into a temporary folder (under $TMPDIR, else /tmp: the home, state store and logs live
+ * there), loads the shell and empty plugins from the build tree, creates a temporary home and state store,
+ * runs one DAG run through the real scheduler (mlf_scheduler_new with the
  * local executor, which starts MLF_ABS_BUILDDIR/mlflowd task-exec per try) until it finishes, then reads
  * the task instance records back from the store.
  *
@@ -607,7 +608,9 @@ out:
  * run did not succeed. */
 static int fork_case(const bench_case *c, const bench_opts *bo)
 {
-    char base[] = "/tmp/mlf-bench-sched-XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char base[4096];
+    snprintf(base, sizeof base, "%s/mlf-bench-sched-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(base)) {
         perror("mkdtemp");
         return 2;

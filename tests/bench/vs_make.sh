@@ -13,7 +13,7 @@
 #
 # mlflowd is $MLFLOWD, else ./mlflowd (run it from the build directory: `make bench` does). Needs make,
 # ninja (Debian: ninja-build) and python3. Absolute times vary between machines and runs; compare the
-# ratios of one run.
+# ratios of one run. Everything (graphs, mlflowd's home, state store and logs) lives under $TMPDIR, else /tmp.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 N=10000 RUNS=1 PAR=2 KINDS="shell empty"
@@ -35,7 +35,7 @@ for tool in make ninja python3; do
 done
 [ -x "$BIN" ] || { echo "vs_make: $BIN is missing: build mlflowd first, or set MLFLOWD" >&2; exit 2; }
 
-W=$(mktemp -d /tmp/mlf-vs-make-XXXXXX)
+W=$(mktemp -d "${TMPDIR:-/tmp}/mlf-vs-make-XXXXXX")
 trap 'rm -rf "$W"' EXIT
 failed=0
 

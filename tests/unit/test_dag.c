@@ -148,6 +148,70 @@ START_TEST(test_large_chain_finalizes)
 }
 END_TEST
 
+/* The closure weight by brute force: a depth-first walk from @p start, each reached task counted once. */
+static int64_t oracle_weight(const mlf_dag *d, size_t start, int dir, unsigned char *seen, size_t *stack)
+{
+    memset(seen, 0, d->ntasks);
+    int64_t sum = 0;
+    size_t sp = 0;
+    stack[sp++] = start;
+    seen[start] = 1;
+    while (sp) {
+        const mlf_task *t = &d->tasks[stack[--sp]];
+        sum += t->priority_weight;
+        const size_t *next = dir ? t->upstream : t->downstream;
+        size_t nn = dir ? t->nupstream : t->ndownstream;
+        for (size_t i = 0; i < nn; i++)
+            if (!seen[next[i]]) {
+                seen[next[i]] = 1;
+                stack[sp++] = next[i];
+            }
+    }
+    return sum;
+}
+
+/* Random layered DAGs (diamonds everywhere), random weights and rules: the bitset closure equals the
+ * brute-force one, with one pass and with a budget so small that it takes many. */
+START_TEST(test_priority_weights_match_oracle)
+{
+    unsigned seed = 42;
+    for (int round = 0; round < 6; round++) {
+        size_t layers = 2 + (size_t)(rand_r(&seed) % 6), width = 1 + (size_t)(rand_r(&seed) % 90);
+        mlf_dag *d = mlf_dag_new();
+        char id[32];
+        for (size_t i = 0; i < layers * width; i++) {
+            snprintf(id, sizeof id, "t%zu", i);
+            ck_assert_int_eq(mlf_dag_add_task(d, id, NULL), MLF_OK);
+            d->tasks[i].priority_weight = round % 2 ? 1 : (int)(rand_r(&seed) % 7) - 2;
+            d->tasks[i].weight_rule = (mlf_weight_rule)(rand_r(&seed) % 3);
+            if (i >= width)
+                for (int k = 0; k < 3; k++)
+                    ck_assert_int_eq(mlf_dag_add_edge(d, (i / width - 1) * width + (size_t)rand_r(&seed) % width, i),
+                                     MLF_OK);
+        }
+        unsigned char *seen = malloc(d->ntasks);
+        size_t *stack = malloc(d->ntasks * sizeof *stack);
+        for (int budget = 0; budget < 2; budget++) {
+            mlf_dag_set_closure_budget(budget ? 64 : 0); /* 64 bytes: one 64-bit word per task per pass */
+            mlf_diag diag = {0};
+            ck_assert_int_eq(mlf_dag_finalize(d, &diag), MLF_OK);
+            for (size_t i = 0; i < d->ntasks; i++) {
+                const mlf_task *t = &d->tasks[i];
+                int64_t want = t->weight_rule == MLF_WR_ABSOLUTE
+                                   ? t->priority_weight
+                                   : oracle_weight(d, i, t->weight_rule == MLF_WR_UPSTREAM, seen, stack);
+                ck_assert_msg(t->effective_priority == want, "round %d budget %d task %zu: %lld, want %lld", round,
+                              budget, i, (long long)t->effective_priority, (long long)want);
+            }
+        }
+        mlf_dag_set_closure_budget(0);
+        free(seen);
+        free(stack);
+        mlf_dag_free(d);
+    }
+}
+END_TEST
+
 START_TEST(test_rule_names_roundtrip)
 {
     for (int i = 0; i < MLF_TR_COUNT; i++) {
@@ -174,6 +238,7 @@ int main(void)
     tcase_add_test(tc, test_self_loop);
     tcase_add_test(tc, test_priority_weights_follow_airflow);
     tcase_add_test(tc, test_large_chain_finalizes);
+    tcase_add_test(tc, test_priority_weights_match_oracle);
     tcase_add_test(tc, test_rule_names_roundtrip);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
