@@ -31,7 +31,7 @@
  * Filters: default(value='', boolean=false) (alias d), upper, lower, trim(chars), replace(old, new
  * [, count]), join(separator=''), length (alias count), int(default=0, base=10), float(default=0.0),
  * string, tojson, and Airflow's date filters ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz (on a date or
- * timestamp string, reformatted in UTC). Arguments are positional. upper/lower change ASCII letters only; trim without
+ * timestamp string, formatted in the offset it is written with). Arguments are positional. upper/lower change ASCII letters only; trim without
  * arguments strips ASCII whitespace; length counts the characters (code points) of a string.
  *
  * Not supported yet, each with an error that says so: statements other than if/for ({% set %}, macros,

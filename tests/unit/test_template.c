@@ -290,6 +290,23 @@ static int compile_rc(const char *text)
     return rc;
 }
 
+/* Airflow's date filters format a datetime in its own zone (airflow/templates.py: strftime / isoformat on
+ * the value): a timestamp written with an offset keeps it; ts_nodash_with_tz removes every '-', so a
+ * negative offset loses its sign there, as in Airflow. */
+START_TEST(test_date_filters_keep_the_offset)
+{
+    expect_str("{{ '2024-01-02T01:30:00+01:00' | ds }} {{ '2024-01-02T01:30:00+01:00' | ds_nodash }}",
+               "2024-01-02 20240102");
+    expect_str("{{ '2024-01-02T01:30:00+01:00' | ts }}", "2024-01-02T01:30:00+01:00");
+    expect_str("{{ '2024-01-02T01:30:00+01:00' | ts_nodash }}", "20240102T013000");
+    expect_str("{{ '2024-01-02T01:30:00+01:00' | ts_nodash_with_tz }}", "20240102T013000+0100");
+    expect_str("{{ '2024-01-01T23:30:00-05:00' | ds }}", "2024-01-01"); /* not UTC's 2024-01-02 */
+    expect_str("{{ '2024-01-01T23:30:00-05:00' | ts }}", "2024-01-01T23:30:00-05:00");
+    expect_str("{{ '2024-01-01T23:30:00-05:00' | ts_nodash_with_tz }}", "20240101T2330000500");
+    expect_str("{{ '2024-01-02T00:00:00Z' | ts }} {{ '2024-01-02' | ts }}", "2024-01-02T00:00:00+00:00 2024-01-02T00:00:00+00:00");
+}
+END_TEST
+
 START_TEST(test_depth_bound)
 {
     static const char *const shapes[][2] = {{"(", ")"}, {"[", "]"}, {"-", ""}, {"echo(", ")"}, {"", "|string"},
@@ -901,6 +918,7 @@ int main(void)
     tcase_add_test(syntax, test_syntax_errors);
     tcase_add_test(syntax, test_unsupported_syntax);
     tcase_add_test(syntax, test_depth_bound);
+    tcase_add_test(syntax, test_date_filters_keep_the_offset);
     tcase_add_test(syntax, test_literals);
     tcase_add_test(syntax, test_comments_and_whitespace_control);
     suite_add_tcase(s, syntax);
