@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/run_ops.h"
+#include "store/store_cache.h"
 #include "time/timefmt.h"
 
 int mlf_ops_set_paused(mlf_store *st, const mlf_dag *dag, int paused)
@@ -93,6 +94,10 @@ static int clear_ti(void *ud, const mlf_ti_rec *rec)
     copy.message = NULL;
     copy.external_executor_id = NULL;
     int rc = mlf_store_ti_put(c->w, &copy);
+    if (rc == MLF_OK && c->o->no_cache) { /* read by the scheduler at the next dispatch (sched_cache.c) */
+        mlf_ti_key key = mlf_ti_rec_key(rec);
+        rc = mlf_store_cache_mark_put(c->w, &key);
+    }
     if (rc == MLF_OK)
         c->cleared++;
     return rc;

@@ -25,6 +25,7 @@ typedef struct mlf_clear_opts {
     int only_failed;               /**< clear only failed and upstream_failed task instances */
     int dry;                       /**< only count (and list) what would be cleared, in a read transaction */
     mlf_buf *listing;              /**< dry: receives "  run_id task_id[map_index] (state)" lines (first 50) */
+    int no_cache;                  /**< their next try ignores cached results (doc/caching.md) */
 } mlf_clear_opts;
 
 /** Clears the selected task instances of @p dag (as `tasks clear`), with the setups and teardowns Airflow

@@ -53,6 +53,7 @@ mlf_dag *mlf_dag_new(void)
 static void task_free(mlf_task *t)
 {
     mlf_task_templates_free(t);
+    mlf_template_free(t->cache_key);
     free(t->task_id);
     free(t->operator_name);
     free(t->upstream);
@@ -70,6 +71,7 @@ static void task_free(mlf_task *t)
     mlf_value_free(t->on_failure_callback);
     mlf_value_free(t->on_success_callback);
     mlf_value_free(t->on_retry_callback);
+    mlf_asset_strv_free(t->outlets, t->noutlets);
 }
 
 mlf_dag *mlf_dag_retain(mlf_dag *dag)
@@ -106,6 +108,8 @@ void mlf_dag_free(mlf_dag *dag)
     free(dag->doc_md);
     mlf_value_free(dag->on_failure_callback);
     mlf_value_free(dag->on_success_callback);
+    mlf_asset_cond_clear(&dag->asset_sched);
+    mlf_asset_decls_free(dag->asset_decls, dag->nasset_decls);
     free(dag);
 }
 

@@ -12,6 +12,7 @@
 
 #include "base/diag.h"
 #include "tmpl/template.h"
+#include "dag/dag_assets.h"
 
 /** Trigger rules (doc/architecture.md §6, Airflow's names). */
 typedef enum mlf_trigger_rule {
@@ -33,6 +34,13 @@ typedef enum mlf_trigger_rule {
 
 /** Priority weight rules. */
 typedef enum mlf_weight_rule { MLF_WR_DOWNSTREAM = 0, MLF_WR_UPSTREAM, MLF_WR_ABSOLUTE, MLF_WR_COUNT } mlf_weight_rule;
+
+/** How a task's results are cached (doc/caching.md). */
+typedef enum mlf_cache_mode {
+    MLF_CACHE_NONE = 0, /**< every try runs */
+    MLF_CACHE_AUTO,     /**< keyed on operator, plugin, rendered parameters and the XComs it reads */
+    MLF_CACHE_KEY       /**< keyed on a rendered template */
+} mlf_cache_mode;
 
 /** Sensor modes. */
 typedef enum mlf_sensor_mode { MLF_SENSOR_POKE = 0, MLF_SENSOR_RESCHEDULE } mlf_sensor_mode;
@@ -108,6 +116,13 @@ typedef struct mlf_task {
     mlf_task_template *templates;
     size_t ntemplates;
     int templates_ready;
+    /** Cached results (doc/caching.md): `cache: auto` or `cache: {key: TEMPLATE, ttl: DURATION}`. */
+    mlf_cache_mode cache_mode;
+    mlf_template *cache_key;   /**< MLF_CACHE_KEY: the key template, compiled at load */
+    int64_t cache_ttl_us;      /**< how long an entry is good for; 0: until purged */
+    /* assets (dag_assets.h, doc/assets.md) */
+    char **outlets;      /**< the asset URIs a succeeded try of this task updates */
+    size_t noutlets;
 } mlf_task;
 
 /** A task group (Airflow's TaskGroup): tasks shown together, named together in `upstream` (its leaves),
@@ -150,6 +165,10 @@ typedef struct mlf_dag {
     size_t *id_hash;     /**< open-addressing index task_id -> index+1 (0 = empty), id_hash_cap slots */
     size_t id_hash_cap;
     int line, col;
+    /* assets (dag_assets.h, doc/assets.md) */
+    mlf_asset_cond asset_sched;   /**< the asset condition of `schedule:` (n 0: not asset-scheduled) */
+    mlf_asset_decl *asset_decls;  /**< the top-level `assets:` declarations */
+    size_t nasset_decls;
     int refs;            /**< references: mlf_dag_new() gives 1, mlf_dag_retain() adds, mlf_dag_free() drops */
 } mlf_dag;
 

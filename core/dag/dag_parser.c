@@ -25,13 +25,17 @@ const char *const mlf_template_context_names[] = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
     "prev_ds", "prev_ds_nodash", "next_ds", "next_ds_nodash", "run_id", "dag_id", "task_id", "try_number",
     "map_index", "params", "var", "conn", "xcom", "dag_run", "ts_nodash_with_tz", "task_instance_key_str",
-    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success", NULL};
+    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success",
+    "triggering_asset_events", /* assets (doc/assets.md) */
+    NULL};
 
 /* DAG-level keys. */
 static const char *const dag_keys[] = {
     "dag_id", "description", "schedule", "start_date", "end_date", "catchup", "max_active_runs",
     "max_active_tasks", "tags", "params", "default_args", "on_failure_callback", "on_success_callback",
-    "timezone", "doc_md", "is_paused_upon_creation", "dagrun_timeout", "tasks", "groups", NULL};
+    "timezone", "doc_md", "is_paused_upon_creation", "dagrun_timeout", "tasks", "groups",
+    "assets", /* assets (doc/assets.md) */
+    NULL};
 
 /* Keys of a task group under `groups:` (Airflow's TaskGroup arguments, and what it holds). */
 static const char *const group_keys[] = {"tooltip", "prefix_group_id", "default_args", "upstream", "tasks", "groups",
@@ -670,6 +674,9 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         set_callback(c, &t->on_retry_callback, v, key);
     } else if (strcmp(key, "expand") == 0) {
         return 1; /* handled after the operator parameters */
+    } else if (strcmp(key, "outlets") == 0) { /* assets (doc/assets.md) */
+        mlf_asset_strv_free(t->outlets, t->noutlets);
+        c->errors += mlf_asset_parse_outlets(v, c->file, t->task_id, c->diag, &t->outlets, &t->noutlets);
     } else {
         return 0;
     }
@@ -777,6 +784,87 @@ static void unknown_task_key(pctx *c, const mlf_task *t, const mlf_operator_desc
              t->operator_name, did_you_mean(keynode->text, cands, n, dym, sizeof dym));
 }
 
+/* ------------------------------------------------------------------ cache (doc/caching.md) */
+
+/* cache: auto | false | {key: TEMPLATE | auto, ttl: DURATION}. A sensor's or a branch's try is never cached:
+ * from default_args the key is ignored for them, on the task itself it is an error. */
+static void apply_cache(pctx *c, size_t ti, const mlf_operator_desc *op, const mlf_yaml_node *v, int from_defaults)
+{
+    mlf_task *t = &c->dag->tasks[ti];
+    static const char *const cache_keys[] = {"key", "ttl", NULL};
+    const char *what = "cache: expected auto, false, or a mapping {key: TEMPLATE or auto, ttl: DURATION}";
+    mlf_template_free(t->cache_key);
+    t->cache_key = NULL;
+    t->cache_mode = MLF_CACHE_NONE;
+    t->cache_ttl_us = 0;
+    if (mlf_yaml_is_null(v))
+        return;
+    if (is_scalar(v) && strcmp(mlf_yaml_describe(v), "bool") == 0) {
+        int b = 1;
+        if (want_bool(c, v, "cache", &b) && b)
+            perr(c, v, "task '%s': %s, got true", t->task_id, what);
+        return;
+    }
+    const mlf_yaml_node *keyn = NULL, *ttln = NULL;
+    if (is_scalar(v)) {
+        keyn = v;
+        if (strcmp(v->text, "auto") != 0) {
+            perr(c, v, "task '%s': %s, got '%s'", t->task_id, what, v->text);
+            return;
+        }
+    } else if (v->kind == MLF_YAML_MAPPING) {
+        for (size_t i = 0; i < v->n; i++) {
+            char dym[160];
+            if (!in_list(v->items[i]->text, cache_keys))
+                perr(c, v->items[i], "task '%s': cache: unknown key '%s'%s (cache takes key and ttl)", t->task_id,
+                     v->items[i]->text, did_you_mean(v->items[i]->text, cache_keys, 2, dym, sizeof dym));
+        }
+        keyn = mlf_yaml_map_get(v, "key");
+        ttln = mlf_yaml_map_get(v, "ttl");
+        if (!keyn) {
+            perr(c, v, "task '%s': cache: 'key' is missing (a template, or auto)", t->task_id);
+            return;
+        }
+    } else {
+        perr(c, v, "task '%s': %s, got %s", t->task_id, what, mlf_yaml_describe(v));
+        return;
+    }
+    if ((op->flags & (MLF_OP_SENSOR | MLF_OP_BRANCH))) {
+        if (!from_defaults)
+            perr(c, v, "task '%s': cache: a %s's try is never cached (it %s)", t->task_id,
+                 (op->flags & MLF_OP_SENSOR) ? "sensor" : "branch",
+                 (op->flags & MLF_OP_SENSOR) ? "waits for something outside mlflowd" : "chooses the path to follow");
+        return;
+    }
+    if (ttln && !mlf_yaml_is_null(ttln) && !want_duration(c, ttln, "cache.ttl", 0, &t->cache_ttl_us))
+        return;
+    if (ttln && !mlf_yaml_is_null(ttln) && t->cache_ttl_us <= 0) {
+        perr(c, ttln, "task '%s': cache.ttl: must be longer than 0 (leave it out: entries last until purged)",
+             t->task_id);
+        return;
+    }
+    const char *text = want_text(c, keyn, "cache.key", "a template or auto");
+    if (!text)
+        return;
+    if (strcmp(text, "auto") == 0) {
+        t->cache_mode = MLF_CACHE_AUTO;
+        return;
+    }
+    if (!*text) {
+        perr(c, keyn, "task '%s': cache.key: empty (a template such as \"{{ params.dataset }}-v2\", or auto)",
+             t->task_id);
+        return;
+    }
+    if (!check_template(c, keyn, t->task_id, "cache.key", text, keyn->len))
+        return;
+    char err[512];
+    if (mlf_template_compile(text, keyn->len, &t->cache_key, err, sizeof err) != MLF_OK) {
+        perr(c, keyn, "task '%s': cache.key: template does not parse: %s", t->task_id, err);
+        return;
+    }
+    t->cache_mode = MLF_CACHE_KEY;
+}
+
 /* Applies one key of a task (or of default_args when @p from_defaults). */
 static void apply_task_key(pctx *c, size_t ti, const mlf_operator_desc *op, const mlf_yaml_node *k,
                            const mlf_yaml_node *v, int from_defaults)
@@ -785,6 +873,10 @@ static void apply_task_key(pctx *c, size_t ti, const mlf_operator_desc *op, cons
     const char *key = k->text;
     if (!from_defaults && strcmp(key, "trigger_rule") == 0 && ti < c->ntr_node)
         c->tr_node[ti] = v;
+    if (strcmp(key, "cache") == 0) {
+        apply_cache(c, ti, op, v, from_defaults);
+        return;
+    }
     if (apply_core_key(c, ti, key, v))
         return;
     if ((op->flags & MLF_OP_SENSOR) && apply_sensor_key(c, ti, key, v))
@@ -1500,8 +1592,30 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
     if (end && !mlf_yaml_is_null(end) && want_date(c, end, "end_date", &dag->end_date) && dag->start_date &&
         dag->end_date < dag->start_date)
         perr(c, end, "end_date %s is before start_date %s", end->text, start->text);
-    if ((v = mlf_yaml_map_get(root, "schedule")) && !mlf_yaml_is_null(v)) {
-        const char *expr = want_text(c, v, "schedule", "a cron expression, a preset such as @daily, a duration, or null");
+    char *asset_cron = NULL; /* assets (doc/assets.md): schedule: {assets: [...], cron: EXPR} */
+    if ((v = mlf_yaml_map_get(root, "schedule")) && v->kind == MLF_YAML_MAPPING) {
+        c->errors += mlf_asset_parse_schedule(v, c->file, c->diag, &dag->asset_sched, &asset_cron);
+        if (asset_cron) {
+            char err[512];
+            mlf_schedule *s = NULL;
+            if (mlf_schedule_parse(asset_cron, dag->timezone, &s, err, sizeof err) != MLF_OK)
+                perr(c, mlf_yaml_map_get(v, "cron"), "schedule: cron: %s", err);
+            else if (!dag->start_date && mlf_schedule_kind_of(s) != MLF_SCHEDULE_NONE)
+                perr(c, v, "schedule: cron '%s' needs a start_date (the first data interval starts there)", asset_cron);
+            else {
+                set_str(&dag->schedule, asset_cron);
+                asset_cron = NULL;
+            }
+            mlf_schedule_free(s);
+            free(asset_cron);
+        }
+        v = NULL;
+    }
+    if ((v = mlf_yaml_map_get(root, "assets")))
+        c->errors += mlf_asset_parse_decls(v, c->file, c->diag, &dag->asset_decls, &dag->nasset_decls);
+    if ((v = mlf_yaml_map_get(root, "schedule")) && !mlf_yaml_is_null(v) && v->kind != MLF_YAML_MAPPING) {
+        const char *expr = want_text(c, v, "schedule", "a cron expression, a preset such as @daily, a duration, "
+                                     "{assets: [URI, ...]}, or null");
         char err[512];
         mlf_schedule *s = NULL;
         if (expr && mlf_schedule_parse(expr, dag->timezone, &s, err, sizeof err) != MLF_OK)

@@ -229,6 +229,7 @@ void mlf_sc_finish_without_try(mlf_scheduler *s, sti *t)
     t->end_date = now;
     t->try_number++; /* as Airflow shows it: the TI's one try, done by the scheduler */
     mlf_sc_finish_ti(s, t, MLF_TI_SUCCESS, NULL);
+    mlf_sc_record_outlets(s, t, NULL); /* an empty task with outlets updates them (doc/assets.md) */
 }
 
 /* Schedules @p t: it joins the ready heap (dispatched by priority within the limits), or succeeds at once
