@@ -64,6 +64,8 @@ static int64_t param_int(const mlf_dag *d, const char *name)
     X(DAG, on_success_callback, "on_success_callback: " CB, d->on_success_callback != NULL)                            \
     X(DAG, tasks, "tasks: {a: {operator: empty}, z: {operator: empty}}", d->ntasks == 2)                               \
     X(DAG, groups, "groups: {g: {tasks: {a: {operator: empty}}}}\ntasks: {}", d->ngroups == 1 && t->group_index == 0)  \
+    X(DAG, assets, "assets: {'s3://vendor/feed': {external: true}}",                                                  \
+      d->nasset_decls == 1 && d->asset_decls[0].external)                                                              \
     X(Task, operator, "operator: shell, command: 'echo'", str_is(t->operator_name, "shell"))                           \
     X(Task, upstream, "upstream: up", t->nupstream == 1)                                                               \
     X(Task, trigger_rule, "trigger_rule: all_done", t->trigger_rule == MLF_TR_ALL_DONE)                                \
@@ -92,6 +94,8 @@ static int64_t param_int(const mlf_dag *d, const char *name)
       t->is_teardown && t->trigger_rule == MLF_TR_ALL_DONE_SETUP_SUCCESS && !mlf_task_is_leaf(t))                      \
     X(Task, teardowns, "teardowns: [up]", t->is_setup && task(d, "up")->is_teardown && task(d, "up")->nupstream == 1)  \
     X(Task, on_failure_fail_dagrun, "teardown: true, on_failure_fail_dagrun: true", mlf_task_is_leaf(t))              \
+    X(Task, cache, "cache: auto", t->cache_mode == MLF_CACHE_AUTO)                                                     \
+    X(Task, outlets, "outlets: ['s3://lake/x']", t->noutlets == 1 && str_is(t->outlets[0], "s3://lake/x"))             \
     X(Sensor, mode, "mode: reschedule", t->sensor.mode == MLF_SENSOR_RESCHEDULE)                                       \
     X(Sensor, poke_interval, "poke_interval: 5s", t->sensor.poke_interval_us == 5 * S)                                 \
     X(Sensor, timeout, "timeout: 1h", t->sensor.timeout_us == 3600 * S)                                                \
