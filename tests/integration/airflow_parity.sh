@@ -243,6 +243,22 @@ case "$out" in *"unknown variable 't'"*) ;; *) fail "an unknown name inside a lo
 case "$out" in *"unknown variable 's'"*) fail "the loop variable was taken for a context name: $out" ;; esac
 rm -f "$tmp/dags/tpl_bad2.yaml"
 
+# --- the tasks commands take DAG TASK RUN in Airflow's order, RUN a run id or a logical date (Airflow's
+# LOGICAL_DATE_OR_RUN_ID); the older DAG RUN TASK of logs and xcom still works
+printf 'dag_id: cli_order\ntasks:\n  a: {operator: shell, command: "echo order-ok"}\n' >"$tmp/dags/cli_order.yaml"
+expect_exit 0 "$MLFLOWD" dags test cli_order 2024-03-01 -o json
+for run in 2024-03-01 2024-03-01T00:00:00+00:00 "manual__2024-03-01T00:00:00+00:00"; do
+    expect_exit 0 "$MLFLOWD" tasks state cli_order a "$run"
+    [ "$out" = success ] || fail "tasks state cli_order a $run: $out"
+    expect_exit 0 "$MLFLOWD" tasks logs cli_order a "$run"
+    case "$out" in *order-ok*) ;; *) fail "tasks logs cli_order a $run: $out" ;; esac
+    expect_exit 0 "$MLFLOWD" tasks xcom cli_order a "$run" -o json
+    json_check 'd[0]["value"] == "order-ok"'
+done
+expect_exit 0 "$MLFLOWD" tasks logs cli_order "manual__2024-03-01T00:00:00+00:00" a
+case "$out" in *order-ok*) ;; *) fail "the older tasks logs DAG RUN TASK no longer works: $out" ;; esac
+expect_exit 2 "$MLFLOWD" tasks state cli_order a 2024-05-01
+
 # --- dags test without a date: now, and a schedule: null DAG runs as a manual run
 printf 'dag_id: nosched\nschedule: null\ntasks:\n  a: {operator: shell, command: "echo {{ dag_run.run_type }}"}\n' >"$tmp/dags/nosched.yaml"
 today=$(date -u +%Y-%m-%d)
