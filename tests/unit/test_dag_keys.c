@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "dag/dag_parser.h"
-#include "plugin/plugin_loader.h"
 #include "base/strutil.h"
+#include "testutil.h"
 
 #define S (INT64_C(1000000))
 #define CB "{notifier: webhook, url: 'http://127.0.0.1:9/hook'}"
@@ -209,12 +209,8 @@ static char *case_file(const key_case *c)
 
 START_TEST(test_each_key_has_its_effect_or_is_refused)
 {
-    mlf_catalog *cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
     const char *names[] = {"shell", "empty", "file_sensor", "notifiers"};
-    mlf_diag errs = {0};
-    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 4, &errs), 0);
-    mlf_diag_clear(&errs);
+    mlf_catalog *cat = tu_load_plugins(names, 4);
     mlf_dag_parser *parser = mlf_dag_parser_new(cat);
     for (size_t i = 0; i < NCASES; i++) {
         const key_case *c = &cases[i];
