@@ -66,11 +66,11 @@ static const mlf_cli_command commands[] = {
     {"tasks", "list", mlf_cmd_tasks_list, "DAG_ID [--tree] [-o table|json]", "list a DAG's tasks"},
     {"tasks", "test", mlf_cmd_tasks_test, "DAG_ID TASK_ID [DATE|RUN_ID]",
      "run one task instance in the foreground, recording nothing (upstream XComs from the given run)"},
-    {"tasks", "run", mlf_cmd_tasks_run, "DAG_ID TASK_ID RUN_ID [--map-index N]", "run one task instance"},
-    {"tasks", "state", mlf_cmd_tasks_state, "DAG_ID TASK_ID RUN_ID [--map-index N]", "print a task instance's state"},
+    {"tasks", "run", mlf_cmd_tasks_run, "DAG_ID TASK_ID RUN_ID|DATE [--map-index N]", "run one task instance"},
+    {"tasks", "state", mlf_cmd_tasks_state, "DAG_ID TASK_ID RUN_ID|DATE [--map-index N]", "print a task instance's state"},
     {"tasks", "clear", mlf_cmd_tasks_clear, "DAG_ID [-t REGEX] [--downstream] [--upstream] [--only-failed] [-s START] [-e END] [--no-cache] [-y]",
      "clear task instances so they run again (asks first, unless -y)"},
-    {"tasks", "logs", mlf_cmd_tasks_logs, "DAG_ID RUN_ID TASK_ID [--try N] [--map-index N]", "print a task instance's log"},
+    {"tasks", "logs", mlf_cmd_tasks_logs, "DAG_ID TASK_ID RUN_ID|DATE [--try N] [--map-index N]", "print a task instance's log"},
     {"tasks", "states-for-dag-run", mlf_cmd_tasks_states_for_dag_run, "DAG_ID RUN_ID [-o table|json]", "print the states of a run's TIs"},
     {"tasks", "render", mlf_cmd_tasks_render, "DAG_ID TASK_ID [DATE] [-o json]", "print a task's rendered parameters"},
     {"connections", "add", mlf_cmd_connections_add,
@@ -102,7 +102,7 @@ static const mlf_cli_command commands[] = {
      "delete a DAG's runs, task instances and XComs from the state store (its file and logs stay)"},
     {"dags", "next-execution", mlf_cmd_dags_next_execution, "DAG_ID [-n N] [-o table|json]",
      "print the logical dates of a DAG's next scheduled runs"},
-    {"tasks", "xcom", mlf_cmd_tasks_xcom, "DAG_ID RUN_ID TASK_ID [-k KEY] [-m N] [-o table|json]",
+    {"tasks", "xcom", mlf_cmd_tasks_xcom, "DAG_ID TASK_ID RUN_ID|DATE [-k KEY] [-m N] [-o table|json]",
      "list a task instance's XComs, or print one (--key)"},
     {"connections", "test", mlf_cmd_connections_test, "CONN_ID [-o table|json]",
      "test a connection with the hook that serves its type"},
@@ -648,6 +648,7 @@ void mlf_cli_print_json(mlf_cli *cli, json_t *j)
 static void cli_cleanup(mlf_cli *cli)
 {
     mlf_store_close(cli->paused_st);
+    free(cli->ti_run_id);
     mlf_dagbag_free(cli->bag);
     mlf_catalog_free(cli->cat);
     mlf_config_free(cli->cfg);

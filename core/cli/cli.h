@@ -53,6 +53,7 @@ struct mlf_cli {
     FILE *out;                /**< stdout */
     struct mlf_store *paused_st; /**< read-only store opened by mlf_cli_dag_paused() (NULL: none yet) */
     int paused_st_tried;
+    char *ti_run_id;             /**< the run id mlf_cli_ti_args() resolved (owned) */
 };
 
 /** Runs the command line; returns the process exit code. */
@@ -100,6 +101,14 @@ int mlf_cli_store_secrets(mlf_cli *cli, struct mlf_store *st);
 /** The DAG named @p dag_id from the DAG bag (load it first with mlf_cli_dagbag()), or NULL after printing
  * why (exit code 2): that file's own load errors when it failed to load, and a "did you mean". */
 const mlf_dag *mlf_cli_dag(mlf_cli *cli, const char *dag_id);
+
+/** The task instance arguments of `tasks state|run|logs|xcom`: DAG_ID TASK_ID RUN (Airflow's order), RUN a
+ * run id or a logical date (Airflow's LOGICAL_DATE_OR_RUN_ID: a run id first, else the DAG's run with that
+ * logical date). The older order DAG_ID RUN TASK_ID (of `tasks logs` and `tasks xcom`) is still understood
+ * when the third argument names no run and the second does. Rewrites cli->argv[1] to the task id and
+ * cli->argv[2] to the run id (kept in cli->ti_run_id); with no such run argv stays as given, for the
+ * command to report. Needs cli->argc == 3. Returns MLF_OK. */
+int mlf_cli_ti_args(mlf_cli *cli, struct mlf_store *st);
 
 /** Parses a DATE argument (a date or RFC 3339 timestamp, UTC unless an offset is given). Returns 0, or
  * exit code 2 after printing why. */

@@ -217,10 +217,11 @@ int mlf_cmd_tasks_xcom(mlf_cli *cli)
     xcom_rows x = {.key = key, .map_index = -2};
     if (rc || (mi && (rc = mlf_cli_parse_int("--map-index", mi, 0, INT32_MAX, &x.map_index))))
         return rc;
-    const char *dag_id = cli->argv[0], *run_id = cli->argv[1], *task_id = cli->argv[2];
     mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
+    mlf_cli_ti_args(cli, st);
+    const char *dag_id = cli->argv[0], *task_id = cli->argv[1], *run_id = cli->argv[2];
     mlf_store_txn *txn;
     x.rows = json_array();
     mlf_run_rec run;

@@ -649,6 +649,7 @@ int mlf_cmd_tasks_state(mlf_cli *cli)
     mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
+    mlf_cli_ti_args(cli, st);
     mlf_ti_key key = {.dag_id = cli->argv[0], .task_id = cli->argv[1], .run_id = cli->argv[2],
                       .map_index = map_index};
     mlf_store_txn *txn;
@@ -703,9 +704,15 @@ int mlf_cmd_tasks_logs(mlf_cli *cli)
     if ((try_text && (rc = mlf_cli_parse_int("--try", try_text, 1, INT32_MAX, &try_number))) ||
         (mi && (rc = mlf_cli_parse_int("--map-index", mi, 0, INT32_MAX, &map_index))))
         return rc;
+    mlf_store *args_st = mlf_cli_store(cli, 0);
+    if (!args_st)
+        return MLF_EXIT_FAILED;
+    mlf_cli_ti_args(cli, args_st); /* argv: DAG_ID TASK_ID RUN_ID from here on */
+    mlf_store_close(args_st);
+    const char *dag_id = cli->argv[0], *task_id = cli->argv[1], *run_id = cli->argv[2];
     if (!mi) { /* a mapped task has no TI of its own: say so, with its indexes */
         mlf_store *st = mlf_cli_store(cli, 0);
-        mlf_ti_key key = {.dag_id = cli->argv[0], .run_id = cli->argv[1], .task_id = cli->argv[2], .map_index = -1};
+        mlf_ti_key key = {.dag_id = dag_id, .run_id = run_id, .task_id = task_id, .map_index = -1};
         mlf_store_txn *txn;
         mlf_ti_rec rec;
         mlf_ti_rec_init(&rec);
@@ -724,7 +731,7 @@ int mlf_cmd_tasks_logs(mlf_cli *cli)
         mlf_store *st = mlf_cli_store(cli, 0);
         if (!st)
             return MLF_EXIT_FAILED;
-        mlf_ti_key key = {.dag_id = cli->argv[0], .run_id = cli->argv[1], .task_id = cli->argv[2], .map_index = map_index};
+        mlf_ti_key key = {.dag_id = dag_id, .run_id = run_id, .task_id = task_id, .map_index = map_index};
         mlf_store_txn *txn;
         mlf_ti_rec rec;
         mlf_ti_rec_init(&rec);
@@ -736,9 +743,9 @@ int mlf_cmd_tasks_logs(mlf_cli *cli)
         mlf_ti_rec_clear(&rec);
         mlf_store_close(st);
         if (!try_number)
-            return mlf_cli_fail(MLF_EXIT_USAGE, "task instance %s/%s/%s has not run", cli->argv[0], cli->argv[1], cli->argv[2]);
+            return mlf_cli_fail(MLF_EXIT_USAGE, "task instance %s/%s/%s has not run", dag_id, run_id, task_id);
     }
-    char *path = mlf_ti_log_path(mlf_config_home(cli->cfg), cli->argv[0], cli->argv[1], cli->argv[2], map_index, try_number);
+    char *path = mlf_ti_log_path(mlf_config_home(cli->cfg), dag_id, run_id, task_id, map_index, try_number);
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) {
         rc = mlf_cli_fail(MLF_EXIT_USAGE, "no log at %s", path ? path : "?");

@@ -358,6 +358,7 @@ int mlf_cmd_tasks_run(mlf_cli *cli)
     mlf_store *st = mlf_cli_store(cli, 0);
     if (!st)
         return MLF_EXIT_FAILED;
+    mlf_cli_ti_args(cli, st);
     rc = run_one(cli, st, mlf_config_home(cli->cfg), dag, cli->argv[2], cli->argv[1], map_index);
     mlf_store_close(st);
     return rc;

@@ -70,11 +70,18 @@ int mlf_dag_setup_teardown(mlf_dag *dag)
             dag->tasks[i].run_leaf = dag->tasks[i].ndownstream == 0;
     if (!any_setup)
         return MLF_OK;
-    unsigned *up = calloc(n, sizeof *up), *down = calloc(n, sizeof *down);
+    unsigned *up = calloc(n, sizeof *up), *down = calloc(n, sizeof *down), *after = calloc(n, sizeof *after);
     size_t *stack = malloc(n * sizeof *stack);
-    int rc = up && down && stack ? MLF_OK : MLF_ENOMEM;
+    int rc = up && down && after && stack ? MLF_OK : MLF_ENOMEM;
+    /* only tasks after some setup can have setups: one walk finds them, so a DAG with a setup near its end
+     * costs little */
+    for (size_t i = 0; i < n && rc == MLF_OK; i++)
+        if (dag->tasks[i].is_setup)
+            closure(dag, i, 1, after, 1, stack);
     for (size_t i = 0; i < n && rc == MLF_OK; i++) {
         mlf_task *t = &dag->tasks[i];
+        if (!after[i])
+            continue;
         closure(dag, i, 0, up, (unsigned)i + 1, stack);
         closure(dag, i, 1, down, (unsigned)i + 1, stack);
         for (size_t s = 0; s < n && rc == MLF_OK; s++) {
@@ -99,6 +106,7 @@ int mlf_dag_setup_teardown(mlf_dag *dag)
     }
     free(up);
     free(down);
+    free(after);
     free(stack);
     return rc;
 }

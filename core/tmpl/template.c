@@ -15,13 +15,14 @@
 
 #include "base/strutil.h"
 
-typedef enum tok_kind { TK_EOF, TK_END, TK_NAME, TK_INT, TK_FLOAT, TK_STR, TK_PUNCT } tok_kind;
+typedef enum tok_kind { TK_EOF, TK_END, TK_NAME, TK_INT, TK_FLOAT, TK_STR, TK_PUNCT, TK_OP } tok_kind;
 
 typedef struct tok {
     tok_kind kind;
     size_t off, len; /* the token's bytes in the source */
-    int strip;       /* TK_END written "-}}" */
+    int strip;       /* TK_END written "-}}" or "-%}" */
     char c;          /* TK_PUNCT: the character */
+    tpl_cmp_op op;   /* TK_OP: a comparison */
 } tok;
 
 typedef struct parser {
@@ -33,6 +34,7 @@ typedef struct parser {
     size_t prev_end; /* end of the last consumed token */
     int prev_dot;    /* the last consumed token was '.': digits lex as an integer index */
     unsigned level;  /* bracket / unary nesting of the expression being parsed */
+    int stmt;        /* inside "{% %}": the tag ends with "%}" */
     int rc;          /* first error, MLF_OK while none */
     char *err;
     size_t errlen;
@@ -255,15 +257,24 @@ static void lex(parser *p)
     size_t end = i;
     char c = i < n ? s[i] : '\0';
     char c1 = i + 1 < n ? s[i + 1] : '\0';
+    char close = p->stmt ? '%' : '}';
     if (i >= n) {
         end = i;
-    } else if (c == '-' && c1 == '}' && i + 2 < n && s[i + 2] == '}') {
+    } else if (c == '-' && c1 == close && i + 2 < n && s[i + 2] == '}') {
         t.kind = TK_END;
         t.strip = 1;
         end = i + 3;
-    } else if (c == '}' && c1 == '}') {
+    } else if (c == close && c1 == '}') {
         t.kind = TK_END;
         end = i + 2;
+    } else if ((c == '=' && c1 == '=') || (c == '!' && c1 == '=')) {
+        t.kind = TK_OP;
+        t.op = c == '=' ? TPL_EQ : TPL_NE;
+        end = i + 2;
+    } else if (c == '<' || c == '>') {
+        t.kind = TK_OP;
+        t.op = c == '<' ? (c1 == '=' ? TPL_LE : TPL_LT) : (c1 == '=' ? TPL_GE : TPL_GT);
+        end = i + 1 + (c1 == '=');
     } else if (is_name_start(c)) {
         t.kind = TK_NAME;
         for (end = i + 1; end < n && is_name_char(s[end]); end++)
@@ -284,8 +295,8 @@ static void lex(parser *p)
     } else if (c == '*' || c == '/' || c == '%') {
         int two = c1 == c && c != '%';
         perr(p, MLF_ENOTSUP, i, "operator '%.*s' is not supported yet (supported: ~ + -)", two ? 2 : 1, s + i);
-    } else if (c == '<' || c == '>' || c == '!' || c == '=') {
-        perr(p, MLF_ENOTSUP, i, "comparisons are not supported yet");
+    } else if (c == '!' || c == '=') {
+        perr(p, MLF_EPARSE, i, "unexpected '%c' (comparisons are == != < <= > >=)", c);
     } else if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f) {
         size_t k = tpl_utf8_next(s, n, i);
         if ((unsigned char)c >= 0xC0)
@@ -572,6 +583,7 @@ static tpl_node *parse_number(parser *p)
 /* ------------------------------------------------------------------------------------------ parser */
 
 static tpl_node *parse_additive(parser *p);
+static tpl_node *parse_expression(parser *p);
 static tpl_node *parse_unary(parser *p, int with_filters);
 
 /* One level deeper into brackets or unary operators; fails past MLF_TEMPLATE_MAX_DEPTH. */
@@ -627,7 +639,7 @@ static int parse_items(parser *p, tpl_node *nd, char close)
                  (int)p->cur.len, p->s + p->cur.off);
             goto fail;
         }
-        tpl_node *arg = parse_additive(p);
+        tpl_node *arg = parse_expression(p);
         if (!arg || push_arg(p, nd, arg) != 0)
             goto fail;
         if (at_punct(p, ','))
@@ -668,7 +680,7 @@ static tpl_node *parse_paren(parser *p)
         return NULL;
     }
     advance(p);
-    tpl_node *nd = parse_additive(p);
+    tpl_node *nd = parse_expression(p);
     leave(p);
     if (nd && at_punct(p, ',')) {
         perr(p, MLF_ENOTSUP, p->cur.off, "tuples are not supported yet");
@@ -694,10 +706,6 @@ static tpl_node *parse_primary(parser *p)
                 advance(p);
                 return node_literal(p, off, consts[i].value < 0 ? mlf_value_nil() : mlf_value_bool(consts[i].value));
             }
-        if (at_name(p, "not")) {
-            perr(p, MLF_ENOTSUP, t->off, "'not' is not supported yet");
-            return NULL;
-        }
         tpl_node *nd = node_new(p, TPL_NAME, t->off);
         if (!nd)
             return NULL;
@@ -798,7 +806,7 @@ static tpl_node *parse_postfix(parser *p, tpl_node *nd)
                 return NULL;
             }
             advance(p);
-            tpl_node *key = at_punct(p, ':') ? NULL : parse_additive(p);
+            tpl_node *key = at_punct(p, ':') ? NULL : parse_expression(p);
             leave(p);
             if (at_punct(p, ':') && p->rc == MLF_OK)
                 perr(p, MLF_ENOTSUP, p->cur.off, "slices are not supported yet");
@@ -922,24 +930,138 @@ static tpl_node *parse_additive(parser *p)
     return nd;
 }
 
+/* A node with one operand (ownership taken). */
+static tpl_node *node_unary(parser *p, tpl_node_kind kind, size_t off, tpl_node *a)
+{
+    tpl_node *nd = node_new(p, kind, off);
+    if (!nd) {
+        node_free(a);
+        return NULL;
+    }
+    nd->a = a;
+    return node_finish(p, nd);
+}
+
+/* comparison := additive [('==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not' 'in') additive] */
+static tpl_node *parse_compare(parser *p)
+{
+    tpl_node *nd = parse_additive(p);
+    if (!nd)
+        return NULL;
+    tpl_cmp_op op;
+    if (p->cur.kind == TK_OP) {
+        op = p->cur.op;
+        advance(p);
+    } else if (at_name(p, "in")) {
+        op = TPL_IN;
+        advance(p);
+    } else if (at_name(p, "not")) { /* after an operand, only "not in" */
+        advance(p);
+        if (!at_name(p, "in")) {
+            perr_expected(p, "'in' after 'not'");
+            node_free(nd);
+            return NULL;
+        }
+        op = TPL_NOT_IN;
+        advance(p);
+    } else {
+        return nd;
+    }
+    tpl_node *right = parse_additive(p);
+    nd = right ? node_binary(p, TPL_CMP, nd, right) : (node_free(nd), NULL);
+    if (nd)
+        nd->op = op;
+    if (nd && (p->cur.kind == TK_OP || at_name(p, "in"))) {
+        perr(p, MLF_ENOTSUP, p->cur.off, "chained comparisons are not supported yet (write a < b and b < c)");
+        node_free(nd);
+        return NULL;
+    }
+    return nd;
+}
+
+/* not_expr := 'not' not_expr | comparison */
+static tpl_node *parse_not(parser *p)
+{
+    if (!at_name(p, "not"))
+        return parse_compare(p);
+    size_t off = p->cur.off;
+    if (enter(p) != 0) {
+        leave(p);
+        return NULL;
+    }
+    advance(p);
+    tpl_node *operand = parse_not(p);
+    leave(p);
+    return operand ? node_unary(p, TPL_NOT, off, operand) : NULL;
+}
+
+/* and_expr := not_expr ('and' not_expr)*;  or_expr := and_expr ('or' and_expr)* */
+static tpl_node *parse_logic(parser *p, int is_or)
+{
+    tpl_node *nd = is_or ? parse_logic(p, 0) : parse_not(p);
+    while (nd && at_name(p, is_or ? "or" : "and")) {
+        advance(p);
+        tpl_node *right = is_or ? parse_logic(p, 0) : parse_not(p);
+        nd = right ? node_binary(p, is_or ? TPL_OR : TPL_AND, nd, right) : (node_free(nd), NULL);
+    }
+    return nd;
+}
+
+/* expression := or_expr ['if' or_expr ['else' expression]], Jinja's conditional expression */
+static tpl_node *parse_expression(parser *p)
+{
+    tpl_node *nd = parse_logic(p, 1);
+    while (nd && at_name(p, "if")) {
+        advance(p);
+        tpl_node *cond = parse_logic(p, 1), *otherwise = NULL;
+        if (cond && at_name(p, "else")) {
+            advance(p);
+            if (enter(p) == 0) /* "a if b else c if d else ..." recurses */
+                otherwise = parse_expression(p);
+            leave(p);
+            if (!otherwise) {
+                node_free(cond);
+                cond = NULL;
+            }
+        }
+        tpl_node *x = cond ? node_new(p, TPL_COND, nd->off) : NULL;
+        if (!x) {
+            node_free(nd);
+            node_free(cond);
+            node_free(otherwise);
+            nd = NULL;
+            break;
+        }
+        x->a = nd;
+        x->b = cond;
+        if (otherwise && push_arg(p, x, otherwise) != 0) {
+            node_free(x);
+            nd = NULL;
+            break;
+        }
+        nd = node_finish(p, x);
+    }
+    return nd;
+}
+
 /* Parses the expression after the "{{" at @p open (its body starts at p->pos) up to "}}". */
 static tpl_node *parse_print(parser *p, size_t open)
 {
     p->level = 0;
     p->prev_dot = 0;
+    p->stmt = 0;
     lex(p);
-    tpl_node *nd = parse_additive(p);
+    tpl_node *nd = parse_expression(p);
     if (!nd)
         return NULL;
     if (p->cur.kind == TK_END)
         return nd;
-    static const char *const unsupported[] = {"if", "else", "and", "or", "not", "in", "for"};
-    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
-        if (at_name(p, unsupported[i])) {
-            perr(p, MLF_ENOTSUP, p->cur.off, "'%s' is not supported yet", unsupported[i]);
-            node_free(nd);
-            return NULL;
-        }
+    if (at_name(p, "for")) {
+        perr(p, MLF_ENOTSUP, p->cur.off, "'for' inside {{ }} (a comprehension) is not supported; write "
+             "{%% for x in ... %%}...{%% endfor %%}");
+        node_free(nd);
+        return NULL;
+    }
     char what[112], where[48];
     format_pos(p, open, where, sizeof where);
     snprintf(what, sizeof what, "'}}' to close the '{{' at %s", where);
@@ -950,15 +1072,152 @@ static tpl_node *parse_print(parser *p, size_t open)
 
 /* ------------------------------------------------------------------------------------------ template */
 
-static int push_part(parser *p, mlf_template *t, size_t off, size_t len, tpl_node *expr)
+/* Appends @p part (its expression and variable owned by the template from now on, even on error). */
+static int push_tpl_part(parser *p, mlf_template *t, tpl_part part)
 {
     if (grow((void **)&t->parts, &t->parts_cap, t->nparts, sizeof *t->parts) != 0) {
-        node_free(expr);
+        node_free(part.expr);
+        free(part.var);
         perr_nomem(p);
         return -1;
     }
-    t->parts[t->nparts++] = (tpl_part){.off = off, .len = len, .expr = expr};
+    t->parts[t->nparts++] = part;
     return 0;
+}
+
+static int push_part(parser *p, mlf_template *t, size_t off, size_t len, tpl_node *expr)
+{
+    return push_tpl_part(p, t, (tpl_part){.off = off, .len = len, .expr = expr,
+                                          .kind = expr ? TPL_P_EXPR : TPL_P_TEXT});
+}
+
+/* An open {% if %} or {% for %} block while splitting. */
+typedef struct block {
+    size_t start, last; /* the IF / FOR part, and the last IF / ELIF / ELSE part of an if chain */
+    int has_else, is_for;
+} block;
+
+static const char *block_name(const block *b)
+{
+    return b->is_for ? "{% for %}" : "{% if %}";
+}
+
+/* Parses the statement after the "{%" at @p open (its body starts at p->pos) up to "%}" into a part, and
+ * links it into the open blocks. */
+static int parse_statement(parser *p, mlf_template *t, size_t open, block *blocks, size_t *nblocks)
+{
+    p->level = 0;
+    p->prev_dot = 0;
+    p->stmt = 1;
+    lex(p);
+    tpl_part part = {.off = open};
+    const char *kw = NULL;
+    static const char *const words[] = {"if", "elif", "else", "endif", "for", "endfor"};
+    static const tpl_part_kind kinds[] = {TPL_P_IF, TPL_P_ELIF, TPL_P_ELSE, TPL_P_ENDIF, TPL_P_FOR, TPL_P_ENDFOR};
+    for (size_t k = 0; k < sizeof words / sizeof words[0] && !kw; k++)
+        if (at_name(p, words[k])) {
+            kw = words[k];
+            part.kind = kinds[k];
+        }
+    if (!kw) {
+        if (p->cur.kind == TK_NAME)
+            perr(p, MLF_ENOTSUP, p->cur.off, "{%% %.*s %%} is not supported (statements: if, elif, else, endif, "
+                 "for, endfor)", (int)p->cur.len, p->s + p->cur.off);
+        else if (p->rc == MLF_OK)
+            perr_expected(p, "a statement (if, elif, else, endif, for, endfor)");
+        p->stmt = 0;
+        return -1;
+    }
+    size_t kw_off = p->cur.off;
+    advance(p);
+    if (part.kind == TPL_P_FOR) {
+        if (p->cur.kind != TK_NAME || at_name(p, "in")) {
+            perr_expected(p, "the loop variable's name after 'for'");
+        } else if (!(part.var = strndup(p->s + p->cur.off, p->cur.len))) {
+            perr_nomem(p);
+        } else {
+            advance(p);
+            if (at_punct(p, ','))
+                perr(p, MLF_ENOTSUP, p->cur.off, "unpacking several loop variables is not supported yet");
+            else if (!at_name(p, "in"))
+                perr_expected(p, "'in' after the loop variable");
+            else
+                advance(p);
+        }
+    }
+    if (p->rc == MLF_OK && (part.kind == TPL_P_IF || part.kind == TPL_P_ELIF || part.kind == TPL_P_FOR)) {
+        /* Jinja parses a loop's sequence without a conditional expression: its 'if' filters the loop */
+        part.expr = part.kind == TPL_P_FOR ? parse_logic(p, 1) : parse_expression(p);
+        if (part.expr && part.kind == TPL_P_FOR && (at_name(p, "if") || at_name(p, "recursive")))
+            perr(p, MLF_ENOTSUP, p->cur.off, "'%.*s' in a {%% for %%} is not supported yet", (int)p->cur.len,
+                 p->s + p->cur.off);
+    }
+    if (p->rc == MLF_OK && p->cur.kind != TK_END) {
+        char what[112], where[48];
+        format_pos(p, open, where, sizeof where);
+        snprintf(what, sizeof what, "'%%}' to close the '{%%' at %s", where);
+        perr_expected(p, what);
+    }
+    p->stmt = 0;
+    if (p->rc != MLF_OK) {
+        node_free(part.expr);
+        free(part.var);
+        return -1;
+    }
+    part.len = p->pos - open;
+    size_t idx = t->nparts;
+    block *top = *nblocks ? &blocks[*nblocks - 1] : NULL;
+    switch (part.kind) {
+    case TPL_P_IF:
+    case TPL_P_FOR:
+        if (*nblocks == TPL_MAX_BLOCKS) {
+            perr(p, MLF_ERANGE, kw_off, "blocks nested too deeply (more than %d)", TPL_MAX_BLOCKS);
+            break;
+        }
+        blocks[(*nblocks)++] = (block){.start = idx, .last = idx, .is_for = part.kind == TPL_P_FOR};
+        break;
+    case TPL_P_ELIF:
+    case TPL_P_ELSE:
+    case TPL_P_ENDIF:
+        if (!top || top->is_for) {
+            if (top && part.kind == TPL_P_ELSE)
+                perr(p, MLF_ENOTSUP, kw_off, "{%% else %%} in a {%% for %%} is not supported yet");
+            else
+                perr(p, MLF_EPARSE, kw_off, "{%% %s %%} without an open {%% if %%}%s%s", kw, top ? "; the open block is " : "",
+                     top ? block_name(top) : "");
+            break;
+        }
+        if (top->has_else && part.kind != TPL_P_ENDIF) {
+            perr(p, MLF_EPARSE, kw_off, "{%% %s %%} after the {%% else %%} of its {%% if %%}", kw);
+            break;
+        }
+        t->parts[top->last].next = idx;
+        top->last = idx;
+        top->has_else |= part.kind == TPL_P_ELSE;
+        if (part.kind == TPL_P_ENDIF) {
+            for (size_t k = top->start; k != idx; k = t->parts[k].next)
+                t->parts[k].end = idx;
+            (*nblocks)--;
+        }
+        break;
+    case TPL_P_ENDFOR:
+        if (!top || !top->is_for) {
+            perr(p, MLF_EPARSE, kw_off, "{%% endfor %%} without an open {%% for %%}%s%s", top ? "; the open block is " : "",
+                 top ? block_name(top) : "");
+            break;
+        }
+        t->parts[top->start].end = idx;
+        part.next = top->start;
+        (*nblocks)--;
+        break;
+    default: break;
+    }
+    if (p->rc != MLF_OK) {
+        node_free(part.expr);
+        free(part.var);
+        return -1;
+    }
+    return push_tpl_part(p, t, part);
 }
 
 /* The next "{{", "{#" or "{%" at or after @p i, or n. */
@@ -982,6 +1241,8 @@ static int split(parser *p, mlf_template *t)
     const char *s = p->s;
     size_t n = p->n, i = 0;
     int lstrip = 0; /* the previous tag ended with '-': strip whitespace at the start of the next text */
+    block blocks[TPL_MAX_BLOCKS];
+    size_t nblocks = 0;
     for (;;) {
         size_t j = find_tag(s, n, i);
         size_t lit = i, lit_end = j;
@@ -991,13 +1252,15 @@ static int split(parser *p, mlf_template *t)
         if (j == n) {
             if (lit < lit_end && push_part(p, t, lit, lit_end - lit, NULL) != 0)
                 return -1;
+            if (nblocks) {
+                const block *b = &blocks[nblocks - 1];
+                perr(p, MLF_EPARSE, t->parts[b->start].off, "unclosed %s (expected {%% %s %%})", block_name(b),
+                     b->is_for ? "endfor" : "endif");
+                return -1;
+            }
             return 0;
         }
         char kind = s[j + 1];
-        if (kind == '%') {
-            perr(p, MLF_ENOTSUP, j, "{%% ... %%} statements are not supported yet (write {{ '{%%' }} for a literal '{%%')");
-            return -1;
-        }
         int rstrip = j + 2 < n && s[j + 2] == '-';
         if (rstrip)
             while (lit_end > lit && is_space(s[lit_end - 1]))
@@ -1017,6 +1280,13 @@ static int split(parser *p, mlf_template *t)
             continue;
         }
         p->pos = j + 2 + (size_t)rstrip;
+        if (kind == '%') {
+            if (parse_statement(p, t, j, blocks, &nblocks) != 0)
+                return -1;
+            lstrip = p->cur.strip;
+            i = p->pos;
+            continue;
+        }
         tpl_node *expr = parse_print(p, j);
         if (!expr)
             return -1;
@@ -1038,16 +1308,18 @@ static int all_space(const char *s, size_t n)
 /* Decides the kind; a literal template keeps its text, compacted in place, and no parts. */
 static void classify(mlf_template *t)
 {
-    size_t exprs = 0, spaces = 1;
+    size_t exprs = 0, spaces = 1, stmts = 0;
     for (size_t i = 0; i < t->nparts; i++) {
-        if (t->parts[i].expr) {
+        if (t->parts[i].kind == TPL_P_EXPR) {
             exprs++;
             t->expr_part = i;
+        } else if (t->parts[i].kind != TPL_P_TEXT) {
+            stmts++;
         } else if (!all_space(t->src + t->parts[i].off, t->parts[i].len)) {
             spaces = 0;
         }
     }
-    if (exprs == 0) {
+    if (exprs == 0 && stmts == 0) {
         size_t len = 0;
         for (size_t i = 0; i < t->nparts; i++) { /* parts only move left: offsets increase */
             memmove(t->src + len, t->src + t->parts[i].off, t->parts[i].len);
@@ -1061,7 +1333,7 @@ static void classify(mlf_template *t)
         t->nparts = t->parts_cap = 0;
         t->kind = MLF_TEMPLATE_LITERAL;
     } else {
-        t->kind = exprs == 1 && spaces ? MLF_TEMPLATE_EXPR : MLF_TEMPLATE_TEXT;
+        t->kind = exprs == 1 && spaces && !stmts ? MLF_TEMPLATE_EXPR : MLF_TEMPLATE_TEXT;
     }
 }
 
@@ -1071,7 +1343,17 @@ static void classify(mlf_template *t)
 typedef struct collector {
     mlf_template *t;
     textpos pos; /* of the last reference: references come nearly in source order */
+    const char *bound[2 * TPL_MAX_BLOCKS]; /* names bound by the enclosing {% for %}s: not references */
+    size_t nbound;
 } collector;
+
+static int is_bound(const collector *cl, const char *name)
+{
+    for (size_t i = 0; i < cl->nbound; i++)
+        if (strcmp(cl->bound[i], name) == 0)
+            return 1;
+    return 0;
+}
 
 static int add_ref(collector *cl, mlf_template_ref_kind kind, const char *name, size_t off, const char **path,
                    size_t npath, size_t nargs)
@@ -1110,7 +1392,9 @@ static int collect_chain(collector *cl, const tpl_node *top)
         root = root->a;
     }
     int rc = MLF_OK;
-    if (root->kind == TPL_NAME) {
+    if (root->kind == TPL_NAME && is_bound(cl, root->name)) {
+        /* a loop variable: nothing to look up */
+    } else if (root->kind == TPL_NAME) {
         const char **path = NULL;
         size_t npath = 0;
         while (npath < nlinks && const_key(links[nlinks - 1 - npath]))
@@ -1211,9 +1495,17 @@ int mlf_template_compile(const char *text, size_t len, mlf_template **out, char 
     if (split(&p, t) == 0) {
         classify(t);
         collector cl = {.t = t};
-        for (size_t i = 0; i < t->nparts && p.rc == MLF_OK; i++)
-            if (t->parts[i].expr && collect(&cl, t->parts[i].expr) != MLF_OK)
-                perr(&p, MLF_ENOMEM, t->parts[i].off, "out of memory");
+        for (size_t i = 0; i < t->nparts && p.rc == MLF_OK; i++) {
+            const tpl_part *part = &t->parts[i];
+            if (part->expr && collect(&cl, part->expr) != MLF_OK)
+                perr(&p, MLF_ENOMEM, part->off, "out of memory");
+            if (part->kind == TPL_P_FOR) { /* its variable and `loop` name no context value in its body */
+                cl.bound[cl.nbound++] = part->var;
+                cl.bound[cl.nbound++] = "loop";
+            } else if (part->kind == TPL_P_ENDFOR) {
+                cl.nbound -= 2;
+            }
+        }
         if (p.rc == MLF_OK && list_names(t) != MLF_OK)
             perr(&p, MLF_ENOMEM, 0, "out of memory");
     }
@@ -1229,8 +1521,10 @@ void mlf_template_free(mlf_template *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->nparts; i++)
+    for (size_t i = 0; i < t->nparts; i++) {
         node_free(t->parts[i].expr);
+        free(t->parts[i].var);
+    }
     free(t->parts);
     for (size_t i = 0; i < t->nrefs; i++)
         free((void *)t->refs[i].path);

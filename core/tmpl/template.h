@@ -4,9 +4,19 @@
  * A template is compiled once (when the DAG file loads) and rendered many times (once per task instance,
  * just before it is dispatched). The syntax is the subset of Jinja2 that DAG files need:
  *
- *   text {{ expression }} text {# comment #}        {{- / -}} (and {#- / -#}) strip whitespace outside
+ *   text {{ expression }} text {# comment #}        {{- / -}} (and {#- / -#}, {%- / -%}) strip whitespace
+ *   {% if expression %} ... {% elif expression %} ... {% else %} ... {% endif %}
+ *   {% for NAME in or_expr %} ... {% endfor %}       a list's items or a map's keys; `loop.index`, index0,
+ *                                                     revindex, revindex0, first, last, length inside
  *
- *   expression := concat (('+' | '-') concat)*       numbers add, strings and lists concatenate
+ *   expression := or_expr ['if' or_expr ['else' expression]]   a false condition without else: undefined
+ *   or_expr    := and_expr ('or' and_expr)*          Python's: the deciding operand, the right one
+ *   and_expr   := not_expr ('and' not_expr)*         evaluated only when needed
+ *   not_expr   := 'not' not_expr | comparison
+ *   comparison := additive [('==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not' 'in') additive]
+ *                 == as Python (3 == 3.0, True == 1); ordering between numbers or between strings (code
+ *                 points); 'in' on a string (substring), a list (an element) or a map (a key)
+ *   additive   := concat (('+' | '-') concat)*       numbers add, strings and lists concatenate
  *   concat     := unary ('~' unary)*                 both sides rendered as text and joined
  *   unary      := ('-' | '+') unary | postfix ('|' filter)*      (-x|f) is ((-x)|f), as in Jinja
  *   postfix    := primary ('.' NAME | '.' INT | '[' expression ']' | '(' arguments ')')*
@@ -21,12 +31,15 @@
  * Filters: default(value='', boolean=false) (alias d), upper, lower, trim(chars), replace(old, new
  * [, count]), join(separator=''), length (alias count), int(default=0, base=10), float(default=0.0),
  * string, tojson, and Airflow's date filters ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz (on a date or
- * timestamp string, reformatted in UTC). Arguments are positional. upper/lower change ASCII letters only; trim without
+ * timestamp string, formatted in the offset it is written with). Arguments are positional. upper/lower change ASCII letters only; trim without
  * arguments strips ASCII whitespace; length counts the characters (code points) of a string.
  *
- * Not supported yet, each with an error that says so: {% statements %}, comparisons, 'and'/'or'/'not',
- * 'if' expressions, 'is' tests, arithmetic other than + and -, keyword arguments, slices, tuples and
- * dict literals. Unlike Jinja's default, a trailing newline of the text is kept.
+ * Not supported yet, each with an error that says so: statements other than if/for ({% set %}, macros,
+ * includes...), {% else %} in a for and loop filters ({% for x in l if c %}), several loop variables,
+ * chained comparisons (a < b < c), 'is' tests, arithmetic other than + and -, keyword arguments, slices,
+ * tuples and dict literals. Truth is Python's (None, False, 0, "" and empty lists and maps are false); an
+ * undefined value used as a condition is an error, as with Airflow's StrictUndefined. Unlike Jinja's
+ * default, a trailing newline of the text is kept. A template with a statement renders to a string.
  *
  * Undefined values: an unknown top-level name, a missing map key or an index out of range yields an
  * undefined value. The default filter replaces it; any other use of it is a rendering error that names

@@ -5,6 +5,7 @@
  */
 #include "tmpl/template_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -414,8 +415,36 @@ static int f_tojson(const mlf_value *in, const mlf_value *const *args, size_t na
     return rc;
 }
 
+/* The UTC offset in seconds written at the end of timestamp @p s ("Z", "+HH:MM", "-HHMM", "+HH" after its
+ * time of day); 0 when it has none (a date, or a time without an offset: UTC). */
+static long written_offset(const char *s)
+{
+    const char *tpos = strpbrk(s, "Tt ");
+    if (!tpos)
+        return 0;
+    const char *sign = NULL;
+    for (const char *p = tpos + 1; *p; p++)
+        if (*p == '+' || *p == '-')
+            sign = p;
+    if (!sign)
+        return 0;
+    int hh = 0, mm = 0;
+    const char *d = sign + 1;
+    if (strlen(d) >= 2 && isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[1])) {
+        hh = (d[0] - '0') * 10 + (d[1] - '0');
+        d += 2;
+        if (*d == ':')
+            d++;
+        if (strlen(d) >= 2 && isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[1]))
+            mm = (d[0] - '0') * 10 + (d[1] - '0');
+    }
+    long off = (long)hh * 3600 + (long)mm * 60;
+    return *sign == '-' ? -off : off;
+}
+
 /* Airflow's date filters (x | ds, x | ts_nodash ...): the value is a date or timestamp string (what ds, ts,
- * logical_date and data_interval_* render to; RFC 3339, UTC unless it has an offset), reformatted in UTC. */
+ * logical_date and data_interval_* render to; RFC 3339, UTC unless it has an offset), formatted in the
+ * offset it was written with, as Airflow formats a datetime in its own zone (ts keeps "+01:00"). */
 static int date_filter(const mlf_value *in, int (*fmt)(mlf_time_us, char *, size_t), const char *name,
                        mlf_value **out, char *err, size_t errlen)
 {
@@ -438,8 +467,16 @@ static int date_filter(const mlf_value *in, int (*fmt)(mlf_time_us, char *, size
                  name, n < sizeof text ? perr : "a long string");
         return MLF_ETYPE;
     }
-    if ((rc = fmt(t, buf, sizeof buf)) != MLF_OK)
+    long off = written_offset(text);
+    if ((rc = fmt(t + (mlf_time_us)off * 1000000, buf, sizeof buf)) != MLF_OK)
         return rc;
+    /* the wall-clock time of that offset is formatted as UTC's: put the offset in place of UTC's */
+    size_t len = strlen(buf);
+    unsigned hh = (unsigned)((off < 0 ? -off : off) / 3600 % 100), mm = (unsigned)((off < 0 ? -off : off) / 60 % 60);
+    if (len > 6 && strcmp(buf + len - 6, "+00:00") == 0)
+        snprintf(buf + len - 6, 7, "%c%02u:%02u", off < 0 ? '-' : '+', hh, mm);
+    else if (len > 5 && strcmp(buf + len - 5, "+0000") == 0) /* Airflow removes every '-', the sign's too */
+        snprintf(buf + len - 5, 6, "%s%02u%02u", off < 0 ? "" : "+", hh, mm);
     return new_str(buf, strlen(buf), out, err, errlen);
 }
 

@@ -44,8 +44,16 @@ typedef enum tpl_node_kind {
     TPL_ADD,    /**< a + b */
     TPL_SUB,    /**< a - b */
     TPL_NEG,    /**< -a */
-    TPL_POS     /**< +a */
+    TPL_POS,    /**< +a */
+    TPL_CMP,    /**< a OP b: op is one of == != < <= > >= in, "not in" (tpl_cmp_op) */
+    TPL_AND,    /**< a and b: a when falsy, else b (b evaluated only then), as Python */
+    TPL_OR,     /**< a or b: a when truthy, else b */
+    TPL_NOT,    /**< not a */
+    TPL_COND    /**< a if b else args[0]: without else (nargs 0) a false condition gives undefined */
 } tpl_node_kind;
+
+/** Comparison operators (TPL_CMP). */
+typedef enum tpl_cmp_op { TPL_EQ, TPL_NE, TPL_LT, TPL_LE, TPL_GT, TPL_GE, TPL_IN, TPL_NOT_IN } tpl_cmp_op;
 
 typedef struct tpl_node tpl_node;
 struct tpl_node {
@@ -58,12 +66,33 @@ struct tpl_node {
     char *name;           /**< NAME, ATTR key, CALL macro name */
     const tpl_filter *filter;
     mlf_value *lit;       /**< LIT */
+    tpl_cmp_op op;        /**< CMP */
 };
 
-/** One piece of a template: literal text (a slice of src) or an expression. */
+/** What a part of a template is. Statements ({% if %}, {% for %}) are parts too: rendering walks the parts
+ * with jumps, so a template stays one flat array however its blocks nest. */
+typedef enum tpl_part_kind {
+    TPL_P_TEXT,  /**< literal text: off, len */
+    TPL_P_EXPR,  /**< {{ expr }} */
+    TPL_P_IF,    /**< {% if expr %}: when false, continue at part `next` (an ELIF, ELSE or ENDIF) */
+    TPL_P_ELIF,  /**< {% elif expr %}: reached by a jump, test expr (false: go to `next`); reached after a
+                      branch ran, go to `end` (the ENDIF) */
+    TPL_P_ELSE,  /**< {% else %}: reached after a branch ran, go to `end` */
+    TPL_P_ENDIF, /**< {% endif %} */
+    TPL_P_FOR,   /**< {% for var in expr %}: `end` is its ENDFOR */
+    TPL_P_ENDFOR /**< {% endfor %}: `next` is its FOR */
+} tpl_part_kind;
+
+/** Deepest nesting of {% if %} / {% for %} blocks. */
+#define TPL_MAX_BLOCKS 32
+
+/** One piece of a template: literal text (a slice of src), an expression, or a statement. */
 typedef struct tpl_part {
-    size_t off, len; /**< literal text, or the expression's source for messages */
-    tpl_node *expr;  /**< NULL for literal text */
+    size_t off, len; /**< literal text, or the tag's source for messages */
+    tpl_node *expr;  /**< EXPR; the condition of IF / ELIF; the sequence of FOR; else NULL */
+    tpl_part_kind kind;
+    size_t next, end; /**< jumps (see tpl_part_kind) */
+    char *var;        /**< FOR: the loop variable */
 } tpl_part;
 
 struct mlf_template {

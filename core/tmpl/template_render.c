@@ -20,6 +20,16 @@ typedef struct tval {
     mlf_value *own;     /* non-NULL when v is owned here */
 } tval;
 
+/* One running {% for %}: its variable's value and `loop`. */
+typedef struct loop_frame {
+    const char *var;
+    tval seq;            /* the sequence (a list, or a map whose keys are iterated) */
+    size_t i, n;
+    mlf_value *key;      /* a map's current key, as a str */
+    mlf_value *loop;     /* {index, index0, revindex, revindex0, first, last, length} */
+    const mlf_value *item;
+} loop_frame;
+
 typedef struct rctx {
     const mlf_template *t;
     const mlf_template_env *env;
@@ -27,6 +37,8 @@ typedef struct rctx {
     size_t errlen;
     int undef_rc;        /* the error for using the last undefined value */
     char undef_msg[320]; /* and why it is undefined */
+    loop_frame loops[TPL_MAX_BLOCKS];
+    size_t nloops;
 } rctx;
 
 static void tval_free(tval *x)
@@ -179,6 +191,16 @@ static void args_free(const tpl_node *nd, args *a)
 
 static int eval_name(rctx *c, const tpl_node *nd, tval *out)
 {
+    for (size_t i = c->nloops; i-- > 0;) { /* loop variables shadow the environment's names */
+        if (strcmp(nd->name, c->loops[i].var) == 0) {
+            out->v = c->loops[i].item;
+            return MLF_OK;
+        }
+        if (strcmp(nd->name, "loop") == 0) {
+            out->v = c->loops[i].loop;
+            return MLF_OK;
+        }
+    }
     const mlf_value *v = NULL;
     int rc = c->env && c->env->lookup ? c->env->lookup(c->env->ud, nd->name, &v) : MLF_ENOTFOUND;
     if (rc == MLF_ENOTFOUND || (rc == MLF_OK && !v)) {
@@ -446,6 +468,153 @@ static int eval_sign(rctx *c, tpl_node_kind kind, const tval *a, tval *out)
     return fail(c, MLF_ETYPE, "bad operand type for unary %c: %s", op, mlf_type_name(t));
 }
 
+/* Python's == between numbers (bools count as 0 and 1), else mlflowd's value equality. */
+static int values_equal(const mlf_value *a, const mlf_value *b)
+{
+    mlf_type ta = mlf_value_type(a), tb = mlf_value_type(b);
+    if ((is_number(ta) || ta == MLF_BOOL) && (is_number(tb) || tb == MLF_BOOL)) {
+        if (ta == MLF_FLOAT || tb == MLF_FLOAT) {
+            double x = 0, y = 0;
+            int bx = 0, by = 0;
+            if (ta == MLF_BOOL)
+                mlf_value_get_bool(a, &bx), x = bx;
+            else
+                mlf_value_get_float(a, &x);
+            if (tb == MLF_BOOL)
+                mlf_value_get_bool(b, &by), y = by;
+            else
+                mlf_value_get_float(b, &y);
+            return x == y;
+        }
+        int64_t x = 0, y = 0;
+        int bx = 0, by = 0;
+        if (ta == MLF_BOOL)
+            mlf_value_get_bool(a, &bx), x = bx;
+        else
+            mlf_value_get_int(a, &x);
+        if (tb == MLF_BOOL)
+            mlf_value_get_bool(b, &by), y = by;
+        else
+            mlf_value_get_int(b, &y);
+        return x == y;
+    }
+    return mlf_value_equal(a, b);
+}
+
+/* Python's ordering of two numbers or two strings (code point order is UTF-8's byte order): -1, 0, 1 in
+ * *order, or MLF_ETYPE. */
+static int values_order(rctx *c, const tpl_node *nd, const mlf_value *a, const mlf_value *b, int *order)
+{
+    mlf_type ta = mlf_value_type(a), tb = mlf_value_type(b);
+    if (is_number(ta) && is_number(tb)) {
+        if (ta == MLF_INT && tb == MLF_INT) {
+            int64_t x = 0, y = 0;
+            mlf_value_get_int(a, &x);
+            mlf_value_get_int(b, &y);
+            *order = (x > y) - (x < y);
+        } else {
+            double x = 0, y = 0;
+            mlf_value_get_float(a, &x);
+            mlf_value_get_float(b, &y);
+            *order = (x > y) - (x < y);
+        }
+        return MLF_OK;
+    }
+    if (ta == MLF_STR && tb == MLF_STR) {
+        size_t la, lb;
+        const char *sa = mlf_value_get_str(a, &la), *sb = mlf_value_get_str(b, &lb);
+        int r = memcmp(sa, sb, la < lb ? la : lb);
+        *order = r ? (r > 0) - (r < 0) : (la > lb) - (la < lb);
+        return MLF_OK;
+    }
+    static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
+    return fail(c, MLF_ETYPE, "'%s' is not supported between %s and %s (numbers with numbers, strings with strings)",
+                ops[nd->op], mlf_type_name(ta), mlf_type_name(tb));
+}
+
+/* x in seq: a substring of a string, an element of a list (==), a key of a map. */
+static int value_in(rctx *c, const mlf_value *x, const mlf_value *seq, int *in)
+{
+    mlf_type ts = mlf_value_type(seq);
+    *in = 0;
+    if (ts == MLF_STR) {
+        if (mlf_value_type(x) != MLF_STR)
+            return fail(c, MLF_ETYPE, "'in <string>' requires a string on the left, not %s",
+                        mlf_type_name(mlf_value_type(x)));
+        size_t lx, ls;
+        const char *sx = mlf_value_get_str(x, &lx), *ss = mlf_value_get_str(seq, &ls);
+        *in = lx == 0 || (lx <= ls && memmem(ss, ls, sx, lx) != NULL);
+        return MLF_OK;
+    }
+    if (ts == MLF_ARRAY) {
+        for (size_t i = 0; i < mlf_value_len(seq) && !*in; i++)
+            *in = values_equal(x, mlf_array_at(seq, i));
+        return MLF_OK;
+    }
+    if (ts == MLF_MAP) {
+        if (mlf_value_type(x) == MLF_STR)
+            *in = mlf_map_get(seq, mlf_value_get_str(x, NULL)) != NULL;
+        return MLF_OK;
+    }
+    return fail(c, MLF_ETYPE, "'in' needs a string, a list or a map on the right, not %s", mlf_type_name(ts));
+}
+
+static int eval_compare(rctx *c, const tpl_node *nd, const tval *a, const tval *b, tval *out)
+{
+    int r = 0, order = 0, rc = MLF_OK;
+    switch (nd->op) {
+    case TPL_EQ: r = values_equal(a->v, b->v); break;
+    case TPL_NE: r = !values_equal(a->v, b->v); break;
+    case TPL_IN:
+    case TPL_NOT_IN:
+        rc = value_in(c, a->v, b->v, &r);
+        r = nd->op == TPL_IN ? r : !r;
+        break;
+    default:
+        rc = values_order(c, nd, a->v, b->v, &order);
+        r = nd->op == TPL_LT ? order < 0 : nd->op == TPL_LE ? order <= 0 : nd->op == TPL_GT ? order > 0 : order >= 0;
+        break;
+    }
+    return rc != MLF_OK ? rc : set_own(out, mlf_value_bool(r));
+}
+
+/* and, or, not and the conditional expression: operands evaluated only when needed, as in Python. Using an
+ * undefined value as a condition is an error (Airflow renders with StrictUndefined). */
+static int eval_logic(rctx *c, const tpl_node *nd, tval *out)
+{
+    tval a = {0};
+    const tpl_node *cond = nd->kind == TPL_COND ? nd->b : nd->a;
+    int rc = eval(c, cond, &a);
+    if (rc == MLF_OK)
+        rc = need(c, &a);
+    if (rc != MLF_OK) {
+        tval_free(&a);
+        return rc;
+    }
+    int t = truthy(a.v);
+    switch (nd->kind) {
+    case TPL_NOT:
+        tval_free(&a);
+        return set_own(out, mlf_value_bool(!t));
+    case TPL_AND:
+    case TPL_OR:
+        if (t == (nd->kind == TPL_OR)) { /* the left operand decides: it is the value */
+            *out = a;
+            return MLF_OK;
+        }
+        tval_free(&a);
+        return eval(c, nd->b, out);
+    default: /* TPL_COND */
+        tval_free(&a);
+        if (t)
+            return eval(c, nd->a, out);
+        if (nd->nargs)
+            return eval(c, nd->args[0], out);
+        return undefined(c, out, MLF_ENOTFOUND, "the condition of '%.*s' is false and it has no else",
+                         (int)(nd->len > 60 ? 60 : nd->len), c->t->src + nd->off);
+    }
+}
+
 /* Operators: both operands must be defined. */
 static int eval_operator(rctx *c, const tpl_node *nd, tval *out)
 {
@@ -458,6 +627,7 @@ static int eval_operator(rctx *c, const tpl_node *nd, tval *out)
     if (rc == MLF_OK) {
         switch (nd->kind) {
         case TPL_CONCAT: rc = eval_concat(c, &a, &b, out); break;
+        case TPL_CMP: rc = eval_compare(c, nd, &a, &b, out); break;
         case TPL_ADD:
         case TPL_SUB: rc = eval_arith(c, nd->kind, &a, &b, out); break;
         default: rc = eval_sign(c, nd->kind, &a, out); break;
@@ -481,6 +651,10 @@ static int eval(rctx *c, const tpl_node *nd, tval *out)
     case TPL_LIST: rc = eval_list(c, nd, out); break;
     case TPL_CALL: rc = eval_call(c, nd, out); break;
     case TPL_FILTER: rc = eval_filter(c, nd, out); break;
+    case TPL_AND:
+    case TPL_OR:
+    case TPL_NOT:
+    case TPL_COND: rc = eval_logic(c, nd, out); break;
     default: rc = eval_operator(c, nd, out); break;
     }
     if (rc == MLF_ENOMEM)
@@ -488,18 +662,128 @@ static int eval(rctx *c, const tpl_node *nd, tval *out)
     return rc;
 }
 
-/* Renders the template as text; @p pre, when given, is the already computed value of the one
- * expression part (ownership taken). */
+/* Parts run at most this many times in one rendering (loops over large lists in loops), so that a
+ * template cannot keep the scheduler busy for long. */
+#define TPL_MAX_STEPS 10000000u
+
+static void loop_free(loop_frame *f)
+{
+    tval_free(&f->seq);
+    mlf_value_free(f->key);
+    mlf_value_free(f->loop);
+}
+
+/* Sets the loop variable and `loop` for element f->i. */
+static int loop_bind(rctx *c, loop_frame *f)
+{
+    mlf_value_free(f->key);
+    mlf_value_free(f->loop);
+    f->key = f->loop = NULL;
+    if (mlf_value_type(f->seq.v) == MLF_MAP) {
+        if (!(f->key = mlf_value_str(mlf_map_key_at(f->seq.v, f->i))))
+            return fail(c, MLF_ENOMEM, "out of memory");
+        f->item = f->key;
+    } else {
+        f->item = mlf_array_at(f->seq.v, f->i);
+    }
+    mlf_value *l = mlf_value_map();
+    if (!l)
+        return fail(c, MLF_ENOMEM, "out of memory");
+    f->loop = l;
+    int64_t i = (int64_t)f->i, n = (int64_t)f->n;
+    if (mlf_map_set(l, "index", mlf_value_int(i + 1)) || mlf_map_set(l, "index0", mlf_value_int(i)) ||
+        mlf_map_set(l, "revindex", mlf_value_int(n - i)) || mlf_map_set(l, "revindex0", mlf_value_int(n - i - 1)) ||
+        mlf_map_set(l, "first", mlf_value_bool(i == 0)) || mlf_map_set(l, "last", mlf_value_bool(i == n - 1)) ||
+        mlf_map_set(l, "length", mlf_value_int(n)))
+        return fail(c, MLF_ENOMEM, "out of memory");
+    return MLF_OK;
+}
+
+/* The truth of an {% if %} / {% elif %} condition in *truth. */
+static int test_condition(rctx *c, const tpl_part *part, int *truth)
+{
+    tval v = {0};
+    int rc = eval(c, part->expr, &v);
+    if (rc == MLF_OK)
+        rc = need(c, &v);
+    *truth = rc == MLF_OK && truthy(v.v);
+    tval_free(&v);
+    return rc;
+}
+
+/* Renders the template as text, running its statements; @p pre, when given, is the already computed
+ * value of the one expression part (ownership taken). */
 static int render_text(rctx *c, tval *pre, mlf_value **out)
 {
     const mlf_template *t = c->t;
     mlf_buf b = {0};
     int rc = MLF_OK;
-    for (size_t i = 0; i < t->nparts && rc == MLF_OK; i++) {
+    unsigned steps = 0;
+    for (size_t i = 0; i < t->nparts && rc == MLF_OK;) {
         const tpl_part *part = &t->parts[i];
-        if (!part->expr) {
+        if (++steps > TPL_MAX_STEPS) {
+            rc = fail(c, MLF_ETOOBIG, "the template runs too long (more than %u steps)", TPL_MAX_STEPS);
+            break;
+        }
+        int truth = 0;
+        switch (part->kind) {
+        case TPL_P_TEXT:
             rc = mlf_buf_append(&b, t->src + part->off, part->len);
+            i++;
             continue;
+        case TPL_P_IF:
+            if ((rc = test_condition(c, part, &truth)) != MLF_OK)
+                continue;
+            /* false: on to the next branch; an ELIF reached this way tests its own condition */
+            while (!truth) {
+                i = part->next;
+                part = &t->parts[i];
+                if (part->kind != TPL_P_ELIF)
+                    break;
+                if ((rc = test_condition(c, part, &truth)) != MLF_OK)
+                    break;
+            }
+            i++;
+            continue;
+        case TPL_P_ELIF:
+        case TPL_P_ELSE: /* reached after a branch ran: the if is done */
+            i = part->end + 1;
+            continue;
+        case TPL_P_ENDIF:
+            i++;
+            continue;
+        case TPL_P_FOR: {
+            loop_frame *f = &c->loops[c->nloops];
+            *f = (loop_frame){.var = part->var};
+            if ((rc = eval(c, part->expr, &f->seq)) == MLF_OK)
+                rc = need(c, &f->seq);
+            mlf_type ty = mlf_value_type(f->seq.v);
+            if (rc == MLF_OK && ty != MLF_ARRAY && ty != MLF_MAP)
+                rc = fail(c, MLF_ETYPE, "{%% for %%} needs a list or a map, not %s", mlf_type_name(ty));
+            f->n = rc == MLF_OK ? mlf_value_len(f->seq.v) : 0;
+            if (rc != MLF_OK || f->n == 0) {
+                loop_free(f);
+                i = part->end + 1;
+                continue;
+            }
+            c->nloops++;
+            rc = loop_bind(c, f);
+            i++;
+            continue;
+        }
+        case TPL_P_ENDFOR: {
+            loop_frame *f = &c->loops[c->nloops - 1];
+            if (++f->i < f->n) {
+                rc = loop_bind(c, f);
+                i = part->next + 1;
+            } else {
+                loop_free(f);
+                c->nloops--;
+                i++;
+            }
+            continue;
+        }
+        case TPL_P_EXPR: break;
         }
         tval v = {0};
         if (pre && i == t->expr_part) {
@@ -518,7 +802,10 @@ static int render_text(rctx *c, tval *pre, mlf_value **out)
         tval_free(&v);
         if (rc == MLF_OK && b.len > MLF_TEMPLATE_MAX_STRING)
             rc = fail(c, MLF_ETOOBIG, "the rendered text would be longer than %u bytes", MLF_TEMPLATE_MAX_STRING);
+        i++;
     }
+    while (c->nloops) /* left early on an error */
+        loop_free(&c->loops[--c->nloops]);
     if (pre)
         tval_free(pre);
     if (rc == MLF_OK && !(*out = mlf_value_strn(b.data ? b.data : "", b.len)))

@@ -228,6 +228,37 @@ expect_exit 1 "$MLFLOWD" tasks render tpl_bad a 2024-01-02
 case "$err" in *"filter 'ds' needs a date or timestamp"*) ;; *) fail "ds on a non-date was not refused clearly: $err" ;; esac
 rm -f "$tmp/dags/tpl_bad.yaml"
 
+# --- templates with statements and comparisons, compiled at load: {% if %}/{% elif %}, {% for %} with loop
+cat >"$tmp/dags/tpl_logic.yaml" <<'YAML'
+dag_id: tpl_logic
+params: {mode: full, symbols: [btc, eth], days: 7}
+tasks:
+  show: {operator: shell, command: "echo {% if params.mode == 'full' %}F{{ params.days }}{% elif params.mode == 'delta' %}D{% else %}X{% endif %}{% for s in params.symbols %} {{ loop.index }}:{{ s }}{% endfor %} {{ 'late' if ds > '2024-06-01' else 'early' }} {{ 'eth' in params.symbols and not dag_run.conf }}"}
+YAML
+expect_exit 0 "$MLFLOWD" tasks render tpl_logic show 2024-01-02
+case "$out" in *"echo F7 1:btc 2:eth early True"*) ;; *) fail "statements rendered differently from Jinja: $out" ;; esac
+printf 'dag_id: tpl_bad2\ntasks:\n  a: {operator: shell, command: "{%% for s in params.x %%}{{ t }}{%% endfor %%}"}\n' >"$tmp/dags/tpl_bad2.yaml"
+expect_exit 0 "$MLFLOWD" dags list-import-errors
+case "$out" in *"unknown variable 't'"*) ;; *) fail "an unknown name inside a loop was not refused at load: $out" ;; esac
+case "$out" in *"unknown variable 's'"*) fail "the loop variable was taken for a context name: $out" ;; esac
+rm -f "$tmp/dags/tpl_bad2.yaml"
+
+# --- the tasks commands take DAG TASK RUN in Airflow's order, RUN a run id or a logical date (Airflow's
+# LOGICAL_DATE_OR_RUN_ID); the older DAG RUN TASK of logs and xcom still works
+printf 'dag_id: cli_order\ntasks:\n  a: {operator: shell, command: "echo order-ok"}\n' >"$tmp/dags/cli_order.yaml"
+expect_exit 0 "$MLFLOWD" dags test cli_order 2024-03-01 -o json
+for run in 2024-03-01 2024-03-01T00:00:00+00:00 "manual__2024-03-01T00:00:00+00:00"; do
+    expect_exit 0 "$MLFLOWD" tasks state cli_order a "$run"
+    [ "$out" = success ] || fail "tasks state cli_order a $run: $out"
+    expect_exit 0 "$MLFLOWD" tasks logs cli_order a "$run"
+    case "$out" in *order-ok*) ;; *) fail "tasks logs cli_order a $run: $out" ;; esac
+    expect_exit 0 "$MLFLOWD" tasks xcom cli_order a "$run" -o json
+    json_check 'd[0]["value"] == "order-ok"'
+done
+expect_exit 0 "$MLFLOWD" tasks logs cli_order "manual__2024-03-01T00:00:00+00:00" a
+case "$out" in *order-ok*) ;; *) fail "the older tasks logs DAG RUN TASK no longer works: $out" ;; esac
+expect_exit 2 "$MLFLOWD" tasks state cli_order a 2024-05-01
+
 # --- dags test without a date: now, and a schedule: null DAG runs as a manual run
 printf 'dag_id: nosched\nschedule: null\ntasks:\n  a: {operator: shell, command: "echo {{ dag_run.run_type }}"}\n' >"$tmp/dags/nosched.yaml"
 today=$(date -u +%Y-%m-%d)

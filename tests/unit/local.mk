@@ -293,6 +293,16 @@ tests_unit_test_dag_groups_SOURCES = tests/unit/test_dag_groups.c
 tests_unit_test_dag_groups_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_dag_groups_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_dag_groups
+check_PROGRAMS += tests/unit/test_template_logic
+tests_unit_test_template_logic_SOURCES = tests/unit/test_template_logic.c
+tests_unit_test_template_logic_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_template_logic_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_template_logic
+check_PROGRAMS += tests/unit/test_dag_keys
+tests_unit_test_dag_keys_SOURCES = tests/unit/test_dag_keys.c
+tests_unit_test_dag_keys_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_dag_keys_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_dag_keys
 
 # cached results (doc/caching.md): keys, the cache table, the scheduler's hits (tests/unit/fake_executor.[ch])
 check_PROGRAMS += tests/unit/test_cache

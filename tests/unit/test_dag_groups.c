@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "dag/dag_parser.h"
-#include "plugin/plugin_loader.h"
 #include "base/strutil.h"
+#include "testutil.h"
 
 static mlf_catalog *cat;
 static mlf_dag_parser *parser;
@@ -18,12 +18,8 @@ static mlf_diag diag;
 
 static void setup(void)
 {
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins", TEST_BUILDDIR "/tests/plugins"};
     const char *names[] = {"shell", "empty"};
-    mlf_diag errs = {0};
-    ck_assert_int_eq(mlf_plugins_load(cat, paths, 2, names, 2, &errs), 0);
-    mlf_diag_clear(&errs);
+    cat = tu_load_plugins(names, 2);
     parser = mlf_dag_parser_new(cat);
     memset(&diag, 0, sizeof diag);
 }
