@@ -87,3 +87,5 @@ INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
 
 # secrets at rest: sealed connections and variables, rotate-key, the wrong key (issue 15)
 INTEGRATION_TESTS += tests/integration/secrets_at_rest.sh
+# a full disk under the state store: results kept and retried, nothing lost (issue 15, defect 9)
+INTEGRATION_TESTS += tests/integration/store_enospc.sh
