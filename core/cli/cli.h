@@ -143,6 +143,11 @@ int mlf_cli_json_to_yaml(FILE *f, const char *json_text, size_t len);
 
 /* Handlers, one file per group. */
 int mlf_cmd_completion(mlf_cli *cli);
+/* cli_assets.c (doc/assets.md) */
+int mlf_cmd_assets_list(mlf_cli *cli);
+int mlf_cmd_assets_events(mlf_cli *cli);
+int mlf_cmd_assets_create_event(mlf_cli *cli);
+int mlf_cmd_assets_graph(mlf_cli *cli);
 int mlf_cmd_db_clean(mlf_cli *cli);
 int mlf_cmd_db_backup(mlf_cli *cli);
 int mlf_cmd_db_restore(mlf_cli *cli);
@@ -204,5 +209,9 @@ int mlf_cmd_users_create(mlf_cli *cli);
 int mlf_cmd_users_list(mlf_cli *cli);
 int mlf_cmd_users_delete(mlf_cli *cli);
 int mlf_cmd_users_token(mlf_cli *cli);
+/* cached results (cli_cache.c, doc/caching.md) */
+int mlf_cmd_cache_list(mlf_cli *cli);
+int mlf_cmd_cache_purge(mlf_cli *cli);
+int mlf_cmd_workers_list(mlf_cli *cli);
 
 #endif

@@ -219,8 +219,10 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
     int up = mlf_cli_take_flag(cli, "--upstream", "-u");
     int only_failed = mlf_cli_take_flag(cli, "--only-failed", "-f");
     int yes = mlf_cli_take_flag(cli, "--yes", "-y");
+    int no_cache = mlf_cli_take_flag(cli, "--no-cache", NULL);
     int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--task-regex", "--start-date", "--end-date",
-                                                                 "--downstream", "--upstream", "--only-failed", "--yes", NULL});
+                                                                 "--downstream", "--upstream", "--only-failed", "--yes",
+                                                                 "--no-cache", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
     const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
@@ -256,7 +258,7 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
         free(sel);
         return MLF_EXIT_FAILED;
     }
-    mlf_clear_opts o = {.selected = sel, .start = start, .end = end, .only_failed = only_failed};
+    mlf_clear_opts o = {.selected = sel, .start = start, .end = end, .only_failed = only_failed, .no_cache = no_cache};
     size_t cleared = 0;
     if (!yes) { /* first what would be cleared, read-only: the scheduler is not held up while we ask */
         mlf_buf listing = {0};

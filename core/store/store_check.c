@@ -101,6 +101,7 @@ static int check_plain(void *ud, const MDB_val *k, const MDB_val *v)
         [MLF_ST_DAGS] = &mlf_st_dag_type,   [MLF_ST_VARS] = &mlf_st_var_type,
         [MLF_ST_CONNS] = &mlf_st_conn_type, [MLF_ST_POOLS] = &mlf_st_pool_type,
         [MLF_ST_IMPORT_ERRORS] = &mlf_st_import_error_type, [MLF_ST_USERS] = &mlf_st_user_type,
+        [MLF_ST_WORKERS] = &mlf_st_worker_type,
     };
     mlf_st_any_rec rec;
     int rc = decode(c, types[c->db], k, v, &rec);
@@ -252,7 +253,7 @@ int mlf_store_check(mlf_store *st, mlf_store_report_fn report, void *ud, unsigne
         {MLF_ST_TIS, check_ti},             {MLF_ST_TI_BY_STATE, check_index}, {MLF_ST_XCOM, check_xcom},
         {MLF_ST_VARS, check_plain},         {MLF_ST_CONNS, check_plain}, {MLF_ST_POOLS, check_plain},
         {MLF_ST_IMPORT_ERRORS, check_plain}, {MLF_ST_LEASES, check_lease},
-        {MLF_ST_USERS, check_plain},
+        {MLF_ST_USERS, check_plain},        {MLF_ST_WORKERS, check_plain},
     };
     mlf_st_range all = {0};
     for (size_t i = 0; rc == MLF_OK && i < sizeof walks / sizeof walks[0]; i++) {

@@ -14,6 +14,11 @@
  *   variables, connections, pools, import_errors: the name            -> record
  *   leases          TIKEY                                             -> lease record
  *   users           user name                                         -> user record (store_users.c)
+ *   cache           'e' dag_id \0 task_id \0 digest(32) | 'n' TIKEY    -> cached result | empty (store_cache.h)
+ *   assets, asset_events, asset_cursors, asset_inbox, run_assets, idempotency: store_assets.h
+ *   workers         worker name                                       -> worker record (store_workers.c)
+ * Tables from MLF_ST_FIRST_ADDED on came after schema version 1 was fixed: a writable open creates them
+ * in a store that lacks them; a read-only open sees them empty.
  * Flipping the sign bit of the logical date makes negative dates sort before positive ones; adding one
  * to map_index makes -1 sort first. Records are msgpack maps {"v": record version, field: value...}
  * without their key fields; unknown fields are skipped so that a newer minor version stays readable.
@@ -45,8 +50,20 @@ enum mlf_st_db {
     MLF_ST_IMPORT_ERRORS,
     MLF_ST_LEASES,
     MLF_ST_USERS,
+    MLF_ST_CACHE, /* cached results and --no-cache marks (store_cache.c) */
+    /* assets (store_assets.c) */
+    MLF_ST_ASSETS,
+    MLF_ST_ASSET_EVENTS,
+    MLF_ST_ASSET_CURSORS,
+    MLF_ST_ASSET_INBOX,
+    MLF_ST_RUN_ASSETS,
+    MLF_ST_IDEMPOTENCY,
+    MLF_ST_WORKERS,
     MLF_ST_DB_COUNT
 };
+
+/** The first table added to schema version 1 after its release (see the table list above). */
+#define MLF_ST_FIRST_ADDED MLF_ST_CACHE
 
 /** LMDB names of the tables, by enum mlf_st_db. */
 extern const char *const mlf_st_db_names[MLF_ST_DB_COUNT];
@@ -69,6 +86,7 @@ struct mlf_store_txn {
 struct mlf_store {
     MDB_env *env;
     MDB_dbi dbi[MLF_ST_DB_COUNT];
+    bool absent[MLF_ST_DB_COUNT]; /* an added table missing from a store opened read-only: reads find nothing */
     unsigned flags;
     pid_t pid;               /* the process that opened the store */
     size_t max_key;          /* LMDB's key size limit */
@@ -201,6 +219,8 @@ extern const mlf_st_rectype mlf_st_dag_type, mlf_st_run_type, mlf_st_ti_type, ml
     mlf_st_conn_type, mlf_st_pool_type, mlf_st_import_error_type, mlf_st_lease_type;
 /** The users of the webserver (store_users.c). */
 extern const mlf_st_rectype mlf_st_user_type;
+/** The workers of remote executors (store_workers.c). */
+extern const mlf_st_rectype mlf_st_worker_type;
 
 /** The record format version written in "v". */
 #define MLF_ST_RECORD_VERSION 1
