@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -89,6 +90,17 @@ int mlf_cmd_db_rotate_key(mlf_cli *cli)
     int rc = mlf_cli_check_args(cli, 0, 0, NULL);
     if (rc)
         return rc;
+    if (mlf_cli_config(cli) != MLF_OK)
+        return MLF_EXIT_USAGE;
+    /* a process holding the store keeps the old key: it could neither read the re-sealed secrets nor write
+     * new ones (doc/security.md), so it must stop first */
+    char *state = mlf_strdup_printf("%s/state", mlf_config_home(cli->cfg));
+    pid_t holder = 0;
+    size_t users = state ? mlf_store_dir_users(state, &holder, 1) : 0;
+    free(state);
+    if (users)
+        return mlf_cli_fail(MLF_EXIT_FAILED, "db rotate-key: the state store is in use by process %ld (a scheduler "
+                            "or webserver?): stop it first, then rotate", (long)holder);
     mlf_store *st = mlf_cli_store(cli, 0); /* attaches the current key: a wrong one stops here */
     if (!st)
         return MLF_EXIT_FAILED;

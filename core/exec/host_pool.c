@@ -35,7 +35,8 @@ typedef struct job {
     size_t frame_len;
     char *drop_reason;     /* reported without (further) running: killed while queued, no process... */
     struct proc *proc;     /* where it runs; NULL when queued or done */
-    mlf_time_us started, deadline; /* deadline: execution_timeout (0: none) */
+    mlf_time_us started;   /* wall clock: the try's start_date (0: not started) */
+    int64_t deadline;      /* monotonic: execution_timeout (0: none) */
     char *kill_reason;     /* set once we decided to kill it */
     /* how it ended, filled when it leaves its process */
     mlf_value *result;     /* the result the process reported (NULL: none) */
@@ -57,10 +58,10 @@ typedef struct proc {
     mlf_buf out;     /* bytes read from its fd 3, not yet consumed */
     size_t discarded;
     int retiring;    /* no more tries: its input is closed once it is idle */
-    mlf_time_us kill_at; /* SIGKILL of its group at this time (0: none planned) */
+    int64_t kill_at; /* monotonic: SIGKILL of its group at this time (0: none planned) */
     int kill_sent;
     int reaped, status;
-    mlf_time_us started;
+    int64_t started; /* monotonic */
 } proc;
 
 struct mlf_host_pool {
@@ -74,8 +75,9 @@ struct mlf_host_pool {
     size_t nqueued;
     job *done, *done_tail;
     int shutting_down;
-    mlf_time_us shutdown_at;
-    mlf_time_us last_process;
+    int64_t shutdown_at;  /* monotonic */
+    int64_t last_process; /* monotonic */
+    mlf_time_us wall_now; /* the wall-clock time of the current call: start and end dates only */
     mlf_host_pool_stats stats;
     long page_size;
 };
@@ -196,6 +198,20 @@ static void describe_exit(int status, char *buf, size_t n)
 }
 
 /* ------------------------------------------------------------------------------------------ lifecycle */
+
+/* The pool's monotonic clock: every duration (execution_timeout, kill grace, shutdown grace) is measured on
+ * it, so that a wall-clock step neither kills a try early nor keeps one past its timeout (doc/security.md). */
+static int64_t pool_clock(const mlf_host_pool *p)
+{
+    return p->o.clock ? p->o.clock() : mlf_clock_monotonic();
+}
+
+/* A public call begins at wall-clock time @p wall (kept for start and end dates): returns the monotonic now. */
+static int64_t enter(mlf_host_pool *p, mlf_time_us wall)
+{
+    p->wall_now = wall;
+    return pool_clock(p);
+}
 
 int mlf_host_pool_new(const mlf_host_pool_opts *opts, mlf_host_pool **out)
 {
@@ -498,7 +514,7 @@ static void assign(mlf_host_pool *p, proc *c, job *j, mlf_time_us now)
     j->proc = c;
     j->pid = c->pid;
     if (!j->started) { /* a try sent on from a host to a fresh process keeps its start and deadline */
-        j->started = now;
+        j->started = p->wall_now;
         j->deadline = j->exec_timeout > 0 ? now + j->exec_timeout : 0;
     }
     p->nrunning++;
@@ -762,12 +778,13 @@ static job *find_job(mlf_host_pool *p, const char *attempt, job ***queue_link)
     return NULL;
 }
 
-int mlf_host_pool_submit(mlf_host_pool *p, const mlf_value *spec, mlf_time_us now, char *err, size_t errlen)
+int mlf_host_pool_submit(mlf_host_pool *p, const mlf_value *spec, mlf_time_us wall, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
     if (!p || !spec)
         return MLF_EINVAL;
+    mlf_time_us now = enter(p, wall);
     if (p->shutting_down) {
         if (err && errlen)
             snprintf(err, errlen, "the executor is shutting down");
@@ -809,10 +826,11 @@ int mlf_host_pool_submit(mlf_host_pool *p, const mlf_value *spec, mlf_time_us no
     return MLF_OK;
 }
 
-int mlf_host_pool_kill(mlf_host_pool *p, const char *attempt, mlf_time_us now)
+int mlf_host_pool_kill(mlf_host_pool *p, const char *attempt, mlf_time_us wall)
 {
     if (!p || !attempt)
         return MLF_EINVAL;
+    mlf_time_us now = enter(p, wall);
     job **link = NULL;
     job *j = find_job(p, attempt, &link);
     if (!j)
@@ -834,10 +852,11 @@ int mlf_host_pool_kill(mlf_host_pool *p, const char *attempt, mlf_time_us now)
     return MLF_OK;
 }
 
-int mlf_host_pool_shutdown(mlf_host_pool *p, int64_t grace, mlf_time_us now)
+int mlf_host_pool_shutdown(mlf_host_pool *p, int64_t grace, mlf_time_us wall)
 {
     if (!p || grace < 0)
         return MLF_EINVAL;
+    mlf_time_us now = enter(p, wall);
     if (p->shutting_down)
         return MLF_OK;
     p->shutting_down = 1;
@@ -846,7 +865,7 @@ int mlf_host_pool_shutdown(mlf_host_pool *p, int64_t grace, mlf_time_us now)
         job *j = p->queue;
         p->queue = j->next;
         set_reason(&j->drop_reason, "the executor shut down before the task started");
-        j->started = now;
+        j->started = p->wall_now;
         push_done(p, j);
     }
     p->queue_tail = NULL;
@@ -872,8 +891,9 @@ static int stamp(const mlf_host_pool *p, const job *j, mlf_value *v)
     return rc;
 }
 
-static void report(mlf_host_pool *p, job *j, mlf_time_us now, mlf_host_pool_result_fn cb, void *ud)
+static void report(mlf_host_pool *p, job *j, mlf_host_pool_result_fn cb, void *ud)
 {
+    mlf_time_us now = p->wall_now; /* the end date */
     const char *failed = j->drop_reason ? j->drop_reason : j->kill_reason ? j->kill_reason : j->fail;
     mlf_value *v = NULL;
     if (!failed && j->result) {
@@ -906,10 +926,11 @@ static void report(mlf_host_pool *p, job *j, mlf_time_us now, mlf_host_pool_resu
 
 /* ------------------------------------------------------------------------------------------ the loop */
 
-int mlf_host_pool_process(mlf_host_pool *p, mlf_time_us now, mlf_host_pool_result_fn cb, void *ud)
+int mlf_host_pool_process(mlf_host_pool *p, mlf_time_us wall, mlf_host_pool_result_fn cb, void *ud)
 {
     if (!p || !cb)
         return MLF_EINVAL;
+    mlf_time_us now = enter(p, wall);
     p->last_process = now;
     int shutdown_due = p->shutting_down && now >= p->shutdown_at;
     for (proc **link = &p->procs; *link;) {
@@ -952,7 +973,7 @@ int mlf_host_pool_process(mlf_host_pool *p, mlf_time_us now, mlf_host_pool_resul
     while (done) {
         job *j = done;
         done = j->next;
-        report(p, j, now, cb, ud);
+        report(p, j, cb, ud);
         job_free(j);
         reported++;
     }
@@ -995,5 +1016,9 @@ mlf_time_us mlf_host_pool_next_deadline(const mlf_host_pool *p)
         if (next == 0 || t < next)
             next = t;
     }
-    return next;
+    if (!next)
+        return 0;
+    /* the caller sleeps by the wall clock: the same distance from its present, whatever it stepped by */
+    int64_t in = next - pool_clock(p);
+    return mlf_clock_wall() + (in > 0 ? in : 0);
 }

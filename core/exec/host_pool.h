@@ -70,6 +70,8 @@ typedef struct mlf_host_pool_opts {
     int64_t max_rss_bytes;    /**< replace a host whose RSS passed this after a try (0: MLF_HOST_POOL_MAX_RSS;
                                    < 0: no limit) */
     int prestart;             /**< 1: start `size` hosts now, not at the first tries */
+    int64_t (*clock)(void);   /**< the monotonic clock (µs) that times execution_timeout, kill grace and
+                                   shutdown grace: NULL is mlf_clock_monotonic(); tests inject their own */
 } mlf_host_pool_opts;
 
 /** Counters for tests and diagnostics. */

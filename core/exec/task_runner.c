@@ -277,11 +277,11 @@ static const char *fmt_duration(int64_t us, char *buf, size_t n)
 /* Sleeps @p us unless the try is cancelled first; returns 1 when cancelled. */
 static int sleep_unless_cancelled(mlf_task_ctx *ctx, int64_t us)
 {
-    mlf_time_us until = mlf_time_now() + us;
+    int64_t until = mlf_clock_monotonic() + us; /* a duration: the monotonic clock */
     for (;;) {
         if (mlf_ctx_cancelled(ctx))
             return 1;
-        int64_t left = until - mlf_time_now();
+        int64_t left = until - mlf_clock_monotonic();
         if (left <= 0)
             return 0;
         if (left > 200000) /* wake up now and then: a signal may have landed just before the sleep */
@@ -300,13 +300,13 @@ static mlf_outcome poke_until_done(try_state *t, const mlf_operator_desc *op)
     int backoff = param_bool(spec, "exponential_backoff");
     if (interval < 0)
         interval = 0;
-    mlf_time_us started = mlf_time_now();
+    int64_t started = mlf_clock_monotonic(); /* the sensor's timeout is a duration: monotonic */
     char d1[MLF_DURATION_FMT_MAX], d2[MLF_DURATION_FMT_MAX];
     for (int poke = 1;; poke++) {
         mlf_outcome o = op->execute(t->ctx, op->data);
         if (o != MLF_RESCHEDULE)
             return o;
-        mlf_time_us now = mlf_time_now();
+        int64_t now = mlf_clock_monotonic();
         if (timeout > 0 && now - started >= timeout) {
             if (param_bool(spec, "soft_fail")) {
                 set_message(t, "sensor timed out after %s; skipping (soft_fail)", fmt_duration(timeout, d1, sizeof d1));
@@ -320,9 +320,9 @@ static mlf_outcome poke_until_done(try_state *t, const mlf_operator_desc *op)
         if (backoff)
             for (int i = 1; i < poke && wait < INT64_MAX / 2; i++)
                 wait *= 2;
-        mlf_time_us asked = mlf_task_ctx_reschedule_time(t->ctx);
-        if (asked > now)
-            wait = asked - now;
+        mlf_time_us asked = mlf_task_ctx_reschedule_time(t->ctx), wall = mlf_time_now(); /* a date: wall */
+        if (asked > wall)
+            wait = asked - wall;
         if (timeout > 0 && wait > started + timeout - now)
             wait = started + timeout - now;
         mlf_ctx_log(t->ctx, MLF_LOG_INFO, "Sensor not satisfied yet (poke %d); poking again in %s", poke,

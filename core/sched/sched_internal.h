@@ -117,8 +117,14 @@ struct mlf_scheduler {
     const char *home;
     mlf_executor *ex;      /* the executor plugin (plugin/executors.h): all the scheduler knows of it */
     char *endpoint;        /* where its workers connect (describe()), asked once; NULL: none */
-    mlf_store_txn *w;      /* the turn's write batch, opened on first write */
-    int store_error;
+    mlf_store_txn *w;      /* the turn's write batch, opened on first write; kept (suspended) after a
+                            * transient commit failure until a later commit succeeds */
+    int store_error;       /* a store failure that stops the loop */
+    int store_failing;     /* the last transient commit failure (0: the store commits) */
+    mlf_time_us store_failing_since, store_retry_at; /* monotonic: the first failure, the next attempt */
+    int64_t store_backoff; /* the current wait between attempts */
+    unsigned store_attempts;
+    int store_resume_failed; /* the kept batch could not even be resumed: wait for store_retry_at */
     srun *runs;
     sdag *dags;
     size_t ndags, capdags;
@@ -187,6 +193,11 @@ mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s);
 /* Writes the TIs changed this turn (mlf_sc_flush_tis) and commits the turn's write batch, if one is open.
  * Returns MLF_OK or the store's error (also kept). */
 int mlf_sc_commit(mlf_scheduler *s);
+/** mlf_sc_commit() and mlf_sc_store_resume(): the store cannot commit now; the batch is kept for later. */
+#define MLF_EAGAIN_STORE (MLF_STORE_STOP + 1)
+/** Takes up a batch kept after a failed commit, when its next attempt is due: MLF_OK (resumed, or none
+ * kept), MLF_EAGAIN_STORE (not yet, or the store still fails), or a lasting store error. */
+int mlf_sc_store_resume(mlf_scheduler *s);
 /* Records the first store failure @p rc of the turn (logged once, with @p what). */
 void mlf_sc_note_store(mlf_scheduler *s, int rc, const char *what);
 /* As mlf_scheduler_new() with the executor of descriptor @p desc (opened here, with no settings)

@@ -12,9 +12,16 @@
 #include "web/metrics.h"
 #include "time/schedule.h"
 
-/* The turn's write batch, opened on first use. NULL after a store failure (logged once). */
+/* Backoff between attempts to commit a batch the store refused (doc/architecture.md §8). */
+#define STORE_RETRY_FIRST_US 200000LL
+#define STORE_RETRY_MAX_US 10000000LL
+
+/* The turn's write batch, opened on first use. NULL after a store failure (logged once), and while a kept
+ * batch could not be resumed. */
 mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s)
 {
+    if (s->w && mlf_store_write_suspended(s->w))
+        return NULL;
     if (!s->w && !s->store_error) {
         int rc = mlf_store_write_begin(s->o.store, &s->w);
         if (rc != MLF_OK) {
@@ -26,22 +33,86 @@ mlf_store_txn *mlf_sc_wtxn(mlf_scheduler *s)
     return s->w;
 }
 
+/* A transient failure to commit: the batch is kept, the next attempt waits (exponentially longer). */
+static void store_failed(mlf_scheduler *s, int rc, const char *what)
+{
+    mlf_time_us now = mlf_clock_monotonic();
+    if (!s->store_failing) {
+        s->store_failing_since = now;
+        s->store_backoff = STORE_RETRY_FIRST_US;
+        s->store_attempts = 0;
+    } else if (s->store_backoff < STORE_RETRY_MAX_US) {
+        s->store_backoff = s->store_backoff * 2 < STORE_RETRY_MAX_US ? s->store_backoff * 2 : STORE_RETRY_MAX_US;
+    }
+    s->store_failing = rc;
+    s->store_attempts++;
+    s->store_retry_at = now + s->store_backoff;
+    mlf_log(MLF_LOG_ERROR, COMPONENT, "the state store cannot %s: %s (for %.1f s, attempt %u); the turn's "
+            "changes are kept and retried in %.1f s; running tasks go on, no new task starts until the store "
+            "commits again", what, mlf_strerror(rc), (double)(now - s->store_failing_since) / 1e6,
+            s->store_attempts, (double)s->store_backoff / 1e6);
+}
+
+int mlf_sc_store_resume(mlf_scheduler *s)
+{
+    if (!s->w || !mlf_store_write_suspended(s->w))
+        return MLF_OK;
+    if (s->store_resume_failed && mlf_clock_monotonic() < s->store_retry_at)
+        return MLF_EAGAIN_STORE;
+    int rc = mlf_store_write_resume(s->w);
+    s->store_resume_failed = rc != MLF_OK;
+    if (rc != MLF_OK) {
+        if (!mlf_store_error_transient(rc)) {
+            mlf_store_write_abort(s->w);
+            s->w = NULL;
+            mlf_log(MLF_LOG_ERROR, COMPONENT, "the kept store batch cannot be replayed: %s", mlf_strerror(rc));
+            s->store_error = rc;
+            return rc;
+        }
+        store_failed(s, rc, "begin a write");
+        return MLF_EAGAIN_STORE;
+    }
+    return MLF_OK;
+}
+
 int mlf_sc_commit(mlf_scheduler *s)
 {
+    if (s->w && mlf_store_write_suspended(s->w))
+        return MLF_EAGAIN_STORE; /* not resumed this turn: nothing was written to it */
     mlf_sc_flush_tis(s);
     if (!s->w)
         return s->store_error;
-    int rc = mlf_store_write_commit(s->w);
-    s->w = NULL;
-    if (rc != MLF_OK) {
-        mlf_log(MLF_LOG_ERROR, COMPONENT, "store commit failed: %s", mlf_strerror(rc));
-        s->store_error = rc;
+    if (s->store_failing && mlf_clock_monotonic() < s->store_retry_at) {
+        mlf_store_write_suspend(s->w); /* not yet: release the writer lock, keep every change */
+        return MLF_EAGAIN_STORE;
     }
+    int rc = mlf_store_write_commit_keep(s->w);
+    if (rc == MLF_OK) {
+        s->w = NULL;
+        if (s->store_failing)
+            mlf_log(MLF_LOG_INFO, COMPONENT, "the state store commits again after %.1f s (%u attempt(s)); "
+                    "nothing was lost, new tasks start again",
+                    (double)(mlf_clock_monotonic() - s->store_failing_since) / 1e6, s->store_attempts);
+        s->store_failing = 0;
+        s->store_retry_at = 0;
+        return MLF_OK;
+    }
+    if (mlf_store_write_suspended(s->w)) {
+        store_failed(s, rc, "commit");
+        return MLF_EAGAIN_STORE;
+    }
+    s->w = NULL;
+    mlf_log(MLF_LOG_ERROR, COMPONENT, "store commit failed: %s", mlf_strerror(rc));
+    s->store_error = rc;
     return rc;
 }
 
 void mlf_sc_note_store(mlf_scheduler *s, int rc, const char *what)
 {
+    if (rc != MLF_OK && mlf_store_error_transient(rc)) { /* the batch logged it: the commit retries it */
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "store: %s: %s (kept for the commit to retry)", what, mlf_strerror(rc));
+        return;
+    }
     if (rc != MLF_OK && !s->store_error) {
         mlf_log(MLF_LOG_ERROR, COMPONENT, "store: %s: %s", what, mlf_strerror(rc));
         s->store_error = rc;
@@ -259,10 +330,22 @@ void mlf_scheduler_free(mlf_scheduler *s)
         mlf_executor_close(s->ex);
     }
     free(s->endpoint);
+    if (s->w && mlf_store_write_suspended(s->w)) { /* a last attempt for a kept batch, whatever the backoff */
+        s->store_retry_at = 0;
+        s->store_resume_failed = 0;
+        mlf_sc_store_resume(s);
+    }
+    s->store_retry_at = 0;
     mlf_sc_flush_workers(s, mlf_time_now(), 1);
     if (s->w || s->nunsaved)
         mlf_sc_commit(s);
     mlf_sc_free_workers(s);
+    if (s->w) {
+        mlf_log(MLF_LOG_ERROR, COMPONENT, "stopping with changes the state store refused (%s): they are lost; "
+                "the next start recovers the runs from the store", mlf_strerror(s->store_failing));
+        mlf_store_write_abort(s->w);
+        s->w = NULL;
+    }
     mlf_sc_reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
     for (size_t i = 0; i < s->nnotifiers; i++) /* the rest finish on their own: say so, so nothing goes unseen */
         mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) is still running after 5 s; leaving it "
@@ -308,6 +391,17 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         }
         if (s->o.on_turn)
             s->o.on_turn(s->o.ud, now);
+        /* a batch the store refused: take it up again, or wait (running tasks go on meanwhile) */
+        int resumed = mlf_sc_store_resume(s);
+        if (resumed != MLF_OK && resumed != MLF_EAGAIN_STORE)
+            return resumed;
+        if (resumed == MLF_EAGAIN_STORE) { /* not even a write transaction begins: wait for it */
+            if (stop && *stop)
+                return s->store_failing;
+            mlf_time_us wait = s->store_retry_at - mlf_clock_monotonic();
+            poll(NULL, 0, wait <= 0 ? 0 : wait > 1000000 ? 1000 : (int)((wait + 999) / 1000));
+            continue;
+        }
         mlf_executor_process(s->ex, now);
         mlf_sc_process_timers(s, now);
         if (s->nnotifiers)
@@ -322,16 +416,20 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         mlf_sc_owner_beat(s);
         if (s->o.create_scheduled_runs)
             mlf_sc_adopt_external_changes(s, now);
+        int store_ok = !s->store_failing; /* while the store cannot commit, no new work starts */
         if (!s->single) {
-            mlf_sc_create_scheduled_runs(s, now);
-            mlf_sc_events_process(s, now); /* event sources' emits first: their runs are made this turn */
-            mlf_sc_create_asset_runs(s, now);
-            mlf_sc_start_queued_runs(s);
+            if (store_ok) {
+                mlf_sc_create_scheduled_runs(s, now);
+                mlf_sc_events_process(s, now); /* event sources' emits first: their runs are made this turn */
+                mlf_sc_create_asset_runs(s, now);
+                mlf_sc_start_queued_runs(s);
+            }
             mlf_sc_evaluate_dirty(s);
             mlf_sc_detect_deadlocks(s);
             run_deadline = mlf_sc_time_out_runs(s, now);
         }
-        mlf_sc_dispatch(s, now);
+        if (store_ok)
+            mlf_sc_dispatch(s, now);
         int done_until = s->single ? s->ready.n == 0 && s->nrunning == 0 && s->timers.n == 0
                                    : until_dag && mlf_sc_run_finished(s, until_dag, until_run);
         if (!s->single)
@@ -344,9 +442,10 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         }
         mlf_sc_flush_workers(s, now, 0);
         int rc = mlf_sc_commit(s);
-        if (rc != MLF_OK)
+        if (rc != MLF_OK && rc != MLF_EAGAIN_STORE)
             return rc;
-        mlf_executor_after_commit(s->ex, now);
+        if (rc == MLF_OK) /* acknowledgements leave only once what they acknowledge is durable */
+            mlf_executor_after_commit(s->ex, now);
         mlf_histogram_observe(&mlf_metric_loop_turn, mlf_time_now() - now); /* /metrics; atomic adds only */
         if (done_until && mlf_executor_in_flight(s->ex) == 0)
             return MLF_OK;
@@ -373,14 +472,16 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             wake = s->next_adopt;
         if (s->o.create_scheduled_runs && s->nconsumers && s->next_inbox < wake) /* assets from other processes */
             wake = s->next_inbox;
-        if (s->ndue)
+        if (s->ndue && store_ok)
             wake = now;
         mlf_time_us ed = mlf_sc_events_deadline(s);
         if (ed && ed < wake)
             wake = ed;
         /* TIs left in the ready heap are held by a limit: only a finishing task (the executor's fd) frees one */
-        if (s->ndirty)
+        if (s->ndirty && store_ok)
             wake = now;
+        if (s->store_failing && s->store_retry_at - mlf_clock_monotonic() + now < wake)
+            wake = s->store_retry_at - mlf_clock_monotonic() + now; /* the next attempt to commit */
         int timeout_ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
         struct pollfd pfd[2 + MAX_EVENT_FDS] = {{.fd = mlf_executor_fd(s->ex), .events = POLLIN},
                                                 {.fd = s->watch_fd, .events = POLLIN}};

@@ -508,6 +508,8 @@ static void end_batch(mlf_store_txn *w)
         mdb_txn_abort(w->txn);
     w->txn = NULL;
     w->log.len = 0;
+    w->suspended = false;
+    w->moved = false;
     if (w->log.cap > ((size_t)1 << 20)) /* do not keep a huge log around after a big batch */
         mlf_buf_free(&w->log);
     tls_in_txn = false;
@@ -565,7 +567,9 @@ static int grow_and_replay(mlf_store_txn *w)
         }
         if (mdb_txn_id(w->txn) != w->txn_id) {
             mlf_log(MLF_LOG_WARNING, "store",
-                    "another process wrote the state store while the map was growing; batch discarded");
+                    "another process wrote the state store while the map was growing; the batch cannot be "
+                    "replayed in this transaction");
+            w->moved = true; /* mlf_store_write_commit_keep() keeps it, to replay on top later */
             return MLF_ESTATE;
         }
         rc = replay(w);
@@ -575,10 +579,9 @@ static int grow_and_replay(mlf_store_txn *w)
     return MLF_ETOOBIG;
 }
 
-int mlf_store_write_commit(mlf_store_txn *w)
+/* Commits the batch's txn, growing the map when it is full. The txn is gone afterwards, whatever the outcome. */
+static int commit_txn(mlf_store_txn *w)
 {
-    if (!w || !w->write)
-        return MLF_EINVAL;
     int rc = w->error;
     while (rc == MLF_OK) {
         int mrc = mdb_txn_commit(w->txn);
@@ -589,8 +592,86 @@ int mlf_store_write_commit(mlf_store_txn *w)
         }
         rc = grow_and_replay(w);
     }
+    return rc;
+}
+
+int mlf_store_write_commit(mlf_store_txn *w)
+{
+    if (!w || !w->write)
+        return MLF_EINVAL;
+    int rc = w->suspended ? MLF_ESTATE : commit_txn(w);
     end_batch(w);
     return rc;
+}
+
+bool mlf_store_error_transient(int rc)
+{
+    return rc == ENOSPC || rc == EDQUOT || rc == EIO || rc == EAGAIN || rc == EINTR || rc == MLF_EIO;
+}
+
+/* Ends the batch's txn but keeps the batch and its log, to resume later. */
+static void suspend(mlf_store_txn *w)
+{
+    if (w->txn)
+        mdb_txn_abort(w->txn);
+    w->txn = NULL;
+    w->suspended = true;
+    tls_in_txn = false;
+}
+
+int mlf_store_write_commit_keep(mlf_store_txn *w)
+{
+    if (!w || !w->write || w->suspended)
+        return MLF_EINVAL;
+    int rc = commit_txn(w);
+    if (rc == MLF_OK || !(mlf_store_error_transient(rc) || (rc == MLF_ESTATE && w->moved))) {
+        end_batch(w);
+        return rc;
+    }
+    suspend(w);
+    return rc;
+}
+
+bool mlf_store_write_suspended(const mlf_store_txn *w)
+{
+    return w && w->write && w->suspended;
+}
+
+void mlf_store_write_suspend(mlf_store_txn *w)
+{
+    if (w && w->write && !w->suspended)
+        suspend(w);
+}
+
+int mlf_store_write_resume(mlf_store_txn *w)
+{
+    if (!w || !w->write || !w->suspended)
+        return MLF_EINVAL;
+    if (tls_in_txn)
+        return MLF_ESTATE;
+    int rc = begin_write_txn(w->st, &w->txn);
+    if (rc != MDB_SUCCESS) {
+        w->txn = NULL;
+        return mlf_st_err(rc);
+    }
+    if (mdb_txn_id(w->txn) != w->txn_id) {
+        mlf_log(MLF_LOG_WARNING, "store", "another process wrote the state store since this batch began; "
+                "replaying the batch on top of its changes");
+        w->txn_id = mdb_txn_id(w->txn);
+    }
+    w->error = MLF_OK;
+    w->moved = false;
+    rc = replay(w);
+    int mrc = rc == MDB_MAP_FULL ? grow_and_replay(w) : mlf_st_err(rc);
+    if (mrc != MLF_OK) {
+        if (w->txn)
+            mdb_txn_abort(w->txn);
+        w->txn = NULL;
+        return mrc;
+    }
+    w->suspended = false;
+    tls_in_txn = true;
+    return MLF_OK;
 }
 
 void mlf_store_write_abort(mlf_store_txn *w)
@@ -619,9 +700,9 @@ static int writable(mlf_store_txn *w, size_t klen, size_t vlen)
 {
     if (!w)
         return MLF_EINVAL;
-    if (!w->write)
+    if (!w->write || w->suspended)
         return MLF_ESTATE;
-    if (w->error != MLF_OK)
+    if (w->error != MLF_OK && !mlf_store_error_transient(w->error) && !w->moved)
         return w->error;
     if (klen == 0)
         return MLF_EINVAL;
@@ -643,6 +724,8 @@ int mlf_st_get(mlf_store_txn *t, int db, const void *key, size_t klen, MDB_val *
 {
     if (!t)
         return MLF_EINVAL;
+    if (!t->txn)
+        return MLF_ESTATE; /* a suspended batch */
     if (t->error != MLF_OK)
         return t->error;
     if (klen == 0 || klen > t->st->max_key)
@@ -662,6 +745,8 @@ static int write_op(mlf_store_txn *w, int op, int db, const void *key, size_t kl
     rc = log_op(w, op, db, key, klen, val, vlen);
     if (rc != MLF_OK)
         return fail(w, rc);
+    if (w->error != MLF_OK) /* after a transient failure: logged, to be applied when the batch is replayed */
+        return w->error;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     int mrc = apply_op(w, op, db, &k, &v);
     if (mrc == MDB_NOTFOUND && op == OP_DEL)
@@ -762,6 +847,8 @@ int mlf_st_iter(mlf_store_txn *t, int db, const mlf_st_range *range, mlf_st_kv_c
 {
     if (!t)
         return MLF_EINVAL;
+    if (!t->txn)
+        return MLF_ESTATE; /* a suspended batch */
     if (t->error != MLF_OK)
         return t->error;
     int rc;

@@ -284,8 +284,38 @@ int mlf_store_write_begin(mlf_store *st, mlf_store_txn **out);
  * replayed: nothing is committed), MLF_ETOOBIG (the map cannot grow further), MLF_EIO. */
 int mlf_store_write_commit(mlf_store_txn *w);
 
-/** Discards every change of the batch and ends it. NULL is a no-op. */
+/** Discards every change of the batch and ends it (a suspended one too). NULL is a no-op. */
 void mlf_store_write_abort(mlf_store_txn *w);
+
+/**
+ * As mlf_store_write_commit(), except that after a transient failure (mlf_store_error_transient(): a full
+ * disk, an I/O error; or another process that committed while the map was growing) the batch is not
+ * discarded but SUSPENDED: its LMDB transaction ends (releasing the writer lock, and this thread may open
+ * other transactions) while the batch, with the log of every change, stays owned by the caller, who later
+ * calls mlf_store_write_resume() (then commits again) or mlf_store_write_abort(). A suspended batch refuses
+ * reads and writes (MLF_ESTATE). Returns MLF_OK (committed and ended), the transient error (suspended), or
+ * another error (discarded and ended, as mlf_store_write_commit()).
+ */
+int mlf_store_write_commit_keep(mlf_store_txn *w);
+
+/** Whether @p w is a suspended batch (mlf_store_write_commit_keep()). */
+bool mlf_store_write_suspended(const mlf_store_txn *w);
+
+/** Suspends a live batch without committing it (nothing is lost: resume replays it). */
+void mlf_store_write_suspend(mlf_store_txn *w);
+
+/**
+ * Resumes a suspended batch: begins a new write transaction (blocking while another process writes) and
+ * replays every change of the batch into it, so the batch reads and writes as before. When another process
+ * committed in between, the batch is replayed on top of its changes (a warning is logged). Errors:
+ * MLF_EINVAL (not suspended), MLF_ESTATE (this thread holds a transaction), LMDB errors (the batch stays
+ * suspended).
+ */
+int mlf_store_write_resume(mlf_store_txn *w);
+
+/** Whether a write error @p rc may go away by itself (ENOSPC, EDQUOT, EIO, EAGAIN, EINTR, MLF_EIO): worth
+ * retrying the same batch later. */
+bool mlf_store_error_transient(int rc);
 
 /** Reads the schema version and creation time of the store (either may be NULL). */
 int mlf_store_meta(mlf_store_txn *txn, int64_t *schema_version, mlf_time_us *created_at);

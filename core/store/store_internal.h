@@ -79,6 +79,8 @@ struct mlf_store_txn {
     int error;     /* write batch: the first failure; every later call returns it */
     size_t txn_id; /* write batch: the LMDB txn id it began with (a replay must get the same one) */
     mlf_buf log;   /* write batch: every put/delete so far, to replay after a map resize */
+    bool suspended; /* write batch: kept after a transient commit failure, without an LMDB txn */
+    bool moved;     /* write batch: another process wrote while the map grew (replay later, on top) */
 };
 
 struct mlf_store {

@@ -93,5 +93,7 @@ INTEGRATION_TESTS += tests/integration/event_triggers.sh
 INTEGRATION_TESTS += tests/integration/fs_watch.sh
 # secrets at rest: sealed connections and variables, rotate-key, the wrong key (issue 15)
 INTEGRATION_TESTS += tests/integration/secrets_at_rest.sh
+# a full disk under the state store: results kept and retried, nothing lost (issue 15, defect 9)
+INTEGRATION_TESTS += tests/integration/store_enospc.sh
 # issue 12 (operating mlflowd): workers list, plain output, worker sd_notify, standalone's port, doc/deploy.md
 INTEGRATION_TESTS += tests/integration/workers_list.sh

@@ -399,7 +399,9 @@ START_TEST(test_kill_running_and_queued)
     mlf_time_us t = now_us();
     ck_assert_int_eq(mlf_local_executor_kill(ex, "runs", t), MLF_OK);
     ck_assert_int_eq(mlf_local_executor_kill(ex, "runs", t), MLF_OK); /* again: no-op */
-    ck_assert(mlf_local_executor_next_deadline(ex) == t + 2000 * MS); /* the SIGKILL escalation */
+    /* the SIGKILL escalation, 2 s from now (measured on the monotonic clock, given in the caller's) */
+    mlf_time_us next = mlf_local_executor_next_deadline(ex);
+    ck_assert(next >= t + 2000 * MS - 50 * MS && next <= now_us() + 2000 * MS);
     run_until(ex, &c, 2, 2000);
     ck_assert_str_eq(c.r[1].attempt, "runs");
     ck_assert_int_eq(c.r[1].outcome, MLF_FAILED);
@@ -409,22 +411,47 @@ START_TEST(test_kill_running_and_queued)
 }
 END_TEST
 
+/* The pool's monotonic clock, injected: the test moves it by hand. */
+static int64_t fake_mono;
+static int64_t fake_clock(void)
+{
+    return fake_mono;
+}
+
+/* execution_timeout and the kill grace run on the monotonic clock, never on the caller's wall clock: a wall
+ * step forward does not kill a try early, a step back does not keep it alive (issue 15, defect 8). */
 START_TEST(test_next_deadline_is_the_timeout)
 {
-    mlf_local_executor *ex = new_exec(MLFLOWD, 1, 0);
+    fake_mono = 1000 * INT64_C(1000000);
+    mlf_host_pool_opts o = {.exe = MLFLOWD, .size = 1, .max_tries_per_host = 1, .clock = fake_clock};
+    mlf_local_executor *ex = NULL;
+    ck_assert_int_eq(mlf_local_executor_new_pool(&o, &ex), MLF_OK);
     mlf_value *spec = make_spec("t", HANG_PLUGIN, "hang_polite", NULL, 10000 * MS);
     mlf_time_us t = now_us();
     ck_assert_int_eq(mlf_local_executor_submit(ex, spec, t, NULL, 0), MLF_OK);
     mlf_value_free(spec);
-    ck_assert(mlf_local_executor_next_deadline(ex) == t + 10000 * MS);
-    /* the fd stays quiet while the child runs */
+    /* the deadline, in the caller's wall clock: 10 s from its present */
+    mlf_time_us next = mlf_local_executor_next_deadline(ex), after = now_us();
+    ck_assert_msg(next >= t + 10000 * MS && next <= after + 10000 * MS, "next %lld, now %lld", (long long)next,
+                  (long long)after);
     struct pollfd pfd = {.fd = mlf_local_executor_fd(ex), .events = POLLIN};
     collector c = {0};
     mlf_local_executor_process(ex, now_us(), collect, &c);
+    ck_assert_int_eq(poll(&pfd, 1, 300), 0); /* the fd stays quiet while the child runs */
+    /* the wall clock jumps an hour ahead: nothing is due */
+    mlf_local_executor_process(ex, t + 3600 * INT64_C(1000000), collect, &c);
+    ck_assert_int_eq(c.n, 0);
     ck_assert_int_eq(poll(&pfd, 1, 300), 0);
-    /* process() at the deadline (the caller's clock) kills it */
-    mlf_local_executor_process(ex, t + 10000 * MS, collect, &c);
-    ck_assert(mlf_local_executor_next_deadline(ex) == t + 10000 * MS + MLF_LOCAL_EXECUTOR_KILL_GRACE);
+    fake_mono += 9999 * MS; /* just before the timeout */
+    mlf_local_executor_process(ex, now_us(), collect, &c);
+    ck_assert_int_eq(poll(&pfd, 1, 200), 0);
+    /* 10 s have passed on the monotonic clock, while the wall clock stepped an hour back: killed */
+    fake_mono += 1 * MS;
+    mlf_local_executor_process(ex, t - 3600 * INT64_C(1000000), collect, &c);
+    next = mlf_local_executor_next_deadline(ex);
+    after = now_us();
+    ck_assert_msg(next <= after + MLF_LOCAL_EXECUTOR_KILL_GRACE && next > after, "grace deadline %lld, now %lld",
+                  (long long)next, (long long)after);
     ck_assert_int_eq(poll(&pfd, 1, 3000), 1); /* its exit wakes the loop */
     run_until(ex, &c, 1, 3000);
     ck_assert_str_eq(c.r[0].message, "execution_timeout of 10s exceeded");

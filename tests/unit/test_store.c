@@ -176,6 +176,73 @@ START_TEST(test_init_creates_meta_and_default_pool)
 }
 END_TEST
 
+/* A batch kept after a failed commit (the scheduler's answer to a full disk): suspended, it holds no
+ * transaction and refuses use; resumed, it replays every change, also on top of another writer's commit. */
+START_TEST(test_batch_suspend_resume)
+{
+    mlf_var_rec v;
+    mlf_var_rec_init(&v);
+    v.key = "a";
+    v.val = "1";
+    mlf_store_txn *w = wbegin();
+    ck_assert_int_eq(mlf_store_var_put(w, &v), MLF_OK);
+    ck_assert(!mlf_store_write_suspended(w));
+    mlf_store_write_suspend(w);
+    ck_assert(mlf_store_write_suspended(w));
+    ck_assert_int_eq(mlf_store_var_put(w, &v), MLF_ESTATE);
+    mlf_var_rec got;
+    ck_assert_int_eq(mlf_store_var_get(w, "a", &got), MLF_ESTATE);
+    ck_assert_int_eq(mlf_store_write_commit_keep(w), MLF_EINVAL);
+    /* this thread may read meanwhile: the kept change is not visible, nothing was committed */
+    mlf_store_txn *r = rbegin();
+    ck_assert_int_eq(mlf_store_var_get(r, "a", &got), MLF_ENOTFOUND);
+    mlf_store_read_end(r);
+    /* another writer commits in between (a CLI beside the scheduler) */
+    pid_t pid = fork();
+    if (pid == 0) {
+        mlf_store *s2 = NULL;
+        char err[256];
+        mlf_store_txn *w2;
+        mlf_var_rec o;
+        mlf_var_rec_init(&o);
+        o.key = "other";
+        o.val = "2";
+        int ok = mlf_store_open(dir, 0, &s2, err, sizeof err) == MLF_OK && mlf_store_write_begin(s2, &w2) == MLF_OK &&
+                 mlf_store_var_put(w2, &o) == MLF_OK && mlf_store_write_commit(w2) == MLF_OK;
+        _exit(ok ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_int_eq(mlf_store_write_resume(w), MLF_OK);
+    ck_assert_int_eq(mlf_store_write_resume(w), MLF_EINVAL); /* not suspended any more */
+    ck_assert_int_eq(mlf_store_var_get(w, "a", &got), MLF_OK); /* replayed */
+    ck_assert_str_eq(got.val, "1");
+    mlf_var_rec_clear(&got);
+    v.key = "b";
+    ck_assert_int_eq(mlf_store_var_put(w, &v), MLF_OK);
+    ck_assert_int_eq(mlf_store_write_commit_keep(w), MLF_OK);
+    r = rbegin();
+    const char *keys[] = {"a", "b", "other"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(mlf_store_var_get(r, keys[i], &got), MLF_OK);
+        mlf_var_rec_clear(&got);
+    }
+    mlf_store_read_end(r);
+    /* a suspended batch aborts cleanly, and the writer is free again */
+    w = wbegin();
+    v.key = "c";
+    ck_assert_int_eq(mlf_store_var_put(w, &v), MLF_OK);
+    mlf_store_write_suspend(w);
+    mlf_store_write_abort(w);
+    w = wbegin();
+    ck_assert_int_eq(mlf_store_var_get(w, "c", &got), MLF_ENOTFOUND);
+    mlf_store_write_abort(w);
+    ck_assert(mlf_store_error_transient(ENOSPC) && mlf_store_error_transient(EIO) &&
+              !mlf_store_error_transient(MLF_ECORRUPT) && !mlf_store_error_transient(MLF_ETOOBIG));
+}
+END_TEST
+
 START_TEST(test_roundtrip_dag_var_conn_pool_import_error)
 {
     static const uint8_t extra[] = {0x81, 0xa3, 'k', 'e', 'y', 0x2a}; /* {"key": 42} */
@@ -1325,6 +1392,7 @@ int main(void)
     tcase_add_test(tc, test_init_creates_meta_and_default_pool);
     tcase_add_test(tc, test_rec_find_int);
     tcase_add_test(tc, test_roundtrip_dag_var_conn_pool_import_error);
+    tcase_add_test(tc, test_batch_suspend_resume);
     tcase_add_test(tc, test_roundtrip_run_ti_lease_xcom);
     tcase_add_test(tc, test_delete_and_foreach_control);
     tcase_add_test(tc, test_runs_iterate_in_logical_date_order);
