@@ -109,7 +109,7 @@ void mlf_cli_print_options(FILE *f, const mlf_cli_command *c)
     if (any)
         fputc('\n', f);
     if (mlf_cli_structured(c))
-        fprintf(f, "Output: -o table (default), plain (as table), json or yaml.\n\n");
+        fprintf(f, "Output: -o table (default; listings with separators), plain (listings aligned, nothing else), json or yaml.\n\n");
 }
 
 int mlf_cli_structured(const mlf_cli_command *c)

@@ -14,6 +14,7 @@
 
 #include "base/ids.h"
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "cli/run_ops.h"
 #include "sched/sched_owner.h"
 #include "exec/zmq_auth.h"
@@ -51,18 +52,9 @@ static int collect_ti_json(void *ud, const mlf_ti_rec *r)
 
 static void print_ti_table(mlf_cli *cli, json_t *tis)
 {
-    fprintf(cli->out, "%-32s %-9s %-16s %-5s %-27s %s\n", "task_id", "map_index", "state", "try", "start_date", "end_date");
-    size_t i;
-    json_t *ti;
-    json_array_foreach(tis, i, ti)
-    {
-        json_t *sd = json_object_get(ti, "start_date"), *ed = json_object_get(ti, "end_date");
-        fprintf(cli->out, "%-32s %-9lld %-16s %-5lld %-27s %s\n", json_string_value(json_object_get(ti, "task_id")),
-                (long long)json_integer_value(json_object_get(ti, "map_index")),
-                json_string_value(json_object_get(ti, "state")),
-                (long long)json_integer_value(json_object_get(ti, "try_number")),
-                json_is_string(sd) ? json_string_value(sd) : "", json_is_string(ed) ? json_string_value(ed) : "");
-    }
+    static const mlf_cli_column cols[] = {{"task_id", NULL},   {"map_index", NULL},  {"state", NULL},
+                                          {"try_number", "try"}, {"start_date", NULL}, {"end_date", NULL}};
+    mlf_cli_print_rows(cli, tis, cols, 6);
 }
 
 /* Prints a run with its task instances (the doc/architecture.md §7 JSON shape, or a table). */
@@ -603,16 +595,9 @@ int mlf_cmd_dags_list_runs(mlf_cli *cli)
         mlf_cli_print_json(cli, runs);
         return MLF_EXIT_OK;
     }
-    fprintf(cli->out, "%-50s %-8s %-10s %-27s %s\n", "run_id", "state", "run_type", "logical_date", "end_date");
-    size_t i;
-    json_t *r;
-    json_array_foreach(runs, i, r)
-    {
-        json_t *ld = json_object_get(r, "logical_date"), *ed = json_object_get(r, "end_date");
-        fprintf(cli->out, "%-50s %-8s %-10s %-27s %s\n", json_string_value(json_object_get(r, "run_id")),
-                json_string_value(json_object_get(r, "state")), json_string_value(json_object_get(r, "run_type")),
-                json_is_string(ld) ? json_string_value(ld) : "", json_is_string(ed) ? json_string_value(ed) : "");
-    }
+    static const mlf_cli_column cols[] = {{"run_id", NULL},       {"state", NULL},   {"run_type", NULL},
+                                          {"logical_date", NULL}, {"end_date", NULL}};
+    mlf_cli_print_rows(cli, runs, cols, 5);
     json_decref(runs);
     return MLF_EXIT_OK;
 }

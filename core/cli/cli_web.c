@@ -13,6 +13,7 @@
 #include "base/fsutil.h"
 #include "base/strutil.h"
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "store/store_users.h"
 #include "time/timefmt.h"
 #include "web/metrics_sched.h"
@@ -159,14 +160,12 @@ int mlf_cmd_users_list(mlf_cli *cli)
         mlf_cli_print_json(cli, users);
         return MLF_EXIT_OK;
     }
-    fprintf(cli->out, "%-24s %-7s %-6s %s\n", "username", "role", "token", "created_at");
     size_t i;
     json_t *u;
     json_array_foreach(users, i, u)
-        fprintf(cli->out, "%-24s %-7s %-6s %s\n", json_string_value(json_object_get(u, "username")),
-                json_string_value(json_object_get(u, "role")),
-                json_is_true(json_object_get(u, "has_token")) ? "yes" : "no",
-                json_string_value(json_object_get(u, "created_at")));
+        json_object_set_new(u, "token", json_string(json_is_true(json_object_get(u, "has_token")) ? "yes" : "no"));
+    static const mlf_cli_column cols[] = {{"username", NULL}, {"role", NULL}, {"token", NULL}, {"created_at", NULL}};
+    mlf_cli_print_rows(cli, users, cols, 4);
     json_decref(users);
     return MLF_EXIT_OK;
 }
