@@ -87,3 +87,4 @@ INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
 # issue 12 (operating mlflowd): workers list, plain output, worker sd_notify, standalone's port, doc/deploy.md
 INTEGRATION_TESTS += tests/integration/workers_list.sh
 INTEGRATION_TESTS += tests/integration/output_plain.sh
+INTEGRATION_TESTS += tests/integration/worker_sdnotify.sh
