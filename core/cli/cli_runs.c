@@ -404,8 +404,12 @@ static int run_daemon(mlf_cli *cli, int standalone)
     if (mlf_cli_take_flag(cli, "--insecure", NULL))
         setenv("MLFLOWD__ZMQ__INSECURE", "true", 1);
     const char *nworkers_s = standalone ? mlf_cli_take_value(cli, "--workers", NULL, NULL) : NULL;
-    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--insecure", "--workers", NULL});
+    const char *web_port = standalone ? mlf_cli_take_value(cli, "--port", "-p", NULL) : NULL;
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--insecure", "--workers", "--port", NULL});
     if (rc)
+        return rc;
+    int port_n = 0; /* checked here, so that a bad --port stops standalone before anything starts */
+    if (web_port && (rc = mlf_cli_parse_int("--port", web_port, 0, 65535, &port_n)))
         return rc;
     if (standalone) {
         /* the zmq executor on an ephemeral loopback port, served by local workers (unless configured otherwise) */
@@ -457,7 +461,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
         fprintf(stderr, "  workers:     %d local `mlflowd worker` processes on %s (logs in %s/logs)\n", nstarted,
                 endpoint, mlf_config_home(cli->cfg));
     }
-    pid_t web = standalone ? mlf_cli_web_spawn(cli, st, exe) : 0;
+    pid_t web = standalone ? mlf_cli_web_spawn(cli, st, exe, web_port) : 0;
     mlf_metrics_server *metrics = mlf_cli_metrics_start(cli, st);
     rc = mlf_scheduler_recover(s);
     if (rc == MLF_OK) {
