@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -248,6 +249,13 @@ int mlf_cmd_keys_generate(mlf_cli *cli)
         return rc;
     const char *path = cli->argv[0];
     char pub[MLF_CURVE_KEY_LEN + 1], err[600];
+    /* the folder of the key, when it is missing (HOME/keys on a fresh home, as doc/deploy.md does it);
+     * only the last level: a mistyped path further up stays an error */
+    const char *slash = strrchr(path, '/');
+    char *dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : NULL;
+    if (dir && mkdir(dir, 0700) == 0)
+        fprintf(stderr, "mlflowd: created %s (mode 0700)\n", dir);
+    free(dir);
     rc = mlf_curve_write_keypair(path, force, pub, err, sizeof err);
     if (rc != MLF_OK)
         return mlf_cli_fail(rc == MLF_EEXIST ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "keys generate: %s",

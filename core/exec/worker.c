@@ -67,6 +67,7 @@ struct mlf_worker {
     int ready_due;           /* a new connection is up: READY (and the held RESULTs) must go out */
     int lost;                /* the scheduler was silent for a liveness period (logged once) */
     int answered;            /* the scheduler spoke on this connection and has not gone silent since */
+    int refused;             /* the scheduler refused our key on this connection: start over after the back-off */
     void (*on_turn)(void *ud, mlf_time_us now, int connected, int draining);
     void *turn_ud;
     mlf_time_us reregister_at; /* after a DISCONNECT: READY again then (0: not planned) */
@@ -321,6 +322,11 @@ static void read_monitor(mlf_worker *w)
             mlf_log(MLF_LOG_ERROR, COMPONENT,
                     "the scheduler at %s refused this worker's CURVE key %s: add the worker's .pub key to its "
                     "zmq.curve.authorized_keys", w->endpoint, w->public_key);
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            /* libzmq does not retry a refused handshake by itself: a fresh socket after the back-off, so that
+             * a key added to the scheduler's list (and a reload) lets this worker in without a restart */
+            w->refused = 1;
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && !w->auth_warned) {
             w->auth_warned = 1;
             mlf_log(MLF_LOG_ERROR, COMPONENT, "the handshake with %s failed: %s", w->endpoint,
@@ -692,6 +698,12 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
 
         if (w->sock) {
             read_monitor(w);
+            if (w->refused) {
+                w->refused = 0;
+                lose_scheduler(w, "the scheduler refused this worker's key", now);
+            }
+        }
+        if (w->sock) {
             if (w->reregister_at && now >= w->reregister_at) {
                 w->reregister_at = 0;
                 w->ready_due = 1;

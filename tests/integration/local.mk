@@ -89,3 +89,4 @@ INTEGRATION_TESTS += tests/integration/workers_list.sh
 INTEGRATION_TESTS += tests/integration/output_plain.sh
 INTEGRATION_TESTS += tests/integration/worker_sdnotify.sh
 INTEGRATION_TESTS += tests/integration/web_port.sh
+INTEGRATION_TESTS += tests/integration/deploy_doc.sh
