@@ -25,6 +25,7 @@ packages=(
     podman runc busybox-static
     chromium python3-websocket python3-prometheus-client
     ninja-build
+    slurm-wlm munge
     debhelper lintian
 )
 

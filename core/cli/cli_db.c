@@ -385,7 +385,10 @@ int mlf_cmd_db_restore(mlf_cli *cli)
     }
     mlf_store *st = mlf_cli_store_at(staging, 0);
     unsigned long problems = 0;
-    if (!st || mlf_store_check(st, report_problem, NULL, &problems) != MLF_OK || problems) {
+    /* its secrets must open with this home's key (a backup from before a rotate-key does not) */
+    if (st && mlf_cli_store_secrets(cli, st) != MLF_EXIT_OK)
+        problems++;
+    if (!st || problems || mlf_store_check(st, report_problem, NULL, &problems) != MLF_OK || problems) {
         mlf_store_close(st);
         rc = mlf_cli_fail(MLF_EXIT_USAGE, "db restore: %s is not a sound mlflowd state store%s; nothing was replaced",
                           file, problems ? " (see the problems above)" : "");

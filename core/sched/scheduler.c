@@ -121,6 +121,7 @@ static void sync_dags(mlf_scheduler *s)
         mlf_dag_rec_clear(&rec);
     }
     s->next_dag_check = 0;
+    mlf_sc_assets_sync(s); /* assets (doc/assets.md) */
 }
 
 /* ------------------------------------------------------------------------------------------ loop */
@@ -285,6 +286,8 @@ void mlf_scheduler_free(mlf_scheduler *s)
     free(s->running);
     free(s->unsaved);
     free(s->dirty_runs);
+    mlf_sc_assets_free(s);
+    free(s->due);
     free(s);
 }
 
@@ -317,6 +320,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             mlf_sc_adopt_external_changes(s, now);
         if (!s->single) {
             mlf_sc_create_scheduled_runs(s, now);
+            mlf_sc_create_asset_runs(s, now);
             mlf_sc_start_queued_runs(s);
             mlf_sc_evaluate_dirty(s);
             mlf_sc_detect_deadlocks(s);
@@ -362,6 +366,10 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             wake = s->next_dag_check;
         if (s->o.create_scheduled_runs && s->next_adopt < wake)
             wake = s->next_adopt;
+        if (s->o.create_scheduled_runs && s->nconsumers && s->next_inbox < wake) /* assets from other processes */
+            wake = s->next_inbox;
+        if (s->ndue)
+            wake = now;
         /* TIs left in the ready heap are held by a limit: only a finishing task (the executor's fd) frees one */
         if (s->ndirty)
             wake = now;

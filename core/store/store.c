@@ -39,6 +39,13 @@ const char *const mlf_st_db_names[MLF_ST_DB_COUNT] = {
     [MLF_ST_IMPORT_ERRORS] = "import_errors",
     [MLF_ST_LEASES] = "leases",
     [MLF_ST_USERS] = "users",
+    [MLF_ST_CACHE] = "cache",
+    [MLF_ST_ASSETS] = "assets",
+    [MLF_ST_ASSET_EVENTS] = "asset_events",
+    [MLF_ST_ASSET_CURSORS] = "asset_cursors",
+    [MLF_ST_ASSET_INBOX] = "asset_inbox",
+    [MLF_ST_RUN_ASSETS] = "run_assets",
+    [MLF_ST_IDEMPOTENCY] = "idempotency",
     [MLF_ST_WORKERS] = "workers",
 };
 
@@ -391,6 +398,7 @@ void mlf_store_close(mlf_store *st)
     mlf_buf_free(&st->writer.log);
     pthread_mutex_destroy(&st->writer_mu);
     pthread_rwlock_destroy(&st->remap);
+    explicit_bzero(st->key, sizeof st->key);
     free(st);
 }
 

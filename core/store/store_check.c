@@ -54,14 +54,28 @@ static bool exists(struct checker *c, int db, const void *k, size_t n, int *err)
 /* Decodes one record of the table being walked; reports it when it does not decode. */
 static int decode(struct checker *c, const mlf_st_rectype *rt, const MDB_val *k, const MDB_val *v, void *rec)
 {
-    int rc = mlf_st_rec_decode(rt, k, v, rec);
+    int rc = mlf_st_rec_decode_st(c->txn->st, rt, k, v, rec);
     if (rc == MLF_ECORRUPT)
-        problem(c, c->db, k->mv_data, k->mv_size, "the %s record or its key does not decode", rt->what);
+        problem(c, c->db, k->mv_data, k->mv_size, "the %s record or its key does not decode%s", rt->what,
+                c->txn->st->has_key && (rt->db == MLF_ST_CONNS || rt->db == MLF_ST_VARS)
+                    ? " (or a sealed secret in it does not open with the secrets key: tampered)"
+                    : "");
+    else if (rc == MLF_ESTATE) { /* a sealed secret, and no key to open it */
+        problem(c, c->db, k->mv_data, k->mv_size, "the %s record holds a sealed secret but no secrets key was "
+                "given to check it", rt->what);
+        rc = MLF_ECORRUPT;
+    }
     return rc;
 }
 
 static void check_meta(struct checker *c)
 {
+    int sk = mlf_st_secrets_check(c->txn);
+    if (sk == MLF_STORE_EKEY || sk == MLF_ECORRUPT)
+        problem(c, MLF_ST_META, MLF_ST_META_SECRETS, strlen(MLF_ST_META_SECRETS), "%s",
+                sk == MLF_STORE_EKEY ? "secrets key does not match the store: its secrets were sealed with "
+                                       "another key"
+                                     : "unreadable");
     static const char *const keys[] = {MLF_ST_META_SCHEMA, MLF_ST_META_CREATED};
     for (size_t i = 0; i < 2; i++) {
         MDB_val v;

@@ -9,7 +9,7 @@
 
 _Static_assert(sizeof(mlf_worker_rec) <= sizeof(mlf_st_any_rec), "iterations decode into mlf_st_any_rec");
 
-#define F(field, kind, role) {#field, kind, role, offsetof(mlf_worker_rec, field), 0, 0}
+#define F(field, kind, role) {#field, kind, role, offsetof(mlf_worker_rec, field), 0, 0, 0}
 static const mlf_st_field worker_fields[] = {
     F(name, MLF_ST_STR, MLF_ST_NAME),
     F(executor, MLF_ST_STR, MLF_ST_VALUE),

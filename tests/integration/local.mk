@@ -84,6 +84,13 @@ INTEGRATION_TESTS += tests/integration/airflow_parity.sh
 # the webserver reloads its DAG folder (web2)
 INTEGRATION_TESTS += tests/integration/web_reload.sh
 INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
+
+# cached results on the sweep example (doc/caching.md)
+INTEGRATION_TESTS += tests/integration/cache_sweep.sh
+# assets (doc/assets.md): producer -> consumer under a running scheduler, bursts, the CLI
+INTEGRATION_TESTS += tests/integration/assets.sh
+# secrets at rest: sealed connections and variables, rotate-key, the wrong key (issue 15)
+INTEGRATION_TESTS += tests/integration/secrets_at_rest.sh
 # issue 12 (operating mlflowd): workers list, plain output, worker sd_notify, standalone's port, doc/deploy.md
 INTEGRATION_TESTS += tests/integration/workers_list.sh
 INTEGRATION_TESTS += tests/integration/output_plain.sh
