@@ -142,7 +142,8 @@ net_cleanup() {
     stop_units
     for n in "$ns_s" "$ns_1" "$ns_2"; do ip netns del "$n" 2>/dev/null || true; done
 }
-trap 'st=$?; net_cleanup; [ $st -eq 0 ] || cp -r "$hosts" /tmp/ops2-deploy-hosts 2>/dev/null; cleanup $st' EXIT
+# on failure, the hosts' logs say why (they are removed with $tmp)
+trap 'st=$?; net_cleanup; [ $st -eq 0 ] || tail -n 5 "$hosts"/*/log/*.log >&2 2>/dev/null || true; cleanup $st' EXIT
 trap 'exit 1' HUP INT TERM
 
 # ---- the machines: the scheduler host joined to each worker host by a veth pair (a /30 each)
