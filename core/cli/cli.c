@@ -39,9 +39,9 @@ static int cmd_notify(mlf_cli *cli);
  * fail with a clear "not supported yet" message instead of pretending. */
 static const mlf_cli_command commands[] = {
     {NULL, "version", cmd_version, "[-o table|json]", "print the version and the plugin SDK ABI"},
-    {NULL, "standalone", mlf_cmd_standalone, "[--workers N]", "scheduler, zmq executor and N local workers (default: one per core) in one command"},
+    {NULL, "standalone", mlf_cmd_standalone, "[--workers N] [--port PORT]", "scheduler, zmq executor and N local workers (default: one per core) in one command"},
     {NULL, "scheduler", mlf_cmd_scheduler, "[--insecure]", "run the scheduler daemon"},
-    {NULL, "webserver", mlf_cmd_webserver, "[--listen HOST:PORT] [--routes]",
+    {NULL, "webserver", mlf_cmd_webserver, "[--listen HOST:PORT] [--port PORT] [--routes]",
      "serve the REST API (/api/v1) and the web UI on api.listen (--routes: list the routes and exit)"},
     {NULL, "worker", mlf_cmd_worker,
      "--connect ENDPOINT [--concurrency N] [--queues a,b] [--name NAME] [--server-key FILE.pub --secret-key FILE] "

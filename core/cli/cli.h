@@ -205,9 +205,10 @@ int mlf_cmd_worker(mlf_cli *cli);
 int mlf_cmd_keys_generate(mlf_cli *cli);
 int mlf_cmd_webserver(mlf_cli *cli);
 /** For `standalone`: creates the admin user on the first start (password printed once, saved 0600 in the
- * home), spawns `mlflowd webserver` (log in HOME/logs/webserver.log) and prints its URL. Returns the
+ * home), spawns `mlflowd webserver` (log in HOME/logs/webserver.log; with `--port PORT` when @p port is not
+ * NULL) and prints its URL, which the webserver writes to HOME/webserver.url once it listens. Returns the
  * child's pid, or 0 when it did not start (said on stderr; the scheduler runs anyway). */
-pid_t mlf_cli_web_spawn(mlf_cli *cli, struct mlf_store *st, const char *exe);
+pid_t mlf_cli_web_spawn(mlf_cli *cli, struct mlf_store *st, const char *exe, const char *port);
 /** Stops the webserver child @p pid (SIGTERM, SIGKILL after 10 s) and reaps it. 0 is a no-op. */
 void mlf_cli_web_stop(pid_t pid);
 struct mlf_metrics_server;

@@ -7,6 +7,7 @@
 #include "base/strutil.h"
 #include "cli/asset_ops.h"
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "dag/dag_assets.h"
 #include "store/store.h"
 #include "store/store_assets.h"
@@ -133,14 +134,20 @@ int mlf_cmd_assets_list(mlf_cli *cli)
                                                  "last_event", mlf_cli_time_json(c.v[i].last)));
         mlf_cli_print_json(cli, arr);
     } else {
-        fprintf(cli->out, "%-40s %-24s %-24s %-7s %s\n", "uri", "producers", "consumers", "events", "last_event");
+        json_t *rows = json_array();
         for (size_t i = 0; i < c.n; i++) {
             const char *prod = c.v[i].producers.len ? c.v[i].producers.data : c.v[i].external ? "(external)" : "-";
             if (!c.v[i].last || mlf_time_format_ts(c.v[i].last, ts, sizeof ts) != MLF_OK)
                 strcpy(ts, "-");
-            fprintf(cli->out, "%-40s %-24s %-24s %-7lld %s\n", c.v[i].uri, prod,
-                    c.v[i].consumers.len ? c.v[i].consumers.data : "-", (long long)c.v[i].events, ts);
+            json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:I, s:s}", "uri", c.v[i].uri, "producers", prod,
+                                                  "consumers", c.v[i].consumers.len ? c.v[i].consumers.data : "-",
+                                                  "events", (json_int_t)c.v[i].events, "last_event", ts));
         }
+        static const mlf_cli_column cols[] = {{"uri", NULL},    {"producers", NULL},  {"consumers", NULL},
+                                              {"events", NULL}, {"last_event", NULL}};
+        if (c.n)
+            mlf_cli_print_rows(cli, rows, cols, 5); /* a table, or -o plain (cli_table.h) */
+        json_decref(rows);
         if (!c.n)
             fprintf(cli->out, "No assets: no task has outlets and no DAG is scheduled on assets.\n");
     }
@@ -151,6 +158,7 @@ int mlf_cmd_assets_list(mlf_cli *cli)
 typedef struct event_printer {
     mlf_cli *cli;
     size_t n;
+    json_t *rows; /* the table's rows (table and plain forms) */
 } event_printer;
 
 static int print_event(void *ud, const mlf_value *ev)
@@ -186,7 +194,8 @@ static int print_event(void *ud, const mlf_value *ev)
             snprintf(from, sizeof from, "%s/%s/%s", dag, run, task);
         else
             snprintf(from, sizeof from, "%s", src ? src : "-");
-        fprintf(cli->out, "%-6lld %-34s %-50s %s\n", (long long)seq, ts, from, json ? json : "{}");
+        json_array_append_new(ep->rows, json_pack("{s:I, s:s, s:s, s:s}", "event", (json_int_t)seq, "time", ts,
+                                                  "from", from, "extra", json ? json : "{}"));
     }
     mlf_free(json);
     return MLF_OK;
@@ -212,12 +221,14 @@ int mlf_cmd_assets_events(mlf_cli *cli)
     if (rc == MLF_OK) {
         if (cli->output == MLF_OUTPUT_JSON)
             fprintf(cli->out, "[");
-        else
-            fprintf(cli->out, "%-6s %-34s %-50s %s\n", "event", "time", "from", "extra");
-        event_printer ep = {cli, 0};
+        event_printer ep = {cli, 0, json_array()};
         rc = mlf_store_asset_events(txn, cli->argv[0], 0, (size_t)limit, 1, print_event, &ep);
+        static const mlf_cli_column cols[] = {{"event", NULL}, {"time", NULL}, {"from", NULL}, {"extra", NULL}};
         if (cli->output == MLF_OUTPUT_JSON)
             fprintf(cli->out, "]\n");
+        else if (rc == MLF_OK)
+            mlf_cli_print_rows(cli, ep.rows, cols, 4); /* a table, or -o plain (cli_table.h) */
+        json_decref(ep.rows);
         mlf_store_read_end(txn);
     }
     mlf_store_close(st);

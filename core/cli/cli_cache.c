@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "sched/cache_key.h"
 #include "store/store.h"
 #include "store/store_cache.h"
@@ -57,8 +58,7 @@ int mlf_cmd_cache_list(mlf_cli *cli)
         mlf_cli_print_json(cli, c.rows);
         return MLF_EXIT_OK;
     }
-    fprintf(cli->out, "%-20s %-20s %-16s %-36s %-32s %s\n", "dag_id", "task_id", "key", "from run", "created",
-            "expires");
+    json_t *shown = json_array();
     size_t i;
     json_t *row;
     json_array_foreach(c.rows, i, row) {
@@ -72,12 +72,18 @@ int mlf_cmd_cache_list(mlf_cli *cli)
         snprintf(expires, sizeof expires, "%s%s", exp ? exp : "never",
                  json_is_true(json_object_get(row, "live")) ? "" : " (expired)");
         const char *created = json_string_value(json_object_get(row, "created_at"));
-        fprintf(cli->out, "%-20s %-20s %-16.16s %-36s %-32s %s\n",
-                json_string_value(json_object_get(row, "dag_id")), task,
-                json_string_value(json_object_get(row, "key")), json_string_value(json_object_get(row, "run_id")),
-                created ? created : "?", expires);
+        const char *key = json_string_value(json_object_get(row, "key"));
+        json_array_append_new(shown, json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s}", "dag_id",
+                                               json_string_value(json_object_get(row, "dag_id")), "task_id", task,
+                                               "key", key ? key : "", key ? strnlen(key, 16) : (size_t)0, "from run",
+                                               json_string_value(json_object_get(row, "run_id")), "created",
+                                               created ? created : "?", "expires", expires));
     }
     json_decref(c.rows);
+    static const mlf_cli_column cols[] = {{"dag_id", NULL},   {"task_id", NULL}, {"key", NULL},
+                                          {"from run", NULL}, {"created", NULL}, {"expires", NULL}};
+    mlf_cli_print_rows(cli, shown, cols, 6); /* a table, or -o plain (cli_table.h) */
+    json_decref(shown);
     return MLF_EXIT_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "dag/dagbag.h"
 #include "base/strutil.h"
 #include "base/suggest.h"
@@ -31,13 +32,21 @@ int mlf_cmd_dags_list(mlf_cli *cli)
         }
         mlf_cli_print_json(cli, arr);
     } else {
-        fprintf(cli->out, "%-30s %-16s %-6s %-6s %s\n", "dag_id", "schedule", "tasks", "paused", "fileloc");
+        json_t *rows = json_array();
         for (size_t i = 0; i < n; i++) {
             const mlf_dag *d = mlf_dagbag_at(cli->bag, i);
-            char label[160]; /* assets (doc/assets.md) */
-            fprintf(cli->out, "%-30s %-16s %-6zu %-6s %s\n", d->dag_id, mlf_dag_schedule_label(d, label, sizeof label),
-                    d->ntasks, mlf_cli_dag_paused(cli, d) ? "True" : "False", d->fileloc);
+            char label[160]; /* asset schedules have a label of their own (doc/assets.md) */
+            json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:b, s:s}", "dag_id", d->dag_id, "schedule",
+                                                  mlf_dag_schedule_label(d, label, sizeof label), "tasks",
+                                                  (json_int_t)d->ntasks, "paused", mlf_cli_dag_paused(cli, d),
+                                                  "fileloc", d->fileloc));
         }
+        static const mlf_cli_column cols[] = {{"dag_id", NULL}, {"schedule", NULL}, {"tasks", NULL},
+                                              {"paused", NULL}, {"fileloc", NULL}};
+        int prc = mlf_cli_print_rows(cli, rows, cols, 5);
+        json_decref(rows);
+        if (prc != MLF_OK)
+            return mlf_cli_fail(MLF_EXIT_FAILED, "out of memory");
     }
     if (mlf_dagbag_errors(cli->bag)->n)
         fprintf(stderr, "mlflowd: %zu DAG file problem(s): see mlflowd dags list-import-errors\n",

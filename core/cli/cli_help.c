@@ -21,6 +21,10 @@ static const opt_help options[] = {
     {"config list", "--defaults", NULL, "the built-in defaults as written, without the file or the environment"},
     {"standalone", "--workers", "N", "local worker processes to start (1..256; default: one per core)"},
     {"standalone", "--insecure", NULL, "accept a non-loopback zmq.bind without CurveZMQ"},
+    {"webserver", "--listen", "HOST:PORT", "where to listen (default: api.listen, 127.0.0.1:8080)"},
+    {"webserver", "-p, --port", "PORT", "only the port of --listen or api.listen (0: any free port); the URL goes to HOME/webserver.url"},
+    {"webserver", "--routes", NULL, "print the HTTP routes and exit"},
+    {"standalone", "-p, --port", "PORT", "the webserver's port (default: api.listen's, 8080; 0: any free port, see HOME/webserver.url)"},
     {"scheduler", "--insecure", NULL, "accept a non-loopback zmq.bind without CurveZMQ"},
     {"worker", "--connect", "ENDPOINT", "the scheduler's zmq endpoint (default: zmq.bind when it names one address)"},
     {"worker", "-c, --concurrency", "N", "task instances run at once (default: one per core)"},
@@ -115,7 +119,7 @@ void mlf_cli_print_options(FILE *f, const mlf_cli_command *c)
     if (any)
         fputc('\n', f);
     if (mlf_cli_structured(c))
-        fprintf(f, "Output: -o table (default), plain (as table), json or yaml.\n\n");
+        fprintf(f, "Output: -o table (default; listings with separators), plain (listings aligned, nothing else), json or yaml.\n\n");
 }
 
 int mlf_cli_structured(const mlf_cli_command *c)

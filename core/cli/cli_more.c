@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "base/strutil.h"
 #include "store/store.h"
 #include "time/schedule.h"
@@ -256,19 +257,16 @@ int mlf_cmd_tasks_xcom(mlf_cli *cli)
         json_decref(x.rows);
         return MLF_EXIT_OK;
     }
-    fprintf(cli->out, "%-32s %-9s %-20s %s\n", "task_id", "map_index", "key", "value");
     size_t i;
     json_t *r;
-    json_array_foreach(x.rows, i, r)
+    json_array_foreach(x.rows, i, r) /* values in their JSON form: a string shows its quotes */
     {
         char *text = json_dumps(json_object_get(r, "value"), JSON_ENCODE_ANY | JSON_COMPACT);
-        if (text && strlen(text) > 80)
-            strcpy(text + 77, "...");
-        fprintf(cli->out, "%-32s %-9lld %-20s %s\n", json_string_value(json_object_get(r, "task_id")),
-                (long long)json_integer_value(json_object_get(r, "map_index")),
-                json_string_value(json_object_get(r, "key")), text ? text : "");
+        json_object_set_new(r, "value", json_string(text ? text : ""));
         free(text);
     }
+    static const mlf_cli_column cols[] = {{"task_id", NULL}, {"map_index", NULL}, {"key", NULL}, {"value", NULL}};
+    mlf_cli_print_rows(cli, x.rows, cols, 4);
     json_decref(x.rows);
     return MLF_EXIT_OK;
 }

@@ -14,6 +14,7 @@
 
 #include "base/ids.h"
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "cli/run_ops.h"
 #include "sched/sched_owner.h"
 #include "exec/zmq_auth.h"
@@ -51,18 +52,9 @@ static int collect_ti_json(void *ud, const mlf_ti_rec *r)
 
 static void print_ti_table(mlf_cli *cli, json_t *tis)
 {
-    fprintf(cli->out, "%-32s %-9s %-16s %-5s %-27s %s\n", "task_id", "map_index", "state", "try", "start_date", "end_date");
-    size_t i;
-    json_t *ti;
-    json_array_foreach(tis, i, ti)
-    {
-        json_t *sd = json_object_get(ti, "start_date"), *ed = json_object_get(ti, "end_date");
-        fprintf(cli->out, "%-32s %-9lld %-16s %-5lld %-27s %s\n", json_string_value(json_object_get(ti, "task_id")),
-                (long long)json_integer_value(json_object_get(ti, "map_index")),
-                json_string_value(json_object_get(ti, "state")),
-                (long long)json_integer_value(json_object_get(ti, "try_number")),
-                json_is_string(sd) ? json_string_value(sd) : "", json_is_string(ed) ? json_string_value(ed) : "");
-    }
+    static const mlf_cli_column cols[] = {{"task_id", NULL},   {"map_index", NULL},  {"state", NULL},
+                                          {"try_number", "try"}, {"start_date", NULL}, {"end_date", NULL}};
+    mlf_cli_print_rows(cli, tis, cols, 6);
 }
 
 /* Prints a run with its task instances (the doc/architecture.md §7 JSON shape, or a table). */
@@ -412,8 +404,12 @@ static int run_daemon(mlf_cli *cli, int standalone)
     if (mlf_cli_take_flag(cli, "--insecure", NULL))
         setenv("MLFLOWD__ZMQ__INSECURE", "true", 1);
     const char *nworkers_s = standalone ? mlf_cli_take_value(cli, "--workers", NULL, NULL) : NULL;
-    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--insecure", "--workers", NULL});
+    const char *web_port = standalone ? mlf_cli_take_value(cli, "--port", "-p", NULL) : NULL;
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--insecure", "--workers", "--port", NULL});
     if (rc)
+        return rc;
+    int port_n = 0; /* checked here, so that a bad --port stops standalone before anything starts */
+    if (web_port && (rc = mlf_cli_parse_int("--port", web_port, 0, 65535, &port_n)))
         return rc;
     if (standalone) {
         /* the zmq executor on an ephemeral loopback port, served by local workers (unless configured otherwise) */
@@ -465,7 +461,7 @@ static int run_daemon(mlf_cli *cli, int standalone)
         fprintf(stderr, "  workers:     %d local `mlflowd worker` processes on %s (logs in %s/logs)\n", nstarted,
                 endpoint, mlf_config_home(cli->cfg));
     }
-    pid_t web = standalone ? mlf_cli_web_spawn(cli, st, exe) : 0;
+    pid_t web = standalone ? mlf_cli_web_spawn(cli, st, exe, web_port) : 0;
     mlf_metrics_server *metrics = mlf_cli_metrics_start(cli, st);
     rc = mlf_scheduler_recover(s);
     if (rc == MLF_OK) {
@@ -603,16 +599,9 @@ int mlf_cmd_dags_list_runs(mlf_cli *cli)
         mlf_cli_print_json(cli, runs);
         return MLF_EXIT_OK;
     }
-    fprintf(cli->out, "%-50s %-8s %-10s %-27s %s\n", "run_id", "state", "run_type", "logical_date", "end_date");
-    size_t i;
-    json_t *r;
-    json_array_foreach(runs, i, r)
-    {
-        json_t *ld = json_object_get(r, "logical_date"), *ed = json_object_get(r, "end_date");
-        fprintf(cli->out, "%-50s %-8s %-10s %-27s %s\n", json_string_value(json_object_get(r, "run_id")),
-                json_string_value(json_object_get(r, "state")), json_string_value(json_object_get(r, "run_type")),
-                json_is_string(ld) ? json_string_value(ld) : "", json_is_string(ed) ? json_string_value(ed) : "");
-    }
+    static const mlf_cli_column cols[] = {{"run_id", NULL},       {"state", NULL},   {"run_type", NULL},
+                                          {"logical_date", NULL}, {"end_date", NULL}};
+    mlf_cli_print_rows(cli, runs, cols, 5);
     json_decref(runs);
     return MLF_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "cli/store_ops.h"
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "conf/conn_uri.h"
 #include "store/store.h"
 #include "base/strutil.h"
@@ -61,19 +62,19 @@ static char *cell(const mlf_value *v, size_t max)
     return s;
 }
 
-/* Prints the fields @p keys of each map in @p rows as a table, @p widths[c] bytes for column c (the last
- * column is not padded). */
-static void print_table(mlf_cli *cli, const mlf_value *rows, const char *const *keys, const int *widths, size_t ncols)
+/* Prints the fields @p keys of each map in @p rows as a table or a plain listing (cli_table.h). */
+static int print_table(mlf_cli *cli, const mlf_value *rows, const char *const *keys, size_t ncols)
 {
-    for (size_t c = 0; c < ncols; c++)
-        fprintf(cli->out, "%-*s%s", c + 1 < ncols ? widths[c] : 0, keys[c], c + 1 < ncols ? " " : "\n");
-    for (size_t r = 0; r < mlf_value_len(rows); r++) {
-        for (size_t c = 0; c < ncols; c++) {
-            char *s = cell(mlf_map_get(mlf_array_at(rows, r), keys[c]), CELL_MAX);
-            fprintf(cli->out, "%-*s%s", c + 1 < ncols ? widths[c] : 0, s ? s : "?", c + 1 < ncols ? " " : "\n");
-            free(s);
-        }
-    }
+    char *text = NULL;
+    json_t *j = mlf_value_to_json(rows, &text) == MLF_OK ? json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)
+                                                          : NULL;
+    free(text);
+    mlf_cli_column cols[16];
+    for (size_t c = 0; c < ncols && c < 16; c++)
+        cols[c] = (mlf_cli_column){keys[c], NULL};
+    int rc = j ? mlf_cli_print_rows(cli, j, cols, ncols < 16 ? ncols : 16) : MLF_ENOMEM;
+    json_decref(j);
+    return rc == MLF_OK ? MLF_EXIT_OK : mlf_cli_fail(MLF_EXIT_FAILED, "out of memory");
 }
 
 /* Appends to @p rows a map of the @p n @p keys to @p vals (each taken, even on failure). */
@@ -121,9 +122,10 @@ static int read_rows(mlf_cli *cli, int (*each)(mlf_store_txn *, mlf_value *), co
     return 0;
 }
 
-/* A listing command: the rows of one table (see read_rows()) as JSON, or as a table of @p keys. */
+/* A listing command: the rows of one table (see read_rows()) as JSON, or as a table or plain listing of
+ * @p keys. */
 static int list_command(mlf_cli *cli, int (*each)(mlf_store_txn *, mlf_value *), const char *what,
-                        const char *const *keys, const int *widths, size_t ncols)
+                        const char *const *keys, size_t ncols)
 {
     mlf_value *rows;
     int rc = read_rows(cli, each, what, &rows);
@@ -132,7 +134,7 @@ static int list_command(mlf_cli *cli, int (*each)(mlf_store_txn *, mlf_value *),
     if (cli->output == MLF_OUTPUT_JSON)
         rc = print_json(cli, rows);
     else
-        print_table(cli, rows, keys, widths, ncols);
+        rc = print_table(cli, rows, keys, ncols);
     mlf_value_free(rows);
     return rc;
 }
@@ -387,8 +389,7 @@ static int each_conn(mlf_store_txn *txn, mlf_value *rows)
 int mlf_cmd_connections_list(mlf_cli *cli)
 {
     static const char *const keys[] = {"conn_id", "conn_type", "host", "port", "login", "schema"};
-    static const int widths[] = {24, 12, 28, 5, 16};
-    return list_command(cli, each_conn, "connections", keys, widths, 6);
+    return list_command(cli, each_conn, "connections", keys, 6);
 }
 
 /* Deletes one record through @p del, with "did you mean" from @p list over the ids when it is absent. */
@@ -513,8 +514,7 @@ static int each_var(mlf_store_txn *txn, mlf_value *rows)
 
 int mlf_cmd_variables_list(mlf_cli *cli)
 {
-    static const int widths[] = {32, 40};
-    return list_command(cli, each_var, "variables", var_keys, widths, 3);
+    return list_command(cli, each_var, "variables", var_keys, 3);
 }
 
 int mlf_cmd_variables_delete(mlf_cli *cli)
@@ -571,20 +571,17 @@ int mlf_cmd_pools_list(mlf_cli *cli)
         mlf_value_free(rows);
         return rc;
     }
-    fprintf(cli->out, "%-32s %-10s %s\n", "pool", "slots", "description");
     for (size_t i = 0; i < mlf_value_len(rows); i++) {
-        const mlf_value *r = mlf_array_at(rows, i);
+        mlf_value *r = (mlf_value *)mlf_array_at(rows, i);
         int64_t slots = 0;
         mlf_value_get_int(mlf_map_get(r, "slots"), &slots);
-        char num[24];
-        snprintf(num, sizeof num, "%lld", (long long)slots);
-        char *desc = cell(mlf_map_get(r, "description"), CELL_MAX);
-        fprintf(cli->out, "%-32s %-10s %s\n", mlf_value_get_str(mlf_map_get(r, "pool"), NULL),
-                slots < 0 ? "unlimited" : num, desc ? desc : "?");
-        free(desc);
+        if (slots < 0)
+            mlf_map_set(r, "slots", mlf_value_str("unlimited"));
     }
+    static const char *const keys[] = {"pool", "slots", "description"};
+    rc = print_table(cli, rows, keys, 3);
     mlf_value_free(rows);
-    return MLF_EXIT_OK;
+    return rc;
 }
 
 int mlf_cmd_pools_delete(mlf_cli *cli)

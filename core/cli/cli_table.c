@@ -18,6 +18,8 @@ static char *cell_text(const json_t *v, int cut)
         s = strdup("");
     } else if (json_is_string(v)) {
         s = strdup(json_string_value(v));
+    } else if (json_is_boolean(v)) {
+        s = strdup(json_is_true(v) ? "True" : "False"); /* as Airflow's CLI prints them */
     } else if (json_is_array(v)) {
         mlf_buf b = {0};
         size_t i;
@@ -73,17 +75,18 @@ int mlf_cli_print_rows(mlf_cli *cli, const json_t *rows, const mlf_cli_column *c
                 width[c] = strlen(s);
         }
     }
+    mlf_buf line = {0};
     for (size_t r = 0; rc == MLF_OK && r <= nrows; r++) {
+        line.len = 0;
         for (size_t c = 0; c < ncols; c++) {
             const char *s = cells[r * ncols + c];
-            int last = c + 1 == ncols;
-            fputs(s, cli->out);
-            if (!last) {
-                pad(cli->out, ' ', width[c] - strlen(s));
-                fputs(plain ? "  " : " | ", cli->out);
-            }
+            mlf_buf_printf(&line, "%s", s);
+            if (c + 1 < ncols)
+                mlf_buf_printf(&line, "%*s%s", (int)(width[c] - strlen(s)), "", plain ? "  " : " | ");
         }
-        fputc('\n', cli->out);
+        while (line.len && line.data[line.len - 1] == ' ') /* an empty last cell leaves no trailing blanks */
+            line.len--;
+        fprintf(cli->out, "%.*s\n", (int)line.len, line.data ? line.data : "");
         if (r == 0 && !plain) { /* the rule under the header */
             for (size_t c = 0; c < ncols; c++) {
                 pad(cli->out, '=', width[c] + (c ? 1 : 0) + (c + 1 < ncols ? 1 : 0));
@@ -93,6 +96,7 @@ int mlf_cli_print_rows(mlf_cli *cli, const json_t *rows, const mlf_cli_column *c
             fputc('\n', cli->out);
         }
     }
+    mlf_buf_free(&line);
     for (size_t i = 0; cells && i < (nrows + 1) * ncols; i++)
         free(cells[i]);
     free(cells);

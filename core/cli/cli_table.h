@@ -20,7 +20,8 @@ typedef struct mlf_cli_column {
  * cli->output asks for: MLF_OUTPUT_PLAIN as a plain listing (a header line, cells separated by two spaces,
  * no decoration, nothing cut), anything else as a table (cells separated by " | ", the header underlined
  * with "=" and "+", cells longer than 60 bytes cut with "..."). A cell is the value's text: strings as they
- * are, null as nothing, arrays joined with ",", numbers and booleans as JSON writes them; line breaks and
+ * are, null as nothing, arrays joined with ",", booleans True and False (as
+ * Airflow's CLI), numbers and objects as JSON writes them; line breaks and
  * tabs become spaces. Returns MLF_OK or MLF_ENOMEM (nothing printed).
  */
 int mlf_cli_print_rows(mlf_cli *cli, const struct json_t *rows, const mlf_cli_column *cols, size_t ncols);

@@ -1,5 +1,6 @@
 /* cli_web.c -- `webserver` (the REST API and web UI, doc/webserver.md) and `users create|list|delete|token`
  * (the webserver's accounts, kept in the state store). */
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include "base/fsutil.h"
 #include "base/strutil.h"
 #include "cli/cli.h"
+#include "cli/cli_table.h"
 #include "store/store_users.h"
 #include "time/timefmt.h"
 #include "web/metrics_sched.h"
@@ -25,22 +27,63 @@ static const char *cfg_path(mlf_cli *cli, const char *key)
     return v && *v ? v : NULL;
 }
 
+/* The file in the home where the webserver writes its URL once it listens (the port it bound, which
+ * --port 0 leaves to the system), and removes when it stops: how standalone and scripts find it. */
+#define URL_FILE "webserver.url"
+
+/* Writes @p url into HOME/webserver.url (replaced atomically). Failures are only said: the server runs. */
+static void write_url_file(const char *home, const char *url)
+{
+    char *path = mlf_strdup_printf("%s/" URL_FILE, home), *tmp = mlf_strdup_printf("%s/." URL_FILE ".tmp", home);
+    FILE *f = tmp ? fopen(tmp, "w") : NULL;
+    int ok = f && fprintf(f, "%s\n", url) > 0;
+    ok = f && fclose(f) == 0 && ok;
+    if (!ok || !path || rename(tmp, path) != 0) {
+        fprintf(stderr, "mlflowd: warning: cannot write %s: %s\n", path ? path : URL_FILE, strerror(errno));
+        if (tmp)
+            unlink(tmp);
+    }
+    free(path);
+    free(tmp);
+}
+
+/* HOST:PORT of @p listen with its port replaced by @p port_s (checked: 0..65535, 0 for any free port), as a
+ * new string in @p *out. Returns 0, or exit code 2 after saying why. */
+static int listen_with_port(const char *listen, const char *port_s, char **out)
+{
+    int port = 0;
+    int rc = mlf_cli_parse_int("--port", port_s, 0, 65535, &port);
+    if (rc)
+        return rc;
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    *out = colon ? mlf_strdup_printf("%.*s:%d", (int)(colon - listen), listen, port)
+                 : mlf_strdup_printf("127.0.0.1:%d", port);
+    return *out ? 0 : mlf_cli_fail(MLF_EXIT_FAILED, "out of memory");
+}
+
 int mlf_cmd_webserver(mlf_cli *cli)
 {
     const char *listen = mlf_cli_take_value(cli, "--listen", NULL, NULL);
+    const char *port_s = mlf_cli_take_value(cli, "--port", "-p", NULL);
     int routes = mlf_cli_take_flag(cli, "--routes", NULL);
-    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--listen", "--routes", NULL});
+    int rc = mlf_cli_check_args(cli, 0, 0, (const char *const[]){"--listen", "--port", "--routes", NULL});
     if (rc)
         return rc;
     if (routes) {
         mlf_web_print_routes(cli->out);
         return MLF_EXIT_OK;
     }
-    if ((rc = mlf_cli_dagbag(cli)))
-        return rc;
-    mlf_store *st = mlf_cli_store(cli, 1);
-    if (!st)
-        return MLF_EXIT_FAILED;
+    char *with_port = NULL;
+    if (port_s && (mlf_cli_config(cli) != MLF_OK ||
+                   (rc = listen_with_port(listen ? listen : mlf_config_str(cli->cfg, "api.listen"), port_s, &with_port))))
+        return rc ? rc : MLF_EXIT_USAGE;
+    if (with_port)
+        listen = with_port;
+    mlf_store *st = (rc = mlf_cli_dagbag(cli)) ? NULL : mlf_cli_store(cli, 1);
+    if (!st) {
+        free(with_port);
+        return rc ? rc : MLF_EXIT_FAILED;
+    }
     char *exe = mlf_self_exe();
     /* signals are taken by sigwait() below, in this thread only: block them before the server's threads
      * start, so that they inherit the mask */
@@ -58,10 +101,12 @@ int mlf_cmd_webserver(mlf_cli *cli)
     char err[512];
     rc = mlf_web_start(&o, &web, err, sizeof err);
     if (rc != MLF_OK) {
+        free(with_port);
         free(exe);
         mlf_store_close(st);
         return mlf_cli_fail(rc == MLF_EINVAL || rc == MLF_ENOTSUP ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "%s", err);
     }
+    write_url_file(mlf_config_home(cli->cfg), mlf_web_url(web));
     mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
     fprintf(stderr, "mlflowd: webserver listening on %s/ (%zu DAG(s), home %s)\n", mlf_web_url(web),
             mlf_dagbag_count(cli->bag), mlf_config_home(cli->cfg));
@@ -80,9 +125,14 @@ int mlf_cmd_webserver(mlf_cli *cli)
             mlf_diag_print(mlf_dagbag_errors(cli->bag), "mlflowd: DAG import error: ");
         }
     }
+    char *url_file = mlf_strdup_printf("%s/" URL_FILE, mlf_config_home(cli->cfg));
+    if (url_file)
+        unlink(url_file);
+    free(url_file);
     mlf_web_stop(web);
     mlf_store_close(st);
     free(exe);
+    free(with_port); /* the server's copy of its options pointed at it */
     fprintf(stderr, "mlflowd: webserver stopped\n");
     return MLF_EXIT_OK;
 }
@@ -159,14 +209,12 @@ int mlf_cmd_users_list(mlf_cli *cli)
         mlf_cli_print_json(cli, users);
         return MLF_EXIT_OK;
     }
-    fprintf(cli->out, "%-24s %-7s %-6s %s\n", "username", "role", "token", "created_at");
     size_t i;
     json_t *u;
     json_array_foreach(users, i, u)
-        fprintf(cli->out, "%-24s %-7s %-6s %s\n", json_string_value(json_object_get(u, "username")),
-                json_string_value(json_object_get(u, "role")),
-                json_is_true(json_object_get(u, "has_token")) ? "yes" : "no",
-                json_string_value(json_object_get(u, "created_at")));
+        json_object_set_new(u, "token", json_string(json_is_true(json_object_get(u, "has_token")) ? "yes" : "no"));
+    static const mlf_cli_column cols[] = {{"username", NULL}, {"role", NULL}, {"token", NULL}, {"created_at", NULL}};
+    mlf_cli_print_rows(cli, users, cols, 4);
     json_decref(users);
     return MLF_EXIT_OK;
 }
@@ -256,37 +304,39 @@ static void first_admin(mlf_cli *cli, mlf_store *st)
     free(path);
 }
 
-pid_t mlf_cli_web_spawn(mlf_cli *cli, mlf_store *st, const char *exe)
+pid_t mlf_cli_web_spawn(mlf_cli *cli, mlf_store *st, const char *exe, const char *port)
 {
     first_admin(cli, st);
+    char *url_file = mlf_strdup_printf("%s/" URL_FILE, mlf_config_home(cli->cfg));
+    if (url_file)
+        unlink(url_file); /* a previous webserver's, killed before it could remove it */
     char *log = mlf_strdup_printf("%s/logs/webserver.log", mlf_config_home(cli->cfg));
     char *dir = mlf_strdup_printf("%s/logs", mlf_config_home(cli->cfg));
     if (dir)
         mkdir(dir, 0755);
     free(dir);
-    if (!log)
+    if (!log || !url_file) {
+        free(log);
+        free(url_file);
         return 0;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    char *argv[] = {(char *)exe, "webserver", NULL};
+    char *argv[] = {(char *)exe, "webserver", port ? "--port" : NULL, (char *)port, NULL};
     extern char **environ;
     pid_t pid = 0;
     if (posix_spawn(&pid, exe, &fa, NULL, argv, environ) != 0)
         pid = 0;
     posix_spawn_file_actions_destroy(&fa);
-    /* the URL it listens on, once it says (at most 5 s) */
+    /* the URL it listens on, once it wrote HOME/webserver.url (at most 10 s) */
     char url[256] = "";
-    for (int i = 0; pid > 0 && i < 50 && !url[0]; i++) {
+    for (int i = 0; pid > 0 && i < 100 && !url[0]; i++) {
         usleep(100000);
-        FILE *f = fopen(log, "r");
-        char line[1024];
-        while (f && fgets(line, sizeof line, f)) {
-            const char *p = strstr(line, "webserver listening on ");
-            if (p && sscanf(p, "webserver listening on %255s", url) == 1)
-                break;
-        }
+        FILE *f = fopen(url_file, "r");
+        if (f && fscanf(f, "%255s", url) != 1)
+            url[0] = '\0';
         if (f)
             fclose(f);
         if (waitpid(pid, NULL, WNOHANG) == pid) {
@@ -294,11 +344,13 @@ pid_t mlf_cli_web_spawn(mlf_cli *cli, mlf_store *st, const char *exe)
         }
     }
     if (url[0])
-        fprintf(stderr, "  web UI:      %s (`mlflowd webserver` process, log in %s)\n", url, log);
+        fprintf(stderr, "  web UI:      %s/ (`mlflowd webserver` process, log in %s; URL in %s)\n", url, log,
+                url_file);
     else
-        fprintf(stderr, "mlflowd: the webserver did not start (api.listen %s in use?): see %s\n",
-                mlf_config_str(cli->cfg, "api.listen"), log);
+        fprintf(stderr, "mlflowd: the webserver did not start (port %s in use? --port 0 takes any free one): see %s\n",
+                port ? port : mlf_config_str(cli->cfg, "api.listen"), log);
     free(log);
+    free(url_file);
     return pid;
 }
 

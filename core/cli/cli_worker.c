@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "base/sdnotify.h"
 #include "web/metrics_worker.h"
 #include "base/fsutil.h"
 #include "base/log.h"
@@ -25,6 +27,39 @@ static void on_worker_signal(int sig)
     (void)sig;
     if (worker_stop < 2)
         worker_stop++;
+}
+
+/* systemd (Type=notify, dist/systemd/mlflowd-worker@.service): READY=1 once the loop runs (a worker is up
+ * while it waits for its scheduler: it reconnects on its own), STATUS= when the scheduler starts or stops
+ * answering, WATCHDOG=1 at most every half watchdog interval (the loop turns at least once per heartbeat),
+ * STOPPING=1 once a stop signal arrived. */
+typedef struct worker_sd {
+    const char *endpoint, *name;
+    int64_t watchdog_us;
+    mlf_time_us last_ping;
+    int ready_sent, connected, stopping_sent;
+} worker_sd;
+
+static void worker_turn(void *ud, mlf_time_us now, int connected, int draining)
+{
+    worker_sd *sd = ud;
+    char msg[400];
+    if (draining) {
+        if (!sd->stopping_sent) {
+            sd->stopping_sent = 1;
+            mlf_sd_notify("STOPPING=1\nSTATUS=stopping: running tries may finish");
+        }
+    } else if (!sd->ready_sent || connected != sd->connected) {
+        snprintf(msg, sizeof msg, "%sSTATUS=%s %s", sd->ready_sent ? "" : "READY=1\n",
+                 connected ? "serving the scheduler at" : "waiting for the scheduler at", sd->endpoint);
+        mlf_sd_notify(msg);
+        sd->ready_sent = 1;
+        sd->connected = connected;
+    }
+    if (sd->watchdog_us && now - sd->last_ping >= sd->watchdog_us / 2) {
+        sd->last_ping = now;
+        mlf_sd_notify("WATCHDOG=1");
+    }
 }
 
 /* Splits "a,b" into a new array of new strings (free with free_words()); empty items are skipped. */
@@ -108,6 +143,8 @@ int mlf_cmd_worker(mlf_cli *cli)
         return mlf_cli_fail(MLF_EXIT_USAGE, "worker: an option is missing its value");
     if (mlf_cli_config(cli) != MLF_OK)
         return MLF_EXIT_USAGE;
+    worker_sd sd = {.watchdog_us = mlf_sd_watchdog_us()};
+    mlf_sd_notify("STATUS=starting"); /* also takes NOTIFY_SOCKET out of the task processes' environment */
     if (!connect && !(connect = default_endpoint(cli->cfg)))
         return mlf_cli_fail(MLF_EXIT_USAGE,
                             "worker: --connect ENDPOINT is required (zmq.bind names no single address)");
@@ -176,7 +213,8 @@ int mlf_cmd_worker(mlf_cli *cli)
                          .spool_root = spool, .heartbeat_us = mlf_config_duration_us(cli->cfg, "zmq.heartbeat"),
                          .liveness = (int)mlf_config_int(cli->cfg, "zmq.liveness"),
                          .server_public_key = server_key[0] ? server_key : NULL,
-                         .secret_key = secret_key[0] ? secret_key : NULL};
+                         .secret_key = secret_key[0] ? secret_key : NULL, .on_turn = worker_turn, .ud = &sd};
+    sd.endpoint = connect;
     mlf_host_pool_opts pool = {0};
     mlf_host_pool_opts_from_config(cli->cfg, &pool);
     o.max_tries_per_host = pool.max_tries_per_host;
@@ -211,6 +249,13 @@ int mlf_cmd_keys_generate(mlf_cli *cli)
         return rc;
     const char *path = cli->argv[0];
     char pub[MLF_CURVE_KEY_LEN + 1], err[600];
+    /* the folder of the key, when it is missing (HOME/keys on a fresh home, as doc/deploy.md does it);
+     * only the last level: a mistyped path further up stays an error */
+    const char *slash = strrchr(path, '/');
+    char *dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : NULL;
+    if (dir && mkdir(dir, 0700) == 0)
+        fprintf(stderr, "mlflowd: created %s (mode 0700)\n", dir);
+    free(dir);
     rc = mlf_curve_write_keypair(path, force, pub, err, sizeof err);
     if (rc != MLF_OK)
         return mlf_cli_fail(rc == MLF_EEXIST ? MLF_EXIT_USAGE : MLF_EXIT_FAILED, "keys generate: %s",

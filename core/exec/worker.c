@@ -66,6 +66,10 @@ struct mlf_worker {
     int auth_warned;
     int ready_due;           /* a new connection is up: READY (and the held RESULTs) must go out */
     int lost;                /* the scheduler was silent for a liveness period (logged once) */
+    int answered;            /* the scheduler spoke on this connection and has not gone silent since */
+    int refused;             /* the scheduler refused our key on this connection: start over after the back-off */
+    void (*on_turn)(void *ud, mlf_time_us now, int connected, int draining);
+    void *turn_ud;
     mlf_time_us reregister_at; /* after a DISCONNECT: READY again then (0: not planned) */
     mlf_time_us wall;        /* wall clock of this turn: dates only; every timer above is monotonic */
 };
@@ -277,6 +281,7 @@ static int open_socket(mlf_worker *w, mlf_time_us now)
         return e ? e : EINVAL;
     }
     w->last_recv = now; /* the scheduler gets a full liveness window to answer */
+    w->answered = 0;
     w->ready_due = 1;      /* sent once the connection is up */
     register_now(w, now);
     return MLF_OK;
@@ -317,6 +322,11 @@ static void read_monitor(mlf_worker *w)
             mlf_log(MLF_LOG_ERROR, COMPONENT,
                     "the scheduler at %s refused this worker's CURVE key %s: add the worker's .pub key to its "
                     "zmq.curve.authorized_keys", w->endpoint, w->public_key);
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            /* libzmq does not retry a refused handshake by itself: a fresh socket after the back-off, so that
+             * a key added to the scheduler's list (and a reload) lets this worker in without a restart */
+            w->refused = 1;
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && !w->auth_warned) {
             w->auth_warned = 1;
             mlf_log(MLF_LOG_ERROR, COMPONENT, "the handshake with %s failed: %s", w->endpoint,
@@ -410,6 +420,7 @@ static void handle(mlf_worker *w, int rc, const mlf_proto_msg *m, const char *er
         return;
     }
     w->last_recv = now;
+    w->answered = m->cmd != MLF_PROTO_DISCONNECT;
     if (m->cmd != MLF_PROTO_DISCONNECT)
         w->backoff = w->backoff_min;
     if (w->lost) {
@@ -497,6 +508,8 @@ int mlf_worker_new(const mlf_worker_opts *o, mlf_worker **out, char *err, size_t
         w->backoff_max = w->backoff_min;
     w->backoff = w->backoff_min;
     w->drain_grace = o->drain_grace_us > 0 ? o->drain_grace_us : 60 * SEC;
+    w->on_turn = o->on_turn;
+    w->turn_ud = o->ud;
     gethostname(w->host, sizeof w->host - 1);
     for (char *c = w->host; *c; c++)
         if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
@@ -667,6 +680,8 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
                     w->ntries == 1 ? "y" : "ies");
             send_ready(w, now); /* capacity 0 */
         }
+        if (w->on_turn)
+            w->on_turn(w->turn_ud, w->wall, w->sock && w->answered, w->draining);
         if (w->draining && !w->pool_stopped && (now >= w->drain_deadline || (stop && *stop > 1))) {
             mlf_local_executor_shutdown(w->pool, 0, w->wall);
             w->pool_stopped = 1;
@@ -683,6 +698,12 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
 
         if (w->sock) {
             read_monitor(w);
+            if (w->refused) {
+                w->refused = 0;
+                lose_scheduler(w, "the scheduler refused this worker's key", now);
+            }
+        }
+        if (w->sock) {
             if (w->reregister_at && now >= w->reregister_at) {
                 w->reregister_at = 0;
                 w->ready_due = 1;
@@ -726,6 +747,7 @@ int mlf_worker_run(mlf_worker *w, volatile sig_atomic_t *stop)
         if (w->sock && !w->lost && now - w->last_recv >= w->expiry) {
             /* the socket stays: libzmq reconnects on its own and READY goes out on the new connection */
             w->lost = 1;
+            w->answered = 0;
             mlf_log(MLF_LOG_WARNING, COMPONENT, "the scheduler at %s has been silent for %.1f s; waiting for it "
                     "(%zu tr%s still held)", w->endpoint, (double)(now - w->last_recv) / 1e6, w->ntries,
                     w->ntries == 1 ? "y" : "ies");

@@ -44,6 +44,11 @@ typedef struct mlf_worker_opts {
     const char *secret_key;           /**< this worker's CURVE secret key (Z85); required with the above */
     int max_tries_per_host;           /**< tries per task host before it is replaced (host_pool.h); 0: default */
     int64_t max_rss_bytes;            /**< a task host's memory high-water mark; 0: default, < 0: none */
+    /** Called at the start of every loop turn (at least once per heartbeat interval) with the wall clock,
+     * whether the scheduler currently answers, and whether the worker is draining: what `mlflowd worker`
+     * tells systemd (READY, STATUS, WATCHDOG, STOPPING). Must not block. NULL: none. */
+    void (*on_turn)(void *ud, mlf_time_us now, int connected, int draining);
+    void *ud;                         /**< for on_turn */
 } mlf_worker_opts;
 
 /**

@@ -97,3 +97,7 @@ INTEGRATION_TESTS += tests/integration/secrets_at_rest.sh
 INTEGRATION_TESTS += tests/integration/store_enospc.sh
 # issue 12 (operating mlflowd): workers list, plain output, worker sd_notify, standalone's port, doc/deploy.md
 INTEGRATION_TESTS += tests/integration/workers_list.sh
+INTEGRATION_TESTS += tests/integration/output_plain.sh
+INTEGRATION_TESTS += tests/integration/worker_sdnotify.sh
+INTEGRATION_TESTS += tests/integration/web_port.sh
+INTEGRATION_TESTS += tests/integration/deploy_doc.sh

@@ -68,7 +68,7 @@ unset MLFLOWD_DAGS_FOLDER
 # ---- the run command, then a second terminal with only MLFLOWD_HOME
 require_plugins sqlite python http branch   # what configure built decides; a crash of plugins list fails
 export MLFLOWD_HOME="$tmp/home2"
-EXAMPLES_COINS=5 EXAMPLES_DAYS=60 MLFLOWD="$MLFLOWD" sh "$top_srcdir/examples/standalone.sh" --workers 1 \
+EXAMPLES_COINS=5 EXAMPLES_DAYS=60 MLFLOWD="$MLFLOWD" sh "$top_srcdir/examples/standalone.sh" --workers 1 --port 0 \
     >"$tmp/run.log" 2>&1 &
 pid=$!
 trap 'st=$?; kill -TERM $pid 2>/dev/null || true; cleanup $st' EXIT

@@ -7,7 +7,7 @@
 require_plugins sqlite python http branch
 export EXAMPLES_COINS=20 EXAMPLES_DAYS=300
 # the script builds the example plugin with the source tree's SDK; in a distcheck tree it lives in $top_srcdir
-MLFLOWD="$MLFLOWD" sh "$top_srcdir/examples/standalone.sh" --workers 2 >"$tmp/run.log" 2>&1 &
+MLFLOWD="$MLFLOWD" sh "$top_srcdir/examples/standalone.sh" --workers 2 --port 0 >"$tmp/run.log" 2>&1 &
 pid=$!
 export MLFLOWD_DAGS_FOLDER="$MLFLOWD_HOME/examples/dags"
 for dag in crypto_ml_daily crypto_ml_train example_etl; do

@@ -13,7 +13,7 @@ tasks:
   a: {operator: shell, command: "echo from \$MLFLOWD_CTX_TASK_ID > $tmp/ran"}
   b: {operator: empty, upstream: a}
 YAML
-"$MLFLOWD" standalone --dags-folder "$tmp/dags" --workers 2 >"$tmp/standalone.log" 2>&1 &
+"$MLFLOWD" standalone --dags-folder "$tmp/dags" --workers 2 --port 0 >"$tmp/standalone.log" 2>&1 &
 pid=$!
 i=0
 until "$MLFLOWD" --dags-folder "$tmp/dags" dags list-runs hourly -o json 2>/dev/null | python3 -c 'import json,sys; sys.exit(0 if any(r["state"] == "success" for r in json.load(sys.stdin)) else 1)'; do

@@ -26,6 +26,7 @@ else
     echo "note: no systemd-analyze here; the units' syntax is not verified"
 fi
 grep -q '^Type=notify$' "$tmp/units/mlflowd-scheduler.service" || fail "the scheduler unit is not Type=notify"
+grep -q '^Type=notify$' "$tmp/units/mlflowd-worker@.service" || fail "the worker unit is not Type=notify (worker_sdnotify.sh tests its protocol)"
 for k in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/var/lib/mlflowd PrivateTmp=yes User=mlflowd; do
     grep -q "^$k$" "$tmp/units/mlflowd-scheduler.service" || fail "scheduler unit lacks $k"
     grep -q "^$k$" "$tmp/units/mlflowd-worker@.service" || fail "worker unit lacks $k"

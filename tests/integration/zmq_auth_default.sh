@@ -44,7 +44,7 @@ stop_all
 # standalone: its loopback endpoint refuses an unauthenticated worker as well
 # a fresh worker key and allow-list are created on the next start
 rm -f "$MLFLOWD_HOME/keys/worker.key" "$MLFLOWD_HOME/keys/worker.key.pub" "$MLFLOWD_HOME/keys/authorized_keys"
-"$MLFLOWD" standalone --workers 1 >"$tmp/standalone.log" 2>&1 &
+"$MLFLOWD" standalone --workers 1 --port 0 >"$tmp/standalone.log" 2>&1 &
 spid=$!
 pids="$pids $spid"
 i=0
