@@ -507,8 +507,8 @@ int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *desc)
                         : !desc->in_flight ? "in_flight" : !desc->close ? "close" : NULL;
     if (missing)
         return reject(reg, MLF_EINVAL, "executor '%s' has no %s callback", name, missing);
-    if (desc->flags)
-        return reject(reg, MLF_EINVAL, "executor '%s': unknown flags 0x%x", name, desc->flags);
+    if (desc->flags & ~MLF_EXEC_OUTLIVES)
+        return reject(reg, MLF_EINVAL, "executor '%s': unknown flags 0x%x", name, desc->flags & ~MLF_EXEC_OUTLIVES);
     char what[96];
     snprintf(what, sizeof what, "executor '%s'", name);
     return stage_with_table(reg, MLF_REG_EXECUTOR, what, desc->name, desc, desc->struct_size, sizeof *desc,

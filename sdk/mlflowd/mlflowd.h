@@ -56,7 +56,7 @@ extern "C" {
 #define MLF_VERSION_STRING "0.1.0"
 
 #define MLF_ABI_MAJOR 1
-#define MLF_ABI_MINOR 2
+#define MLF_ABI_MINOR 3
 /** @} */
 
 /** Marks a symbol visible from a shared object built with -fvisibility=hidden. */

@@ -84,3 +84,8 @@ INTEGRATION_TESTS += tests/integration/airflow_parity.sh
 # the webserver reloads its DAG folder (web2)
 INTEGRATION_TESTS += tests/integration/web_reload.sh
 INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
+
+# the slurm executor against a private single-node Slurm cluster (issue 13)
+SLURM_INTEGRATION_TESTS = tests/integration/slurm.sh
+TESTS += $(SLURM_INTEGRATION_TESTS)
+EXTRA_DIST += $(SLURM_INTEGRATION_TESTS) tests/integration/slurm_lib.sh
