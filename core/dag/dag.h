@@ -90,6 +90,9 @@ typedef struct mlf_task {
     char *group, *doc, *owner;
     /** Callbacks: NULL, or a map {notifier: NAME, config: {...}} (validated against the notifier's table). */
     mlf_value *on_failure_callback, *on_success_callback, *on_retry_callback;
+    /** executor_config: NULL, or a map executor name -> map, each checked against that executor's
+     * task_params (typed as declared); handed to the executor in the task spec. */
+    mlf_value *executor_config;
     int line, col;       /**< where the task is defined in its file */
     /** The templated parameters that have template syntax, compiled when the DAG is finalized; every
      * other parameter renders to itself. Meaningful when templates_ready. */

@@ -12,7 +12,7 @@ const char *const mlf_core_task_keys[] = {
     "operator", "upstream", "trigger_rule", "retries", "retry_delay", "retry_exponential_backoff",
     "max_retry_delay", "execution_timeout", "depends_on_past", "wait_for_downstream", "pool", "pool_slots",
     "queue", "priority_weight", "weight_rule", "expand", "group", "doc", "on_failure_callback",
-    "on_success_callback", "on_retry_callback", "owner", "email", NULL};
+    "on_success_callback", "on_retry_callback", "owner", "email", "executor_config", NULL};
 
 const mlf_param_spec mlf_sensor_params[] = {
     {.name = "mode", .type = MLF_PARAM_ENUM, .default_value = "poke", .choices = "poke|reschedule",
@@ -511,8 +511,25 @@ int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *desc)
         return reject(reg, MLF_EINVAL, "executor '%s': unknown flags 0x%x", name, desc->flags & ~MLF_EXEC_OUTLIVES);
     char what[96];
     snprintf(what, sizeof what, "executor '%s'", name);
-    return stage_with_table(reg, MLF_REG_EXECUTOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
-                            offsetof(mlf_executor_desc, params), offsetof(mlf_executor_desc, param_size), 0, 0);
+    int rc = stage_with_table(reg, MLF_REG_EXECUTOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
+                              offsetof(mlf_executor_desc, params), offsetof(mlf_executor_desc, param_size), 0, 0);
+    if (rc != MLF_OK)
+        return rc;
+    /* (ABI 1.3) the per-task table (executor_config.NAME): normalized like params, in the entry's settings
+     * slot, pointed at by the staged copy */
+    mlf_reg_entry *e = &reg->staged.v[reg->staged.n - 1];
+    mlf_executor_desc *copy = (mlf_executor_desc *)e->desc;
+    snprintf(what, sizeof what, "executor '%s' task params", name);
+    rc = normalize(reg, what, copy->task_params, copy->task_param_size, &e->settings);
+    if (rc == MLF_OK)
+        rc = check_params(reg, what, e->settings, 0, 0);
+    copy->task_params = e->settings;
+    copy->task_param_size = sizeof(mlf_param_spec);
+    if (rc != MLF_OK) { /* refused: the descriptor is not staged */
+        entry_clear(e);
+        reg->staged.n--;
+    }
+    return rc;
 }
 
 int mlf_registry_commit(mlf_registry *reg, mlf_diag *errors)

@@ -241,6 +241,8 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     spec.nsecrets = secret ? nsec : 0;
     mlf_value *specv = NULL;
     rcode = down && log_path && inputs ? mlf_task_spec_encode(&spec, &specv) : MLF_ENOMEM;
+    if (rcode == MLF_OK && task->executor_config) /* for the executor only: task-exec ignores it */
+        rcode = mlf_map_set(specv, "executor_config", mlf_value_copy(task->executor_config));
     mlf_value_free(inputs);
     mlf_value_free(conns);
     free(secret);

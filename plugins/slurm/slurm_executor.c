@@ -1063,11 +1063,12 @@ static const mlf_executor_desc slurm_executor = {
     .in_flight = sx_in_flight,
     .adopt = sx_adopt,
     .describe = sx_describe,
-    .close = sx_close};
+    .close = sx_close,
+    .task_params = slurm_task_params,
+    .task_param_size = sizeof(mlf_param_spec)};
 
 static int slurm_init(mlf_registry *reg)
 {
-    (void)slurm_task_params;
     return mlf_register_executor(reg, &slurm_executor);
 }
 

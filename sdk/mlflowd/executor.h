@@ -46,6 +46,8 @@
  *   connections               map conn_id -> map: connections resolved by the scheduler
  *   execution_timeout         int: µs (0: none); the executor kills the try when it is exceeded
  *   sensor_poke               bool: the try is one poke of a sensor
+ *   executor_config           map executor name -> map (ABI 1.3; absent when the task sets none): the
+ *                             task's `executor_config`, checked against each executor's task_params
  * Unknown keys must be ignored (a newer daemon may add some). An executor normally forwards the spec
  * untouched to whatever runs the try: `mlflowd task-exec` reads exactly this map.
  *
@@ -179,6 +181,14 @@ struct mlf_executor_desc {
     /** Kills (SIGKILL) whatever still runs, forgets queued tries without reporting them, and frees the
      * instance. */
     void (*close)(void *inst);
+
+    /* ---- ABI 1.3 */
+    /** What a task may give this executor under `executor_config: {NAME: {...}}` in a DAG file,
+     * {0}-terminated; NULL: nothing (a task naming the executor there is a load error). Checked when the
+     * DAG is loaded (unknown key: an error with "did you mean"; values typed as declared) and handed to
+     * submit() as the spec's `executor_config` map, NAME -> map. */
+    const mlf_param_spec *task_params;
+    uint32_t task_param_size; /**< sizeof(mlf_param_spec) as the plugin was built (the stride of task_params) */
 };
 
 /** @name Host functions for executors (ABI 1.2)

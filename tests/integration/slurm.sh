@@ -47,7 +47,10 @@ cat >"$tmp/dags/sl.yaml" <<YAML
 dag_id: sl
 schedule: null
 tasks:
-  hello: {operator: shell, command: "echo hello-from-\$SLURM_JOB_ID; echo ran-hello >> $m"}
+  hello:
+    operator: shell
+    command: "echo hello-from-\$SLURM_JOB_ID; echo ran-hello >> $m"
+    executor_config: {slurm: {cpus: 1, memory: 64M, time_limit: "7", extra_flags: ["--nice=5"]}}
   flaky:
     operator: shell
     retries: 1
@@ -63,6 +66,7 @@ schedule: null
 tasks:
   slow: {operator: shell, execution_timeout: 2s, command: "echo to-started >> $m.to; sleep 60 && echo to-ended >> $m.to"}
   nowhere: {operator: shell, queue: nosuchpartition, command: "true"}
+  badflag: {operator: shell, command: "true", executor_config: {slurm: {extra_flags: ["--uid=0"]}}}
 YAML
 cat >"$tmp/dags/cl.yaml" <<YAML
 dag_id: cl
@@ -76,6 +80,18 @@ schedule: null
 tasks:
   parked: {operator: shell, queue: down, command: "echo parked-ran >> $m.pd"}
 YAML
+# a bad executor_config is a load error with "did you mean"; an extra flag off the allow-list fails the try
+cat >"$tmp/dags/bad.yaml" <<YAML
+dag_id: bad
+schedule: null
+tasks:
+  t: {operator: shell, command: "true", executor_config: {slurm: {partiton: debug}}}
+  u: {operator: shell, command: "true", executor_config: {slurmm: {}}}
+YAML
+expect_exit 0 "$MLFLOWD" dags list-import-errors
+echo "$out" | grep -q "executor_config.slurm: unknown key 'partiton' (did you mean 'partition'?)" || fail "no load error for a misspelt key: $out"
+echo "$out" | grep -q "executor_config: no executor plugin named 'slurmm' is loaded (did you mean 'slurm'?)" || fail "no load error for a misspelt executor: $out"
+rm "$tmp/dags/bad.yaml"
 expect_exit 0 "$MLFLOWD" db init
 for d in sl to cl pd; do expect_exit 0 "$MLFLOWD" dags trigger $d --run-id r1; done
 start_sched "$tmp/sched.log"
@@ -114,7 +130,9 @@ echo "slurm: clear of a running and of a pending try ok"
 # execution_timeout: the executor cancels the job and fails the try; sbatch refusing a job fails its try
 wait_until 60 "to/r1 did not fail" run_state to r1 failed
 expect_exit 0 "$MLFLOWD" tasks states-for-dag-run to r1 -o json
-json_check '{t["task_id"]: t["state"] for t in d} == {"slow": "failed", "nowhere": "failed"}'
+json_check '{t["task_id"]: t["state"] for t in d} == {"slow": "failed", "nowhere": "failed", "badflag": "failed"}'
+expect_exit 0 "$MLFLOWD" tasks state to badflag r1 -o json
+echo "$out" | grep -q "extra_flags: '--uid=0' is not allowed" || fail "no refusal of an extra flag: $out"
 expect_exit 0 "$MLFLOWD" tasks logs to r1 slow
 echo "$out" | grep -q 'execution_timeout of 2s exceeded (Slurm job [0-9]* CANCELLED)' || fail "no timeout message: $out"
 t1=$(jobid to slow)
@@ -136,7 +154,10 @@ echo "$out" | grep -q 'hello-from-[0-9]' || fail "the task did not run in a Slur
 echo "$out" | grep -q 'slurm: submitted as job [0-9]' || fail "no submission line in the log: $out"
 expect_exit 0 "$MLFLOWD" tasks logs sl r1 flaky --try 1
 echo "$out" | grep -q 'slurm: submitted as job' || fail "no submission line in the failed try's log: $out"
-echo "slurm: success, retry and 20 mapped tries ok"
+# executor_config reached sbatch: the job's CPUs, memory, time limit and nice value
+hj=$(jobid sl hello)
+[ "$(squeue -h -t all -j "$hj" -o '%C %m %l %y')" = "1 64M 7:00 5" ] || fail "job $hj did not get the task's executor_config: $(squeue -h -t all -j "$hj" -o '%C %m %l %y')"
+echo "slurm: success, retry, executor_config and 20 mapped tries ok"
 stop_sched
 
 # the scheduler SIGKILLed while jobs run: the restarted one adopts them (by the job ids in their leases), so
