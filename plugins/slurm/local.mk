@@ -10,3 +10,4 @@ plugins_slurm_la_SOURCES = plugins/slurm/slurm_executor.c plugins/slurm/slurm_cm
 plugins_slurm_la_CPPFLAGS = $(PLUGIN_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core
 plugins_slurm_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_slurm_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+EXTRA_DIST += doc/executors/slurm.md
