@@ -73,6 +73,7 @@ typedef struct sx {
     unsigned poll_gen; /* squeue rounds started */
     mlf_time_us next_poll, now;
     int dirty; /* process() has work now */
+    int squeue_failing; /* the last squeue failed (logged once until it works again) */
     int shutting_down;
     char uid[24];
     uint64_t submitted_total;
@@ -199,8 +200,9 @@ static void log_line(const job *j, const char *fmt, ...)
     close(fd);
 }
 
-/* Copies the last 2 KiB of the job's Slurm output file into the try's log: what the job printed before
- * task-exec took over (or instead of it, when it never started). */
+/* Copies the job's Slurm output file (its first 16 KiB) into the try's log: what the job printed outside
+ * task-exec's log (Slurm's own errors, a crash or sanitizer report, or everything when task-exec never
+ * started). Nothing when the job printed nothing. */
 static void log_job_output(const sx *x, const job *j)
 {
     char *p = spool_file(x, j->attempt, "out");
@@ -208,18 +210,20 @@ static void log_job_output(const sx *x, const job *j)
     free(p);
     if (fd < 0)
         return;
+    static char buf[16384];
+    ssize_t n = read(fd, buf, sizeof buf);
     struct stat st;
-    char buf[2048];
-    ssize_t n = 0;
-    if (fstat(fd, &st) == 0 && st.st_size > 0) {
-        off_t from = st.st_size > (off_t)sizeof buf - 1 ? st.st_size - (off_t)sizeof buf + 1 : 0;
-        n = pread(fd, buf, sizeof buf - 1, from);
-    }
+    int more = fstat(fd, &st) == 0 && st.st_size > n;
     close(fd);
-    if (n > 0) {
-        buf[n] = '\0';
-        log_line(j, "slurm: the job's output (last %zd bytes):\n%s", n, buf);
-    }
+    if (n <= 0 || !j->log_path)
+        return;
+    log_line(j, "slurm: the job's output%s:", more ? " (its first 16 KiB)" : "");
+    int lfd = open(j->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (lfd < 0)
+        return;
+    if (mlf_write_full(lfd, buf, (size_t)n) == 0 && buf[n - 1] != '\n')
+        mlf_write_full(lfd, "\n", 1);
+    close(lfd);
 }
 
 /* Shows @p fmt beside the running try (`mlflowd tasks state`): Slurm's view of its job. */
@@ -293,8 +297,10 @@ static void settle(sx *x, job *j, mlf_value *result, const char *fmt, ...)
         mlf_map_set(result, "pid", mlf_value_int(0));
         mlf_map_set(result, "hostname", mlf_value_str(j->node));
         log_line(j, "slurm: %s", msg);
-        log_job_output(x, j);
     }
+    /* whatever the job printed outside task-exec's log (Slurm's own errors, a crash report): kept with the
+     * try's log, since the spool files go once the try is reported */
+    log_job_output(x, j);
     j->result = result;
     j->st = J_DONE;
     x->dirty = 1;
@@ -465,9 +471,15 @@ static void on_squeue(sx *x, const mlf_slurm_done *d)
 {
     x->polling = 0;
     if (d->exit_status != 0) {
-        mlf_log(MLF_LOG_WARNING, COMPONENT, "squeue failed (exit status %d): %.300s", d->exit_status, d->out);
+        if (!x->squeue_failing) /* once: it runs every poll_interval */
+            mlf_log(MLF_LOG_WARNING, COMPONENT, "squeue failed (exit status %d), retrying every poll: %.300s",
+                    d->exit_status, d->out);
+        x->squeue_failing = 1;
         return;
     }
+    if (x->squeue_failing)
+        mlf_log(MLF_LOG_INFO, COMPONENT, "squeue works again");
+    x->squeue_failing = 0;
     const char *p = d->out, *end = d->out + d->len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -877,6 +889,22 @@ static mlf_time_us sx_next_deadline(void *inst)
     return d;
 }
 
+/* Shutting down: a submitted job is left to Slurm (its lease stays: the next start adopts it). */
+static void detach_submitted(sx *x)
+{
+    for (job **p = &x->jobs; *p;) {
+        job *j = *p;
+        if (j->st == J_SUBMITTED) {
+            *p = j->next;
+            x->njobs--;
+            if (j->started_at)
+                x->nrunning--;
+            free_job(j);
+        } else
+            p = &j->next;
+    }
+}
+
 static int sx_process(void *inst, mlf_time_us now)
 {
     sx *x = inst;
@@ -924,6 +952,8 @@ static int sx_process(void *inst, mlf_time_us now)
         free_job(j);
         reported++;
     }
+    if (x->shutting_down)
+        detach_submitted(x);
     return reported;
 }
 
@@ -940,27 +970,9 @@ static int sx_shutdown(void *inst, int64_t grace, mlf_time_us now)
     return MLF_OK;
 }
 
-/* Shutting down: a submitted job is left to Slurm (its lease stays: the next start adopts it). */
-static void detach_submitted(sx *x)
-{
-    for (job **p = &x->jobs; *p;) {
-        job *j = *p;
-        if (j->st == J_SUBMITTED) {
-            *p = j->next;
-            x->njobs--;
-            if (j->started_at)
-                x->nrunning--;
-            free_job(j);
-        } else
-            p = &j->next;
-    }
-}
-
 static size_t sx_in_flight(void *inst)
 {
     sx *x = inst;
-    if (x->shutting_down)
-        detach_submitted(x);
     return x->njobs;
 }
 
