@@ -7,17 +7,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Makes directory @p dir (modified in place while working, restored after), creating missing ancestors
+ * only when it has none: the deepest directory first, so a path whose parents exist costs one mkdir. */
+static int make_dir(char *dir)
+{
+    if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return errno;
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return ENOENT;
+    *slash = '\0';
+    int rc = make_dir(dir);
+    *slash = '/';
+    if (rc == 0 && mkdir(dir, 0750) != 0 && errno != EEXIST)
+        rc = errno;
+    return rc;
+}
+
 int mlf_mkdir_parents(const char *path)
 {
     char *p = strdup(path);
     if (!p)
         return ENOMEM;
+    char *slash = strrchr(p, '/');
     int rc = 0;
-    for (char *s = strchr(p + 1, '/'); s && rc == 0; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdir(p, 0750) != 0 && errno != EEXIST)
-            rc = errno;
-        *s = '/';
+    if (slash && slash != p) {
+        *slash = '\0';
+        rc = make_dir(p);
     }
     free(p);
     return rc;

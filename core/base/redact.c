@@ -66,7 +66,8 @@ void mlf_env_scrub(void)
     for (size_t i = 0; environ && environ[i];) {
         const char *e = environ[i];
         if (strncmp(e, "MLFLOWD_CONN_", 13) == 0 || strncmp(e, "MLFLOWD__", 9) == 0 ||
-            strncmp(e, "MLFLOWD_SECRETS_KEY=", 20) == 0) {
+            strncmp(e, "MLFLOWD_SECRETS_KEY=", 20) == 0 ||
+            strncmp(e, "MLFLOWD_NEW_SECRETS_KEY=", 24) == 0) {
             char name[256];
             size_t n = strcspn(e, "=");
             snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), e);

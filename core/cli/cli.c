@@ -68,7 +68,7 @@ static const mlf_cli_command commands[] = {
      "run one task instance in the foreground, recording nothing (upstream XComs from the given run)"},
     {"tasks", "run", mlf_cmd_tasks_run, "DAG_ID TASK_ID RUN_ID [--map-index N]", "run one task instance"},
     {"tasks", "state", mlf_cmd_tasks_state, "DAG_ID TASK_ID RUN_ID [--map-index N]", "print a task instance's state"},
-    {"tasks", "clear", mlf_cmd_tasks_clear, "DAG_ID [-t REGEX] [--downstream] [--upstream] [--only-failed] [-s START] [-e END] [-y]",
+    {"tasks", "clear", mlf_cmd_tasks_clear, "DAG_ID [-t REGEX] [--downstream] [--upstream] [--only-failed] [-s START] [-e END] [--no-cache] [-y]",
      "clear task instances so they run again (asks first, unless -y)"},
     {"tasks", "logs", mlf_cmd_tasks_logs, "DAG_ID RUN_ID TASK_ID [--try N] [--map-index N]", "print a task instance's log"},
     {"tasks", "states-for-dag-run", mlf_cmd_tasks_states_for_dag_run, "DAG_ID RUN_ID [-o table|json]", "print the states of a run's TIs"},
@@ -93,8 +93,11 @@ static const mlf_cli_command commands[] = {
     {"users", "list", mlf_cmd_users_list, "[-o table|json]", "list webserver users"},
     {"users", "delete", mlf_cmd_users_delete, "NAME", "delete a webserver user"},
     {"users", "token", mlf_cmd_users_token, "NAME", "print a new API token for NAME (replaces the old one)"},
+    {"workers", "list", mlf_cmd_workers_list, "[--state S] [-o table|json]",
+     "list the workers of the zmq executor: name, state, host, slots, queues, operators, last heartbeat"},
     {"db", "init", mlf_cmd_db_init, "", "create the state store"},
     {"db", "check", mlf_cmd_db_check, "", "verify the state store"},
+    {"db", "rotate-key", mlf_cmd_db_rotate_key, "", "re-seal every secret of the state store under a new secrets key"},
     {"dags", "delete", mlf_cmd_dags_delete, "DAG_ID [-y]",
      "delete a DAG's runs, task instances and XComs from the state store (its file and logs stay)"},
     {"dags", "next-execution", mlf_cmd_dags_next_execution, "DAG_ID [-n N] [-o table|json]",
@@ -108,6 +111,18 @@ static const mlf_cli_command commands[] = {
     {"db", "backup", mlf_cmd_db_backup, "FILE", "write a compacted copy of the state store to FILE, while the scheduler runs"},
     {"db", "restore", mlf_cmd_db_restore, "FILE [-y]",
      "replace the state store with a backup (checked first; the scheduler must be stopped)"},
+    {"cache", "list", mlf_cmd_cache_list, "[DAG_ID] [-o table|json]",
+     "list cached task results (doc/caching.md): task, key, the run that computed it, expiry"},
+    {"cache", "purge", mlf_cmd_cache_purge, "[DAG_ID] [--task TASK_ID] [--older-than AGE] [-o table|json]",
+     "delete cached task results, so that the next tries of their tasks run"},
+    /* assets (doc/assets.md) */
+    {"assets", "list", mlf_cmd_assets_list, "[-o table|json]",
+     "list the assets DAGs produce, consume or declare, with their event counts"},
+    {"assets", "events", mlf_cmd_assets_events, "URI [-n N] [-o table|json]", "print an asset's newest events"},
+    {"assets", "create-event", mlf_cmd_assets_create_event, "URI [--extra JSON]",
+     "record an asset event for data made outside mlflowd (its consumers run)"},
+    {"assets", "graph", mlf_cmd_assets_graph, "[--format dot|svg] [--save FILE]",
+     "print which DAGs produce and consume which assets (lineage)"},
     {NULL, "completion", mlf_cmd_completion, "bash|zsh", "print the shell completion script for bash or zsh"},
     {NULL, "notify", cmd_notify, "", "internal: run one callback's notifier (used by the scheduler)"},
     {NULL, "task-exec", cmd_task_exec, "[--parent PID]", "internal: run one task instance (used by executors)"},
@@ -516,6 +531,10 @@ mlf_store *mlf_cli_store(mlf_cli *cli, int create)
     }
     mlf_store *st = mlf_cli_store_at(dir, create);
     free(dir);
+    if (st && mlf_cli_store_secrets(cli, st) != MLF_EXIT_OK) {
+        mlf_store_close(st);
+        return NULL;
+    }
     return st;
 }
 

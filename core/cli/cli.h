@@ -88,8 +88,14 @@ int mlf_cli_dagbag(mlf_cli *cli);
  * and returns NULL. Close with mlf_store_close(). */
 struct mlf_store *mlf_cli_store(mlf_cli *cli, int create);
 
-/** As mlf_cli_store() for the store in folder @p dir. */
+/** As mlf_cli_store() for the store in folder @p dir, without a secrets key (attach one with
+ * mlf_cli_store_secrets()). */
 struct mlf_store *mlf_cli_store_at(const char *dir, int create);
+
+/** Attaches this configuration's secrets key to @p st (cli_secrets.c): core.secrets_key, else the file
+ * core.secrets_key_file, created (mode 0600) when missing and nothing is sealed yet. Returns 0, or an exit
+ * code after printing why ("secrets key does not match the store: ..."). */
+int mlf_cli_store_secrets(mlf_cli *cli, struct mlf_store *st);
 
 /** The DAG named @p dag_id from the DAG bag (load it first with mlf_cli_dagbag()), or NULL after printing
  * why (exit code 2): that file's own load errors when it failed to load, and a "did you mean". */
@@ -137,6 +143,11 @@ int mlf_cli_json_to_yaml(FILE *f, const char *json_text, size_t len);
 
 /* Handlers, one file per group. */
 int mlf_cmd_completion(mlf_cli *cli);
+/* cli_assets.c (doc/assets.md) */
+int mlf_cmd_assets_list(mlf_cli *cli);
+int mlf_cmd_assets_events(mlf_cli *cli);
+int mlf_cmd_assets_create_event(mlf_cli *cli);
+int mlf_cmd_assets_graph(mlf_cli *cli);
 int mlf_cmd_db_clean(mlf_cli *cli);
 int mlf_cmd_db_backup(mlf_cli *cli);
 int mlf_cmd_db_restore(mlf_cli *cli);
@@ -161,6 +172,7 @@ int mlf_cmd_tasks_states_for_dag_run(mlf_cli *cli);
 int mlf_cmd_tasks_logs(mlf_cli *cli);
 int mlf_cmd_db_init(mlf_cli *cli);
 int mlf_cmd_db_check(mlf_cli *cli);
+int mlf_cmd_db_rotate_key(mlf_cli *cli);
 int mlf_cmd_dags_backfill(mlf_cli *cli);
 int mlf_cmd_tasks_clear(mlf_cli *cli);
 int mlf_cmd_tasks_run(mlf_cli *cli);
@@ -197,5 +209,9 @@ int mlf_cmd_users_create(mlf_cli *cli);
 int mlf_cmd_users_list(mlf_cli *cli);
 int mlf_cmd_users_delete(mlf_cli *cli);
 int mlf_cmd_users_token(mlf_cli *cli);
+/* cached results (cli_cache.c, doc/caching.md) */
+int mlf_cmd_cache_list(mlf_cli *cli);
+int mlf_cmd_cache_purge(mlf_cli *cli);
+int mlf_cmd_workers_list(mlf_cli *cli);
 
 #endif

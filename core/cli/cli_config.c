@@ -5,8 +5,15 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "conf/conn_uri.h"
 #include "base/suggest.h"
 #include "value/value_json.h"
+
+/* Whether key @p k holds a secret itself (core.secrets_key; not a path to one): shown as "***". */
+static int secret_setting(const mlf_config_key *k)
+{
+    return k->type == MLF_CFG_STR && mlf_is_sensitive_name(k->name);
+}
 
 static json_t *value_json(const mlf_value *v)
 {
@@ -62,8 +69,10 @@ int mlf_cmd_config_list(mlf_cli *cli)
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
             const mlf_config_key *k = mlf_config_key_at(i);
+            const mlf_value *v = mlf_config_get(cli->cfg, k->name);
             json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s}", "key", k->name, "value",
-                                  value_json(mlf_config_get(cli->cfg, k->name)), "type", mlf_config_type_name(k->type),
+                                  secret_setting(k) && mlf_value_type(v) == MLF_STR ? json_string("***")
+                                                                                     : value_json(v), "type", mlf_config_type_name(k->type),
                                   "source", mlf_config_source_name(mlf_config_source_of(cli->cfg, k->name)), "help",
                                   k->help ? k->help : "");
             const char *origin = mlf_config_origin(cli->cfg, k->name);
@@ -81,7 +90,8 @@ int mlf_cmd_config_list(mlf_cli *cli)
     fprintf(cli->out, "# configuration file: %s\n", mlf_config_file(cli->cfg) ? mlf_config_file(cli->cfg) : "(none)");
     for (size_t i = 0; i < n; i++) {
         const mlf_config_key *k = mlf_config_key_at(i);
-        char *shown = mlf_value_to_display(mlf_config_get(cli->cfg, k->name));
+        const mlf_value *v = mlf_config_get(cli->cfg, k->name);
+        char *shown = secret_setting(k) && mlf_value_type(v) == MLF_STR ? strdup("***") : mlf_value_to_display(v);
         const char *origin = mlf_config_origin(cli->cfg, k->name);
         fprintf(cli->out, "%-32s = %-40s # %s%s%s\n", k->name, shown ? shown : "?",
                 mlf_config_source_name(mlf_config_source_of(cli->cfg, k->name)), origin ? " " : "", origin ? origin : "");
@@ -113,6 +123,10 @@ int mlf_cmd_config_get(mlf_cli *cli)
     if (mlf_cli_config(cli) != MLF_OK)
         return MLF_EXIT_USAGE;
     const mlf_value *v = mlf_config_get(cli->cfg, key);
+    if (secret_setting(mlf_config_key_find(key)) && mlf_value_type(v) == MLF_STR) {
+        fprintf(cli->out, cli->output == MLF_OUTPUT_JSON ? "\"***\"\n" : "***\n");
+        return MLF_EXIT_OK;
+    }
     if (cli->output == MLF_OUTPUT_JSON) {
         char *text = NULL;
         if (mlf_value_to_json(v, &text) != MLF_OK)

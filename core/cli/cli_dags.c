@@ -81,18 +81,42 @@ static void dot_escape(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void write_dot(FILE *out, const mlf_dag *d)
+/* The tasks directly in group @p g (-1: outside groups), then its nested groups as nested clusters. */
+static void write_dot_group(FILE *out, const mlf_dag *d, long g, int indent)
 {
-    fprintf(out, "digraph ");
-    dot_escape(out, d->dag_id);
-    fprintf(out, " {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
     for (size_t i = 0; i < d->ntasks; i++) {
-        fprintf(out, "  ");
+        if (d->tasks[i].group_index != g)
+            continue;
+        fprintf(out, "%*s", indent, "");
         dot_escape(out, d->tasks[i].task_id);
         fprintf(out, " [tooltip=");
         dot_escape(out, d->tasks[i].operator_name);
         fprintf(out, "];\n");
     }
+    for (size_t k = 0; k < d->ngroups && indent < 2 + 2 * 64; k++) {
+        const mlf_task_group *tg = &d->groups[k];
+        if (tg->parent != g)
+            continue;
+        char *cluster = mlf_strdup_printf("cluster_%s", tg->group_id);
+        fprintf(out, "%*ssubgraph ", indent, "");
+        dot_escape(out, cluster ? cluster : tg->group_id);
+        free(cluster);
+        fprintf(out, " {\n%*slabel=", indent + 2, "");
+        dot_escape(out, tg->label);
+        fprintf(out, ";\n%*stooltip=", indent + 2, "");
+        dot_escape(out, tg->tooltip ? tg->tooltip : tg->group_id);
+        fprintf(out, ";\n");
+        write_dot_group(out, d, (long)k, indent + 2);
+        fprintf(out, "%*s}\n", indent, "");
+    }
+}
+
+static void write_dot(FILE *out, const mlf_dag *d)
+{
+    fprintf(out, "digraph ");
+    dot_escape(out, d->dag_id);
+    fprintf(out, " {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+    write_dot_group(out, d, -1, 2);
     for (size_t i = 0; i < d->ntasks; i++)
         for (size_t j = 0; j < d->tasks[i].ndownstream; j++) {
             fprintf(out, "  ");
@@ -122,11 +146,22 @@ int mlf_cmd_dags_show(mlf_cli *cli)
             fprintf(cli->out, "  description: %s\n", d->description);
         if (d->doc_md)
             fprintf(cli->out, "  doc_md: %s\n", d->doc_md);
+        for (size_t g = 0; g < d->ngroups; g++) {
+            const mlf_task_group *tg = &d->groups[g];
+            fprintf(cli->out, "  group %s", tg->group_id);
+            if (tg->parent >= 0)
+                fprintf(cli->out, " (in %s)", d->groups[tg->parent].group_id);
+            if (tg->tooltip)
+                fprintf(cli->out, ": %s", tg->tooltip);
+            fputc('\n', cli->out);
+        }
         for (size_t k = 0; k < d->ntasks; k++) {
             const mlf_task *t = &d->tasks[d->topo[k]];
             fprintf(cli->out, "  %s [%s]", t->task_id, t->operator_name);
             for (size_t j = 0; j < t->ndownstream; j++)
                 fprintf(cli->out, "%s%s", j ? ", " : " -> ", d->tasks[t->downstream[j]].task_id);
+            if (t->group)
+                fprintf(cli->out, "  (group: %s)", t->group);
             if (t->owner)
                 fprintf(cli->out, "  (owner: %s)", t->owner);
             fputc('\n', cli->out);
@@ -165,7 +200,8 @@ int mlf_cmd_dags_show(mlf_cli *cli)
 static void print_tree(FILE *out, const mlf_dag *d, size_t ti, int depth)
 {
     const mlf_task *t = &d->tasks[ti];
-    fprintf(out, "%*s<Task(%s): %s>\n", depth * 4, "", t->operator_name, t->task_id);
+    fprintf(out, "%*s<Task(%s): %s>%s%s%s\n", depth * 4, "", t->operator_name, t->task_id, t->group ? " (group: " : "",
+            t->group ? t->group : "", t->group ? ")" : "");
     if (depth > 256)
         return;
     for (size_t j = 0; j < t->ndownstream; j++)
@@ -212,6 +248,7 @@ int mlf_cmd_tasks_list(mlf_cli *cli)
             json_t *o = json_array_get(arr, json_array_size(arr) - 1);
             json_object_set_new(o, "owner", t->owner ? json_string(t->owner) : json_null());
             json_object_set_new(o, "doc", t->doc ? json_string(t->doc) : json_null());
+            json_object_set_new(o, "task_group", t->group ? json_string(t->group) : json_null());
         }
         mlf_cli_print_json(cli, arr);
     } else {

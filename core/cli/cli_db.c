@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "base/strutil.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include "time/duration.h"
 #include "time/timefmt.h"
 
@@ -30,8 +31,28 @@ typedef struct clean_ctx {
     old_run *runs;
     size_t nruns;
     size_t tis, xcoms;
+    char **workers;     /* offline workers last heard before the cutoff */
+    size_t nworkers;
     int oom;
 } clean_ctx;
+
+/* A worker the scheduler gave up (state "gone") and last heard before the cutoff: its record only tells
+ * history. Registered ones are never cleaned (the scheduler rewrites them while they live). */
+static int take_old_worker(void *ud, const mlf_worker_rec *r)
+{
+    clean_ctx *c = ud;
+    if (!r->state || strcmp(r->state, "gone") != 0 || r->last_heartbeat == MLF_TIME_NONE ||
+        r->last_heartbeat >= c->cutoff)
+        return 0;
+    char **v = realloc(c->workers, (c->nworkers + 1) * sizeof *v);
+    if (!v)
+        return c->oom = 1, MLF_ENOMEM;
+    c->workers = v;
+    if (!(v[c->nworkers] = strdup(r->name)))
+        return c->oom = 1, MLF_ENOMEM;
+    c->nworkers++;
+    return 0;
+}
 
 static int count_ti(void *ud, const mlf_ti_rec *r)
 {
@@ -176,6 +197,8 @@ int mlf_cmd_db_clean(mlf_cli *cli)
     int refused = 0;
     if (runs_age && (rc = mlf_store_read_begin(st, &c.txn)) == MLF_OK) {
         rc = mlf_store_dag_foreach(c.txn, walk_dag, &c);
+        if (rc == MLF_OK)
+            rc = mlf_store_worker_foreach(c.txn, take_old_worker, &c);
         mlf_store_read_end(c.txn);
     }
     char *logroot = mlf_strdup_printf("%s/logs", home);
@@ -184,12 +207,13 @@ int mlf_cmd_db_clean(mlf_cli *cli)
     log_walk.bytes = 0;
     for (size_t i = 0; i < c.nruns && dry; i++)
         run_logs(home, &c.runs[i], 1);
-    if (rc == MLF_OK && !c.oom && !dry && !yes && (c.nruns || logs_age)) {
+    if (rc == MLF_OK && !c.oom && !dry && !yes && (c.nruns || c.nworkers || logs_age)) {
         char q[400];
         snprintf(q, sizeof q, "Delete %zu finished run(s) that ended before %s (%zu task instance(s), %zu XCom(s)) "
-                              "and their logs%s?",
+                              "and their logs%s%s?",
                  c.nruns, age_s ? age_s : "retention.runs", c.tis, c.xcoms,
-                 logs_age ? ", and task log files older than retention.logs" : "");
+                 logs_age ? ", and task log files older than retention.logs" : "",
+                 c.nworkers ? ", and the records of offline workers last heard before then" : "");
         if (!mlf_cli_confirm(q))
             refused = 1;
     }
@@ -208,6 +232,14 @@ int mlf_cmd_db_clean(mlf_cli *cli)
         for (size_t j = i; rc == MLF_OK && j < end; j++, deleted++)
             run_logs(home, &c.runs[j], 0);
     }
+    if (rc == MLF_OK && !refused && !dry && c.nworkers) {
+        mlf_store_txn *w;
+        if ((rc = mlf_store_write_begin(st, &w)) == MLF_OK) {
+            for (size_t j = 0; j < c.nworkers && (rc == MLF_OK || rc == MLF_ENOTFOUND); j++)
+                rc = mlf_store_worker_delete(w, c.workers[j]);
+            rc = rc == MLF_OK || rc == MLF_ENOTFOUND ? mlf_store_write_commit(w) : (mlf_store_write_abort(w), rc);
+        }
+    }
     if (rc == MLF_OK && !refused && logs_age && logroot && access(logroot, F_OK) == 0) {
         log_walk.cutoff = (time_t)((now - logs_age) / 1000000);
         log_walk.dry = dry;
@@ -219,6 +251,9 @@ int mlf_cmd_db_clean(mlf_cli *cli)
         free(c.runs[i].run_id);
     }
     free(c.runs);
+    for (size_t i = 0; i < c.nworkers; i++)
+        free(c.workers[i]);
+    free(c.workers);
     free(logroot);
     if (refused)
         return mlf_cli_fail(MLF_EXIT_FAILED, "nothing deleted (not confirmed; -y skips the question)");
@@ -226,14 +261,17 @@ int mlf_cmd_db_clean(mlf_cli *cli)
         return mlf_cli_fail(MLF_EXIT_FAILED, "db clean: %s (%zu of %zu run(s) deleted)",
                             mlf_strerror(c.oom ? MLF_ENOMEM : rc), deleted, c.nruns);
     if (cli->output == MLF_OUTPUT_JSON) {
-        mlf_cli_print_json(cli, json_pack("{s:b, s:I, s:I, s:I, s:I, s:I}", "dry_run", dry, "runs", (json_int_t)c.nruns,
-                                          "task_instances", (json_int_t)c.tis, "xcoms", (json_int_t)c.xcoms,
-                                          "log_files", (json_int_t)log_walk.files, "log_bytes",
-                                          (json_int_t)log_walk.bytes));
+        mlf_cli_print_json(cli, json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "dry_run", dry, "runs",
+                                          (json_int_t)c.nruns, "task_instances", (json_int_t)c.tis, "xcoms",
+                                          (json_int_t)c.xcoms, "log_files", (json_int_t)log_walk.files,
+                                          "log_bytes", (json_int_t)log_walk.bytes, "workers",
+                                          (json_int_t)c.nworkers));
     } else {
         fprintf(cli->out, "%s %zu run(s) (%zu task instance(s), %zu XCom(s)) and %zu log file(s) (%llu KiB)\n",
                 dry ? "Would delete" : "Deleted", c.nruns, c.tis, c.xcoms, log_walk.files,
                 (log_walk.bytes + 1023) / 1024);
+        if (c.nworkers)
+            fprintf(cli->out, "%s the records of %zu offline worker(s)\n", dry ? "Would delete" : "Deleted", c.nworkers);
     }
     return MLF_EXIT_OK;
 }
@@ -347,7 +385,10 @@ int mlf_cmd_db_restore(mlf_cli *cli)
     }
     mlf_store *st = mlf_cli_store_at(staging, 0);
     unsigned long problems = 0;
-    if (!st || mlf_store_check(st, report_problem, NULL, &problems) != MLF_OK || problems) {
+    /* its secrets must open with this home's key (a backup from before a rotate-key does not) */
+    if (st && mlf_cli_store_secrets(cli, st) != MLF_EXIT_OK)
+        problems++;
+    if (!st || problems || mlf_store_check(st, report_problem, NULL, &problems) != MLF_OK || problems) {
         mlf_store_close(st);
         rc = mlf_cli_fail(MLF_EXIT_USAGE, "db restore: %s is not a sound mlflowd state store%s; nothing was replaced",
                           file, problems ? " (see the problems above)" : "");

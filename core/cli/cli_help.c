@@ -55,6 +55,7 @@ static const opt_help options[] = {
     {"tasks clear", "-u, --upstream", NULL, "also the selected tasks' upstream tasks"},
     {"tasks clear", "-f, --only-failed", NULL, "only failed and upstream_failed task instances"},
     {"tasks clear", "-y, --yes", NULL, "do not ask for confirmation"},
+    {"tasks clear", "--no-cache", NULL, "the next try of each cleared task instance runs even if its result is cached"},
     {"tasks xcom", "-k, --key", "KEY", "print only this XCom (default: list every key)"},
     {"tasks xcom", "-m, --map-index", "N", "the task instance of a mapped task"},
     {"connections add", "--conn-uri", "URI", "the connection as a URI: TYPE://LOGIN:PASSWORD@HOST:PORT/SCHEMA?extra"},
@@ -69,10 +70,13 @@ static const opt_help options[] = {
     {"connections add", "--conn-description", "D", "a description"},
     {"variables set", "--description", "D", "a description"},
     {"variables get", "-d, --default", "V", "print V (exit 0) when the variable does not exist"},
-    {"db clean", "--older-than", "AGE", "delete runs that ended before now minus AGE (30d, 12h...; default: retention.runs)"},
+    {"db clean", "--older-than", "AGE", "delete runs that ended (and offline workers last heard) before now minus AGE (30d, 12h...; default: retention.runs)"},
     {"db clean", "--dry-run", NULL, "count what would be deleted, delete nothing"},
     {"db clean", "-y, --yes", NULL, "do not ask for confirmation"},
     {"db restore", "-y, --yes", NULL, "replace the current store without asking"},
+    {"cache purge", "-t, --task", "TASK_ID", "only the entries of this task (with DAG_ID)"},
+    {"cache purge", "--older-than", "AGE", "only entries computed more than AGE ago (30d, 12h...)"},
+    {"workers list", "--state", "S", "only workers in state S: idle, running, offline or unknown"},
 };
 
 /* Commands whose output -o json and -o yaml structure (others print text only). */
@@ -81,7 +85,10 @@ static const char *const structured[] = {
     "dags list-runs", "dags state", "dags list-import-errors", "dags next-execution", "tasks list",
     "tasks state", "tasks states-for-dag-run", "tasks render", "tasks xcom", "tasks clear", "connections get",
     "connections list", "connections test", "variables get", "variables list", "pools list", "db check",
-    "db clean", "users list", NULL};
+    "db clean", "users list", "workers list",
+    "cache list", "cache purge", /* doc/caching.md */
+    "assets list", "assets events", /* assets (doc/assets.md) */
+    NULL};
 
 /* "group verb" or "verb" of @p c into @p buf. */
 static const char *cmd_name(const mlf_cli_command *c, char *buf, size_t len)

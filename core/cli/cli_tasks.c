@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "store/secrets_key.h"
 #include "cli/run_ops.h"
 #include "sched/sched_owner.h"
 #include "base/fsutil.h"
@@ -218,8 +219,10 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
     int up = mlf_cli_take_flag(cli, "--upstream", "-u");
     int only_failed = mlf_cli_take_flag(cli, "--only-failed", "-f");
     int yes = mlf_cli_take_flag(cli, "--yes", "-y");
+    int no_cache = mlf_cli_take_flag(cli, "--no-cache", NULL);
     int rc = mlf_cli_check_args(cli, 1, 1, (const char *const[]){"--task-regex", "--start-date", "--end-date",
-                                                                 "--downstream", "--upstream", "--only-failed", "--yes", NULL});
+                                                                 "--downstream", "--upstream", "--only-failed", "--yes",
+                                                                 "--no-cache", NULL});
     if (rc || (rc = mlf_cli_dagbag(cli)))
         return rc;
     const mlf_dag *dag = mlf_cli_dag(cli, cli->argv[0]);
@@ -255,7 +258,7 @@ int mlf_cmd_tasks_clear(mlf_cli *cli)
         free(sel);
         return MLF_EXIT_FAILED;
     }
-    mlf_clear_opts o = {.selected = sel, .start = start, .end = end, .only_failed = only_failed};
+    mlf_clear_opts o = {.selected = sel, .start = start, .end = end, .only_failed = only_failed, .no_cache = no_cache};
     size_t cleared = 0;
     if (!yes) { /* first what would be cleared, read-only: the scheduler is not held up while we ask */
         mlf_buf listing = {0};
@@ -545,7 +548,7 @@ static void seed_free(test_seed *t)
  * the run named by @p which (a run id, or the run at @p logical) with its task instances and XComs, so that
  * the tested task reads its upstreams' XComs. Returns 1 when the run was found and copied (its id into
  * @p run_id), 0 when there is no such run (or no real store), -1 on a store error or out of memory. */
-static int seed_test_store(const char *home, mlf_store *tst, const mlf_dag *dag, const char *task_id,
+static int seed_test_store(mlf_cli *cli, const char *home, mlf_store *tst, const mlf_dag *dag, const char *task_id,
                            const char *which, mlf_time_us logical, char *run_id, size_t run_id_len)
 {
     char *dir = mlf_strdup_printf("%s/state", home);
@@ -556,6 +559,10 @@ static int seed_test_store(const char *home, mlf_store *tst, const mlf_dag *dag,
         return 0;
     }
     free(dir);
+    if (mlf_cli_store_secrets(cli, real) != MLF_EXIT_OK) { /* its connections are sealed */
+        mlf_store_close(real);
+        return -1;
+    }
     test_seed t = {.skip_task = task_id, .run_id = which};
     mlf_store_txn *r = NULL;
     int rc = mlf_store_read_begin(real, &r);
@@ -640,7 +647,16 @@ int mlf_cmd_tasks_test(mlf_cli *cli)
     mlf_store *st = dir ? mlf_cli_store_at(dir, 1) : NULL;
     free(dir);
     char *exe = NULL, run_id[200], err[512];
-    int seeded = st ? seed_test_store(mlf_config_home(real_cfg), st, dag, cli->argv[1], which_run, logical, run_id,
+    if (st) { /* the temporary store seals the copied secrets under a key of its own, forgotten at the end */
+        unsigned char key[MLF_STORE_SECRETS_KEY_LEN];
+        mlf_secrets_key_generate(key);
+        if (mlf_store_secrets_key(st, key, err, sizeof err) != MLF_OK) {
+            mlf_store_close(st);
+            st = NULL;
+        }
+        explicit_bzero(key, sizeof key);
+    }
+    int seeded = st ? seed_test_store(cli, mlf_config_home(real_cfg), st, dag, cli->argv[1], which_run, logical, run_id,
                                       sizeof run_id)
                     : -1;
     if (seeded < 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/run_ops.h"
+#include "store/store_cache.h"
 #include "time/timefmt.h"
 
 int mlf_ops_set_paused(mlf_store *st, const mlf_dag *dag, int paused)
@@ -60,6 +61,7 @@ static int collect_run(void *ud, const mlf_run_rec *rec)
 typedef struct clear_ctx {
     const mlf_dag *dag;
     const mlf_clear_opts *o;
+    unsigned char *sel; /* o->selected with the setups and teardowns Airflow clears along */
     mlf_store_txn *w;
     size_t cleared;
 } clear_ctx;
@@ -68,7 +70,7 @@ static int clear_ti(void *ud, const mlf_ti_rec *rec)
 {
     clear_ctx *c = ud;
     long idx = mlf_dag_task_index(c->dag, rec->task_id);
-    if (idx < 0 || !c->o->selected[idx])
+    if (idx < 0 || !c->sel[idx])
         return 0;
     if (c->o->only_failed && rec->state != MLF_TI_FAILED && rec->state != MLF_TI_UPSTREAM_FAILED)
         return 0;
@@ -92,6 +94,10 @@ static int clear_ti(void *ud, const mlf_ti_rec *rec)
     copy.message = NULL;
     copy.external_executor_id = NULL;
     int rc = mlf_store_ti_put(c->w, &copy);
+    if (rc == MLF_OK && c->o->no_cache) { /* read by the scheduler at the next dispatch (sched_cache.c) */
+        mlf_ti_key key = mlf_ti_rec_key(rec);
+        rc = mlf_store_cache_mark_put(c->w, &key);
+    }
     if (rc == MLF_OK)
         c->cleared++;
     return rc;
@@ -101,9 +107,20 @@ int mlf_ops_clear(mlf_store *st, const mlf_dag *dag, const mlf_clear_opts *o, si
 {
     clear_ctx c = {.dag = dag, .o = o};
     run_ids runs = {0};
+    /* as Airflow's DAG.clear (partial_subset): a task's setups and teardowns are cleared with it */
+    c.sel = malloc(dag->ntasks ? dag->ntasks : 1);
+    if (!c.sel)
+        return MLF_ENOMEM;
+    memcpy(c.sel, o->selected, dag->ntasks);
+    if (mlf_dag_select_setups_teardowns(dag, c.sel) != MLF_OK) {
+        free(c.sel);
+        return MLF_ENOMEM;
+    }
     int rc = o->dry ? mlf_store_read_begin(st, &c.w) : mlf_store_write_begin(st, &c.w);
-    if (rc != MLF_OK)
+    if (rc != MLF_OK) {
+        free(c.sel);
         return rc;
+    }
     if (o->run_id) {
         runs.v = malloc(sizeof *runs.v);
         rc = runs.v && (runs.v[0] = strdup(o->run_id)) ? MLF_OK : MLF_ENOMEM;
@@ -133,6 +150,7 @@ int mlf_ops_clear(mlf_store *st, const mlf_dag *dag, const mlf_clear_opts *o, si
     for (size_t i = 0; i < runs.n; i++)
         free(runs.v[i]);
     free(runs.v);
+    free(c.sel);
     if (cleared)
         *cleared = rc == MLF_OK ? c.cleared : 0;
     return rc;

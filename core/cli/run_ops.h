@@ -25,9 +25,11 @@ typedef struct mlf_clear_opts {
     int only_failed;               /**< clear only failed and upstream_failed task instances */
     int dry;                       /**< only count (and list) what would be cleared, in a read transaction */
     mlf_buf *listing;              /**< dry: receives "  run_id task_id[map_index] (state)" lines (first 50) */
+    int no_cache;                  /**< their next try ignores cached results (doc/caching.md) */
 } mlf_clear_opts;
 
-/** Clears the selected task instances of @p dag (as `tasks clear`): their state goes back to none, their
+/** Clears the selected task instances of @p dag (as `tasks clear`), with the setups and teardowns Airflow
+ * clears along (mlf_dag_select_setups_teardowns): their state goes back to none, their
  * retries are given again, and their runs are queued again. *@p cleared receives how many were cleared (with
  * o->dry: how many would be, nothing written). Returns MLF_OK or a store error. */
 int mlf_ops_clear(mlf_store *st, const mlf_dag *dag, const mlf_clear_opts *o, size_t *cleared);

@@ -83,6 +83,11 @@ static const mlf_config_key keys[] = {
      .help = "tries a long-lived task host runs before it is replaced; 1: a fresh task-exec process per try"},
     {.name = "task_hosts.max_rss", .type = MLF_CFG_INT, .def = "512", .min = 0, .max = 1048576,
      .help = "MiB of resident memory after which a task host is replaced once its try ends; 0: no limit"},
+    {.name = "core.secrets_key_file", .type = MLF_CFG_PATH, .def = "{home}/keys/secrets.key",
+     .help = "file (mode 0600) of the key that seals connection secrets and sensitive variables in the store; "
+             "made on first start"},
+    {.name = "core.secrets_key", .type = MLF_CFG_STR, .def = NULL, .nullable = 1,
+     .help = "the secrets key itself (64 hex digits), best set as MLFLOWD__CORE__SECRETS_KEY; null: use the key file"},
     {.name = "retention.runs", .type = MLF_CFG_DURATION, .def = NULL, .nullable = 1, .min = 3600000000LL,
      .help = "db clean deletes finished runs (TIs, XComs, logs) that ended longer ago than this; null: keep"},
     {.name = "retention.logs", .type = MLF_CFG_DURATION, .def = NULL, .nullable = 1, .min = 3600000000LL,

@@ -8,7 +8,8 @@
 
 const char *const mlf_trigger_rule_names[MLF_TR_COUNT] = {
     "all_success", "all_failed",  "all_done",    "all_done_min_one_success",    "all_skipped",  "one_success",
-    "one_failed",  "one_done",    "none_failed", "none_failed_min_one_success", "none_skipped", "always"};
+    "one_failed",  "one_done",    "none_failed", "none_failed_min_one_success", "none_skipped", "always",
+    "all_done_setup_success"};
 
 const char *const mlf_weight_rule_names[MLF_WR_COUNT] = {"downstream", "upstream", "absolute"};
 
@@ -52,6 +53,7 @@ mlf_dag *mlf_dag_new(void)
 static void task_free(mlf_task *t)
 {
     mlf_task_templates_free(t);
+    mlf_template_free(t->cache_key);
     free(t->task_id);
     free(t->operator_name);
     free(t->upstream);
@@ -61,12 +63,15 @@ static void task_free(mlf_task *t)
     mlf_value_free(t->params);
     mlf_value_free(t->expand);
     free(t->expand_src);
+    free(t->setups);
+    free(t->setup_waiters);
     free(t->group);
     free(t->doc);
     free(t->owner);
     mlf_value_free(t->on_failure_callback);
     mlf_value_free(t->on_success_callback);
     mlf_value_free(t->on_retry_callback);
+    mlf_asset_strv_free(t->outlets, t->noutlets);
     mlf_value_free(t->executor_config);
 }
 
@@ -83,6 +88,12 @@ void mlf_dag_free(mlf_dag *dag)
     for (size_t i = 0; i < dag->ntasks; i++)
         task_free(&dag->tasks[i]);
     free(dag->tasks);
+    for (size_t i = 0; i < dag->ngroups; i++) {
+        free(dag->groups[i].group_id);
+        free(dag->groups[i].label);
+        free(dag->groups[i].tooltip);
+    }
+    free(dag->groups);
     free(dag->topo);
     free(dag->id_hash);
     for (size_t i = 0; i < dag->ntags; i++)
@@ -98,6 +109,8 @@ void mlf_dag_free(mlf_dag *dag)
     free(dag->doc_md);
     mlf_value_free(dag->on_failure_callback);
     mlf_value_free(dag->on_success_callback);
+    mlf_asset_cond_clear(&dag->asset_sched);
+    mlf_asset_decls_free(dag->asset_decls, dag->nasset_decls);
     free(dag);
 }
 
@@ -169,6 +182,7 @@ int mlf_dag_add_task(mlf_dag *dag, const char *task_id, size_t *index)
         return MLF_ENOMEM;
     }
     t->trigger_rule = MLF_TR_ALL_SUCCESS;
+    t->group_index = -1;
     t->retry_delay_us = 300 * 1000000LL; /* Airflow's default_task_retry_delay */
     t->pool_slots = 1;
     t->priority_weight = 1;
@@ -204,7 +218,7 @@ int mlf_dag_add_edge(mlf_dag *dag, size_t upstream, size_t downstream)
 
 int mlf_task_is_leaf(const mlf_task *t)
 {
-    return t->ndownstream == 0;
+    return t->run_leaf;
 }
 
 /* Reports one cycle among the tasks Kahn's algorithm could not order (indegree still > 0). */
@@ -326,5 +340,6 @@ int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag)
     }
     free(stamp);
     free(stack);
-    return mlf_dag_compile_templates(dag);
+    int rc = mlf_dag_setup_teardown(dag);
+    return rc ? rc : mlf_dag_compile_templates(dag);
 }

@@ -12,6 +12,7 @@
 
 #include "base/diag.h"
 #include "tmpl/template.h"
+#include "dag/dag_assets.h"
 
 /** Trigger rules (doc/architecture.md §6, Airflow's names). */
 typedef enum mlf_trigger_rule {
@@ -27,11 +28,19 @@ typedef enum mlf_trigger_rule {
     MLF_TR_NONE_FAILED_MIN_ONE_SUCCESS,
     MLF_TR_NONE_SKIPPED,
     MLF_TR_ALWAYS,
+    MLF_TR_ALL_DONE_SETUP_SUCCESS, /**< Airflow 2.7+: all done, and a setup among them succeeded (teardowns) */
     MLF_TR_COUNT
 } mlf_trigger_rule;
 
 /** Priority weight rules. */
 typedef enum mlf_weight_rule { MLF_WR_DOWNSTREAM = 0, MLF_WR_UPSTREAM, MLF_WR_ABSOLUTE, MLF_WR_COUNT } mlf_weight_rule;
+
+/** How a task's results are cached (doc/caching.md). */
+typedef enum mlf_cache_mode {
+    MLF_CACHE_NONE = 0, /**< every try runs */
+    MLF_CACHE_AUTO,     /**< keyed on operator, plugin, rendered parameters and the XComs it reads */
+    MLF_CACHE_KEY       /**< keyed on a rendered template */
+} mlf_cache_mode;
 
 /** Sensor modes. */
 typedef enum mlf_sensor_mode { MLF_SENSOR_POKE = 0, MLF_SENSOR_RESCHEDULE } mlf_sensor_mode;
@@ -87,9 +96,20 @@ typedef struct mlf_task {
      * direct upstream; their failure or skip decides the mapped task whatever its trigger rule. */
     size_t *expand_src, nexpand_src;
     mlf_sensor_cfg sensor;
-    char *group, *doc, *owner;
+    char *group, *doc, *owner; /**< group: the task group's group_id (NULL outside groups) */
+    long group_index;    /**< the task's task group (an index in mlf_dag.groups), -1 outside groups */
     /** Callbacks: NULL, or a map {notifier: NAME, config: {...}} (validated against the notifier's table). */
     mlf_value *on_failure_callback, *on_success_callback, *on_retry_callback;
+    /* Setup and teardown (Airflow 2.7+, doc/dags.md): a teardown runs once its upstreams are done and does
+     * not decide the run's state unless on_failure_fail_dagrun. */
+    int is_setup, is_teardown, on_failure_fail_dagrun;
+    int run_leaf;        /**< decides the run's state (Airflow's effective leaf), set by mlf_dag_finalize() */
+    /** Airflow's get_upstreams_only_setups(): the setups upstream of the task (at any distance) that have no
+     * teardown or one downstream of the task; a non-teardown task waits until all succeeded. */
+    size_t *setups, nsetups;
+    /** The tasks with this setup among their `setups` but not among their direct upstreams (their wait on
+     * it ends when it finishes, so the scheduler looks at them again then). */
+    size_t *setup_waiters, nsetup_waiters;
     /** executor_config: NULL, or a map executor name -> map, each checked against that executor's
      * task_params (typed as declared); handed to the executor in the task spec. */
     mlf_value *executor_config;
@@ -99,7 +119,26 @@ typedef struct mlf_task {
     mlf_task_template *templates;
     size_t ntemplates;
     int templates_ready;
+    /** Cached results (doc/caching.md): `cache: auto` or `cache: {key: TEMPLATE, ttl: DURATION}`. */
+    mlf_cache_mode cache_mode;
+    mlf_template *cache_key;   /**< MLF_CACHE_KEY: the key template, compiled at load */
+    int64_t cache_ttl_us;      /**< how long an entry is good for; 0: until purged */
+    /* assets (dag_assets.h, doc/assets.md) */
+    char **outlets;      /**< the asset URIs a succeeded try of this task updates */
+    size_t noutlets;
 } mlf_task;
+
+/** A task group (Airflow's TaskGroup): tasks shown together, named together in `upstream` (its leaves),
+ * given upstreams together (its roots). Groups nest; the model keeps them only for names and views. */
+typedef struct mlf_task_group {
+    char *group_id;      /**< Airflow's group_id: the label, prefixed "PARENT." when the parent prefixes */
+    char *label;         /**< the name it was declared with */
+    long parent;         /**< index in mlf_dag.groups, -1 for a group at the DAG's top */
+    int prefix_group_id; /**< 1: the ids of its tasks and groups start with "GROUP_ID." */
+    int depth;           /**< 1 for a top-level group, its parent's + 1 below */
+    char *tooltip;
+    int line, col;
+} mlf_task_group;
 
 /** A DAG. */
 typedef struct mlf_dag {
@@ -123,10 +162,16 @@ typedef struct mlf_dag {
     mlf_value *on_failure_callback, *on_success_callback; /**< as the task callbacks, for the run's end */
     mlf_task *tasks;
     size_t ntasks;
+    mlf_task_group *groups; /**< in declaration order: a parent before its children */
+    size_t ngroups;
     size_t *topo;        /**< task indices in a topological order (set by mlf_dag_finalize) */
     size_t *id_hash;     /**< open-addressing index task_id -> index+1 (0 = empty), id_hash_cap slots */
     size_t id_hash_cap;
     int line, col;
+    /* assets (dag_assets.h, doc/assets.md) */
+    mlf_asset_cond asset_sched;   /**< the asset condition of `schedule:` (n 0: not asset-scheduled) */
+    mlf_asset_decl *asset_decls;  /**< the top-level `assets:` declarations */
+    size_t nasset_decls;
     int refs;            /**< references: mlf_dag_new() gives 1, mlf_dag_retain() adds, mlf_dag_free() drops */
 } mlf_dag;
 
@@ -156,8 +201,40 @@ int mlf_dag_add_edge(mlf_dag *dag, size_t upstream, size_t downstream);
  * "cycle: a -> b -> c -> a"), and computes effective priorities. Returns MLF_OK or MLF_EINVAL. */
 int mlf_dag_finalize(mlf_dag *dag, mlf_diag *diag);
 
-/** 1 when task @p t has no downstream (a leaf), which decides the run's final state. */
+/** 1 when task @p t decides the run's final state: Airflow's effective leaf, a task whose downstreams are all
+ * teardowns that do not fail the run (none: a leaf), and not such a teardown itself (set by
+ * mlf_dag_finalize(); a DAG of nothing but such teardowns has its plain leaves decide). */
 int mlf_task_is_leaf(const mlf_task *t);
+
+/** Computes the setup/teardown relations of every task (mlf_task.setups, setup_waiters, run_leaf);
+ * mlf_dag_finalize() calls it. Returns MLF_OK or MLF_ENOMEM. */
+int mlf_dag_setup_teardown(mlf_dag *dag);
+
+/** Adds to selection @p sel (one byte per task) the setups and teardowns Airflow clears with the tasks
+ * selected (DAG.partial_subset): for a selected task that is neither, its relevant setups (mlf_task.setups)
+ * and their teardowns; for a selected setup, its teardowns. Returns MLF_OK or MLF_ENOMEM. */
+int mlf_dag_select_setups_teardowns(const mlf_dag *dag, unsigned char *sel);
+
+/** Adds a task group labelled @p label under group @p parent (-1: the DAG's top); its group_id is Airflow's
+ * (the label, prefixed by the parent's id when the parent prefixes). Index in *index. Errors: MLF_EEXIST (the
+ * group_id is taken by another group), MLF_ENOMEM. */
+int mlf_dag_add_group(mlf_dag *dag, const char *label, long parent, int prefix_group_id, size_t *index);
+
+/** The index of the task group whose group_id is @p group_id, or -1. */
+long mlf_dag_group_index(const mlf_dag *dag, const char *group_id);
+
+/** The id a task or group labelled @p label gets inside group @p group (-1: the top): Airflow's child_id,
+ * "GROUP_ID.label" when the group prefixes, else the label. Returns a string the caller frees, or NULL. */
+char *mlf_dag_child_id(const mlf_dag *dag, long group, const char *label);
+
+/** 1 when group @p inner is @p outer or nested in it (at any depth). */
+int mlf_group_within(const mlf_dag *dag, long inner, long outer);
+
+/** Airflow's TaskGroup.get_roots / get_leaves: the tasks of group @p g (nested groups included) without an
+ * upstream (roots) or a downstream (leaves) inside it, as task indices into @p out (room for ntasks); returns
+ * their count. */
+size_t mlf_dag_group_roots(const mlf_dag *dag, long g, size_t *out);
+size_t mlf_dag_group_leaves(const mlf_dag *dag, long g, size_t *out);
 
 /** Compiles the templated parameters of every task (mlf_task.templates), replacing earlier ones;
  * mlf_dag_finalize() calls it. Returns MLF_OK or MLF_ENOMEM. */

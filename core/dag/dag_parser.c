@@ -25,13 +25,24 @@ const char *const mlf_template_context_names[] = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start", "data_interval_end",
     "prev_ds", "prev_ds_nodash", "next_ds", "next_ds_nodash", "run_id", "dag_id", "task_id", "try_number",
     "map_index", "params", "var", "conn", "xcom", "dag_run", "ts_nodash_with_tz", "task_instance_key_str",
-    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success", NULL};
+    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success",
+    "triggering_asset_events", /* assets (doc/assets.md) */
+    NULL};
 
 /* DAG-level keys. */
 static const char *const dag_keys[] = {
     "dag_id", "description", "schedule", "start_date", "end_date", "catchup", "max_active_runs",
     "max_active_tasks", "tags", "params", "default_args", "on_failure_callback", "on_success_callback",
-    "timezone", "doc_md", "is_paused_upon_creation", "dagrun_timeout", "tasks", NULL};
+    "timezone", "doc_md", "is_paused_upon_creation", "dagrun_timeout", "tasks", "groups",
+    "assets", /* assets (doc/assets.md) */
+    NULL};
+
+/* Keys of a task group under `groups:` (Airflow's TaskGroup arguments, and what it holds). */
+static const char *const group_keys[] = {"tooltip", "prefix_group_id", "default_args", "upstream", "tasks", "groups",
+                                         NULL};
+
+/* Nesting bound of task groups (each level also lengthens the ids inside it). */
+#define GROUP_DEPTH_MAX 32
 
 /* Parsed defaults of one operator's parameter table, cached per descriptor. */
 typedef struct defaults_cache {
@@ -56,10 +67,24 @@ typedef struct pctx {
     size_t errors;
     mlf_dag *dag;
     const mlf_tz *tz;
-    const mlf_yaml_node *default_args;
+    /* default_args in force: the DAG's, then those of each enclosing task group (innermost last) */
+    const mlf_yaml_node *dargs[GROUP_DEPTH_MAX + 1];
+    size_t ndargs;
+    long scope;      /* the task group whose tasks are being parsed, -1 at the top */
     size_t cur_task; /* the task being parsed */
-    /* references resolved once every task is known: upstream names and xcom.TASK in templates */
-    struct pending { size_t task; char *name; const mlf_yaml_node *node; } *ups, *xrefs, *erefs;
+    /* references resolved once every task is known: upstream names and xcom.TASK in templates. An upstream
+     * name is looked up from group `scope` outwards; it belongs to task `task`, or to group `down_group`
+     * (a group's own upstream, task is SIZE_MAX). */
+    struct pending {
+        size_t task;
+        char *name;
+        const mlf_yaml_node *node;
+        long scope, down_group;
+    } *ups, *xrefs, *erefs, *tdowns; /* tdowns: the names in a setup's `teardowns:` */
+    size_t ntdowns, captdowns;
+    /* per task index: the task's own trigger_rule node (NULL when it has none of its own) */
+    const mlf_yaml_node **tr_node;
+    size_t ntr_node;
     size_t nups, capups, nxrefs, capxrefs, nerefs, caperefs; /* erefs: xcom.TASK in `expand` */
 } pctx;
 
@@ -244,7 +269,7 @@ static void add_pending(struct pending **v, size_t *n, size_t *cap, size_t task,
     }
     char *copy = strdup(name);
     if (copy)
-        (*v)[(*n)++] = (struct pending){task, copy, node};
+        (*v)[(*n)++] = (struct pending){task, copy, node, -1, -1};
 }
 
 static void free_pending(struct pending *v, size_t n)
@@ -568,9 +593,42 @@ static void set_str(char **slot, char *value)
     }
 }
 
+/* Records upstream name @p n of task @p task (or of group @p down_group when task is SIZE_MAX), to be looked
+ * up from group @p scope outwards once everything is known. */
+static void add_upstream_of(pctx *c, size_t task, long down_group, long scope, const mlf_yaml_node *n)
+{
+    size_t before = c->nups;
+    add_pending(&c->ups, &c->nups, &c->capups, task, n->text, n);
+    if (c->nups > before) {
+        c->ups[before].scope = scope;
+        c->ups[before].down_group = down_group;
+    }
+}
+
 static void add_upstream(pctx *c, size_t task, const mlf_yaml_node *n)
 {
-    add_pending(&c->ups, &c->nups, &c->capups, task, n->text, n);
+    add_upstream_of(c, task, -1, c->scope, n);
+}
+
+/* Records name @p n of task @p task in list @p v, looked up from the current group outwards. */
+static void add_upstream_list(pctx *c, struct pending **v, size_t *nv, size_t *cap, size_t task,
+                              const mlf_yaml_node *n)
+{
+    size_t before = *nv;
+    add_pending(v, nv, cap, task, n->text, n);
+    if (*nv > before)
+        (*v)[before].scope = c->scope;
+}
+
+/* The innermost default_args entry for @p key, or NULL. */
+static const mlf_yaml_node *darg_get(const pctx *c, const char *key)
+{
+    for (size_t l = c->ndargs; l-- > 0;) {
+        const mlf_yaml_node *v = mlf_yaml_map_get(c->dargs[l], key);
+        if (v)
+            return v;
+    }
+    return NULL;
 }
 
 /* Applies one core task key. Returns 1 when @p key is a core key (valid or not), 0 when it is not. */
@@ -597,9 +655,6 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         char dym[160];
         if (name && mlf_trigger_rule_parse(name, &r) == MLF_OK)
             t->trigger_rule = r;
-        else if (name && strcmp(name, "all_done_setup_success") == 0)
-            perr(c, v, "trigger rule 'all_done_setup_success' is not supported yet: setup and teardown tasks are "
-                 "not built yet (all_done is the nearest)");
         else if (name)
             perr(c, v, "unknown trigger rule '%s'%s", name,
                  did_you_mean(name, mlf_trigger_rule_names, MLF_TR_COUNT, dym, sizeof dym));
@@ -644,9 +699,7 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         if (want_int(c, v, key, -1000000, 1000000, &i))
             t->priority_weight = (int)i;
     } else if (strcmp(key, "group") == 0) {
-        perr(c, v, "task '%s': group: task groups are not supported yet; spell the group into the task id "
-             "(Airflow's GROUP.TASK, e.g. 'extract.fetch') and name its last tasks in the downstream's upstream",
-             t->task_id);
+        return 1; /* handled before the task is added: it decides the task's id */
     } else if (strcmp(key, "doc") == 0) {
         set_str(&t->doc, want_strdup(c, v, key));
     } else if (strcmp(key, "owner") == 0) {
@@ -655,10 +708,28 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
                strcmp(key, "email_on_retry") == 0) {
         perr(c, v, "task '%s': %s is not supported yet; mail through the email notifier instead: "
              "on_failure_callback: {notifier: email, to: [ADDRESS]} (on_retry_callback likewise)", t->task_id, key);
-    } else if (strcmp(key, "setup") == 0 || strcmp(key, "teardown") == 0 || strcmp(key, "teardowns") == 0 ||
-               strcmp(key, "on_failure_fail_dagrun") == 0) {
-        perr(c, v, "task '%s': %s: setup and teardown tasks are not supported yet; a cleanup task with "
-             "trigger_rule: all_done runs whatever its upstream tasks did", t->task_id, key);
+    } else if (strcmp(key, "setup") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->is_setup = b;
+    } else if (strcmp(key, "teardown") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->is_teardown = b;
+    } else if (strcmp(key, "on_failure_fail_dagrun") == 0) {
+        if (want_bool(c, v, key, &b))
+            t->on_failure_fail_dagrun = b;
+    } else if (strcmp(key, "teardowns") == 0) {
+        /* Airflow's teardown.as_teardown(setups=this): this task is a setup, each named task its teardown */
+        if (is_scalar(v) && !mlf_yaml_is_null(v)) {
+            t->is_setup = 1;
+            add_upstream_list(c, &c->tdowns, &c->ntdowns, &c->captdowns, ti, v);
+        } else if (v->kind == MLF_YAML_SEQUENCE) {
+            t->is_setup = 1;
+            for (size_t k = 0; k < v->n; k++)
+                if (want_text(c, v->items[k], "teardowns", "a task id"))
+                    add_upstream_list(c, &c->tdowns, &c->ntdowns, &c->captdowns, ti, v->items[k]);
+        } else if (!mlf_yaml_is_null(v)) {
+            perr(c, v, "teardowns: expected a task id or a list of task ids, got %s", mlf_yaml_describe(v));
+        }
     } else if (strcmp(key, "sla") == 0) {
         perr(c, v, "task '%s': sla is not supported: Airflow 3 replaced SLAs by deadline alerts, which mlflowd "
              "does not have yet; bound the task with execution_timeout (the run with dagrun_timeout) and an "
@@ -677,6 +748,9 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         }
     } else if (strcmp(key, "expand") == 0) {
         return 1; /* handled after the operator parameters */
+    } else if (strcmp(key, "outlets") == 0) { /* assets (doc/assets.md) */
+        mlf_asset_strv_free(t->outlets, t->noutlets);
+        c->errors += mlf_asset_parse_outlets(v, c->file, t->task_id, c->diag, &t->outlets, &t->noutlets);
     } else {
         return 0;
     }
@@ -753,8 +827,8 @@ static void validate_task(pctx *c, const mlf_task *t, const mlf_operator_desc *o
         perr(c, idnode, "task '%s': operator '%s': %s", t->task_id, op->name, *err ? err : "out of memory");
     } else if (op->validate(literal, settings, &param, err, sizeof err, op->data) != MLF_OK) {
         const mlf_yaml_node *at = param ? mlf_yaml_map_get(tn, param) : NULL;
-        if (!at && param && c->default_args)
-            at = mlf_yaml_map_get(c->default_args, param);
+        if (!at && param)
+            at = darg_get(c, param);
         perr(c, at ? at : idnode, "task '%s': %s%s%s", t->task_id, param && at ? param : "", param && at ? ": " : "",
              *err ? err : "refused by its operator");
     }
@@ -784,12 +858,99 @@ static void unknown_task_key(pctx *c, const mlf_task *t, const mlf_operator_desc
              t->operator_name, did_you_mean(keynode->text, cands, n, dym, sizeof dym));
 }
 
+/* ------------------------------------------------------------------ cache (doc/caching.md) */
+
+/* cache: auto | false | {key: TEMPLATE | auto, ttl: DURATION}. A sensor's or a branch's try is never cached:
+ * from default_args the key is ignored for them, on the task itself it is an error. */
+static void apply_cache(pctx *c, size_t ti, const mlf_operator_desc *op, const mlf_yaml_node *v, int from_defaults)
+{
+    mlf_task *t = &c->dag->tasks[ti];
+    static const char *const cache_keys[] = {"key", "ttl", NULL};
+    const char *what = "cache: expected auto, false, or a mapping {key: TEMPLATE or auto, ttl: DURATION}";
+    mlf_template_free(t->cache_key);
+    t->cache_key = NULL;
+    t->cache_mode = MLF_CACHE_NONE;
+    t->cache_ttl_us = 0;
+    if (mlf_yaml_is_null(v))
+        return;
+    if (is_scalar(v) && strcmp(mlf_yaml_describe(v), "bool") == 0) {
+        int b = 1;
+        if (want_bool(c, v, "cache", &b) && b)
+            perr(c, v, "task '%s': %s, got true", t->task_id, what);
+        return;
+    }
+    const mlf_yaml_node *keyn = NULL, *ttln = NULL;
+    if (is_scalar(v)) {
+        keyn = v;
+        if (strcmp(v->text, "auto") != 0) {
+            perr(c, v, "task '%s': %s, got '%s'", t->task_id, what, v->text);
+            return;
+        }
+    } else if (v->kind == MLF_YAML_MAPPING) {
+        for (size_t i = 0; i < v->n; i++) {
+            char dym[160];
+            if (!in_list(v->items[i]->text, cache_keys))
+                perr(c, v->items[i], "task '%s': cache: unknown key '%s'%s (cache takes key and ttl)", t->task_id,
+                     v->items[i]->text, did_you_mean(v->items[i]->text, cache_keys, 2, dym, sizeof dym));
+        }
+        keyn = mlf_yaml_map_get(v, "key");
+        ttln = mlf_yaml_map_get(v, "ttl");
+        if (!keyn) {
+            perr(c, v, "task '%s': cache: 'key' is missing (a template, or auto)", t->task_id);
+            return;
+        }
+    } else {
+        perr(c, v, "task '%s': %s, got %s", t->task_id, what, mlf_yaml_describe(v));
+        return;
+    }
+    if ((op->flags & (MLF_OP_SENSOR | MLF_OP_BRANCH))) {
+        if (!from_defaults)
+            perr(c, v, "task '%s': cache: a %s's try is never cached (it %s)", t->task_id,
+                 (op->flags & MLF_OP_SENSOR) ? "sensor" : "branch",
+                 (op->flags & MLF_OP_SENSOR) ? "waits for something outside mlflowd" : "chooses the path to follow");
+        return;
+    }
+    if (ttln && !mlf_yaml_is_null(ttln) && !want_duration(c, ttln, "cache.ttl", 0, &t->cache_ttl_us))
+        return;
+    if (ttln && !mlf_yaml_is_null(ttln) && t->cache_ttl_us <= 0) {
+        perr(c, ttln, "task '%s': cache.ttl: must be longer than 0 (leave it out: entries last until purged)",
+             t->task_id);
+        return;
+    }
+    const char *text = want_text(c, keyn, "cache.key", "a template or auto");
+    if (!text)
+        return;
+    if (strcmp(text, "auto") == 0) {
+        t->cache_mode = MLF_CACHE_AUTO;
+        return;
+    }
+    if (!*text) {
+        perr(c, keyn, "task '%s': cache.key: empty (a template such as \"{{ params.dataset }}-v2\", or auto)",
+             t->task_id);
+        return;
+    }
+    if (!check_template(c, keyn, t->task_id, "cache.key", text, keyn->len))
+        return;
+    char err[512];
+    if (mlf_template_compile(text, keyn->len, &t->cache_key, err, sizeof err) != MLF_OK) {
+        perr(c, keyn, "task '%s': cache.key: template does not parse: %s", t->task_id, err);
+        return;
+    }
+    t->cache_mode = MLF_CACHE_KEY;
+}
+
 /* Applies one key of a task (or of default_args when @p from_defaults). */
 static void apply_task_key(pctx *c, size_t ti, const mlf_operator_desc *op, const mlf_yaml_node *k,
                            const mlf_yaml_node *v, int from_defaults)
 {
     mlf_task *t = &c->dag->tasks[ti];
     const char *key = k->text;
+    if (!from_defaults && strcmp(key, "trigger_rule") == 0 && ti < c->ntr_node)
+        c->tr_node[ti] = v;
+    if (strcmp(key, "cache") == 0) {
+        apply_cache(c, ti, op, v, from_defaults);
+        return;
+    }
     if (apply_core_key(c, ti, key, v))
         return;
     if ((op->flags & MLF_OP_SENSOR) && apply_sensor_key(c, ti, key, v))
@@ -886,14 +1047,72 @@ static int valid_id(const char *s, size_t max)
     return mlf_id_valid(MLF_ID_DAG, s, NULL, 0);
 }
 
+/* The task group a top-level task joins with its `group:` key (a declared group's id, or a new top-level
+ * group of that name); c->scope when it has none. Returns 0 after reporting a problem. */
+static int task_group_key(pctx *c, const mlf_yaml_node *tn, long *out)
+{
+    *out = c->scope;
+    const mlf_yaml_node *g = tn->kind == MLF_YAML_MAPPING ? mlf_yaml_map_get(tn, "group") : NULL;
+    if (!g)
+        return 1;
+    const char *name = want_text(c, g, "group", "the id of a task group");
+    if (!name)
+        return 0;
+    long gi = mlf_dag_group_index(c->dag, name);
+    if (c->scope >= 0 && gi != c->scope) {
+        perr(c, g, "group: a task under groups: belongs to the group it is written in ('%s')",
+             c->dag->groups[c->scope].group_id);
+        return 0;
+    }
+    if (gi < 0) {
+        size_t ix;
+        if (strchr(name, '.') || !valid_id(name, MLF_ID_MAX)) {
+            perr(c, g, "group: '%s' is not a task group declared under groups:, and cannot be a new one (a group id "
+                 "is letters, digits and _ : + -, without '.')", name);
+            return 0;
+        }
+        if (mlf_dag_add_group(c->dag, name, -1, 1, &ix) != MLF_OK) {
+            perr(c, g, "out of memory");
+            return 0;
+        }
+        c->dag->groups[ix].line = (int)g->line;
+        c->dag->groups[ix].col = (int)g->col;
+        gi = (long)ix;
+    }
+    *out = gi;
+    return 1;
+}
+
+static void parse_task_body(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node *tn, const char *task_id,
+                            long group);
+
 static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node *tn)
 {
-    const char *task_id = idnode->text;
+    long group = -1;
+    if (!task_group_key(c, tn, &group))
+        return;
+    char *full_id = mlf_dag_child_id(c->dag, group, idnode->text);
+    if (!full_id) {
+        perr(c, idnode, "out of memory");
+        return;
+    }
+    const char *task_id = full_id;
     if (!valid_id(task_id, MLF_ID_MAX)) {
         perr(c, idnode, "task id '%s' must be 1-%d characters of letters, digits and _ . : + -, and not '.' or '..'",
              task_id, MLF_ID_MAX);
+        free(full_id);
         return;
     }
+    long saved_scope = c->scope; /* a `group:` key puts the task's names in its group's scope */
+    c->scope = group;
+    parse_task_body(c, idnode, tn, task_id, group);
+    c->scope = saved_scope;
+    free(full_id);
+}
+
+static void parse_task_body(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node *tn, const char *task_id,
+                            long group)
+{
     if (tn->kind != MLF_YAML_MAPPING) {
         perr(c, tn, "task '%s': expected a mapping of keys (operator, upstream, ...), got %s", task_id,
              mlf_yaml_describe(tn));
@@ -906,13 +1125,32 @@ static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node
         return;
     }
     c->cur_task = ti;
+    if (ti >= c->ntr_node) {
+        size_t cap = c->ntr_node ? c->ntr_node * 2 : 16;
+        while (cap <= ti)
+            cap *= 2;
+        const mlf_yaml_node **nv = realloc(c->tr_node, cap * sizeof *nv);
+        if (!nv) {
+            perr(c, idnode, "out of memory");
+            return;
+        }
+        for (size_t i = c->ntr_node; i < cap; i++)
+            nv[i] = NULL;
+        c->tr_node = nv;
+        c->ntr_node = cap;
+    }
     mlf_task *t = &c->dag->tasks[ti];
     t->line = (int)idnode->line;
     t->col = (int)idnode->col;
+    t->group_index = group;
+    if (group >= 0 && !(t->group = strdup(c->dag->groups[group].group_id))) {
+        perr(c, idnode, "out of memory");
+        return;
+    }
 
     const mlf_yaml_node *opn = mlf_yaml_map_get(tn, "operator");
-    if (!opn && c->default_args)
-        opn = mlf_yaml_map_get(c->default_args, "operator");
+    if (!opn)
+        opn = darg_get(c, "operator");
     if (!opn) {
         perr(c, idnode, "task '%s': missing required key 'operator'", task_id);
         return;
@@ -952,11 +1190,17 @@ static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node
     t->op = op;
     t->operator_name = strdup(opname);
 
-    /* default_args first, then the task's own keys override them */
-    if (c->default_args)
-        for (size_t i = 0; i < c->default_args->n; i++)
-            if (!mlf_yaml_map_get(tn, c->default_args->items[i]->text))
-                apply_task_key(c, ti, op, c->default_args->items[i], c->default_args->values[i], 1);
+    /* default_args first (the DAG's, then each enclosing group's, inner ones winning, as Airflow merges them),
+     * then the task's own keys override them */
+    for (size_t l = 0; l < c->ndargs; l++)
+        for (size_t i = 0; i < c->dargs[l]->n; i++) {
+            const char *key = c->dargs[l]->items[i]->text;
+            int inner = mlf_yaml_map_get(tn, key) != NULL;
+            for (size_t m = l + 1; m < c->ndargs && !inner; m++)
+                inner = mlf_yaml_map_get(c->dargs[m], key) != NULL;
+            if (!inner)
+                apply_task_key(c, ti, op, c->dargs[l]->items[i], c->dargs[l]->values[i], 1);
+        }
     for (size_t i = 0; i < tn->n; i++)
         apply_task_key(c, ti, op, tn->items[i], tn->values[i], 0);
     t = &c->dag->tasks[ti];
@@ -987,12 +1231,21 @@ static void parse_task(pctx *c, const mlf_yaml_node *idnode, const mlf_yaml_node
 
 /* ------------------------------------------------------------------ the DAG */
 
+/* Checks a default_args mapping (the DAG's or a task group's) and puts it in force for the tasks parsed
+ * next, until the group ends. */
 static void parse_default_args(pctx *c, const mlf_yaml_node *v)
 {
     if (v->kind != MLF_YAML_MAPPING) {
         perr(c, v, "default_args: expected a mapping, got %s", mlf_yaml_describe(v));
         return;
     }
+    const mlf_yaml_node *g = mlf_yaml_map_get(v, "group");
+    if (g)
+        perr(c, g, "default_args: 'group' cannot be a default (write the task under the group, or give it group:)");
+    static const char *const own[] = {"setup", "teardown", "teardowns", "on_failure_fail_dagrun"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if ((g = mlf_yaml_map_get(v, own[i])))
+            perr(c, g, "default_args: '%s' cannot be a default: it belongs to one task (as in Airflow)", own[i]);
     /* Keys must be core task keys, sensor keys, or a parameter of some loaded operator. */
     for (size_t i = 0; i < v->n; i++) {
         const char *key = v->items[i]->text;
@@ -1007,26 +1260,137 @@ static void parse_default_args(pctx *c, const mlf_yaml_node *v)
                  did_you_mean(key, mlf_core_task_keys, list_len(mlf_core_task_keys), dym, sizeof dym));
         }
     }
-    c->default_args = v;
+    if (c->ndargs < sizeof c->dargs / sizeof c->dargs[0])
+        c->dargs[c->ndargs++] = v;
+}
+
+/* Looks @p name up as a task id or a task group id from group @p scope outwards: as "GROUP_ID.name" for
+ * each enclosing group that prefixes, innermost first, then as written (so a name inside a group means its
+ * sibling first). Sets *task or *group (the other -1); returns 0 when nothing has that name. */
+static int resolve_name(const mlf_dag *dag, const char *name, long scope, long *task, long *group)
+{
+    *task = *group = -1;
+    for (long s = scope;; s = dag->groups[s].parent) {
+        while (s >= 0 && !dag->groups[s].prefix_group_id)
+            s = dag->groups[s].parent;
+        char *id = mlf_dag_child_id(dag, s, name);
+        if (id) {
+            *task = mlf_dag_task_index(dag, id);
+            *group = *task < 0 ? mlf_dag_group_index(dag, id) : -1;
+            free(id);
+        }
+        if (*task >= 0 || *group >= 0)
+            return 1;
+        if (s < 0)
+            return 0;
+    }
+}
+
+/* An upstream naming a task group, applied once the edges inside the groups it reads are known. */
+typedef struct group_edge {
+    const struct pending *ref;
+    long up_task, up_group, down_task, down_group;
+    int key; /* the depth of the deepest group whose roots or leaves it reads */
+} group_edge;
+
+static int cmp_group_edge(const void *a, const void *b)
+{
+    const group_edge *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1; /* deeper groups first */
+    return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+/* Adds the edges of one group reference: the upstream group's leaves (or the task) to the downstream
+ * group's roots (or the task), as Airflow's `group >> task` and `task >> group`. */
+static void apply_group_edge(pctx *c, const group_edge *e, size_t *ups, size_t *downs)
+{
+    mlf_dag *dag = c->dag;
+    size_t nu = 1, nd = 1;
+    if (e->up_group >= 0)
+        nu = mlf_dag_group_leaves(dag, e->up_group, ups);
+    else
+        ups[0] = (size_t)e->up_task;
+    if (e->down_group >= 0)
+        nd = mlf_dag_group_roots(dag, e->down_group, downs);
+    else
+        downs[0] = (size_t)e->down_task;
+    long empty = nu == 0 ? e->up_group : nd == 0 ? e->down_group : -1;
+    if (empty >= 0) {
+        perr(c, e->ref->node, "upstream '%s': task group '%s' has no tasks", e->ref->name, dag->groups[empty].group_id);
+        return;
+    }
+    for (size_t i = 0; i < nu; i++)
+        for (size_t k = 0; k < nd; k++)
+            if (mlf_dag_add_edge(dag, ups[i], downs[k]) != MLF_OK)
+                perr(c, e->ref->node, "out of memory");
 }
 
 static void resolve_upstreams(pctx *c)
 {
-    const char **ids = malloc((c->dag->ntasks ? c->dag->ntasks : 1) * sizeof *ids);
-    if (!ids)
-        return;
-    for (size_t k = 0; k < c->dag->ntasks; k++)
-        ids[k] = c->dag->tasks[k].task_id;
-    for (size_t i = 0; i < c->nups; i++) {
-        long up = mlf_dag_task_index(c->dag, c->ups[i].name);
-        if (up < 0) {
+    mlf_dag *dag = c->dag;
+    size_t nids = dag->ntasks + dag->ngroups;
+    const char **ids = malloc((nids ? nids : 1) * sizeof *ids);
+    group_edge *gedges = calloc(c->nups ? c->nups : 1, sizeof *gedges);
+    size_t *ups = malloc((dag->ntasks ? dag->ntasks : 1) * sizeof *ups);
+    size_t *downs = malloc((dag->ntasks ? dag->ntasks : 1) * sizeof *downs);
+    size_t ngedges = 0;
+    if (!ids || !gedges || !ups || !downs) {
+        perr(c, NULL, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < dag->ntasks; k++)
+        ids[k] = dag->tasks[k].task_id;
+    for (size_t k = 0; k < dag->ngroups; k++)
+        ids[dag->ntasks + k] = dag->groups[k].group_id;
+    /* a setup's teardowns: the edge setup -> teardown (Airflow's as_teardown(setups=...)); first, since a
+     * teardown is not a group's leaf */
+    for (size_t i = 0; i < c->ntdowns; i++) {
+        const struct pending *p = &c->tdowns[i];
+        long td, tg;
+        if (!resolve_name(dag, p->name, p->scope, &td, &tg) || td < 0) {
             char dym[160];
-            perr(c, c->ups[i].node, "task '%s': upstream '%s' is not a task of this DAG%s",
-                 c->dag->tasks[c->ups[i].task].task_id, c->ups[i].name,
-                 did_you_mean(c->ups[i].name, ids, c->dag->ntasks, dym, sizeof dym));
+            perr(c, p->node, "task '%s': teardowns: '%s' is not a task of this DAG%s", dag->tasks[p->task].task_id,
+                 p->name, tg >= 0 ? " (it is a task group: name its teardown tasks)"
+                                  : did_you_mean(p->name, ids, dag->ntasks, dym, sizeof dym));
             continue;
         }
-        mlf_dag_add_edge(c->dag, (size_t)up, c->ups[i].task);
+        dag->tasks[td].is_teardown = 1;
+        mlf_dag_add_edge(dag, p->task, (size_t)td);
+    }
+    /* task-to-task edges first: they decide every group's roots and leaves */
+    for (size_t i = 0; i < c->nups; i++) {
+        const struct pending *p = &c->ups[i];
+        long up_task, up_group;
+        const char *who = p->task != SIZE_MAX ? dag->tasks[p->task].task_id : dag->groups[p->down_group].group_id;
+        const char *what = p->task != SIZE_MAX ? "task" : "task group";
+        if (!resolve_name(dag, p->name, p->scope, &up_task, &up_group)) {
+            char dym[160];
+            perr(c, p->node, "%s '%s': upstream '%s' is not a task %sof this DAG%s", what, who, p->name,
+                 dag->ngroups ? "or task group " : "", did_you_mean(p->name, ids, nids, dym, sizeof dym));
+            continue;
+        }
+        long down_group = p->task != SIZE_MAX ? -1 : p->down_group;
+        long down_in = p->task != SIZE_MAX ? dag->tasks[p->task].group_index : p->down_group;
+        long up_in = up_task >= 0 ? dag->tasks[up_task].group_index : up_group;
+        if ((up_group >= 0 && mlf_group_within(dag, down_in, up_group)) ||
+            (down_group >= 0 && mlf_group_within(dag, up_in, down_group))) {
+            perr(c, p->node, "%s '%s': upstream '%s' %s", what, who, p->name,
+                 up_group >= 0 && mlf_group_within(dag, down_in, up_group)
+                     ? "is a task group that holds it: a group's own tasks cannot depend on the whole group"
+                     : "is inside the task group: a group cannot depend on its own tasks");
+            continue;
+        }
+        if (up_task >= 0 && down_group < 0) {
+            mlf_dag_add_edge(dag, (size_t)up_task, p->task);
+            continue;
+        }
+        group_edge *e = &gedges[ngedges++];
+        *e = (group_edge){.ref = p, .up_task = up_task, .up_group = up_group,
+                          .down_task = down_group < 0 ? (long)p->task : -1, .down_group = down_group};
+        int du = up_group >= 0 ? dag->groups[up_group].depth : 0;
+        int dd = down_group >= 0 ? dag->groups[down_group].depth : 0;
+        e->key = du > dd ? du : dd;
     }
     for (size_t i = 0; i < c->nxrefs; i++) {
         if (mlf_dag_task_index(c->dag, c->xrefs[i].name) >= 0)
@@ -1056,7 +1420,16 @@ static void resolve_upstreams(pctx *c)
         t->expand_src[t->nexpand_src++] = (size_t)src;
         mlf_dag_add_edge(c->dag, (size_t)src, c->erefs[i].task);
     }
+    /* last the edges that name groups, deepest groups first: edges among a group's tasks (from references
+     * to groups nested in it) are in place before its own roots and leaves are read */
+    qsort(gedges, ngedges, sizeof *gedges, cmp_group_edge);
+    for (size_t i = 0; i < ngedges; i++)
+        apply_group_edge(c, &gedges[i], ups, downs);
+out:
     free(ids);
+    free(gedges);
+    free(ups);
+    free(downs);
 }
 
 /* Params written as Airflow Param specs ({type: integer, default: 30, maximum: 365}): each spec is checked
@@ -1103,6 +1476,143 @@ static void split_param_specs(pctx *c, const mlf_yaml_node *node)
         mlf_map_set(dag->param_specs, key, copy);
         mlf_map_set(dag->params, key, value); /* replaces the spec in place: i stays valid */
         free(key);
+    }
+}
+
+/* Reports a problem at task @p t's id. */
+static void task_err(pctx *c, const mlf_task *t, const char *fmt, ...) MLF_PRINTF(3, 4);
+static void task_err(pctx *c, const mlf_task *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mlf_diag_vadd(c->diag, c->file, t->line, t->col, fmt, ap);
+    va_end(ap);
+    c->errors++;
+}
+
+/* Airflow's rules for setup and teardown tasks (BaseOperator.as_teardown, the @teardown decorator,
+ * DAG.validate_setup_teardown), checked once every edge is known; a teardown's rule becomes
+ * all_done_setup_success. */
+static void check_setup_teardown(pctx *c)
+{
+    mlf_dag *dag = c->dag;
+    for (size_t i = 0; i < dag->ntasks; i++) {
+        mlf_task *t = &dag->tasks[i];
+        const mlf_yaml_node *tr = i < c->ntr_node ? c->tr_node[i] : NULL;
+        if (t->is_setup && t->is_teardown)
+            task_err(c, t, "task '%s': a task cannot be both a setup and a teardown", t->task_id);
+        if (t->on_failure_fail_dagrun && !t->is_teardown)
+            task_err(c, t, "task '%s': on_failure_fail_dagrun is for teardown tasks (teardown: true), as in Airflow",
+                     t->task_id);
+        if (t->is_teardown) {
+            if (tr && t->trigger_rule != MLF_TR_ALL_DONE_SETUP_SUCCESS)
+                perr(c, tr, "task '%s': a teardown's trigger rule is all_done_setup_success and cannot be changed "
+                     "(Airflow: \"Trigger rule not configurable for teardown tasks.\")", t->task_id);
+            t->trigger_rule = MLF_TR_ALL_DONE_SETUP_SUCCESS;
+        }
+        for (size_t k = 0; t->is_setup && k < t->ndownstream; k++) {
+            const mlf_task *d = &dag->tasks[t->downstream[k]];
+            if (!d->is_teardown && d->trigger_rule != MLF_TR_ALL_SUCCESS)
+                task_err(c, d, "task '%s': its upstream '%s' is a setup task, and tasks after a setup must keep "
+                         "trigger_rule all_success (Airflow: \"Setup tasks must be followed with trigger rule "
+                         "ALL_SUCCESS.\")", d->task_id, t->task_id);
+        }
+    }
+}
+
+static void parse_tasks(pctx *c, const mlf_yaml_node *tasks, const char *where)
+{
+    if (tasks->kind != MLF_YAML_MAPPING) {
+        perr(c, tasks, "%stasks: expected a mapping of task_id to task, got %s", where, mlf_yaml_describe(tasks));
+        return;
+    }
+    for (size_t k = 0; k < tasks->n; k++)
+        parse_task(c, tasks->items[k], tasks->values[k]);
+}
+
+/* `groups:` -- task groups (Airflow's TaskGroup) under group @p parent (-1: the DAG), each with its tasks
+ * and nested groups. */
+static void parse_groups(pctx *c, const mlf_yaml_node *v, long parent)
+{
+    if (v->kind != MLF_YAML_MAPPING) {
+        perr(c, v, "groups: expected a mapping of group id to task group, got %s", mlf_yaml_describe(v));
+        return;
+    }
+    int depth = parent < 0 ? 1 : c->dag->groups[parent].depth + 1;
+    for (size_t i = 0; i < v->n; i++) {
+        const mlf_yaml_node *k = v->items[i], *gn = v->values[i], *x;
+        const char *label = k->text;
+        if (depth > GROUP_DEPTH_MAX) {
+            perr(c, k, "task group '%s': groups nest at most %d deep", label, GROUP_DEPTH_MAX);
+            return;
+        }
+        if (gn->kind != MLF_YAML_MAPPING) {
+            perr(c, gn, "task group '%s': expected a mapping (tasks, groups, upstream, default_args, tooltip, "
+                 "prefix_group_id), got %s", label, mlf_yaml_describe(gn));
+            continue;
+        }
+        int prefix = 1, bad = 0;
+        if ((x = mlf_yaml_map_get(gn, "prefix_group_id")) && !want_bool(c, x, "prefix_group_id", &prefix))
+            bad = 1;
+        if (!valid_id(label, MLF_ID_MAX) || (prefix && strchr(label, '.'))) {
+            perr(c, k, "task group id '%s' must be letters, digits and _ : + -%s", label,
+                 prefix ? " (no '.': it prefixes the ids inside, as in Airflow)" : " . (and not '.' or '..')");
+            continue;
+        }
+        for (size_t j = 0; j < gn->n; j++) {
+            const char *key = gn->items[j]->text;
+            char dym[160];
+            if (in_list(key, group_keys))
+                continue;
+            bad = 1;
+            if (strcmp(key, "expand") == 0 || strcmp(key, "expand_kwargs") == 0)
+                perr(c, gn->items[j], "task group '%s': mapped task groups (expand on a group) are not supported "
+                     "yet; expand the tasks inside the group", label);
+            else if (strcmp(key, "ui_color") == 0 || strcmp(key, "ui_fgcolor") == 0)
+                perr(c, gn->items[j], "task group '%s': %s is not supported: mlflowd's views have no colours",
+                     label, key);
+            else
+                perr(c, gn->items[j], "task group '%s': unknown key '%s'%s", label, key,
+                     did_you_mean(key, group_keys, list_len(group_keys), dym, sizeof dym));
+        }
+        size_t gi;
+        int rc = mlf_dag_add_group(c->dag, label, parent, prefix, &gi);
+        if (rc != MLF_OK) {
+            char *id = mlf_dag_child_id(c->dag, parent, label);
+            perr(c, k, rc == MLF_EEXIST ? "duplicate task group id '%s'" : "task group '%s': out of memory",
+                 id ? id : label);
+            free(id);
+            continue;
+        }
+        mlf_task_group *g = &c->dag->groups[gi];
+        g->line = (int)k->line;
+        g->col = (int)k->col;
+        if ((x = mlf_yaml_map_get(gn, "tooltip")) && !mlf_yaml_is_null(x))
+            set_str(&c->dag->groups[gi].tooltip, want_strdup(c, x, "tooltip"));
+        if ((x = mlf_yaml_map_get(gn, "upstream")) && !mlf_yaml_is_null(x)) {
+            if (is_scalar(x)) {
+                add_upstream_of(c, SIZE_MAX, (long)gi, parent, x);
+            } else if (x->kind == MLF_YAML_SEQUENCE) {
+                for (size_t u = 0; u < x->n; u++)
+                    if (want_text(c, x->items[u], "upstream", "a task or task group id"))
+                        add_upstream_of(c, SIZE_MAX, (long)gi, parent, x->items[u]);
+            } else {
+                perr(c, x, "upstream: expected a task or group id or a list of them, got %s", mlf_yaml_describe(x));
+            }
+        }
+        if (bad)
+            continue;
+        long saved_scope = c->scope;
+        size_t saved_dargs = c->ndargs;
+        c->scope = (long)gi;
+        if ((x = mlf_yaml_map_get(gn, "default_args")) && !mlf_yaml_is_null(x))
+            parse_default_args(c, x);
+        if ((x = mlf_yaml_map_get(gn, "tasks")) && !mlf_yaml_is_null(x))
+            parse_tasks(c, x, "task group: ");
+        if ((x = mlf_yaml_map_get(gn, "groups")) && !mlf_yaml_is_null(x))
+            parse_groups(c, x, (long)gi);
+        c->scope = saved_scope;
+        c->ndargs = saved_dargs;
     }
 }
 
@@ -1156,8 +1666,30 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
     if (end && !mlf_yaml_is_null(end) && want_date(c, end, "end_date", &dag->end_date) && dag->start_date &&
         dag->end_date < dag->start_date)
         perr(c, end, "end_date %s is before start_date %s", end->text, start->text);
-    if ((v = mlf_yaml_map_get(root, "schedule")) && !mlf_yaml_is_null(v)) {
-        const char *expr = want_text(c, v, "schedule", "a cron expression, a preset such as @daily, a duration, or null");
+    char *asset_cron = NULL; /* assets (doc/assets.md): schedule: {assets: [...], cron: EXPR} */
+    if ((v = mlf_yaml_map_get(root, "schedule")) && v->kind == MLF_YAML_MAPPING) {
+        c->errors += mlf_asset_parse_schedule(v, c->file, c->diag, &dag->asset_sched, &asset_cron);
+        if (asset_cron) {
+            char err[512];
+            mlf_schedule *s = NULL;
+            if (mlf_schedule_parse(asset_cron, dag->timezone, &s, err, sizeof err) != MLF_OK)
+                perr(c, mlf_yaml_map_get(v, "cron"), "schedule: cron: %s", err);
+            else if (!dag->start_date && mlf_schedule_kind_of(s) != MLF_SCHEDULE_NONE)
+                perr(c, v, "schedule: cron '%s' needs a start_date (the first data interval starts there)", asset_cron);
+            else {
+                set_str(&dag->schedule, asset_cron);
+                asset_cron = NULL;
+            }
+            mlf_schedule_free(s);
+            free(asset_cron);
+        }
+        v = NULL;
+    }
+    if ((v = mlf_yaml_map_get(root, "assets")))
+        c->errors += mlf_asset_parse_decls(v, c->file, c->diag, &dag->asset_decls, &dag->nasset_decls);
+    if ((v = mlf_yaml_map_get(root, "schedule")) && !mlf_yaml_is_null(v) && v->kind != MLF_YAML_MAPPING) {
+        const char *expr = want_text(c, v, "schedule", "a cron expression, a preset such as @daily, a duration, "
+                                     "{assets: [URI, ...]}, or null");
         char err[512];
         mlf_schedule *s = NULL;
         if (expr && mlf_schedule_parse(expr, dag->timezone, &s, err, sizeof err) != MLF_OK)
@@ -1212,18 +1744,24 @@ static void parse_dag(pctx *c, const mlf_yaml_node *root)
     if ((v = mlf_yaml_map_get(root, "default_args")) && !mlf_yaml_is_null(v))
         parse_default_args(c, v);
 
-    const mlf_yaml_node *tasks = mlf_yaml_map_get(root, "tasks");
-    if (!tasks || mlf_yaml_is_null(tasks)) {
+    const mlf_yaml_node *tasks = mlf_yaml_map_get(root, "tasks"), *groups = mlf_yaml_map_get(root, "groups");
+    if ((!tasks || mlf_yaml_is_null(tasks)) && (!groups || mlf_yaml_is_null(groups))) {
         perr(c, tasks ? tasks : root, "missing required key 'tasks' (a mapping of task_id to task)");
         return;
     }
-    if (tasks->kind != MLF_YAML_MAPPING) {
-        perr(c, tasks, "tasks: expected a mapping of task_id to task, got %s", mlf_yaml_describe(tasks));
-        return;
-    }
-    for (size_t k = 0; k < tasks->n; k++)
-        parse_task(c, tasks->items[k], tasks->values[k]);
+    if (groups && !mlf_yaml_is_null(groups))
+        parse_groups(c, groups, -1);
+    if (tasks && !mlf_yaml_is_null(tasks))
+        parse_tasks(c, tasks, "");
+    /* as in Airflow, a group id may not also be a task id */
+    for (size_t g = 0; g < dag->ngroups; g++)
+        if (mlf_dag_task_index(dag, dag->groups[g].group_id) >= 0) {
+            mlf_diag_add(c->diag, c->file, dag->groups[g].line, dag->groups[g].col,
+                         "task group id '%s' is also a task id", dag->groups[g].group_id);
+            c->errors++;
+        }
     resolve_upstreams(c);
+    check_setup_teardown(c);
     if (c->errors == 0 && mlf_dag_finalize(dag, c->diag) != MLF_OK)
         c->errors++;
 }
@@ -1250,7 +1788,7 @@ static int parse_doc(mlf_dag_parser *p, int rc, mlf_yaml_doc *doc, const char *n
         add_yaml_error(diag, name, err);
         return rc == MLF_ENOMEM ? rc : (rc > 0 ? rc : MLF_EPARSE);
     }
-    pctx c = {.p = p, .file = name, .diag = diag, .tz = mlf_tz_utc()};
+    pctx c = {.p = p, .file = name, .diag = diag, .tz = mlf_tz_utc(), .scope = -1};
     c.dag = mlf_dag_new();
     if (!c.dag || !(c.dag->fileloc = strdup(name))) {
         mlf_dag_free(c.dag);
@@ -1261,6 +1799,8 @@ static int parse_doc(mlf_dag_parser *p, int rc, mlf_yaml_doc *doc, const char *n
     free_pending(c.ups, c.nups);
     free_pending(c.xrefs, c.nxrefs);
     free_pending(c.erefs, c.nerefs);
+    free_pending(c.tdowns, c.ntdowns);
+    free(c.tr_node);
     mlf_yaml_free(doc);
     if (c.errors) {
         mlf_dag_free(c.dag);

@@ -209,6 +209,18 @@ static int rebuild(mlf_dagbag *bag)
         i = j;
     }
     bag->ndags = out;
+    /* assets (doc/assets.md): a DAG waiting for an asset nothing produces or declares is a load error */
+    unsigned char *bad = calloc(bag->ndags ? bag->ndags : 1, 1);
+    if (!bad)
+        return MLF_ENOMEM;
+    if (mlf_asset_check_bag(bag->dags, bag->ndags, &bag->errors, bad)) {
+        out = 0;
+        for (size_t i = 0; i < bag->ndags; i++)
+            if (!bad[i])
+                bag->dags[out++] = bag->dags[i];
+        bag->ndags = out;
+    }
+    free(bad);
     return MLF_OK;
 }
 

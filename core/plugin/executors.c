@@ -368,6 +368,21 @@ void mlf_exec_lease_drop(mlf_exec_host *host, const char *attempt)
         host->cb.drop_lease(host->cb.ud, attempt);
 }
 
+int mlf_exec_worker_update(mlf_exec_host *host, const mlf_value *worker)
+{
+    if (!host || mlf_value_type(worker) != MLF_MAP)
+        return MLF_EINVAL;
+    size_t len = 0;
+    const char *name = mlf_value_get_str(mlf_map_get(worker, "name"), &len);
+    const char *state = mlf_value_get_str(mlf_map_get(worker, "state"), NULL);
+    if (!name || len == 0 || len > 128 || strlen(name) != len || !state ||
+        (strcmp(state, "ready") != 0 && strcmp(state, "gone") != 0))
+        return MLF_EINVAL;
+    if (!host->cb.worker_update)
+        return MLF_ENOTSUP;
+    return host->cb.worker_update(host->cb.ud, worker);
+}
+
 const char *mlf_exec_self(mlf_exec_host *host)
 {
     (void)host;

@@ -21,6 +21,9 @@ typedef struct mlf_executor_callbacks {
     int (*persist_lease)(void *ud, const char *attempt, const char *worker, mlf_time_us deadline);
     /** As mlf_exec_lease_drop(). */
     void (*drop_lease)(void *ud, const char *attempt);
+    /** As mlf_exec_worker_update() (a WORKER map, borrowed, already checked for name and state); NULL:
+     * MLF_ENOTSUP. */
+    int (*worker_update)(void *ud, const mlf_value *worker);
     /** As mlf_exec_note(); NULL: MLF_ENOTSUP. */
     int (*note)(void *ud, const char *attempt, const char *note);
     void *ud;

@@ -2,6 +2,7 @@
 #include "plugin/plugin_loader.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <ltdl.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/strutil.h"
+#include "sched/cache_key.h"
 
 /* libltdl keeps a global reference count; init once per process and never exit it early. */
 static int ltdl_ready(mlf_diag *errors)
@@ -186,6 +188,11 @@ static int load_one(mlf_catalog *cat, const char *file, mlf_diag *errors)
         return MLF_EEXIST;
     }
     mlf_plugin *p = mlf_catalog_add_plugin(cat, file, info, h);
+    if (p) { /* the shared object's content, hashed once here for cache keys (doc/caching.md) */
+        Dl_info where;
+        const char *so = dladdr(info, &where) && where.dli_fname && *where.dli_fname ? where.dli_fname : file;
+        p->has_digest = mlf_cache_file_digest(so, p->digest) == MLF_OK;
+    }
     mlf_registry *reg = p ? mlf_registry_begin(cat, p) : NULL;
     if (!reg) {
         mlf_diag_add(errors, file, 0, 0, "out of memory");

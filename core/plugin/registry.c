@@ -12,7 +12,12 @@ const char *const mlf_core_task_keys[] = {
     "operator", "upstream", "trigger_rule", "retries", "retry_delay", "retry_exponential_backoff",
     "max_retry_delay", "execution_timeout", "depends_on_past", "wait_for_downstream", "pool", "pool_slots",
     "queue", "priority_weight", "weight_rule", "expand", "group", "doc", "on_failure_callback",
-    "on_success_callback", "on_retry_callback", "owner", "email", "executor_config", NULL};
+    "on_success_callback", "on_retry_callback", "owner", "email", "setup", "teardown", "teardowns",
+    "on_failure_fail_dagrun",
+    "cache", /* cached results (doc/caching.md) */
+    "outlets", /* assets (doc/assets.md) */
+    "executor_config", /* per-executor task settings (doc/executors/slurm.md) */
+    NULL};
 
 const mlf_param_spec mlf_sensor_params[] = {
     {.name = "mode", .type = MLF_PARAM_ENUM, .default_value = "poke", .choices = "poke|reschedule",

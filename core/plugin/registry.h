@@ -27,6 +27,10 @@ typedef struct mlf_plugin {
     char *path;                 /**< the file that was opened */
     const mlf_plugin_info *info;
     void *handle;               /**< lt_dlhandle */
+    /** The BLAKE2b digest of the shared object's content, taken once when it was loaded (cache keys,
+     * doc/caching.md); has_digest 0 when the file could not be read. */
+    unsigned char digest[32];
+    int has_digest;
 } mlf_plugin;
 
 /** One registered descriptor and the plugin that owns it. */

@@ -242,6 +242,8 @@ int mlf_sc_render_lookup(void *ud, const char *name, const mlf_value **out)
         v = mlf_value_int(rc->ti->map_index);
     else if (strcmp(name, "params") == 0)
         v = mlf_value_copy(r->params);
+    else if (strcmp(name, "triggering_asset_events") == 0) /* assets (doc/assets.md) */
+        v = mlf_sc_triggering_events(rc->s, r);
     else if (strcmp(name, "dag_run") == 0) {
         v = mlf_value_map();
         mlf_map_set(v, "conf", r->conf ? mlf_value_copy(r->conf) : mlf_value_map());

@@ -147,12 +147,11 @@ static mlf_value *xcom_inputs(const srun *r, const mlf_task *task)
     return in;
 }
 
-/* A try that failed before it started (its parameters did not render) still gets its log, so that
- * `mlflowd tasks logs` explains it as it explains every other failure. One short append: a rare path. */
-static void write_render_failure(mlf_scheduler *s, srun *r, const mlf_task *task, sti *t, const char *err)
+void mlf_sc_try_log_line(mlf_scheduler *s, const sti *t, const char *line)
 {
-    char *path = mlf_ti_log_path(s->home, r->rec.dag_id, r->rec.run_id, task->task_id, t->map_index, t->try_number);
-    char *line = mlf_strdup_printf("The task's parameters did not render, so it did not run: %s\n", err);
+    const srun *r = t->run;
+    char *path = mlf_ti_log_path(s->home, r->rec.dag_id, r->rec.run_id, r->dag->tasks[t->task].task_id,
+                                 t->map_index, t->try_number);
     int fd = path && line && mlf_mkdir_parents(path) == MLF_OK
                  ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
                  : -1;
@@ -160,8 +159,16 @@ static void write_render_failure(mlf_scheduler *s, srun *r, const mlf_task *task
         mlf_write_full(fd, line, strlen(line));
         close(fd);
     }
-    free(line);
     free(path);
+}
+
+/* A try that failed before it started (its parameters did not render) still gets its log, so that
+ * `mlflowd tasks logs` explains it as it explains every other failure. One short append: a rare path. */
+static void write_render_failure(mlf_scheduler *s, sti *t, const char *err)
+{
+    char *line = mlf_strdup_printf("The task's parameters did not render, so it did not run: %s\n", err);
+    mlf_sc_try_log_line(s, t, line);
+    free(line);
 }
 
 static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
@@ -181,12 +188,12 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
     render_ctx rc = {.s = s, .run = r, .ti = t};
     mlf_value *params = NULL;
     int rcode = mlf_sc_render_params(s, t, &rc, &params, err, sizeof err);
-    mlf_value_free(rc.names);
     mlf_value *secrets = rc.secrets; /* freed below, after the spec is encoded */
     if (rcode != MLF_OK) {
+        mlf_value_free(rc.names);
         mlf_value_free(secrets);
         mlf_log(MLF_LOG_ERROR, COMPONENT, "%s/%s/%s: %s", r->rec.dag_id, r->rec.run_id, task->task_id, err);
-        write_render_failure(s, r, task, t, err);
+        write_render_failure(s, t, err);
         mlf_sc_finish_ti(s, t, MLF_TI_FAILED, err);
         return;
     }
@@ -198,6 +205,16 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         mlf_map_set(params, "soft_fail", mlf_value_bool(task->sensor.soft_fail));
         mlf_map_set(params, "exponential_backoff", mlf_value_bool(task->sensor.exponential_backoff));
     }
+    mlf_value *inputs = xcom_inputs(r, task);
+    if (inputs && mlf_sc_cache_lookup(s, t, &rc, params, inputs, now)) { /* a cache hit: no try (doc/caching.md) */
+        mlf_value_free(rc.names);
+        mlf_value_free(rc.secrets);
+        mlf_value_free(params);
+        mlf_value_free(inputs);
+        return;
+    }
+    mlf_value_free(rc.names);
+    rc.names = NULL;
     const char **down = calloc(task->ndownstream + 1, sizeof *down);
     for (size_t d = 0; down && d < task->ndownstream; d++)
         down[d] = r->dag->tasks[task->downstream[d]].task_id;
@@ -213,7 +230,6 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         .log_path = log_path, .xcom_max_size = s->xcom_max, .execution_timeout = task->execution_timeout_us,
         .sensor_poke = (task->op->flags & MLF_OP_SENSOR) && task->sensor.mode == MLF_SENSOR_POKE,
         .sensor = (task->op->flags & MLF_OP_SENSOR) != 0};
-    mlf_value *inputs = xcom_inputs(r, task);
     spec.xcom_inputs = inputs;
     /* the connection the operator names (conn_id), from the store or MLFLOWD_CONN_<ID>; its password is
      * masked in the try's log */

@@ -14,6 +14,9 @@
  *   sched_result.c    results from the executor: success, skip, reschedule, retry (with backoff), failure
  *   sched_recover.c   resuming runs after a restart; runs and pauses written by other processes
  *   sched_lease.c     leases of remote tries (persisted for the executor; adopted after a restart)
+ *   sched_cache.c     cached results: a try's cache key, the hit that finishes it without running, the record
+ *   sched_assets.c    asset events of succeeded tries, asset-triggered runs (doc/assets.md)
+ *   sched_workers.c   the executor's worker records, batched into the loop's commits
  */
 #ifndef MLF_CORE_SCHED_INTERNAL_H
 #define MLF_CORE_SCHED_INTERNAL_H
@@ -51,6 +54,10 @@ typedef struct sti {
     size_t heap_idx; /* position in the ready or timer heap, (size_t)-1 when in none */
     int in_timer;
     int save_pending;      /* listed in the scheduler's unsaved TIs: its record is written at the flush */
+    /* cached results (sched_cache.c, doc/caching.md) */
+    unsigned char cache_digest[32]; /* the running try's cache key, when cache_keyed */
+    int cache_keyed;       /* the running try has a cache key: its success is recorded under it */
+    int cache_ignore;      /* `tasks clear --no-cache`: this TI's tries do not read the cache */
 } sti;
 
 /* Per task of a run: its TIs and the counters over its direct upstream TIs. */
@@ -96,6 +103,7 @@ typedef struct sdag {
     int has_last;          /* last automated interval known */
     mlf_interval last;
     mlf_time_us next_check; /* when to look at the schedule again (0: now) */
+    int asset_due;         /* sched_assets.c: an asset it waits for was updated (or a run of it ended) */
 } sdag;
 
 typedef struct heap {
@@ -140,6 +148,14 @@ struct mlf_scheduler {
     char owner_id[160];          /* this process as a run owner (sched_owner.c) */
     mlf_time_us next_owner_beat; /* CLOCK_BOOTTIME */
     int skipped_owned;           /* resume_run() left a run to its live owner */
+    /* assets (sched_assets.c) */
+    struct asset_consumer *consumers; /* (URI, DAG) pairs of asset schedules, sorted by URI */
+    size_t nconsumers;
+    size_t *due;                      /* indices (s->dags) of the DAGs with asset_due set */
+    size_t ndue, capdue;
+    mlf_time_us next_inbox;           /* when to look at the inbox of events from other processes */
+    struct sworker *workers;     /* the executor's workers, with records waiting for a commit (sched_workers.c) */
+    size_t nworkers, capworkers;
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -230,6 +246,15 @@ int mlf_sc_take_first_run(void *ud, const mlf_run_rec *rec);
 /* Evaluates the tasks whose upstream counters changed this turn (and new runs' roots). */
 void mlf_sc_evaluate_dirty(mlf_scheduler *s);
 
+/* sched_setup.c: setup tasks (Airflow 2.7+). Fills c's setup counters from @p task's direct upstream setups
+ * (all_done_setup_success reads them). */
+void mlf_sc_count_setups(const srun *r, size_t task, mlf_upstream_counts *c);
+/* Airflow's _evaluate_setup_constraint: UPSTREAM_FAILED when an indirect setup of @p task failed, SKIP when
+ * one was skipped, WAIT until all succeeded, then RUN (the trigger rule decides). */
+mlf_trigger_decision mlf_sc_setup_constraint(const srun *r, size_t task);
+/* Setup @p task finished: the tasks waiting on it as an indirect setup are evaluated again. */
+void mlf_sc_wake_setup_waiters(mlf_scheduler *s, srun *r, size_t task);
+
 /* ---------------------------------------------------------------------------- sched_callback.c */
 
 /* Runs callback @p cb ({notifier, config}) for @p event in a child process; never waits for it. */
@@ -292,6 +317,9 @@ void mlf_sc_release_slots(mlf_scheduler *s, sti *t);
 /* Hands ready TIs to the executor by priority while parallelism, the DAG's max_active_tasks and the pool
  * allow; TIs held back by a DAG or pool limit wait for the next turn. */
 void mlf_sc_dispatch(mlf_scheduler *s, mlf_time_us now);
+/* Appends @p line (NULL: nothing) to the log of @p t's current try, for a try that ends in the scheduler
+ * without running (its parameters did not render; a cache hit). One short synchronous append. */
+void mlf_sc_try_log_line(mlf_scheduler *s, const sti *t, const char *line);
 
 /* ---------------------------------------------------------------------------- sched_result.c */
 
@@ -334,5 +362,52 @@ int mlf_sc_host_note(void *ud, const char *attempt, const char *note);
 /* After a restart with a remote executor: a try whose lease is in the store may still be running on its
  * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
 int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now);
+
+/* ---------------------------------------------------------------------------- sched_cache.c */
+
+/* For a task with `cache:` (doc/caching.md): computes the key of try @p t from its rendered @p params and the
+ * XComs it reads (@p inputs), in render context @p rc, and looks it up (one keyed read in the turn's batch).
+ * A live entry finishes @p t as success without a try: its XComs are copied, its note is "cached from RUN",
+ * its log says so; returns 1. Otherwise remembers the key on @p t (recorded if the try succeeds) and
+ * returns 0: the try runs. A --no-cache mark on the TI is consumed here. */
+int mlf_sc_cache_lookup(mlf_scheduler *s, sti *t, render_ctx *rc, const mlf_value *params,
+                        const mlf_value *inputs, mlf_time_us now);
+/* A try of @p t that succeeded with @p xcoms (may be NULL): records it under the key taken at dispatch. */
+void mlf_sc_cache_record(mlf_scheduler *s, sti *t, const mlf_value *xcoms, mlf_time_us now);
+/* ---------------------------------------------------------------------------- sched_assets.c */
+
+/* sched_run.c: creates a run of @p dag over @p iv with id @p run_id (see mlf_scheduler_create_run). */
+int mlf_sc_create_run_at(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, const mlf_interval *iv,
+                         const char *run_id, char *err, size_t errlen);
+/* After a DAG sync: rebuilds the URI -> consumer index, gives new consumers their cursors (events before a
+ * DAG existed do not trigger it) and looks at every asset-scheduled DAG once. */
+void mlf_sc_assets_sync(mlf_scheduler *s);
+/* Frees the index. */
+void mlf_sc_assets_free(mlf_scheduler *s);
+/* Asset @p uri was updated: its consumers are looked at this turn (work: its consumers). */
+void mlf_sc_asset_updated(mlf_scheduler *s, const char *uri);
+/* A run of @p sd ended or @p sd was unpaused: if it is asset-scheduled, look at it again (a limit may
+ * have held its run back). */
+void mlf_sc_asset_recheck(mlf_scheduler *s, sdag *sd);
+/* Records an asset event for every outlet of succeeded TI @p t; @p xcoms (may be NULL) is what the try
+ * pushed: its "asset_extra" becomes the events' extra. */
+void mlf_sc_record_outlets(mlf_scheduler *s, const sti *t, const mlf_value *xcoms);
+/* Creates the asset-triggered runs whose conditions are met; events from other processes (the inbox)
+ * are taken first, every 500 ms. */
+void mlf_sc_create_asset_runs(mlf_scheduler *s, mlf_time_us now);
+/* `triggering_asset_events` of run @p r: URI -> [events] (a new map, empty for other runs). */
+mlf_value *mlf_sc_triggering_events(mlf_scheduler *s, const srun *r);
+/* ---------------------------------------------------------------------------- sched_workers.c */
+
+/* The executor's host function mlf_exec_worker_update(): keeps the latest record of the worker. */
+int mlf_sc_host_worker_update(void *ud, const mlf_value *worker);
+/* Writes the waiting worker records into the turn's batch when the turn commits anyway, when a worker
+ * registered or went, when one has waited MLF_SC_WORKER_FLUSH, or when @p force: heartbeats never cost a
+ * commit of their own. Call just before the turn's commit. */
+void mlf_sc_flush_workers(mlf_scheduler *s, mlf_time_us now, int force);
+/* Frees the records (at mlf_scheduler_free(), after the last flush). */
+void mlf_sc_free_workers(mlf_scheduler *s);
+/* The longest a heartbeat-only worker record waits for a commit: the scheduler heartbeat's period. */
+#define MLF_SC_WORKER_FLUSH (5 * 1000000LL)
 
 #endif

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "web/metrics_tries.h"
 #include "base/strutil.h"
+#include "tmpl/template.h"
 
 /* ------------------------------------------------------------------------------------------ recovery */
 
@@ -86,6 +87,29 @@ static int load_xcom(void *ud, const mlf_ti_key *ti, const char *key, const void
     return 0;
 }
 
+/* A mapped task whose instances still have to run needs the values it was expanded with (a run resumed
+ * after a restart, or one whose mapped instances were cleared): rendered again, as at expansion, from the
+ * run's params and the upstream XComs just loaded. Without them a try would get none of its mapped
+ * parameters. */
+static void restore_expansion(mlf_scheduler *s, srun *r, size_t task)
+{
+    stask *st = &r->tasks[task];
+    const mlf_task *t = &r->dag->tasks[task];
+    if (!t->expand || !st->expanded || !st->unfinished || st->expanded_values)
+        return;
+    render_ctx rc = {.s = s, .run = r};
+    mlf_template_env env = {.lookup = mlf_sc_render_lookup, .call = mlf_sc_render_call, .ud = &rc};
+    mlf_value *vals = NULL;
+    char err[512] = "";
+    if (mlf_template_render_value(t->expand, &env, &vals, err, sizeof err) == MLF_OK)
+        st->expanded_values = vals;
+    else
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "%s/%s/%s: expand did not render again (%s)", r->rec.dag_id,
+                r->rec.run_id, t->task_id, err);
+    mlf_value_free(rc.names);
+    mlf_value_free(rc.secrets);
+}
+
 /* Rebuilds one run's in-memory state from its records. */
 int mlf_sc_resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, mlf_time_us now)
 {
@@ -130,6 +154,7 @@ int mlf_sc_resume_run(mlf_scheduler *s, mlf_store_txn *txn, const run_key *k, ml
                 st->expanded = 1;
         }
         st->decided = any_set;
+        restore_expansion(s, r, i);
     }
     for (size_t i = 0; i < dag->ntasks; i++) {
         stask *st = &r->tasks[i];
@@ -226,6 +251,8 @@ static int read_paused(void *ud, const mlf_dag_rec *rec)
         sd->paused = rec->is_paused;
         sd->next_check = 0;
         ((mlf_scheduler *)ud)->next_dag_check = 0;
+        if (!sd->paused)
+            mlf_sc_asset_recheck(ud, sd); /* events that came while it was paused */
     }
     return 0;
 }

@@ -137,7 +137,9 @@ void mlf_sc_on_result(void *ud, const mlf_task_result *res)
     case MLF_SUCCESS:
         if (task->op->flags & MLF_OP_BRANCH)
             apply_branch(s, t, res);
+        mlf_sc_cache_record(s, t, res->xcoms, now); /* a no-op unless the task has cache: */
         mlf_sc_finish_ti(s, t, MLF_TI_SUCCESS, res->message);
+        mlf_sc_record_outlets(s, t, res->xcoms); /* assets (doc/assets.md) */
         break;
     case MLF_SKIPPED:
         mlf_sc_finish_ti(s, t, MLF_TI_SKIPPED, res->message);

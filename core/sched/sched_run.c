@@ -123,6 +123,7 @@ void mlf_sc_finalize_run(mlf_scheduler *s, srun *r, int deadlock)
     if (sd) { /* a slot under max_active_runs may have opened: look at this DAG's schedule on the next turn */
         sd->next_check = 0;
         s->next_dag_check = 0;
+        mlf_sc_asset_recheck(s, sd);
     }
     mlf_log(MLF_LOG_INFO, COMPONENT, "DAG run %s/%s finished: %s", r->rec.dag_id, r->rec.run_id,
             mlf_run_state_name(r->rec.state));
@@ -289,8 +290,8 @@ int mlf_scheduler_create_run_interval(mlf_scheduler *s, const mlf_dag *dag, mlf_
 
 static int take_last_scheduled(void *ud, const mlf_run_rec *rec)
 {
-    if (rec->run_type == MLF_RUN_TYPE_MANUAL)
-        return 0;
+    if (rec->run_type == MLF_RUN_TYPE_MANUAL || rec->run_type == MLF_RUN_TYPE_ASSET_TRIGGERED)
+        return 0; /* a cron + assets schedule: the cron's intervals go on from its own last run */
     mlf_interval *iv = ud;
     iv->data_interval_start = rec->data_interval_start;
     iv->data_interval_end = rec->data_interval_end;
@@ -433,4 +434,12 @@ int mlf_sc_run_finished(mlf_scheduler *s, const char *dag_id, const char *run_id
         if (strcmp(r->rec.dag_id, dag_id) == 0 && (!run_id || strcmp(r->rec.run_id, run_id) == 0) && !r->finished)
             return 0;
     return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ assets */
+
+int mlf_sc_create_run_at(mlf_scheduler *s, mlf_dag *dag, mlf_run_type type, const mlf_interval *iv,
+                         const char *run_id, char *err, size_t errlen)
+{
+    return create_run_iv(s, dag, type, iv, run_id, NULL, NULL, 0, err, errlen);
 }

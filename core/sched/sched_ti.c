@@ -204,6 +204,7 @@ void mlf_sc_finish_ti(mlf_scheduler *s, sti *t, mlf_ti_state state, const char *
         mlf_sc_count_finished(&ds->up, state, 1);
         mlf_sc_mark_dirty(s, r, task->downstream[d]);
     }
+    mlf_sc_wake_setup_waiters(s, r, t->task);
     stask *st = &r->tasks[t->task];
     if (st->unfinished)
         st->unfinished--;
@@ -228,6 +229,7 @@ void mlf_sc_finish_without_try(mlf_scheduler *s, sti *t)
     t->end_date = now;
     t->try_number++; /* as Airflow shows it: the TI's one try, done by the scheduler */
     mlf_sc_finish_ti(s, t, MLF_TI_SUCCESS, NULL);
+    mlf_sc_record_outlets(s, t, NULL); /* an empty task with outlets updates them (doc/assets.md) */
 }
 
 /* Schedules @p t: it joins the ready heap (dispatched by priority within the limits), or succeeds at once
@@ -471,7 +473,15 @@ void mlf_sc_evaluate_dirty(mlf_scheduler *s)
                     mlf_sc_decide(s, r, task, d);
                 continue;
             }
-            d = mlf_trigger_evaluate(dag->tasks[task].trigger_rule, &st->up);
+            if (dag->tasks[task].nsetups && (d = mlf_sc_setup_constraint(r, task)) != MLF_TRIGGER_RUN) {
+                if (d != MLF_TRIGGER_WAIT)
+                    mlf_sc_decide(s, r, task, d);
+                continue;
+            }
+            mlf_upstream_counts up = st->up;
+            if (dag->tasks[task].trigger_rule == MLF_TR_ALL_DONE_SETUP_SUCCESS)
+                mlf_sc_count_setups(r, task, &up);
+            d = mlf_trigger_evaluate(dag->tasks[task].trigger_rule, &up);
             if (d == MLF_TRIGGER_RUN && st->up_pending_expansion)
                 d = MLF_TRIGGER_WAIT; /* the totals are not final until every mapped upstream expanded */
             if (d == MLF_TRIGGER_RUN && !past_met(s, r, task))

@@ -121,6 +121,7 @@ static void sync_dags(mlf_scheduler *s)
         mlf_dag_rec_clear(&rec);
     }
     s->next_dag_check = 0;
+    mlf_sc_assets_sync(s); /* assets (doc/assets.md) */
 }
 
 /* ------------------------------------------------------------------------------------------ loop */
@@ -197,7 +198,8 @@ int mlf_sc_on_report(void *ud, const mlf_value *result)
 static mlf_executor_callbacks callbacks_of(mlf_scheduler *s)
 {
     return (mlf_executor_callbacks){.report = mlf_sc_on_report, .persist_lease = mlf_sc_host_persist_lease,
-                                    .drop_lease = mlf_sc_host_drop_lease, .note = mlf_sc_host_note, .ud = s};
+                                    .drop_lease = mlf_sc_host_drop_lease,
+                                    .worker_update = mlf_sc_host_worker_update, .note = mlf_sc_host_note, .ud = s};
 }
 
 /* Notes (and logs) where workers connect, for executors that have workers: it never changes. */
@@ -256,8 +258,10 @@ void mlf_scheduler_free(mlf_scheduler *s)
         mlf_executor_close(s->ex);
     }
     free(s->endpoint);
+    mlf_sc_flush_workers(s, mlf_time_now(), 1);
     if (s->w || s->nunsaved)
         mlf_sc_commit(s);
+    mlf_sc_free_workers(s);
     mlf_sc_reap_notifiers(s, 5000); /* give callbacks of the last turn a moment to be sent */
     for (size_t i = 0; i < s->nnotifiers; i++) /* the rest finish on their own: say so, so nothing goes unseen */
         mlf_log(MLF_LOG_WARNING, COMPONENT, "a notifier process (pid %d) is still running after 5 s; leaving it "
@@ -282,6 +286,8 @@ void mlf_scheduler_free(mlf_scheduler *s)
     free(s->running);
     free(s->unsaved);
     free(s->dirty_runs);
+    mlf_sc_assets_free(s);
+    free(s->due);
     free(s);
 }
 
@@ -315,6 +321,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             mlf_sc_adopt_external_changes(s, now);
         if (!s->single) {
             mlf_sc_create_scheduled_runs(s, now);
+            mlf_sc_create_asset_runs(s, now);
             mlf_sc_start_queued_runs(s);
             mlf_sc_evaluate_dirty(s);
             mlf_sc_detect_deadlocks(s);
@@ -331,6 +338,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
                 mlf_sc_note_store(s, mlf_store_heartbeat_put(hw, now), "scheduler heartbeat");
             s->heartbeat_at = now;
         }
+        mlf_sc_flush_workers(s, now, 0);
         int rc = mlf_sc_commit(s);
         if (rc != MLF_OK)
             return rc;
@@ -359,6 +367,10 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             wake = s->next_dag_check;
         if (s->o.create_scheduled_runs && s->next_adopt < wake)
             wake = s->next_adopt;
+        if (s->o.create_scheduled_runs && s->nconsumers && s->next_inbox < wake) /* assets from other processes */
+            wake = s->next_inbox;
+        if (s->ndue)
+            wake = now;
         /* TIs left in the ready heap are held by a limit: only a finishing task (the executor's fd) frees one */
         if (s->ndirty)
             wake = now;

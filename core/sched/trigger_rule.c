@@ -17,6 +17,7 @@
 /* Airflow's local variables of _evaluate_direct_relatives(). */
 typedef struct counts {
     long long upstream, success, skipped, failed, upstream_failed, removed, done;
+    long long upstream_setup, success_setup, skipped_setup;
 } counts;
 
 /* "if dep_context.flag_upstream_failed:" -- the decision when the rule can already never be met,
@@ -83,6 +84,14 @@ static mlf_trigger_decision new_state(mlf_trigger_rule rule, const counts *n)
             return MLF_TRIGGER_UPSTREAM_FAILED;
         return MLF_TRIGGER_WAIT;
     }
+    case MLF_TR_ALL_DONE_SETUP_SUCCESS:
+        /* all setups skipped: skipped; no setup succeeded: upstream_failed ("if at least one setup ran,
+         * we'll let it run") */
+        if (upstream_done && n->upstream_setup && n->skipped_setup >= n->upstream_setup)
+            return MLF_TRIGGER_SKIP;
+        if (upstream_done && n->upstream_setup && n->success_setup == 0)
+            return MLF_TRIGGER_UPSTREAM_FAILED;
+        return MLF_TRIGGER_WAIT;
     case MLF_TR_ALL_DONE:
     case MLF_TR_ALWAYS:
     case MLF_TR_COUNT:
@@ -125,6 +134,8 @@ static int rule_met(mlf_trigger_rule rule, const counts *n)
             return 0;
         return n->success != 0;
     }
+    case MLF_TR_ALL_DONE_SETUP_SUCCESS:
+        return upstream_done && !(n->upstream_setup && !n->success_setup);
     case MLF_TR_ALWAYS: /* handled by the caller, as in _get_dep_statuses() */
     case MLF_TR_COUNT:
         break;
@@ -146,6 +157,9 @@ mlf_trigger_decision mlf_trigger_evaluate(mlf_trigger_rule rule, const mlf_upstr
         .failed = c->failed,
         .upstream_failed = c->upstream_failed,
         .removed = c->removed,
+        .upstream_setup = c->setup_total,
+        .success_setup = c->setup_success,
+        .skipped_setup = c->setup_skipped,
     };
     n.done = n.success + n.skipped + n.failed + n.upstream_failed + n.removed;
 

@@ -5,8 +5,10 @@
  * with DepContext(flag_upstream_failed=True): besides "met" / "not met yet" it says when the rule can
  * never be met and the TI must become skipped or upstream_failed right away.
  *
- * Not covered (mlflowd has neither): setup/teardown tasks (_evaluate_setup_constraint,
- * all_done_setup_success) and the removed-upstream corrections Airflow applies to a TI that is itself an
+ * all_done_setup_success reads three more counters, over the direct upstreams that are setup tasks
+ * (setup_total, setup_success, setup_skipped; the scheduler fills them only for a task with that rule).
+ * Airflow's other setup check, _evaluate_setup_constraint (indirect setups), is the scheduler's
+ * (sched_setup.c). Not covered: the removed-upstream corrections Airflow applies to a TI that is itself an
  * expanded mapped instance (map_index > -1). Every TI evaluated here behaves like Airflow's map_index -1.
  *
  * Incremental use, for the scheduler:
@@ -63,6 +65,8 @@ typedef struct mlf_upstream_counts {
     unsigned failed;
     unsigned upstream_failed;
     unsigned removed;
+    unsigned setup_total, setup_success, setup_skipped; /**< among them, setup tasks' TIs (all, success,
+                                                             skipped): read by all_done_setup_success only */
 } mlf_upstream_counts;
 
 /** What the scheduler does with the TI. */

@@ -29,6 +29,7 @@ static const char *const run_type_names[MLF_RUN_TYPE_COUNT] = {
     [MLF_RUN_TYPE_SCHEDULED] = "scheduled",
     [MLF_RUN_TYPE_MANUAL] = "manual",
     [MLF_RUN_TYPE_BACKFILL] = "backfill",
+    [MLF_RUN_TYPE_ASSET_TRIGGERED] = "asset_triggered",
 };
 
 /* The name at @p v in a table of @p n names, or "unknown". */

@@ -42,6 +42,7 @@ typedef enum mlf_run_type {
     MLF_RUN_TYPE_SCHEDULED = 0,
     MLF_RUN_TYPE_MANUAL = 1,
     MLF_RUN_TYPE_BACKFILL = 2,
+    MLF_RUN_TYPE_ASSET_TRIGGERED = 3, /**< created when its DAG's assets were updated (doc/assets.md) */
     MLF_RUN_TYPE_COUNT
 } mlf_run_type;
 

@@ -39,6 +39,14 @@ const char *const mlf_st_db_names[MLF_ST_DB_COUNT] = {
     [MLF_ST_IMPORT_ERRORS] = "import_errors",
     [MLF_ST_LEASES] = "leases",
     [MLF_ST_USERS] = "users",
+    [MLF_ST_CACHE] = "cache",
+    [MLF_ST_ASSETS] = "assets",
+    [MLF_ST_ASSET_EVENTS] = "asset_events",
+    [MLF_ST_ASSET_CURSORS] = "asset_cursors",
+    [MLF_ST_ASSET_INBOX] = "asset_inbox",
+    [MLF_ST_RUN_ASSETS] = "run_assets",
+    [MLF_ST_IDEMPOTENCY] = "idempotency",
+    [MLF_ST_WORKERS] = "workers",
 };
 
 /* The map never grows past this. */
@@ -188,7 +196,13 @@ static int open_tables(mlf_store *st, const char *dir, char *err, size_t errlen)
         return set_err(err, errlen, mlf_st_err(rc), "cannot read the state store in %s: %s", dir,
                        mdb_strerror(rc));
     for (int i = 0; i < MLF_ST_DB_COUNT; i++) {
-        rc = mdb_dbi_open(txn, mlf_st_db_names[i], create ? MDB_CREATE : 0, &st->dbi[i]);
+        bool rdonly = st->flags & MLF_STORE_RDONLY;
+        bool add = i >= MLF_ST_FIRST_ADDED && !rdonly; /* a table this schema gained later: created */
+        rc = mdb_dbi_open(txn, mlf_st_db_names[i], create || add ? MDB_CREATE : 0, &st->dbi[i]);
+        if (rc == MDB_NOTFOUND && i >= MLF_ST_FIRST_ADDED && rdonly) {
+            st->absent[i] = true; /* nothing was ever written to it */
+            continue;
+        }
         if (rc == MDB_NOTFOUND) {
             mdb_txn_abort(txn);
             return set_err(err, errlen, MLF_ECORRUPT,
@@ -384,6 +398,7 @@ void mlf_store_close(mlf_store *st)
     mlf_buf_free(&st->writer.log);
     pthread_mutex_destroy(&st->writer_mu);
     pthread_rwlock_destroy(&st->remap);
+    explicit_bzero(st->key, sizeof st->key);
     free(st);
 }
 
@@ -632,6 +647,8 @@ int mlf_st_get(mlf_store_txn *t, int db, const void *key, size_t klen, MDB_val *
         return t->error;
     if (klen == 0 || klen > t->st->max_key)
         return MLF_ENOTFOUND;
+    if (t->st->absent[db])
+        return MLF_ENOTFOUND;
     MDB_val k = {klen, (void *)key};
     return mlf_st_err(mdb_get(t->txn, t->st->dbi[db], &k, val));
 }
@@ -709,6 +726,8 @@ typedef int (*walk_fn)(void *ud, const MDB_val *k, const MDB_val *v);
 /* Walks the cursor over @p r, calling @p fn. Returns an MLF code, or @p fn's non-zero return. */
 static int walk(mlf_store_txn *t, int db, const mlf_st_range *r, walk_fn fn, void *ud)
 {
+    if (t->st->absent[db])
+        return MLF_OK;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(t->txn, t->st->dbi[db], &cur);
     if (rc != MDB_SUCCESS)

@@ -48,6 +48,7 @@
 #ifndef MLF_CORE_STORE_H
 #define MLF_CORE_STORE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,9 @@
 #define MLF_STORE_ID_MAX 120
 /** Longest variable key, conn_id, pool name or import-error file name in bytes (LMDB's key limit). */
 #define MLF_STORE_KEY_MAX 511
+
+/** Bytes of the secrets key that seals connection passwords and extras and sensitive variables at rest. */
+#define MLF_STORE_SECRETS_KEY_LEN 32
 
 /** A foreach callback's "stop here, no error" (outside the MLF_E* and errno ranges). */
 #define MLF_STORE_STOP 0x40000000
@@ -285,6 +289,45 @@ void mlf_store_write_abort(mlf_store_txn *w);
 
 /** Reads the schema version and creation time of the store (either may be NULL). */
 int mlf_store_meta(mlf_store_txn *txn, int64_t *schema_version, mlf_time_us *created_at);
+
+/* ---------------------------------------------------------------------------------- secrets at rest */
+/*
+ * Connection passwords and extras, and the values of variables with a sensitive name (conn_uri.h's
+ * mlf_is_sensitive_name()), are sealed in the store with crypto_secretbox (XSalsa20-Poly1305, a random
+ * nonce per value) under the secrets key attached with mlf_store_secrets_key(); reads through the store
+ * open them again, so callers only ever see clear values. A store remembers a check value of its key (a
+ * keyed hash, in meta), so a store opened with another key says so instead of returning garbage. Values
+ * written in clear by an older build still read, and are sealed when the key is first attached to a
+ * writable store (and on every later write). Without a key attached, writing a connection or a sensitive
+ * variable, or reading a sealed value, gives MLF_ESTATE. doc/security.md tells where the key lives.
+ */
+
+/** Mismatch of the secrets key and the store (an errno value: mlf_strerror() explains it). */
+#define MLF_STORE_EKEY EKEYREJECTED
+
+/**
+ * Attaches the secrets key @p key (MLF_STORE_SECRETS_KEY_LEN bytes, copied) to @p st. When the store
+ * remembers another key's check value, nothing is attached and MLF_STORE_EKEY is returned with "secrets
+ * key does not match the store: ..." in @p err. When it remembers none yet and @p st is writable, one write
+ * batch records the check value and seals every secret still stored in clear (their number is logged).
+ * No transaction of this thread may be open. Errors: MLF_EINVAL, MLF_STORE_EKEY, the write batch's errors.
+ */
+int mlf_store_secrets_key(mlf_store *st, const unsigned char *key, char *err, size_t errlen);
+
+/** 1 when the store remembers a secrets key's check value (so its secrets are sealed under some key), 0
+ * when it does not, or a negative MLF_E* error. */
+int mlf_store_secrets_sealed(mlf_store *st);
+
+/**
+ * Re-seals every secret of the store under @p new_key (`mlflowd db rotate-key`) in one write batch that
+ * also records the new key's check value: after a failure nothing changed and the old key still opens
+ * everything. On success @p new_key becomes the store's key and @p *count (may be NULL) receives the number
+ * of records re-sealed. The old key must be attached. Errors: MLF_EINVAL, MLF_ESTATE (no key attached, a
+ * read-only store), MLF_ECORRUPT (a secret that the old key does not open), the write batch's errors; a
+ * sentence in @p err.
+ */
+int mlf_store_secrets_rotate(mlf_store *st, const unsigned char *new_key, size_t *count, char *err,
+                             size_t errlen);
 
 /* ------------------------------------------------------------------------------------------ DAGs */
 

@@ -54,14 +54,28 @@ static bool exists(struct checker *c, int db, const void *k, size_t n, int *err)
 /* Decodes one record of the table being walked; reports it when it does not decode. */
 static int decode(struct checker *c, const mlf_st_rectype *rt, const MDB_val *k, const MDB_val *v, void *rec)
 {
-    int rc = mlf_st_rec_decode(rt, k, v, rec);
+    int rc = mlf_st_rec_decode_st(c->txn->st, rt, k, v, rec);
     if (rc == MLF_ECORRUPT)
-        problem(c, c->db, k->mv_data, k->mv_size, "the %s record or its key does not decode", rt->what);
+        problem(c, c->db, k->mv_data, k->mv_size, "the %s record or its key does not decode%s", rt->what,
+                c->txn->st->has_key && (rt->db == MLF_ST_CONNS || rt->db == MLF_ST_VARS)
+                    ? " (or a sealed secret in it does not open with the secrets key: tampered)"
+                    : "");
+    else if (rc == MLF_ESTATE) { /* a sealed secret, and no key to open it */
+        problem(c, c->db, k->mv_data, k->mv_size, "the %s record holds a sealed secret but no secrets key was "
+                "given to check it", rt->what);
+        rc = MLF_ECORRUPT;
+    }
     return rc;
 }
 
 static void check_meta(struct checker *c)
 {
+    int sk = mlf_st_secrets_check(c->txn);
+    if (sk == MLF_STORE_EKEY || sk == MLF_ECORRUPT)
+        problem(c, MLF_ST_META, MLF_ST_META_SECRETS, strlen(MLF_ST_META_SECRETS), "%s",
+                sk == MLF_STORE_EKEY ? "secrets key does not match the store: its secrets were sealed with "
+                                       "another key"
+                                     : "unreadable");
     static const char *const keys[] = {MLF_ST_META_SCHEMA, MLF_ST_META_CREATED};
     for (size_t i = 0; i < 2; i++) {
         MDB_val v;
@@ -87,6 +101,7 @@ static int check_plain(void *ud, const MDB_val *k, const MDB_val *v)
         [MLF_ST_DAGS] = &mlf_st_dag_type,   [MLF_ST_VARS] = &mlf_st_var_type,
         [MLF_ST_CONNS] = &mlf_st_conn_type, [MLF_ST_POOLS] = &mlf_st_pool_type,
         [MLF_ST_IMPORT_ERRORS] = &mlf_st_import_error_type, [MLF_ST_USERS] = &mlf_st_user_type,
+        [MLF_ST_WORKERS] = &mlf_st_worker_type,
     };
     mlf_st_any_rec rec;
     int rc = decode(c, types[c->db], k, v, &rec);
@@ -238,7 +253,7 @@ int mlf_store_check(mlf_store *st, mlf_store_report_fn report, void *ud, unsigne
         {MLF_ST_TIS, check_ti},             {MLF_ST_TI_BY_STATE, check_index}, {MLF_ST_XCOM, check_xcom},
         {MLF_ST_VARS, check_plain},         {MLF_ST_CONNS, check_plain}, {MLF_ST_POOLS, check_plain},
         {MLF_ST_IMPORT_ERRORS, check_plain}, {MLF_ST_LEASES, check_lease},
-        {MLF_ST_USERS, check_plain},
+        {MLF_ST_USERS, check_plain},        {MLF_ST_WORKERS, check_plain},
     };
     mlf_st_range all = {0};
     for (size_t i = 0; rc == MLF_OK && i < sizeof walks / sizeof walks[0]; i++) {

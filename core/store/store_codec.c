@@ -8,21 +8,25 @@
  * and a damaged record comes back as MLF_ECORRUPT.
  */
 #include <msgpack.h>
+#include <sodium.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store_internal.h"
+#include "conf/conn_uri.h"
 
 /* Records are flat maps; a newer minor version may nest a little. */
 #define RECORD_DEPTH 8
 
 /* ------------------------------------------------------------------------------------ field tables */
 
-#define FIELD(T, f, kind, role) {#f, kind, role, offsetof(T, f), 0, 0}
+#define FIELD(T, f, kind, role) {#f, kind, role, offsetof(T, f), 0, 0, MLF_ST_SEAL_NO}
 #define VAL(T, f, kind) FIELD(T, f, kind, MLF_ST_VALUE)
-#define BIN(T, f, len) {#f, MLF_ST_BIN, MLF_ST_VALUE, offsetof(T, f), offsetof(T, len), 0}
-#define ENUM(T, f, count) {#f, MLF_ST_ENUM, MLF_ST_VALUE, offsetof(T, f), 0, count}
+#define BIN(T, f, len) {#f, MLF_ST_BIN, MLF_ST_VALUE, offsetof(T, f), offsetof(T, len), 0, MLF_ST_SEAL_NO}
+#define ENUM(T, f, count) {#f, MLF_ST_ENUM, MLF_ST_VALUE, offsetof(T, f), 0, count, MLF_ST_SEAL_NO}
+#define SEALED_STR(T, f, seal) {#f, MLF_ST_STR, MLF_ST_VALUE, offsetof(T, f), 0, 0, seal}
+#define SEALED_BIN(T, f, len, seal) {#f, MLF_ST_BIN, MLF_ST_VALUE, offsetof(T, f), offsetof(T, len), 0, seal}
 #define TYPE(what, db, keykind, key_max, T, fields)                                                         \
     {what, db, keykind, key_max, sizeof(T), fields, sizeof fields / sizeof fields[0]}
 
@@ -91,7 +95,7 @@ static const mlf_st_field ti_fields[] = {
 
 static const mlf_st_field var_fields[] = {
     FIELD(mlf_var_rec, key, MLF_ST_STR, MLF_ST_NAME),
-    VAL(mlf_var_rec, val, MLF_ST_STR),
+    SEALED_STR(mlf_var_rec, val, MLF_ST_SEAL_SENSITIVE_NAME),
     VAL(mlf_var_rec, description, MLF_ST_STR),
 };
 
@@ -102,9 +106,9 @@ static const mlf_st_field conn_fields[] = {
     VAL(mlf_conn_rec, host, MLF_ST_STR),
     VAL(mlf_conn_rec, port, MLF_ST_INT),
     VAL(mlf_conn_rec, login, MLF_ST_STR),
-    VAL(mlf_conn_rec, password, MLF_ST_STR),
+    SEALED_STR(mlf_conn_rec, password, MLF_ST_SEAL_ALWAYS),
     VAL(mlf_conn_rec, schema, MLF_ST_STR),
-    BIN(mlf_conn_rec, extra, extra_len),
+    SEALED_BIN(mlf_conn_rec, extra, extra_len, MLF_ST_SEAL_ALWAYS),
 };
 
 static const mlf_st_field pool_fields[] = {
@@ -435,6 +439,44 @@ static int validate(const mlf_st_field *f, const void *rec)
     return MLF_OK;
 }
 
+bool mlf_st_seal_wanted(const mlf_st_rectype *rt, const mlf_st_field *f, const void *rec)
+{
+    switch (f->seal) {
+    case MLF_ST_SEAL_ALWAYS: return true;
+    case MLF_ST_SEAL_SENSITIVE_NAME: return mlf_is_sensitive_name(role_str(rt, rec, MLF_ST_NAME)) != 0;
+    default: return false;
+    }
+}
+
+/* Where the fields of one record are sealed or unsealed: the store (its key) and the record's key. */
+typedef struct seal_ctx {
+    const mlf_store *st;
+    int db;
+    const void *kb;
+    size_t kn;
+} seal_ctx;
+
+/* Packs field @p f of @p rec sealed: an ext object holding the sealed clear bytes. */
+static int pack_sealed(msgpack_packer *pk, const seal_ctx *sc, const mlf_st_field *f, const void *rec)
+{
+    const void *p;
+    size_t n;
+    if (f->kind == MLF_ST_STR) {
+        p = *CAT(rec, f, char *);
+        n = strlen(p);
+    } else {
+        p = *CAT(rec, f, uint8_t *);
+        n = *(const size_t *)((const char *)rec + f->len_off);
+    }
+    mlf_buf sealed = {0};
+    int rc = mlf_st_seal(sc->st, sc->db, sc->kb, sc->kn, f->name, p, n, &sealed);
+    if (rc == MLF_OK && (msgpack_pack_ext(pk, sealed.len, MLF_ST_SEAL_EXT) ||
+                         msgpack_pack_ext_body(pk, sealed.data, sealed.len)))
+        rc = MLF_ENOMEM;
+    mlf_buf_free(&sealed);
+    return rc;
+}
+
 static int pack_field(msgpack_packer *pk, const mlf_st_field *f, const void *rec)
 {
     switch (f->kind) {
@@ -455,6 +497,13 @@ static int pack_field(msgpack_packer *pk, const mlf_st_field *f, const void *rec
 
 int mlf_st_rec_encode(const mlf_st_rectype *rt, const void *rec, mlf_buf *out)
 {
+    return mlf_st_rec_encode_st(NULL, rt, rec, out);
+}
+
+int mlf_st_rec_encode_st(const mlf_store *st, const mlf_st_rectype *rt, const void *rec, mlf_buf *out)
+{
+    mlf_st_key key;
+    seal_ctx sc = {st, rt->db, NULL, 0};
     size_t n = 1; /* "v" */
     for (size_t i = 0; i < rt->nfields; i++) {
         const mlf_st_field *f = &rt->fields[i];
@@ -464,6 +513,15 @@ int mlf_st_rec_encode(const mlf_st_rectype *rt, const void *rec, mlf_buf *out)
         if (rc != MLF_OK)
             return rc;
         n += present(f, rec);
+        if (present(f, rec) && !sc.kb && mlf_st_seal_wanted(rt, f, rec)) {
+            if (!st || !st->has_key)
+                return MLF_ESTATE;
+            rc = mlf_st_rec_key(rt, rec, &key);
+            if (rc != MLF_OK)
+                return rc;
+            sc.kb = key.b;
+            sc.kn = key.n;
+        }
     }
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, buf_write);
@@ -475,7 +533,13 @@ int mlf_st_rec_encode(const mlf_st_rectype *rt, const void *rec, mlf_buf *out)
         if (f->role != MLF_ST_VALUE || !present(f, rec))
             continue;
         bad |= msgpack_pack_str_with_body(&pk, f->name, strlen(f->name));
-        bad |= pack_field(&pk, f, rec);
+        if (sc.kb && mlf_st_seal_wanted(rt, f, rec)) {
+            int rc = pack_sealed(&pk, &sc, f, rec);
+            if (rc != MLF_OK)
+                return rc;
+        } else {
+            bad |= pack_field(&pk, f, rec);
+        }
     }
     return bad ? MLF_ENOMEM : MLF_OK;
 }
@@ -503,10 +567,30 @@ static bool obj_int(const msgpack_object *o, int64_t *out)
     return false;
 }
 
-/* Stores @p o into field @p f of @p rec. Returns MLF_OK, MLF_ECORRUPT (wrong type or range), MLF_ENOMEM. */
-static int decode_field(const mlf_st_field *f, const msgpack_object *o, void *rec)
+/* Stores @p o into field @p f of @p rec, opening a sealed value with @p sc. Returns MLF_OK, MLF_ECORRUPT
+ * (wrong type or range, a sealed value that does not open), MLF_ESTATE (sealed, and no key), MLF_ENOMEM. */
+static int decode_field(const seal_ctx *sc, const mlf_st_field *f, const msgpack_object *o, void *rec)
 {
     int64_t i;
+    if (o->type == MSGPACK_OBJECT_EXT) {
+        if (f->seal == MLF_ST_SEAL_NO || o->via.ext.type != MLF_ST_SEAL_EXT)
+            return MLF_ECORRUPT;
+        uint8_t *clear = NULL;
+        size_t n = 0;
+        int rc = mlf_st_unseal(sc->st, sc->db, sc->kb, sc->kn, f->name, o->via.ext.ptr, o->via.ext.size, &clear,
+                               &n);
+        if (rc != MLF_OK)
+            return rc;
+        msgpack_object c = {.type = f->kind == MLF_ST_STR ? MSGPACK_OBJECT_STR : MSGPACK_OBJECT_BIN};
+        if (f->kind == MLF_ST_STR)
+            c.via.str = (msgpack_object_str){(uint32_t)n, (const char *)clear};
+        else
+            c.via.bin = (msgpack_object_bin){(uint32_t)n, (const char *)clear};
+        rc = n > UINT32_MAX ? MLF_ECORRUPT : decode_field(sc, f, &c, rec);
+        sodium_memzero(clear, n);
+        free(clear);
+        return rc;
+    }
     switch (f->kind) {
     case MLF_ST_STR: {
         char **s = AT(rec, f, char *);
@@ -592,7 +676,7 @@ static int unpack(const void *p, size_t n, int depth, msgpack_unpacked *u)
     return r == MSGPACK_UNPACK_SUCCESS && off == n ? MLF_OK : MLF_ECORRUPT;
 }
 
-static int decode_value(const mlf_st_rectype *rt, const void *p, size_t n, void *rec)
+static int decode_value(const seal_ctx *sc, const mlf_st_rectype *rt, const void *p, size_t n, void *rec)
 {
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
@@ -612,7 +696,7 @@ static int decode_value(const mlf_st_rectype *rt, const void *p, size_t n, void 
         } else {
             const mlf_st_field *f = value_field(rt, k->via.str.ptr, k->via.str.size);
             if (f) /* unknown fields come from a newer minor version: skip them */
-                rc = decode_field(f, v, rec);
+                rc = decode_field(sc, f, v, rec);
         }
     }
     msgpack_unpacked_destroy(&u);
@@ -623,8 +707,15 @@ static int decode_value(const mlf_st_rectype *rt, const void *p, size_t n, void 
 
 int mlf_st_rec_decode(const mlf_st_rectype *rt, const MDB_val *k, const MDB_val *v, void *rec)
 {
+    return mlf_st_rec_decode_st(NULL, rt, k, v, rec);
+}
+
+int mlf_st_rec_decode_st(const mlf_store *st, const mlf_st_rectype *rt, const MDB_val *k, const MDB_val *v,
+                         void *rec)
+{
     mlf_st_rec_init(rt, rec);
-    int rc = decode_value(rt, v->mv_data, v->mv_size, rec);
+    seal_ctx sc = {st, rt->db, k->mv_data, k->mv_size};
+    int rc = decode_value(&sc, rt, v->mv_data, v->mv_size, rec);
     if (rc == MLF_OK)
         rc = parse_key(rt, k, rec);
     if (rc != MLF_OK)

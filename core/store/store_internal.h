@@ -14,6 +14,11 @@
  *   variables, connections, pools, import_errors: the name            -> record
  *   leases          TIKEY                                             -> lease record
  *   users           user name                                         -> user record (store_users.c)
+ *   cache           'e' dag_id \0 task_id \0 digest(32) | 'n' TIKEY    -> cached result | empty (store_cache.h)
+ *   assets, asset_events, asset_cursors, asset_inbox, run_assets, idempotency: store_assets.h
+ *   workers         worker name                                       -> worker record (store_workers.c)
+ * Tables from MLF_ST_FIRST_ADDED on came after schema version 1 was fixed: a writable open creates them
+ * in a store that lacks them; a read-only open sees them empty.
  * Flipping the sign bit of the logical date makes negative dates sort before positive ones; adding one
  * to map_index makes -1 sort first. Records are msgpack maps {"v": record version, field: value...}
  * without their key fields; unknown fields are skipped so that a newer minor version stays readable.
@@ -45,8 +50,20 @@ enum mlf_st_db {
     MLF_ST_IMPORT_ERRORS,
     MLF_ST_LEASES,
     MLF_ST_USERS,
+    MLF_ST_CACHE, /* cached results and --no-cache marks (store_cache.c) */
+    /* assets (store_assets.c) */
+    MLF_ST_ASSETS,
+    MLF_ST_ASSET_EVENTS,
+    MLF_ST_ASSET_CURSORS,
+    MLF_ST_ASSET_INBOX,
+    MLF_ST_RUN_ASSETS,
+    MLF_ST_IDEMPOTENCY,
+    MLF_ST_WORKERS,
     MLF_ST_DB_COUNT
 };
+
+/** The first table added to schema version 1 after its release (see the table list above). */
+#define MLF_ST_FIRST_ADDED MLF_ST_CACHE
 
 /** LMDB names of the tables, by enum mlf_st_db. */
 extern const char *const mlf_st_db_names[MLF_ST_DB_COUNT];
@@ -67,6 +84,7 @@ struct mlf_store_txn {
 struct mlf_store {
     MDB_env *env;
     MDB_dbi dbi[MLF_ST_DB_COUNT];
+    bool absent[MLF_ST_DB_COUNT]; /* an added table missing from a store opened read-only: reads find nothing */
     unsigned flags;
     pid_t pid;               /* the process that opened the store */
     size_t max_key;          /* LMDB's key size limit */
@@ -75,6 +93,8 @@ struct mlf_store {
     pthread_mutex_t writer_mu;
     bool writer_busy;        /* under writer_mu */
     mlf_store_txn writer;    /* the one write batch */
+    bool has_key;            /* a secrets key is attached (store_secrets.c) */
+    unsigned char key[MLF_STORE_SECRETS_KEY_LEN]; /* seals and unseals secret fields */
 };
 
 /** Translates an LMDB return code into MLF_* (logging unexpected LMDB errors). */
@@ -163,7 +183,12 @@ typedef struct mlf_st_field {
     size_t off;         /* offset in the record struct */
     size_t len_off;     /* MLF_ST_BIN: offset of the size_t length */
     int max;            /* MLF_ST_ENUM: values are 0..max-1 */
+    unsigned char seal; /* MLF_ST_STR/BIN values: enum mlf_st_seal */
 } mlf_st_field;
+
+/** Which fields are sealed (encrypted) at rest: connection passwords and extras always, variable values when
+ * the variable's name is sensitive (conn_uri.h's mlf_is_sensitive_name()). */
+enum mlf_st_seal { MLF_ST_SEAL_NO, MLF_ST_SEAL_ALWAYS, MLF_ST_SEAL_SENSITIVE_NAME };
 
 /** A record type: its table, key and fields. */
 typedef struct mlf_st_rectype {
@@ -192,6 +217,8 @@ extern const mlf_st_rectype mlf_st_dag_type, mlf_st_run_type, mlf_st_ti_type, ml
     mlf_st_conn_type, mlf_st_pool_type, mlf_st_import_error_type, mlf_st_lease_type;
 /** The users of the webserver (store_users.c). */
 extern const mlf_st_rectype mlf_st_user_type;
+/** The workers of remote executors (store_workers.c). */
+extern const mlf_st_rectype mlf_st_worker_type;
 
 /** The record format version written in "v". */
 #define MLF_ST_RECORD_VERSION 1
@@ -207,6 +234,41 @@ int mlf_st_rec_encode(const mlf_st_rectype *rt, const void *rec, mlf_buf *out);
 /** Decodes key @p k and value @p v into @p rec (initialised here; release with mlf_st_rec_clear()).
  * Errors: MLF_ECORRUPT (then @p rec holds nothing), MLF_ENOMEM. */
 int mlf_st_rec_decode(const mlf_st_rectype *rt, const MDB_val *k, const MDB_val *v, void *rec);
+
+/** As mlf_st_rec_encode() and mlf_st_rec_decode() in store @p st, whose secrets key seals the fields marked
+ * for it (store_secrets.c) and unseals sealed ones. With @p st NULL (or no key attached) encoding a field
+ * to seal gives MLF_ESTATE, and decoding a sealed field gives MLF_ESTATE; a sealed field that fails
+ * authentication gives MLF_ECORRUPT. */
+int mlf_st_rec_encode_st(const mlf_store *st, const mlf_st_rectype *rt, const void *rec, mlf_buf *out);
+int mlf_st_rec_decode_st(const mlf_store *st, const mlf_st_rectype *rt, const MDB_val *k, const MDB_val *v,
+                         void *rec);
+
+/* -------------------------------------------------------------------------------- sealed fields */
+
+/** The msgpack ext type of a sealed field; its payload is MLF_ST_SEAL_VERSION, a 24-byte nonce, then the
+ * crypto_secretbox_easy() of a 16-byte context (a hash of table, record key and field name: a sealed value
+ * copied into another record or field does not open) followed by the clear value. */
+#define MLF_ST_SEAL_EXT 1
+#define MLF_ST_SEAL_VERSION 1
+/** Meta key of the secrets key's check value (a keyed BLAKE2b of a constant: it reveals nothing). */
+#define MLF_ST_META_SECRETS "secrets_key_check"
+
+/** Seals @p n bytes at @p p (field @p field of the record under key @p kb/@p kn of table @p db) with the
+ * store's key, appending the ext payload to @p out. Errors: MLF_ESTATE (no key), MLF_ENOMEM. */
+int mlf_st_seal(const mlf_store *st, int db, const void *kb, size_t kn, const char *field, const void *p,
+                size_t n, mlf_buf *out);
+/** Opens a sealed payload (@p n bytes at @p p) into a new buffer @p *out (free(); NUL-terminated, the NUL
+ * not counted in @p *outn). Errors: MLF_ESTATE (no key), MLF_ECORRUPT (another version, damaged,
+ * tampered, moved from another record, or sealed with another key), MLF_ENOMEM. */
+int mlf_st_unseal(const mlf_store *st, int db, const void *kb, size_t kn, const char *field, const void *p,
+                  size_t n, uint8_t **out, size_t *outn);
+/** Compares the store's check value with the attached key: MLF_OK (they match, or no key attached),
+ * MLF_ENOTFOUND (no check value: nothing sealed yet), MLF_STORE_EKEY, MLF_ECORRUPT. */
+int mlf_st_secrets_check(mlf_store_txn *t);
+/** Records the check value of the attached key in batch @p w. Errors: MLF_ESTATE (no key), write errors. */
+int mlf_st_secrets_check_put(mlf_store_txn *w);
+/** Whether field @p f of record @p rec (of type @p rt) is sealed when written. */
+bool mlf_st_seal_wanted(const mlf_st_rectype *rt, const mlf_st_field *f, const void *rec);
 
 /** MLF_OK when @p p holds exactly one well-formed msgpack object nested at most @p max_depth deep, else
  * MLF_EPARSE. Never reads outside [p, p + n). */

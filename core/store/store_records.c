@@ -6,6 +6,22 @@
 
 #include "store/store_internal.h"
 
+/* Before a record with sealed fields is written: the store must remember the attached key (the first
+ * sealed value records its check value), and no other: a process started before a rotate-key holds the
+ * old key, and must not seal under it. */
+static int seals(mlf_store_txn *w, const mlf_st_rectype *rt, const void *rec)
+{
+    if (!w->st->has_key)
+        return MLF_OK; /* the encoder refuses what it would have to seal */
+    bool any = false;
+    for (size_t i = 0; !any && i < rt->nfields; i++)
+        any = rt->fields[i].seal != MLF_ST_SEAL_NO && mlf_st_seal_wanted(rt, &rt->fields[i], rec);
+    if (!any)
+        return MLF_OK;
+    int rc = mlf_st_secrets_check(w);
+    return rc == MLF_ENOTFOUND ? mlf_st_secrets_check_put(w) : rc;
+}
+
 int mlf_st_rec_put(mlf_store_txn *w, const mlf_st_rectype *rt, const void *rec)
 {
     if (!w || !rec)
@@ -14,8 +30,11 @@ int mlf_st_rec_put(mlf_store_txn *w, const mlf_st_rectype *rt, const void *rec)
     int rc = mlf_st_rec_key(rt, rec, &k);
     if (rc != MLF_OK)
         return rc;
+    rc = seals(w, rt, rec);
+    if (rc != MLF_OK)
+        return rc;
     mlf_buf v = {0};
-    rc = mlf_st_rec_encode(rt, rec, &v);
+    rc = mlf_st_rec_encode_st(w->st, rt, rec, &v);
     if (rc == MLF_OK)
         rc = mlf_st_put(w, rt->db, k.b, k.n, v.data, v.len);
     mlf_buf_free(&v);
@@ -28,10 +47,11 @@ int mlf_st_rec_get(mlf_store_txn *t, const mlf_st_rectype *rt, const mlf_st_key 
     int rc = mlf_st_get(t, rt->db, k->b, k->n, &val);
     if (rc != MLF_OK)
         return rc;
-    return mlf_st_rec_decode(rt, &key, &val, out);
+    return mlf_st_rec_decode_st(t->st, rt, &key, &val, out);
 }
 
 struct rec_iter {
+    const mlf_store *st;
     const mlf_st_rectype *rt;
     mlf_st_rec_cb cb;
     void *ud;
@@ -41,7 +61,7 @@ static int rec_iter_kv(void *ud, const MDB_val *k, const MDB_val *v)
 {
     const struct rec_iter *it = ud;
     mlf_st_any_rec rec;
-    int rc = mlf_st_rec_decode(it->rt, k, v, &rec);
+    int rc = mlf_st_rec_decode_st(it->st, it->rt, k, v, &rec);
     if (rc != MLF_OK)
         return rc;
     rc = it->cb(it->ud, &rec);
@@ -54,7 +74,7 @@ int mlf_st_rec_foreach(mlf_store_txn *t, const mlf_st_rectype *rt, const mlf_st_
 {
     if (!t || !cb)
         return MLF_EINVAL;
-    struct rec_iter it = {rt, cb, ud};
+    struct rec_iter it = {t->st, rt, cb, ud};
     return mlf_st_iter(t, rt->db, range, rec_iter_kv, &it);
 }
 

@@ -12,11 +12,11 @@
 _Static_assert(sizeof(mlf_user_rec) <= sizeof(mlf_st_any_rec), "iterations decode into mlf_st_any_rec");
 
 static const mlf_st_field user_fields[] = {
-    {"name", MLF_ST_STR, MLF_ST_NAME, offsetof(mlf_user_rec, name), 0, 0},
-    {"role", MLF_ST_STR, MLF_ST_VALUE, offsetof(mlf_user_rec, role), 0, 0},
-    {"password_hash", MLF_ST_STR, MLF_ST_VALUE, offsetof(mlf_user_rec, password_hash), 0, 0},
-    {"token_hash", MLF_ST_STR, MLF_ST_VALUE, offsetof(mlf_user_rec, token_hash), 0, 0},
-    {"created_at", MLF_ST_TIME, MLF_ST_VALUE, offsetof(mlf_user_rec, created_at), 0, 0},
+    {"name", MLF_ST_STR, MLF_ST_NAME, offsetof(mlf_user_rec, name), 0, 0, MLF_ST_SEAL_NO},
+    {"role", MLF_ST_STR, MLF_ST_VALUE, offsetof(mlf_user_rec, role), 0, 0, MLF_ST_SEAL_NO},
+    {"password_hash", MLF_ST_STR, MLF_ST_VALUE, offsetof(mlf_user_rec, password_hash), 0, 0, MLF_ST_SEAL_NO},
+    {"token_hash", MLF_ST_STR, MLF_ST_VALUE, offsetof(mlf_user_rec, token_hash), 0, 0, MLF_ST_SEAL_NO},
+    {"created_at", MLF_ST_TIME, MLF_ST_VALUE, offsetof(mlf_user_rec, created_at), 0, 0, MLF_ST_SEAL_NO},
 };
 
 const mlf_st_rectype mlf_st_user_type = {"user", MLF_ST_USERS, MLF_ST_KEY_NAME, MLF_USER_NAME_MAX,

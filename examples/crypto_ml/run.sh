@@ -1,6 +1,6 @@
 #!/bin/sh
 # The crypto_ml example in one command: builds the forecast plugin, generates the market data (once), starts
-# the stand-in exchange, sets up the connections and the variable the DAGs use, then runs the weekly
+# the stand-in exchange, sets up the connections and the variable the DAGs use, then runs the
 # training and two days of the daily pipeline with `mlflowd dags test`, printing each run's wall time.
 #
 #   examples/crypto_ml/run.sh

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include <mlflowd/mlflowd.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -41,7 +42,7 @@ static const mlf_param_spec shell_params[] = {
     {.name = "append_env", .type = MLF_PARAM_BOOL, .default_value = "false",
      .help = "add env to the worker's environment instead of replacing it"},
     {.name = "cwd", .type = MLF_PARAM_STR, .flags = MLF_PARAM_TEMPLATED,
-     .help = "working directory (default: a fresh temporary directory, removed afterwards)"},
+     .help = "working directory (default: a private temporary directory, emptied after the try)"},
     {.name = "skip_on_exit_code", .type = MLF_PARAM_INT, .default_value = "99",
      .help = "exit code that marks the task skipped instead of failed"},
     {.name = "do_xcom_push", .type = MLF_PARAM_BOOL, .default_value = "true",
@@ -322,9 +323,71 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 {
     (void)st;
     (void)flag;
-    (void)ftw;
-    remove(path);
+    if (ftw->level > 0) /* the scratch directory itself stays: scratch_release() decides */
+        remove(path);
     return 0; /* remove what can be removed, as rm -rf does */
+}
+
+/* ------------------------------------------------------------------------------------------ scratch
+ *
+ * A command without `cwd` runs in a private temporary directory. Creating and removing one per try is the
+ * dearest part of a `true` task on a file system mounted with `discard` (a rmdir waits for the device:
+ * milliseconds), so a process keeps one scratch directory for all its tries -- a task host runs thousands,
+ * one at a time -- and empties it after each try; the next try finds it empty, as a fresh one would be.
+ * When it cannot be emptied it is given up (removed as far as possible) and the next try makes a new one.
+ * The plugin's fini removes it when the process ends normally; a killed host leaves one empty directory. */
+
+static char scratch[] = "/tmp/mlflowd-shell-XXXXXX";
+static pid_t scratch_owner; /* the process that made it (0: none): a forked child makes its own */
+
+/* The scratch directory for this try, or NULL (errno set) when none can be made. */
+static const char *scratch_take(void)
+{
+    if (scratch_owner == getpid())
+        return scratch;
+    memcpy(scratch + sizeof scratch - 7, "XXXXXX", 6);
+    if (!mkdtemp(scratch))
+        return NULL;
+    scratch_owner = getpid();
+    return scratch;
+}
+
+/* 1 when the directory @p path has no entries. */
+static int dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int empty = 1;
+    for (struct dirent *e; empty && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            empty = 0;
+    closedir(d);
+    return empty;
+}
+
+/* Empties the scratch directory after a try; gives it up when something stays. */
+static void scratch_release(void)
+{
+    if (scratch_owner != getpid())
+        return;
+    if (dir_is_empty(scratch))
+        return;
+    chmod(scratch, 0700); /* the command may have changed its mode */
+    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (!dir_is_empty(scratch)) {
+        rmdir(scratch);
+        scratch_owner = 0;
+    }
+}
+
+static void shell_fini(void)
+{
+    if (scratch_owner != getpid())
+        return;
+    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    rmdir(scratch);
+    scratch_owner = 0;
 }
 
 static mlf_outcome shell_execute(mlf_task_ctx *ctx, void *data)
@@ -341,14 +404,12 @@ static mlf_outcome shell_execute(mlf_task_ctx *ctx, void *data)
         return MLF_FAILED_NO_RETRY;
     }
 
-    char tmpdir[] = "/tmp/mlflowd-shell-XXXXXX";
     int made_tmp = 0;
     if (!cwd) {
-        if (!mkdtemp(tmpdir)) {
+        if (!(cwd = scratch_take())) {
             mlf_ctx_set_message(ctx, "shell: cannot create a temporary directory: %s", strerror(errno));
             return MLF_FAILED;
         }
-        cwd = tmpdir;
         made_tmp = 1;
     }
 
@@ -442,10 +503,8 @@ out:
     if (pipefd[1] >= 0)
         close(pipefd[1]);
     env_free(&env);
-    if (made_tmp) {
-        /* remove what the command left behind in its scratch directory (in-process: no rm to start) */
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
+    if (made_tmp) /* remove what the command left behind in its scratch directory (in-process: no rm) */
+        scratch_release();
     return outcome;
 }
 
@@ -463,4 +522,4 @@ static int shell_init(mlf_registry *reg)
     return mlf_register_operator(reg, &shell_operator);
 }
 
-MLF_PLUGIN("shell", MLF_VERSION_STRING, "The shell operator (/bin/sh -c)", shell_init, NULL);
+MLF_PLUGIN("shell", MLF_VERSION_STRING, "The shell operator (/bin/sh -c)", shell_init, shell_fini);

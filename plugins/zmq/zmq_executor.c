@@ -92,6 +92,8 @@ typedef struct zworker {
     mlf_time_us last_recv, last_send; /* monotonic */
     uint64_t last_pick;     /* dispatch sequence number of its latest lease (ties go to the least recent) */
     char *gone;             /* set when it must be dropped: why (never NULL once set) */
+    mlf_time_us registered_wall, heard_wall; /* wall clock: its READY, its latest message (worker records) */
+    int heard;              /* a message came this turn: its record's heartbeat moves at the turn's end */
 } zworker;
 
 /* The reason of a worker gone while memory ran out. */
@@ -251,6 +253,40 @@ static void free_worker(zworker *w)
     if (w->gone != gone_oom)
         free(w->gone);
     free(w);
+}
+
+/* Hands the daemon what it shows of @p w in `mlflowd workers list` (mlf_exec_worker_update(): registrations
+ * and departures are written in the turn's commit, heartbeats ride on later ones). */
+static void record_worker(zx *x, zworker *w)
+{
+    w->heard = 0;
+    if (!w->name)
+        return; /* never registered (out of memory while it tried) */
+    mlf_value *m = mlf_value_map(), *q = mlf_value_array(), *ops = mlf_value_array();
+    for (size_t i = 0; q && i < w->nqueues; i++)
+        mlf_array_append(q, mlf_value_str(w->queues[i]));
+    for (size_t i = 0; ops && i < w->nops; i++)
+        mlf_array_append(ops, mlf_value_str(w->ops[i]));
+    mlf_map_set(m, "name", mlf_value_str(w->name));
+    mlf_map_set(m, "executor", mlf_value_str("zmq"));
+    mlf_map_set(m, "state", mlf_value_str(w->gone ? "gone" : "ready"));
+    mlf_map_set(m, "host", mlf_value_str(w->host ? w->host : ""));
+    mlf_map_set(m, "pid", mlf_value_int(w->pid));
+    if (w->gone)
+        mlf_map_set(m, "reason", mlf_value_str(w->gone));
+    mlf_map_set(m, "slots", mlf_value_int(w->capacity));
+    mlf_map_set(m, "running", mlf_value_int((int64_t)w->busy));
+    mlf_map_set(m, "queues", q ? q : mlf_value_nil());
+    mlf_map_set(m, "operators", ops ? ops : mlf_value_nil());
+    if (w->user_id[0])
+        mlf_map_set(m, "key", mlf_value_str(w->user_id));
+    mlf_map_set(m, "registered_at", mlf_value_int(w->registered_wall));
+    mlf_map_set(m, "last_heartbeat", mlf_value_int(w->heard_wall));
+    mlf_map_set(m, "liveness", mlf_value_int(x->expiry));
+    int rc = m ? mlf_exec_worker_update(x->host, m) : MLF_ENOMEM;
+    if (rc != MLF_OK && rc != MLF_ENOTSUP)
+        mlf_log(MLF_LOG_WARNING, COMPONENT, "cannot record worker %s: %s", w->name, mlf_strerror(rc));
+    mlf_value_free(m);
 }
 
 static void free_lease(lease *l)
@@ -524,6 +560,7 @@ static void drop_worker(zx *x, zworker *w, mlf_time_us now)
     }
     mlf_log(MLF_LOG_WARNING, COMPONENT, "worker %s is gone: %s; %zu tr%s failed", who, w->gone, failed,
             failed == 1 ? "y" : "ies");
+    record_worker(x, w);
     for (zworker **p = &x->workers; *p; p = &(*p)->next)
         if (*p == w) {
             *p = w->next;
@@ -851,6 +888,9 @@ static void on_ready(zx *x, zworker *w, const mlf_proto_peer *peer, const mlf_pr
     w->pid = m->pid;
     w->capacity = m->capacity;
     w->last_recv = now;
+    w->heard_wall = x->wall;
+    if (fresh || reconnected)
+        w->registered_wall = x->wall;
 
     char who[400];
     describe(w, who, sizeof who);
@@ -903,6 +943,7 @@ static void on_ready(zx *x, zworker *w, const mlf_proto_peer *peer, const mlf_pr
         }
     }
     free(listed_v);
+    record_worker(x, w);
     /* tries it runs that nobody holds a lease on (given up on, or from before a restart): stop them */
     lease **by_attempt = NULL;
     size_t nl = 0;
@@ -1002,6 +1043,8 @@ static void handle(zx *x, const mlf_proto_peer *peer, int rc, mlf_proto_msg *m, 
         return;
     }
     w->last_recv = now;
+    w->heard_wall = x->wall;
+    w->heard = 1;
     lease *l = m->attempt ? find_lease(x, m->attempt) : NULL;
     switch (m->cmd) {
     case MLF_PROTO_HEARTBEAT:
@@ -1174,6 +1217,9 @@ static int zx_process(void *impl, mlf_time_us now)
         send_pending(x, now);
     check_timers(x, now);
     sweep_gone(x, now);
+    for (zworker *w = x->workers; w; w = w->next)
+        if (w->heard)
+            record_worker(x, w); /* one record per worker and turn, however many messages it sent */
 
     /* detach first: callbacks may submit or kill */
     done *d = x->done;

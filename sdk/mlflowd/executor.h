@@ -1,5 +1,5 @@
 /*
- * executor.h -- executors: where task instances run (ABI 1.2).
+ * executor.h -- executors: where task instances run (ABI 1.2; worker records 1.3).
  *
  * An executor takes the tries the scheduler hands it and reports how each one ended. `local` and
  * `sequential` (child processes on the scheduler's host) and `zmq` (remote `mlflowd worker` processes) are
@@ -229,6 +229,27 @@ MLF_API const char *mlf_exec_self(mlf_exec_host *host);
  * settings come in mlf_exec_open_args.config instead. Errors: MLF_ENOTFOUND (no such setting),
  * MLF_EINVAL, MLF_ENOMEM. */
 MLF_API int mlf_exec_setting(mlf_exec_host *host, const char *key, mlf_value **out);
+/** Records what the executor knows of one of its workers, for `mlflowd workers list` (ABI 1.3; an executor
+ * that may run in a 1.2 daemon checks MLF_HOST_HAS(mlf_exec_worker_update) first). @p worker is a WORKER
+ * map (borrowed; the daemon copies it):
+ *   name                      str, required: the worker's name (1..128 bytes), the record's key
+ *   state                     str, required: "ready" (registered and heard from) or "gone"
+ *   host                      str: the host it runs on
+ *   pid                       int: its process id there
+ *   reason                    str: why it is gone
+ *   slots, running            int: tries it can run at once, tries it holds now
+ *   queues, operators         array of str: what it serves
+ *   key                       str: its public key (CurveZMQ, Z85)
+ *   registered_at             int: µs since the epoch, when it (re)registered
+ *   last_heartbeat            int: µs since the epoch, the latest message heard from it
+ *   liveness                  int: µs of silence after which the executor gives it up
+ * Call it when a worker registers or goes (the daemon writes that in the current turn's commit) and on its
+ * heartbeats (the daemon keeps only the latest record per name and writes it with the next commit the loop
+ * makes anyway, or within 5 s: never one store commit per heartbeat). Callable from any callback but
+ * close(). Errors: MLF_EINVAL (NULL, not a map, no valid name or state), MLF_ENOMEM, MLF_ENOTSUP (the daemon
+ * keeps no worker records: a test harness). */
+MLF_API int mlf_exec_worker_update(mlf_exec_host *host, const mlf_value *worker);
+
 /** A counter the daemon increments each time it is asked to reload (SIGHUP). An executor that caches
  * credentials or allow-lists compares it in process() and re-reads them when it changed. */
 MLF_API unsigned mlf_reload_generation(void);

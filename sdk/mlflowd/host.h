@@ -99,6 +99,7 @@ extern "C" {
     X(size_t, mlf_taskproc_pool_queued, (const mlf_taskproc_pool *pool), (pool), return) \
     X(int, mlf_msgpack_prescan_budget, (const void *buf, size_t len, size_t max_depth, size_t max_values, size_t *consumed), (buf, len, max_depth, max_values, consumed), return) \
     X(unsigned, mlf_reload_generation, (void), (), return) \
+    X(int, mlf_exec_worker_update, (mlf_exec_host * host, const mlf_value *worker), (host, worker), return) \
     X(int, mlf_exec_note, (mlf_exec_host * host, const char *attempt, const char *note), (host, attempt, note), return)
 
 #define MLF__HOST_MEMBER(ret, name, params, args, ret_kw) ret(*name) params;

@@ -526,7 +526,7 @@ static int run_case(const bench_case *c, const bench_opts *bo, const char *base)
         goto out;
     }
     const char *paths[] = {MLF_BUILD_PLUGINDIR, MLF_ABS_BUILDDIR "/tests/plugins"};
-    const char *names[] = {"shell", "empty", "good", "local"}; /* local: the executor plugin */
+    const char *names[] = {"shell", "empty", "good", bo->zmq ? "zmq" : "local"}; /* the executor plugin */
     if (!(cat = mlf_catalog_new()) || mlf_plugins_load(cat, paths, 2, names, 4, &diag) != 0) {
         mlf_diag_print(&diag, "bench: plugin: ");
         goto out;

@@ -104,14 +104,109 @@ refused() { # KEY-LINE EXPECTED-MESSAGE-PART
     expect_exit 0 "$MLFLOWD" dags list-import-errors
     case "$out$err" in *"$2"*) ;; *) fail "'$1' was not refused with '$2': $out $err" ;; esac
 }
-refused "group: extract" "task groups are not supported yet"
 refused "email: [ops@example.com]" "email is not supported yet; mail through the email notifier"
 refused "email_on_failure: true" "email_on_failure is not supported yet"
 refused "email_on_retry: false" "email_on_retry is not supported yet"
 refused "sla: 1h" "Airflow 3 replaced SLAs by deadline alerts"
-refused "setup: true" "setup and teardown tasks are not supported yet"
-refused "teardown: true" "setup and teardown tasks are not supported yet"
-refused "trigger_rule: all_done_setup_success" "trigger rule 'all_done_setup_success' is not supported yet"
+
+# --- task groups (Airflow's TaskGroup): ids prefixed by the group, a group upstream of a task means its
+# leaves, a group downstream of a task its roots; shown by tasks list --tree and dags show
+cat >"$tmp/dags/grouped.yaml" <<'YAML'
+dag_id: grouped
+tasks:
+  start: {operator: shell, command: "echo start"}
+  load: {operator: shell, upstream: extract, command: "echo load {{ xcom['extract.clean'] }}"}
+groups:
+  extract:
+    upstream: start
+    tooltip: pull the sources
+    tasks:
+      fetch: {operator: shell, command: "echo fetched"}
+      clean: {operator: shell, upstream: fetch, command: "echo cleaned"}
+    groups:
+      side: {prefix_group_id: false, tasks: {audit: {operator: empty, upstream: fetch}}}
+YAML
+expect_exit 0 "$MLFLOWD" dags test grouped 2024-01-01 -o json
+expect_states "audit=success extract.clean=success extract.fetch=success load=success start=success" "task groups"
+expect_exit 0 "$MLFLOWD" tasks list grouped -o json
+json_check '{t["task_id"]: (sorted(t["upstream"]), t["task_group"]) for t in d} == {"start": ([], None), "extract.fetch": (["start"], "extract"), "extract.clean": (["extract.fetch"], "extract"), "audit": (["extract.fetch"], "extract.side"), "load": (["audit", "extract.clean"], None)}'
+expect_exit 0 "$MLFLOWD" tasks list grouped --tree
+case "$out" in *"<Task(empty): audit> (group: extract.side)"*) ;; *) fail "tasks list --tree does not show the group: $out" ;; esac
+expect_exit 0 "$MLFLOWD" dags show grouped
+case "$out" in *"group extract: pull the sources"*"group extract.side (in extract)"*) ;; *) fail "dags show does not show the groups: $out" ;; esac
+expect_exit 0 "$MLFLOWD" dags show grouped --format dot
+case "$out" in *'subgraph "cluster_extract" {'*'subgraph "cluster_extract.side" {'*'"audit"'*) ;; *) fail "dags show --format dot has no nested clusters: $out" ;; esac
+
+# --- setup and teardown (Airflow 2.7+): the teardown runs although the work failed and does not decide the
+# run; the task before it (an effective leaf) does
+cat >"$tmp/dags/st_fail.yaml" <<'YAML'
+dag_id: st_fail
+tasks:
+  create: {operator: shell, command: "echo create", setup: true, teardowns: [delete]}
+  work: {operator: shell, command: "exit 1", upstream: create}
+  after: {operator: shell, command: "echo after", upstream: work}
+  delete: {operator: shell, command: "echo delete", upstream: after}
+YAML
+expect_exit 1 "$MLFLOWD" dags test st_fail 2024-01-01 -o json
+expect_states "after=upstream_failed create=success delete=success work=failed" "teardown after failed work"
+json_check 'd["state"] == "failed"'
+# ... a failed teardown does not fail the run, unless on_failure_fail_dagrun
+for fail_run in false true; do
+    cat >"$tmp/dags/st_td.yaml" <<YAML
+dag_id: st_td
+tasks:
+  create: {operator: shell, command: "echo create", setup: true}
+  work: {operator: shell, command: "echo work", upstream: create}
+  delete: {operator: shell, command: "exit 2", teardown: true, on_failure_fail_dagrun: $fail_run, upstream: [create, work]}
+YAML
+    if [ $fail_run = false ]; then want=0 state=success; else want=1 state=failed; fi
+    expect_exit $want "$MLFLOWD" dags test st_td 2024-01-01 -o json
+    expect_states "create=success delete=failed work=success" "failed teardown (on_failure_fail_dagrun: $fail_run)"
+    json_check 'd["state"] == "'$state'"'
+done
+# ... a failed setup: the work is upstream_failed, and so is the teardown (all_done_setup_success: no setup
+# succeeded); a task further on with trigger_rule all_done is upstream_failed too (Airflow's setup constraint)
+cat >"$tmp/dags/st_setup_failed.yaml" <<'YAML'
+dag_id: st_setup_failed
+tasks:
+  create: {operator: shell, command: "exit 1", setup: true}
+  work: {operator: shell, command: "echo work", upstream: create}
+  report: {operator: shell, command: "echo report", trigger_rule: all_done, upstream: work}
+  delete: {operator: shell, command: "echo delete", teardown: true, upstream: [create, report]}
+YAML
+expect_exit 1 "$MLFLOWD" dags test st_setup_failed 2024-01-01 -o json
+expect_states "create=failed delete=upstream_failed report=upstream_failed work=upstream_failed" "failed setup"
+# ... with the setup succeeding, the all_done task runs after the failed work; it is the effective leaf
+# (the teardown after it does not count), so the run succeeds, as in Airflow
+sed -i 's/command: "exit 1", setup/command: "echo ok", setup/; s/command: "echo work"/command: "exit 1"/' "$tmp/dags/st_setup_failed.yaml"
+expect_exit 0 "$MLFLOWD" dags test st_setup_failed 2024-01-02 -o json
+expect_states "create=success delete=success report=success work=failed" "setup succeeded, work failed"
+json_check 'd["state"] == "success"'
+# ... a skipped setup skips its teardown
+cat >"$tmp/dags/st_skipped.yaml" <<'YAML'
+dag_id: st_skipped
+tasks:
+  decide: {operator: branch, follow: other}
+  other: {operator: empty, upstream: decide}
+  create: {operator: shell, command: "echo create", setup: true, upstream: decide, teardowns: delete}
+  work: {operator: shell, command: "echo work", upstream: create}
+  delete: {operator: shell, command: "echo delete", upstream: work}
+YAML
+expect_exit 0 "$MLFLOWD" dags test st_skipped 2024-01-01 -o json
+expect_states "create=skipped decide=success delete=skipped other=success work=skipped" "skipped setup"
+# ... clearing the work clears its setup and teardown, as Airflow's DAG.clear
+expect_exit 0 "$MLFLOWD" tasks clear st_fail -t '^work$' -y
+case "$out" in *"Cleared 3 task instance(s)"*) ;; *) fail "clearing work did not clear its setup and teardown: $out" ;; esac
+expect_exit 0 "$MLFLOWD" tasks clear st_fail -t '^after$' -y
+case "$out" in *"Cleared 3 task instance(s)"*) ;; *) fail "clearing after did not clear the setup and teardown around it: $out" ;; esac
+# ... and the rules Airflow enforces at load
+refused "setup: true, teardown: true" "cannot be both a setup and a teardown"
+refused "on_failure_fail_dagrun: true" "on_failure_fail_dagrun is for teardown tasks"
+refused "teardown: true, trigger_rule: all_done" "Trigger rule not configurable for teardown tasks."
+printf 'dag_id: refused\ntasks:\n  s: {operator: empty, setup: true}\n  a: {operator: empty, upstream: s, trigger_rule: all_done}\n' >"$tmp/dags/refused.yaml"
+expect_exit 0 "$MLFLOWD" dags list-import-errors
+case "$out" in *"Setup tasks must be followed with trigger rule ALL_SUCCESS."*) ;; *) fail "all_done after a setup was not refused: $out" ;; esac
+rm -f "$tmp/dags/refused.yaml"
 
 # --- templates: Airflow's date filters, ts_nodash_with_tz, task_instance_key_str and prev_*_success
 cat >"$tmp/dags/tpl.yaml" <<'YAML'

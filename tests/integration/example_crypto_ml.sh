@@ -4,7 +4,8 @@
 # and two daily runs with `dags test -o json`. Checks every task instance's state, the models table (deployed
 # only when better on held-out data), the forecasts and trades in SQLite against the orders the exchange got;
 # then a second run.sh (the model retrained on the same data is kept, the exchange places no order twice), a
-# day without orders (the branch skips trading), and the forecast operator on known inputs and bad ones.
+# day without orders (the branch skips trading), the training started by the 7th update of the `prices` asset
+# under a running scheduler, and the forecast operator on known inputs and bad ones.
 . "$top_srcdir/tests/integration/lib.sh"
 
 require_plugins sqlite python http branch
@@ -138,6 +139,25 @@ expect_exit 0 "$MLFLOWD" variables set crypto_ml_trade_threshold 1
 expect_exit 0 "$MLFLOWD" dags test crypto_ml_daily 2010-10-27 -o json
 printf '%s' "$out" >"$tmp/quiet.json"
 check quiet "$tmp/quiet.json"
+
+# --- assets (doc/assets.md): each daily run's wait_prices updated the `prices` asset (5 runs so far);
+#     crypto_ml_train, scheduled on 7 updates, is started by a running scheduler at the 7th and not before
+expect_exit 0 "$MLFLOWD" assets list -o json
+json_check '[(a["uri"], a["producers"], a["consumers"], a["events"]) for a in d] == [("prices", "crypto_ml_daily.wait_prices", "crypto_ml_train x7", 5)]'
+expect_exit 0 "$MLFLOWD" dags pause crypto_ml_daily # a daemon would start today's run, whose closes never come
+"$MLFLOWD" scheduler >"$tmp/sched.log" 2>&1 &
+sched=$!
+trap 'kill $sched 2>/dev/null; cleanup' EXIT
+wait_until 10 "the scheduler did not start" grep -q "scheduler running" "$tmp/sched.log"
+train_runs() { "$MLFLOWD" dags list-runs crypto_ml_train -o json | python3 -c 'import json,sys; print(",".join(r["state"] for r in json.load(sys.stdin) if r["run_type"] == "asset_triggered"))'; }
+expect_exit 0 "$MLFLOWD" assets create-event prices --extra '{"day": "2010-10-28"}'
+sleep 1.2 # more than two periods of the scheduler's look at events from other processes
+[ -z "$(train_runs)" ] || fail "crypto_ml_train ran after 6 updates of prices: $(train_runs)"
+expect_exit 0 "$MLFLOWD" assets create-event prices --extra '{"day": "2010-10-29"}'
+train_ok() { [ "$(train_runs)" = success ]; }
+wait_until 60 "crypto_ml_train did not run after the 7th update: $(tail -5 "$tmp/sched.log")" train_ok
+stop_pid "$sched" "the scheduler"
+trap cleanup EXIT
 
 # --- the forecast operator on known inputs (a trend line, a model with weights as JSON text and as a list)
 #     and on inputs it refuses

@@ -89,3 +89,11 @@ INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
 SLURM_INTEGRATION_TESTS = tests/integration/slurm.sh
 TESTS += $(SLURM_INTEGRATION_TESTS)
 EXTRA_DIST += $(SLURM_INTEGRATION_TESTS) tests/integration/slurm_lib.sh
+# cached results on the sweep example (doc/caching.md)
+INTEGRATION_TESTS += tests/integration/cache_sweep.sh
+# assets (doc/assets.md): producer -> consumer under a running scheduler, bursts, the CLI
+INTEGRATION_TESTS += tests/integration/assets.sh
+# secrets at rest: sealed connections and variables, rotate-key, the wrong key (issue 15)
+INTEGRATION_TESTS += tests/integration/secrets_at_rest.sh
+# issue 12 (operating mlflowd): workers list, plain output, worker sd_notify, standalone's port, doc/deploy.md
+INTEGRATION_TESTS += tests/integration/workers_list.sh

@@ -106,10 +106,20 @@ static int fx_process(void *impl, mlf_time_us now)
         res.attempt = attempt;
         if (fx->leases)
             mlf_exec_lease_drop(fx->host, attempt);
+        mlf_value *xc = NULL;
+        if (fx->push_xcoms && t->outcome == MLF_SUCCESS && (xc = mlf_value_map())) {
+            mlf_value *rv = mlf_value_map();
+            mlf_map_set(rv, "task", mlf_value_str(t->task_id));
+            mlf_map_set(rv, "map_index", mlf_value_int(t->map_index));
+            mlf_map_set(rv, "try", mlf_value_int(t->try_number));
+            mlf_map_set(xc, "return_value", rv);
+            res.xcoms = xc;
+        }
         mlf_value *v = NULL;
         if (mlf_task_result_encode(&res, &v) == MLF_OK)
             mlf_exec_report(fx->host, v); /* the documented TASK RESULT map, as a plugin would */
         mlf_value_free(v);
+        mlf_value_free(xc);
     }
     return MLF_OK;
 }

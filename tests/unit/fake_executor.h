@@ -41,6 +41,8 @@ typedef struct fake_exec {
     int shut_down;      /**< shutdown() was called */
     int freed;          /**< close() was called (the scheduler let go of it) */
     mlf_exec_host *host; /**< what open() was given: results go back through mlf_exec_report() */
+    /** 1: a successful try pushes return_value {"task": TASK_ID, "map_index": N, "try": TRY} (test_cache). */
+    int push_xcoms;
 } fake_exec;
 
 /** An executor descriptor (the executor ABI of mlflowd/executor.h) whose open() takes @p fx (whose fields

@@ -11,8 +11,10 @@ The oracle is a line-by-line transcription of Apache Airflow's TriggerRuleDep, n
     ("schedulable.state in SCHEDULEABLE_STATES"), so a state the dep sets wins over a passing status.
   - airflow/utils/state.py State.finished: success, failed, skipped, upstream_failed, removed are "done";
     every other state (none, scheduled, queued, running, up_for_retry, ...) is "running" here.
-Setup/teardown (_evaluate_setup_constraint, ALL_DONE_SETUP_SUCCESS) and mapped-TI removal
-(map_index > -1) are out of scope, as in core/trigger_rule.c.
+ALL_DONE_SETUP_SUCCESS (Airflow 2.7+) also counts which direct upstreams are setup tasks: its rows mix
+upstreams of 12 kinds (each outcome, as a setup or not). The setup constraint on indirect setups
+(_evaluate_setup_constraint) belongs to the scheduler (core/sched/sched_setup.c); mapped-TI removal
+(map_index > -1) is out of scope, as in core/sched/trigger_rule.c.
 
 Usage:
   gen_trigger_table.py                print the C table
@@ -26,6 +28,7 @@ import sys
 RULES = [
     "all_success", "all_failed", "all_done", "all_done_min_one_success", "all_skipped", "one_success",
     "one_failed", "one_done", "none_failed", "none_failed_min_one_success", "none_skipped", "always",
+    "all_done_setup_success",
 ]
 OUTCOMES = ["success", "failed", "skipped", "upstream_failed", "removed", "running"]
 
@@ -36,8 +39,8 @@ END = "/* END GENERATED */"
 
 
 def dep_statuses(trigger_rule, upstream_task_ids, upstream, success, skipped, failed, upstream_failed,
-                 removed, done):
-    """TriggerRuleDep with flag_upstream_failed=True, map_index=-1, no setups.
+                 removed, done, upstream_setup=0, success_setup=0, skipped_setup=0):
+    """TriggerRuleDep with flag_upstream_failed=True, map_index=-1, no indirect setups.
     Returns (new_state or None, passed)."""
     map_index = -1
     # _get_dep_statuses
@@ -93,6 +96,11 @@ def dep_statuses(trigger_rule, upstream_task_ids, upstream, success, skipped, fa
             new_state = SKIPPED
         elif non_skipped_done >= non_skipped_upstream and success == 0:
             new_state = UPSTREAM_FAILED
+    elif trigger_rule == "all_done_setup_success":
+        if upstream_done and upstream_setup and skipped_setup >= upstream_setup:
+            new_state = SKIPPED
+        elif upstream_done and upstream_setup and success_setup == 0:
+            new_state = UPSTREAM_FAILED
 
     passed = True
     if trigger_rule == "one_success":
@@ -128,6 +136,11 @@ def dep_statuses(trigger_rule, upstream_task_ids, upstream, success, skipped, fa
     elif trigger_rule == "none_skipped":
         if not upstream_done or (skipped > 0):
             passed = False
+    elif trigger_rule == "all_done_setup_success":
+        if not upstream_done:
+            passed = False
+        elif upstream_setup and not success_setup:
+            passed = False
     elif trigger_rule == "all_skipped":
         num_non_skipped = upstream - skipped
         if num_non_skipped > 0:
@@ -150,11 +163,15 @@ def dep_statuses(trigger_rule, upstream_task_ids, upstream, success, skipped, fa
 
 
 def decide(rule, mix):
-    """The scheduler's outcome for one TI: DagRun._get_ready_tis() on top of the dep."""
-    n = {o: mix.count(o) for o in OUTCOMES}
+    """The scheduler's outcome for one TI: DagRun._get_ready_tis() on top of the dep. An element of mix is
+    an outcome, or "setup:" and an outcome for an upstream that is a setup task."""
+    plain = [o.split(":")[-1] for o in mix]
+    setups = [o.split(":")[-1] for o in mix if o.startswith("setup:")]
+    n = {o: plain.count(o) for o in OUTCOMES}
     done = len(mix) - n["running"]  # _UpstreamTIStates.calculate: done = sum over finished TIs
     new_state, passed = dep_statuses(rule, mix, len(mix), n["success"], n["skipped"], n["failed"],
-                                     n["upstream_failed"], n["removed"], done)
+                                     n["upstream_failed"], n["removed"], done, len(setups),
+                                     setups.count("success"), setups.count("skipped"))
     if new_state == SKIPPED:
         return "SKIP"
     if new_state == UPSTREAM_FAILED:
@@ -166,11 +183,15 @@ def decide(rule, mix):
 def table():
     lines = [BEGIN]
     for rule in RULES:
+        kinds = OUTCOMES + ["setup:" + o for o in OUTCOMES] if rule == "all_done_setup_success" else OUTCOMES
         for size in range(4):
-            for mix in itertools.combinations_with_replacement(OUTCOMES, size):
+            for mix in itertools.combinations_with_replacement(kinds, size):
                 mix = list(mix)
-                counts = [len(mix)] + [mix.count(o) for o in
+                plain = [o.split(":")[-1] for o in mix]
+                counts = [len(mix)] + [plain.count(o) for o in
                                        ("success", "skipped", "failed", "upstream_failed", "removed")]
+                setups = [o[6:] for o in mix if o.startswith("setup:")]
+                counts += [len(setups), setups.count("success"), setups.count("skipped")]
                 lines.append("    {MLF_TR_%s, {%s}, MLF_TRIGGER_%s}, /* %s */" % (
                     rule.upper(), ", ".join(str(c) for c in counts), decide(rule, mix),
                     ",".join(mix) if mix else "no upstream"))

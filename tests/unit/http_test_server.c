@@ -15,6 +15,7 @@
 
 #include "base/diag.h"
 #include "plugin/plugin_loader.h"
+#include "testutil.h"
 
 struct test_server {
     struct MHD_Daemon *d;
@@ -194,15 +195,7 @@ mlf_catalog *ts_load_plugin(const char *name)
     const char *proxies[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
     for (size_t i = 0; i < sizeof proxies / sizeof *proxies; i++)
         unsetenv(proxies[i]);
-    mlf_catalog *cat = mlf_catalog_new();
-    ck_assert_ptr_nonnull(cat);
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
-    mlf_diag errs = {0};
-    int refused = mlf_plugins_load(cat, paths, 1, &name, 1, &errs);
-    mlf_diag_print(&errs, "load: ");
-    mlf_diag_clear(&errs);
-    ck_assert_int_eq(refused, 0);
-    return cat;
+    return tu_load_plugins(&name, 1);
 }
 
 int ts_closed_port(void)

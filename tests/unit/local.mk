@@ -246,7 +246,6 @@ TESTS += tests/unit/test_executors
 check_LTLIBRARIES += tests/unit/libtestutil.la
 tests_unit_libtestutil_la_SOURCES = tests/unit/testutil.c tests/unit/testutil.h
 tests_unit_libtestutil_la_CPPFLAGS = $(UNIT_CPPFLAGS)
-UNIT_LDADD += tests/unit/libtestutil.la
 
 # unit tests for modules that had none: DAG bag, notifier processes, plugin registry, CLI, worker
 check_PROGRAMS += tests/unit/test_dagbag
@@ -289,3 +288,37 @@ tests_unit_test_slurm_text_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(top_srcdir)/plugins
 tests_unit_test_slurm_text_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_slurm_text
 endif
+# mkdir_parents (deepest folder first)
+check_PROGRAMS += tests/unit/test_fsutil
+tests_unit_test_fsutil_SOURCES = tests/unit/test_fsutil.c tests/unit/testutil.c
+tests_unit_test_fsutil_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_fsutil_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_fsutil
+
+# task groups (issue 11)
+check_PROGRAMS += tests/unit/test_dag_groups
+tests_unit_test_dag_groups_SOURCES = tests/unit/test_dag_groups.c
+tests_unit_test_dag_groups_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_dag_groups_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_dag_groups
+
+# cached results (doc/caching.md): keys, the cache table, the scheduler's hits (tests/unit/fake_executor.[ch])
+check_PROGRAMS += tests/unit/test_cache
+tests_unit_test_cache_SOURCES = tests/unit/test_cache.c tests/unit/fake_executor.c tests/unit/fake_executor.h
+tests_unit_test_cache_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_cache_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cache
+
+# assets (doc/assets.md): URIs, DAG keys, the cross-DAG check, asset-triggered runs
+check_PROGRAMS += tests/unit/test_assets
+tests_unit_test_assets_SOURCES = tests/unit/test_assets.c tests/unit/fake_executor.c tests/unit/fake_executor.h
+tests_unit_test_assets_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_assets_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_assets
+
+# secrets at rest (issue 15)
+check_PROGRAMS += tests/unit/test_store_secrets
+tests_unit_test_store_secrets_SOURCES = tests/unit/test_store_secrets.c
+tests_unit_test_store_secrets_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_store_secrets_LDADD = tests/unit/libtestutil.la $(UNIT_LDADD)
+TESTS += tests/unit/test_store_secrets

@@ -501,6 +501,8 @@ START_TEST(test_store_before_env)
     mlf_store *st = NULL;
     char err[256] = "";
     ck_assert_int_eq(mlf_store_open(dir, MLF_STORE_CREATE, &st, err, sizeof err), MLF_OK);
+    static const unsigned char key[MLF_STORE_SECRETS_KEY_LEN] = {7};
+    ck_assert_int_eq(mlf_store_secrets_key(st, key, err, sizeof err), MLF_OK);
     mlf_conn_rec r = parse_ok("postgres://store-user:pw@store-host:1/s");
     free(r.conn_id);
     r.conn_id = strdup("both");

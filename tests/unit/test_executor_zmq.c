@@ -146,14 +146,8 @@ static mlf_catalog *zmq_catalog(void)
 {
     static mlf_catalog *cat;
     if (!cat) {
-        cat = mlf_catalog_new();
-        const char *paths[] = {TEST_BUILDDIR "/plugins"};
         const char *names[] = {"zmq"};
-        mlf_diag errs = {0};
-        int refused = mlf_plugins_load(cat, paths, 1, names, 1, &errs);
-        mlf_diag_print(&errs, "load: ");
-        mlf_diag_clear(&errs);
-        ck_assert_int_eq(refused, 0);
+        cat = tu_load_plugins(names, 1);
     }
     return cat;
 }

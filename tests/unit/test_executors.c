@@ -203,6 +203,17 @@ START_TEST(test_host_functions)
     ck_assert_int_eq(mlf_exec_setting(seen_host, "zmq.bnd", &v), MLF_ENOTFOUND);
     ck_assert_int_eq(mlf_exec_lease_persist(seen_host, "ab", "w1", 1), MLF_ENOTSUP); /* no lease callback */
     ck_assert_int_eq(mlf_exec_report(seen_host, NULL), MLF_EINVAL);
+    /* (ABI 1.3) worker records: checked before the daemon sees them; a daemon without records says so */
+    mlf_value *wk = mlf_value_map();
+    ck_assert_int_eq(mlf_exec_worker_update(seen_host, wk), MLF_EINVAL); /* no name */
+    mlf_map_set(wk, "name", mlf_value_str("w1"));
+    ck_assert_int_eq(mlf_exec_worker_update(seen_host, wk), MLF_EINVAL); /* no state */
+    mlf_map_set(wk, "state", mlf_value_str("sleeping"));
+    ck_assert_int_eq(mlf_exec_worker_update(seen_host, wk), MLF_EINVAL); /* not ready or gone */
+    mlf_map_set(wk, "state", mlf_value_str("ready"));
+    ck_assert_int_eq(mlf_exec_worker_update(seen_host, wk), MLF_ENOTSUP);
+    ck_assert_int_eq(mlf_exec_worker_update(NULL, wk), MLF_EINVAL);
+    mlf_value_free(wk);
     ck_assert_int_eq(mlf_executor_adopt(ex, "ab", "w1", "/log", 1), MLF_ENOTSUP);
     ck_assert_ptr_null(mlf_executor_describe(ex));
     mlf_executor_after_commit(ex, 1); /* none: nothing happens */

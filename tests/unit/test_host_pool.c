@@ -229,6 +229,28 @@ START_TEST(test_tries_share_a_host)
 }
 END_TEST
 
+/* A shell try without cwd runs in the host's scratch directory: the next try gets the same one, emptied of
+ * what the first left there, and the host removes it when it ends. */
+START_TEST(test_shell_scratch_reused_and_emptied)
+{
+    mlf_host_pool *p = new_pool(1, 0, 0, 0);
+    collector c = {0};
+    got *a = run_one(p, &c, shell("s1", "mkdir -p sub/deep && touch left sub/deep/over && pwd", 0), 5000);
+    got *b = run_one(p, &c, shell("s2", "echo $(pwd) $(ls -A | wc -l)", 0), 5000);
+    ck_assert_int_eq(a->outcome, MLF_SUCCESS);
+    ck_assert_int_eq(b->outcome, MLF_SUCCESS);
+    ck_assert_msg(strncmp(a->xcom, "/tmp/mlflowd-shell-", 19) == 0, "%s", a->xcom);
+    char *want = mlf_strdup_printf("%s 0", a->xcom);
+    ck_assert_str_eq(b->xcom, want); /* the same directory, and nothing of s1 in it */
+    free(want);
+    struct stat sb;
+    ck_assert_int_eq(stat(a->xcom, &sb), 0);
+    ck_assert_int_eq(stats(p).hosts_started, 1);
+    mlf_host_pool_free(p); /* the idle host ends at the end of its input: the plugin's fini removes it */
+    ck_assert_msg(stat(a->xcom, &sb) != 0 && errno == ENOENT, "%s outlived its host", a->xcom);
+}
+END_TEST
+
 /* A host that crashes fails its try with the signal's name; the next try runs on a fresh host. */
 START_TEST(test_crash_replaces_host)
 {
@@ -635,6 +657,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tries_share_a_host);
+    tcase_add_test(tc, test_shell_scratch_reused_and_emptied);
     tcase_add_test(tc, test_crash_replaces_host);
     tcase_add_test(tc, test_host_killed_mid_try);
     tcase_add_test(tc, test_timeout_kills_host);

@@ -9,20 +9,15 @@
 #include "plugin/plugin_loader.h"
 #include "plugin/registry.h"
 #include "plugin/task_ctx.h"
+#include "testutil.h"
 
 static mlf_catalog *cat;
 static const mlf_operator_desc *op;
 
 static void setup(void)
 {
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
     const char *names[] = {"branch"};
-    mlf_diag errs = {0};
-    int refused = mlf_plugins_load(cat, paths, 1, names, 1, &errs);
-    mlf_diag_print(&errs, "load: ");
-    mlf_diag_clear(&errs);
-    ck_assert_int_eq(refused, 0);
+    cat = tu_load_plugins(names, 1);
     op = mlf_catalog_operator(cat, "branch");
     ck_assert_ptr_nonnull(op);
 }

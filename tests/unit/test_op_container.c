@@ -308,14 +308,8 @@ static int conns(void *ud, const char *conn_id, mlf_value **out)
 
 static void setup(void)
 {
-    cat = mlf_catalog_new();
-    ck_assert_ptr_nonnull(cat);
-    const char *paths[] = {TEST_BUILDDIR "/plugins"}, *name = "container";
-    mlf_diag errs = {0};
-    int refused = mlf_plugins_load(cat, paths, 1, &name, 1, &errs);
-    mlf_diag_print(&errs, "load: ");
-    mlf_diag_clear(&errs);
-    ck_assert_int_eq(refused, 0);
+    const char *name = "container";
+    cat = tu_load_plugins(&name, 1);
     engine_start();
     snprintf(allowed_dir, sizeof allowed_dir, "%s/share", dir);
     snprintf(outside_dir, sizeof outside_dir, "%s/private", dir);

@@ -12,6 +12,7 @@
 #include "plugin/registry.h"
 #include "base/strutil.h"
 #include "plugin/task_ctx.h"
+#include "testutil.h"
 
 #define DAY INT64_C(86400000000)
 #define JAN1 INT64_C(1704067200000000) /* 2024-01-01T00:00:00Z */
@@ -20,14 +21,8 @@ static mlf_catalog *cat;
 
 static void plugins_setup(void)
 {
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
     const char *names[] = {"external_task_sensor"};
-    mlf_diag errs = {0};
-    int refused = mlf_plugins_load(cat, paths, 1, names, 1, &errs);
-    mlf_diag_print(&errs, "load: ");
-    mlf_diag_clear(&errs);
-    ck_assert_int_eq(refused, 0);
+    cat = tu_load_plugins(names, 1);
 }
 
 static void plugins_teardown(void)

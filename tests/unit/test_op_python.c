@@ -14,6 +14,7 @@
 #include "base/strutil.h"
 #include "plugin/task_ctx.h"
 #include "../../plugins/python/xcom_lines.h"
+#include "testutil.h"
 
 #define SCRIPTS TEST_SRCDIR "/tests/data/python"
 
@@ -30,15 +31,7 @@ static void log_open(void)
 
 static char *log_read(void)
 {
-    FILE *f = fopen(logpath, "r");
-    ck_assert_ptr_nonnull(f);
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    return mlf_buf_steal(&b);
+    return tu_read_file(logpath, NULL);
 }
 
 static void log_close(void)
@@ -163,14 +156,8 @@ static mlf_catalog *cat;
 
 static void plugins_setup(void)
 {
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
     const char *names[] = {"python"};
-    mlf_diag errs = {0};
-    int refused = mlf_plugins_load(cat, paths, 1, names, 1, &errs);
-    mlf_diag_print(&errs, "load: ");
-    mlf_diag_clear(&errs);
-    ck_assert_int_eq(refused, 0);
+    cat = tu_load_plugins(names, 1);
     log_open();
 }
 

@@ -14,19 +14,14 @@
 #include "plugin/registry.h"
 #include "base/strutil.h"
 #include "plugin/task_ctx.h"
+#include "testutil.h"
 
 static mlf_catalog *cat;
 
 static void plugins_setup(void)
 {
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
     const char *names[] = {"file_sensor", "time_delta_sensor", "datetime_sensor"};
-    mlf_diag errs = {0};
-    int refused = mlf_plugins_load(cat, paths, 1, names, 3, &errs);
-    mlf_diag_print(&errs, "load: ");
-    mlf_diag_clear(&errs);
-    ck_assert_int_eq(refused, 0);
+    cat = tu_load_plugins(names, 3);
 }
 
 static void plugins_teardown(void)

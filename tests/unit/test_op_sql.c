@@ -13,6 +13,7 @@
 #include "plugin/registry.h"
 #include "base/strutil.h"
 #include "plugin/task_ctx.h"
+#include "testutil.h"
 
 static mlf_catalog *cat;
 static char dir[64], dbpath[128], missing[128], logpath[128];
@@ -49,14 +50,8 @@ static void setup(void)
     snprintf(logpath, sizeof logpath, "%s/task.log", dir);
     logfd = open(logpath, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
     ck_assert_int_ge(logfd, 0);
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
     const char *names[] = {"sqlite"};
-    mlf_diag errs = {0};
-    int refused = mlf_plugins_load(cat, paths, 1, names, 1, &errs);
-    mlf_diag_print(&errs, "load: ");
-    mlf_diag_clear(&errs);
-    ck_assert_int_eq(refused, 0);
+    cat = tu_load_plugins(names, 1);
 }
 
 static void teardown(void)

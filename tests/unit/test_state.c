@@ -29,7 +29,7 @@ START_TEST(test_parse_rejects_unknown_names)
     ck_assert_int_eq(mlf_run_state_parse("scheduled", &rs), MLF_EINVAL);
     ck_assert_int_eq(rs, MLF_RUN_RUNNING);
     mlf_run_type rt = MLF_RUN_TYPE_MANUAL;
-    ck_assert_int_eq(mlf_run_type_parse("asset_triggered", &rt), MLF_EINVAL);
+    ck_assert_int_eq(mlf_run_type_parse("dataset_triggered", &rt), MLF_EINVAL);
     ck_assert_int_eq(rt, MLF_RUN_TYPE_MANUAL);
 }
 END_TEST
@@ -43,7 +43,7 @@ START_TEST(test_run_states_and_types)
         ck_assert_int_eq(mlf_run_state_parse(states[s], &back), MLF_OK);
         ck_assert_int_eq(back, s);
     }
-    const char *types[] = {"scheduled", "manual", "backfill"};
+    const char *types[] = {"scheduled", "manual", "backfill", "asset_triggered"};
     for (int t = 0; t < MLF_RUN_TYPE_COUNT; t++) {
         mlf_run_type back;
         ck_assert_str_eq(mlf_run_type_name((mlf_run_type)t), types[t]);

@@ -31,6 +31,9 @@ static void rm_store_dir(const char *d)
     rmdir(d);
 }
 
+/* The secrets key of the test stores (connections and sensitive variables are sealed with it). */
+static const unsigned char test_key[MLF_STORE_SECRETS_KEY_LEN] = {1, 2, 3};
+
 /* A fresh, initialised store in a new temporary directory, with a 1 MiB map to exercise growth. */
 static void setup(void)
 {
@@ -38,6 +41,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char err[256];
     ck_assert_int_eq(mlf_store_open_sized(dir, MLF_STORE_CREATE, 1 << 20, &st, err, sizeof err), MLF_OK);
+    ck_assert_int_eq(mlf_store_secrets_key(st, test_key, err, sizeof err), MLF_OK);
 }
 
 static void teardown(void)
@@ -52,6 +56,7 @@ static void reopen(unsigned flags)
     mlf_store_close(st);
     char err[256];
     ck_assert_int_eq(mlf_store_open_sized(dir, flags, 1 << 20, &st, err, sizeof err), MLF_OK);
+    ck_assert_int_eq(mlf_store_secrets_key(st, test_key, err, sizeof err), MLF_OK);
 }
 
 static mlf_store_txn *wbegin(void)

@@ -12,6 +12,7 @@
 #include "plugin/registry.h"
 #include "base/strutil.h"
 #include "plugin/task_ctx.h"
+#include "testutil.h"
 
 /* ---- a temporary log file the context writes to ---- */
 static char logpath[64];
@@ -26,15 +27,7 @@ static void log_open(void)
 
 static char *log_read(void)
 {
-    FILE *f = fopen(logpath, "r");
-    ck_assert_ptr_nonnull(f);
-    mlf_buf b = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mlf_buf_append(&b, buf, n);
-    fclose(f);
-    return mlf_buf_steal(&b);
+    return tu_read_file(logpath, NULL);
 }
 
 static void log_close(void)
@@ -196,14 +189,8 @@ static mlf_catalog *cat;
 
 static void plugins_setup(void)
 {
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
     const char *names[] = {"shell", "empty"};
-    mlf_diag errs = {0};
-    int refused = mlf_plugins_load(cat, paths, 1, names, 2, &errs);
-    mlf_diag_print(&errs, "load: ");
-    mlf_diag_clear(&errs);
-    ck_assert_int_eq(refused, 0);
+    cat = tu_load_plugins(names, 2);
 }
 
 static void plugins_teardown(void)

@@ -29,12 +29,8 @@ static char *dir;
 
 static void setup(void)
 {
-    cat = mlf_catalog_new();
-    const char *paths[] = {TEST_BUILDDIR "/plugins"};
     const char *names[] = {"shell", "empty"};
-    mlf_diag errs = {0};
-    ck_assert_int_eq(mlf_plugins_load(cat, paths, 1, names, 2, &errs), 0);
-    mlf_diag_clear(&errs);
+    cat = tu_load_plugins(names, 2);
     dir = tu_tmpdir("worker");
 }
 

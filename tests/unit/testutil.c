@@ -2,6 +2,9 @@
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
+#include "base/diag.h"
+#include "plugin/plugin_loader.h"
+
 #include <check.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -85,4 +88,17 @@ long tu_bound_ms(long ms)
 {
     const char *san = getenv("MLF_SANITIZERS");
     return san && strcmp(san, "yes") == 0 ? ms * 4 : ms;
+}
+
+mlf_catalog *tu_load_plugins(const char *const *names, size_t n)
+{
+    mlf_catalog *cat = mlf_catalog_new();
+    ck_assert_ptr_nonnull(cat);
+    const char *paths[] = {TEST_BUILDDIR "/plugins"};
+    mlf_diag errs = {0};
+    int refused = mlf_plugins_load(cat, paths, 1, names, n, &errs);
+    mlf_diag_print(&errs, "load: ");
+    mlf_diag_clear(&errs);
+    ck_assert_int_eq(refused, 0);
+    return cat;
 }

@@ -1,0 +1,105 @@
+/* asset_ops.c -- asset events from outside the scheduler, and a DAG bag's asset catalogue (asset_ops.h). */
+#include "cli/asset_ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/suggest.h"
+#include "dag/dag_assets.h"
+#include "store/store_assets.h"
+
+/* Calls @p fn with every URI a DAG of @p bag produces, consumes or declares (repeats included); stops when it
+ * returns non-zero and returns that. */
+static int each_uri(const mlf_dagbag *bag, int (*fn)(void *, const char *), void *ud)
+{
+    int rc = 0;
+    for (size_t i = 0; i < mlf_dagbag_count(bag) && !rc; i++) {
+        const mlf_dag *d = mlf_dagbag_at(bag, i);
+        for (size_t t = 0; t < d->ntasks && !rc; t++)
+            for (size_t o = 0; o < d->tasks[t].noutlets && !rc; o++)
+                rc = fn(ud, d->tasks[t].outlets[o]);
+        for (size_t k = 0; k < d->asset_sched.n && !rc; k++)
+            rc = fn(ud, d->asset_sched.v[k].uri);
+        for (size_t k = 0; k < d->nasset_decls && !rc; k++)
+            rc = fn(ud, d->asset_decls[k].uri);
+    }
+    return rc;
+}
+
+static int is_uri(void *ud, const char *uri)
+{
+    return strcmp(ud, uri) == 0;
+}
+
+int mlf_ops_asset_known(const mlf_dagbag *bag, const char *uri)
+{
+    return each_uri(bag, is_uri, (void *)uri);
+}
+
+typedef struct uris {
+    const char **v;
+    size_t n, cap;
+} uris;
+
+static int add_uri(void *ud, const char *uri)
+{
+    uris *u = ud;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 32;
+        const char **nv = realloc(u->v, cap * sizeof *nv);
+        if (!nv)
+            return 1;
+        u->v = nv;
+        u->cap = cap;
+    }
+    u->v[u->n++] = uri;
+    return 0;
+}
+
+const char *mlf_ops_asset_suggest(const mlf_dagbag *bag, const char *uri)
+{
+    uris u = {0};
+    each_uri(bag, add_uri, &u);
+    const char *s = u.n ? mlf_suggest(uri, u.v, u.n) : NULL;
+    free(u.v);
+    return s;
+}
+
+int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, const char *source,
+                        const mlf_value *extra, int64_t *seq, char *err, size_t errlen)
+{
+    const char *why = mlf_asset_uri_problem(uri);
+    if (why) {
+        snprintf(err, errlen, "'%s': %s", uri ? uri : "", why);
+        return MLF_EINVAL;
+    }
+    if (extra && mlf_value_type(extra) != MLF_MAP) {
+        snprintf(err, errlen, "an asset event's extra must be a JSON object");
+        return MLF_EINVAL;
+    }
+    if (!mlf_ops_asset_known(bag, uri)) {
+        const char *s = mlf_ops_asset_suggest(bag, uri);
+        snprintf(err, errlen, "unknown asset '%s'%s%s%s: no DAG produces, consumes or declares it", uri,
+                 s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+        return MLF_ENOTFOUND;
+    }
+    mlf_value *ev = mlf_value_map();
+    if (!ev)
+        return MLF_ENOMEM;
+    mlf_map_set(ev, "source", mlf_value_str(source));
+    mlf_map_set(ev, "extra", extra ? mlf_value_copy(extra) : mlf_value_map());
+    mlf_store_txn *w;
+    int rc = mlf_store_write_begin(st, &w);
+    if (rc == MLF_OK) {
+        rc = mlf_store_asset_event_add(w, uri, ev, 1, seq);
+        if (rc == MLF_OK)
+            rc = mlf_store_write_commit(w);
+        else
+            mlf_store_write_abort(w);
+    }
+    mlf_value_free(ev);
+    if (rc != MLF_OK)
+        snprintf(err, errlen, "cannot record the asset event: %s", mlf_strerror(rc));
+    return rc;
+}
