@@ -286,6 +286,9 @@ static void settle(sx *x, job *j, mlf_value *result, const char *fmt, ...)
         if (f)
             fclose(f);
         free(ep);
+        size_t used = strlen(msg);
+        if (code >= 0 && used < sizeof msg) /* the job script's own record of task-exec's exit */
+            snprintf(msg + used, sizeof msg - used, " (exit code %d)", (int)code);
         result = mlf_value_map();
         mlf_map_set(result, "attempt", mlf_value_str(j->attempt));
         mlf_map_set(result, "outcome", mlf_value_str("failed"));

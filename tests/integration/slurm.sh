@@ -67,6 +67,7 @@ tasks:
   slow: {operator: shell, execution_timeout: 2s, command: "echo to-started >> $m.to; sleep 60 && echo to-ended >> $m.to"}
   nowhere: {operator: shell, queue: nosuchpartition, command: "true"}
   badflag: {operator: shell, command: "true", executor_config: {slurm: {extra_flags: ["--uid=0"]}}}
+  victim: {operator: shell, retries: 1, retry_delay: 0s, command: "if [ -e $m.v1 ]; then echo v-second >> $m.v; else touch $m.v1; echo v-first >> $m.v; sleep 60; fi"}
 YAML
 cat >"$tmp/dags/cl.yaml" <<YAML
 dag_id: cl
@@ -127,10 +128,21 @@ wait_until 60 "the cleared pending job $p1 was not cancelled" has_job_state "$p1
 [ ! -e "$m.pd" ] || fail "the parked task ran"
 echo "slurm: clear of a running and of a pending try ok"
 
+# a job cancelled behind mlflowd's back (an administrator's scancel): the try fails with the Slurm state and
+# the task's retry runs
+wait_until 60 "to.victim did not start" grep -q '^v-first$' "$m.v"
+vj=$(jobid to victim)
+[ -n "$vj" ] || fail "no job id for to.victim"
+scancel "$vj"
+wait_until 60 "to.victim's retry did not run" grep -q '^v-second$' "$m.v"
+expect_exit 0 "$MLFLOWD" tasks logs to r1 victim --try 1
+echo "$out" | grep -q "Slurm job $vj ended CANCELLED (reason: .*) on .* before the try finished" || fail "no Slurm state in the cancelled try's result: $out"
+echo "slurm: a job cancelled outside mlflowd fails its try, which is retried ok"
+
 # execution_timeout: the executor cancels the job and fails the try; sbatch refusing a job fails its try
 wait_until 60 "to/r1 did not fail" run_state to r1 failed
 expect_exit 0 "$MLFLOWD" tasks states-for-dag-run to r1 -o json
-json_check '{t["task_id"]: t["state"] for t in d} == {"slow": "failed", "nowhere": "failed", "badflag": "failed"}'
+json_check '{t["task_id"]: (t["state"], t["try_number"]) for t in d} == {"slow": ("failed", 1), "nowhere": ("failed", 1), "badflag": ("failed", 1), "victim": ("success", 2)}'
 expect_exit 0 "$MLFLOWD" tasks state to badflag r1 -o json
 echo "$out" | grep -q "extra_flags: '--uid=0' is not allowed" || fail "no refusal of an extra flag: $out"
 expect_exit 0 "$MLFLOWD" tasks logs to r1 slow
