@@ -29,6 +29,7 @@
 
 #include "base/fsutil.h"
 #include "exec/task_spec.h"
+#include "slurm_argv.h"
 #include "slurm_cmd.h"
 #include "slurm_text.h"
 
@@ -158,13 +159,6 @@ static char *tool(const sx *x, const char *name)
     return x->bin_dir[0] ? xprintf("%s/%s", x->bin_dir, name) : strdup(name);
 }
 
-static void free_argv(char **argv)
-{
-    for (size_t i = 0; argv && argv[i]; i++)
-        free(argv[i]);
-    free(argv);
-}
-
 static void remove_files(const sx *x, const char *attempt)
 {
     static const char *const ext[] = {"spec", "result", "exit", "out"};
@@ -253,7 +247,7 @@ static job *find(sx *x, const char *attempt)
 static void free_job(job *j)
 {
     free(j->log_path);
-    free_argv(j->argv);
+    mlf_slurm_argv_free(j->argv);
     free(j->kill_reason);
     mlf_value_free(j->result);
     free(j);
@@ -343,7 +337,7 @@ static void start_sbatch(sx *x, job *j)
     int rc = mlf_slurm_cmd_start(x->cmds, j->argv, CMD_SBATCH, j);
     if (rc == EAGAIN)
         return; /* every command slot is taken: next turn */
-    free_argv(j->argv);
+    mlf_slurm_argv_free(j->argv);
     j->argv = NULL;
     if (rc != 0) {
         settle(x, j, NULL, "cannot run sbatch: %s", strerror(rc));
@@ -526,126 +520,6 @@ static void on_done(void *ud, const mlf_slurm_done *d)
     x->dirty = 1;
 }
 
-/* ------------------------------------------------------------------------------------- the sbatch line */
-
-typedef struct argv_buf {
-    char **v;
-    size_t n, cap;
-    int oom;
-} argv_buf;
-
-static void push(argv_buf *a, char *s)
-{
-    if (!s || a->oom) {
-        free(s);
-        a->oom = 1;
-        return;
-    }
-    if (a->n + 2 > a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 32;
-        char **v = realloc(a->v, cap * sizeof *v);
-        if (!v) {
-            free(s);
-            a->oom = 1;
-            return;
-        }
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = s;
-    a->v[a->n] = NULL;
-}
-
-/* Adds "--flag=value" when @p value is set, after checking it is a plain word. */
-static int push_word(argv_buf *a, const char *flag, const char *value, char *err, size_t errlen)
-{
-    if (!value || !*value)
-        return MLF_OK;
-    if (mlf_slurm_valid_word(value) != 0) {
-        snprintf(err, errlen, "executor_config.slurm: %s '%s' is not a valid Slurm value", flag + 2, value);
-        return MLF_EINVAL;
-    }
-    push(a, xprintf("%s=%s", flag, value));
-    return MLF_OK;
-}
-
-/* The sbatch command line of try @p attempt (new NULL-terminated array) from the executor's defaults, the
- * task's queue and the spec's executor_config.slurm. */
-static int build_argv(sx *x, const mlf_value *spec, const char *queue, const char *attempt, char ***out, char *err,
-                      size_t errlen)
-{
-    const mlf_value *ec = mlf_map_get(mlf_map_get(spec, "executor_config"), "slurm");
-    if (ec && mlf_value_type(ec) != MLF_MAP) {
-        snprintf(err, errlen, "executor_config.slurm must be a map");
-        return MLF_EPARSE;
-    }
-    argv_buf a = {0};
-    push(&a, tool(x, "sbatch"));
-    push(&a, strdup("--parsable"));
-    push(&a, xprintf("--job-name=%s-%s", x->job_name, attempt));
-    push(&a, xprintf("--output=%s/%s.out", x->spool, attempt));
-    push(&a, xprintf("--chdir=%s", x->spool));
-    push(&a, strdup("--no-requeue")); /* a requeued job would run the same try twice: retries are ours */
-    const char *part = cfg_str(ec, "partition");
-    if (!*part)
-        part = queue && *queue && strcmp(queue, "default") != 0 ? queue : x->partition;
-    const char *account = *cfg_str(ec, "account") ? cfg_str(ec, "account") : x->account;
-    const char *qos = *cfg_str(ec, "qos") ? cfg_str(ec, "qos") : x->qos;
-    int rc = push_word(&a, "--partition", part, err, errlen);
-    if (!rc)
-        rc = push_word(&a, "--account", account, err, errlen);
-    if (!rc)
-        rc = push_word(&a, "--qos", qos, err, errlen);
-    if (!rc)
-        rc = push_word(&a, "--mem", cfg_str(ec, "memory"), err, errlen);
-    if (!rc)
-        rc = push_word(&a, "--gres", cfg_str(ec, "gres"), err, errlen);
-    if (!rc)
-        rc = push_word(&a, "--constraint", cfg_str(ec, "constraint"), err, errlen);
-    int64_t cpus = cfg_int(ec, "cpus");
-    if (!rc && mlf_map_get(ec, "cpus")) {
-        if (cpus < 1 || cpus > 100000) {
-            snprintf(err, errlen, "executor_config.slurm: cpus must be 1..100000, got %lld", (long long)cpus);
-            rc = MLF_EINVAL;
-        } else
-            push(&a, xprintf("--cpus-per-task=%lld", (long long)cpus));
-    }
-    const char *tl = cfg_str(ec, "time_limit");
-    int64_t timeout = 0;
-    mlf_value_get_int(mlf_map_get(spec, "execution_timeout"), &timeout);
-    if (!rc && *tl) {
-        if (mlf_slurm_valid_time(tl) != 0) {
-            snprintf(err, errlen, "executor_config.slurm: time_limit '%s' is not a Slurm time", tl);
-            rc = MLF_EINVAL;
-        } else
-            push(&a, xprintf("--time=%s", tl));
-    } else if (!rc && timeout > 0) /* a backstop: the executor itself cancels the job at execution_timeout */
-        push(&a, xprintf("--time=%lld", (long long)((timeout + 59999999) / 60000000 + 1)));
-    const mlf_value *extra = mlf_map_get(ec, "extra_flags");
-    for (size_t i = 0; !rc && i < mlf_value_len(extra); i++) {
-        const char *f = mlf_value_get_str(mlf_array_at(extra, i), NULL);
-        const char *allowed;
-        if (!mlf_slurm_flag_allowed(f, &allowed)) {
-            snprintf(err, errlen, "executor_config.slurm.extra_flags: '%s' is not allowed (allowed: %s)",
-                     f ? f : "(not a string)", allowed);
-            rc = MLF_EINVAL;
-        } else
-            push(&a, strdup(f));
-    }
-    push(&a, strdup(x->script));
-    push(&a, strdup(x->spool));
-    push(&a, strdup(attempt));
-    push(&a, strdup(x->exe));
-    if (!rc && a.oom)
-        rc = MLF_ENOMEM;
-    if (rc) {
-        free_argv(a.v);
-        return rc;
-    }
-    *out = a.v;
-    return MLF_OK;
-}
-
 /* ------------------------------------------------------------------------------------- the executor */
 
 static const char job_script[] =
@@ -814,7 +688,13 @@ static int sx_submit(void *inst, const mlf_value *spec, const char *queue, mlf_t
     j->log_path = strdup(log_path);
     mlf_value_get_int(mlf_map_get(spec, "execution_timeout"), &j->timeout);
     j->submitted_at = now;
-    int rc = j->log_path ? build_argv(x, spec, queue, attempt, &j->argv, err, errlen) : MLF_ENOMEM;
+    char *sbatch = tool(x, "sbatch");
+    mlf_slurm_sbatch_defaults def = {.sbatch = sbatch, .job_name = x->job_name, .spool = x->spool,
+                                     .script = x->script, .exe = x->exe, .partition = x->partition,
+                                     .account = x->account, .qos = x->qos};
+    int rc = j->log_path && sbatch ? mlf_slurm_sbatch_argv(&def, spec, queue, attempt, &j->argv, err, errlen)
+                                   : MLF_ENOMEM;
+    free(sbatch);
     void *buf = NULL;
     size_t len = 0;
     if (rc == MLF_OK && (rc = mlf_task_frame_pack(spec, &buf, &len)) != MLF_OK)
