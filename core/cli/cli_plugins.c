@@ -53,8 +53,8 @@ static json_t *entry_json(const mlf_reg_entry *e)
     }
     case MLF_REG_EXECUTOR: {
         const mlf_executor_desc *d = e->desc;
-        return json_pack("{s:s, s:s, s:o}", "name", d->name, "help", d->help ? d->help : "", "params",
-                         params_json(d->params));
+        return json_pack("{s:s, s:s, s:o, s:o}", "name", d->name, "help", d->help ? d->help : "", "params",
+                         params_json(d->params), "task_params", params_json(d->task_params));
     }
     case MLF_REG_EVENT_SOURCE: { /* config keys of `watch: {source: NAME, config: ...}` (doc/assets.md) */
         const mlf_event_source_desc *d = e->desc;
@@ -128,10 +128,16 @@ static void plugins_table(FILE *out, const mlf_catalog *cat)
                 fprintf(out, "  %s %s\n", word, e->name);
                 if (k == MLF_REG_OPERATOR)
                     print_params_table(out, ((const mlf_operator_desc *)e->desc)->params, "      ");
-                else if (k == MLF_REG_EXECUTOR) /* settings: executors.NAME.KEY */
-                    print_params_table(out, ((const mlf_executor_desc *)e->desc)->params, "      ");
-                else if (k == MLF_REG_EVENT_SOURCE) /* a watch's config keys */
+                else if (k == MLF_REG_EXECUTOR) { /* settings: executors.NAME.KEY */
+                    const mlf_executor_desc *d = e->desc;
+                    print_params_table(out, d->params, "      ");
+                    if (d->task_params && d->task_params->name) { /* a task's executor_config.NAME */
+                        fprintf(out, "    task settings (executor_config: {%s: {...}}):\n", e->name);
+                        print_params_table(out, d->task_params, "      ");
+                    }
+                } else if (k == MLF_REG_EVENT_SOURCE) { /* a watch's config keys */
                     print_params_table(out, ((const mlf_event_source_desc *)e->desc)->params, "      ");
+                }
             }
     }
 }

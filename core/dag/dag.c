@@ -73,6 +73,7 @@ static void task_free(mlf_task *t)
     mlf_value_free(t->on_success_callback);
     mlf_value_free(t->on_retry_callback);
     mlf_asset_strv_free(t->outlets, t->noutlets);
+    mlf_value_free(t->executor_config);
 }
 
 mlf_dag *mlf_dag_retain(mlf_dag *dag)

@@ -110,6 +110,9 @@ typedef struct mlf_task {
     /** The tasks with this setup among their `setups` but not among their direct upstreams (their wait on
      * it ends when it finishes, so the scheduler looks at them again then). */
     size_t *setup_waiters, nsetup_waiters;
+    /** executor_config: NULL, or a map executor name -> map, each checked against that executor's
+     * task_params (typed as declared); handed to the executor in the task spec. */
+    mlf_value *executor_config;
     int line, col;       /**< where the task is defined in its file */
     /** The templated parameters that have template syntax, compiled when the DAG is finalized; every
      * other parameter renders to itself. Meaningful when templates_ready. */

@@ -508,6 +508,74 @@ static mlf_value *parse_callback(pctx *c, const mlf_yaml_node *n, const char *ke
     return cb;
 }
 
+/* executor_config: {EXECUTOR: {key: value...}}: each EXECUTOR a loaded executor, each key one of its
+ * task_params (ABI 1.3), each value of the declared type. Returns a new map or NULL (errors reported). */
+static mlf_value *parse_executor_config(pctx *c, const mlf_yaml_node *n)
+{
+    if (n->kind != MLF_YAML_MAPPING) {
+        perr(c, n, "executor_config: expected a mapping {EXECUTOR: {key: value}}, got %s", mlf_yaml_describe(n));
+        return NULL;
+    }
+    mlf_value *all = mlf_value_map();
+    int bad = !all;
+    for (size_t i = 0; all && i < n->n; i++) {
+        const char *name = n->items[i]->text;
+        const mlf_yaml_node *m = n->values[i];
+        const mlf_reg_entry *e = mlf_catalog_find(c->p->cat, MLF_REG_EXECUTOR, name);
+        if (!e) {
+            size_t ne = 0;
+            const char **names = mlf_catalog_names(c->p->cat, MLF_REG_EXECUTOR, &ne);
+            char dym[160];
+            perr(c, n->items[i], "executor_config: no executor plugin named '%s' is loaded%s", name,
+                 did_you_mean(name, names, ne, dym, sizeof dym));
+            free(names);
+            bad = 1;
+            continue;
+        }
+        const mlf_executor_desc *ed = e->desc;
+        if (m->kind != MLF_YAML_MAPPING) {
+            perr(c, m, "executor_config.%s: expected a mapping of the executor's task settings, got %s", name,
+                 mlf_yaml_describe(m));
+            bad = 1;
+            continue;
+        }
+        mlf_value *one = mlf_value_map();
+        for (size_t k = 0; one && k < m->n; k++) {
+            const mlf_yaml_node *key = m->items[k];
+            const mlf_param_spec *spec = mlf_params_find(ed->task_params, key->text);
+            if (!spec) {
+                const char *cands[128];
+                size_t nc = mlf_params_names(ed->task_params, cands, 128);
+                char dym[160];
+                if (nc)
+                    perr(c, key, "executor_config.%s: unknown key '%s'%s (known: the executor's task params, "
+                         "`mlflowd plugins list`)", name, key->text, did_you_mean(key->text, cands, nc, dym, sizeof dym));
+                else
+                    perr(c, key, "executor_config.%s: executor '%s' takes no task settings", name, name);
+                bad = 1;
+                continue;
+            }
+            char why[600];
+            mlf_value *v = param_value(spec, m->values[k], why, sizeof why);
+            if (!v) {
+                perr(c, m->values[k], "executor_config.%s.%s: %s", name, key->text, why);
+                bad = 1;
+                continue;
+            }
+            mlf_map_set(one, key->text, v);
+        }
+        if (one)
+            mlf_map_set(all, name, one);
+        else
+            bad = 1;
+    }
+    if (bad) {
+        mlf_value_free(all);
+        return NULL;
+    }
+    return all;
+}
+
 static void set_callback(pctx *c, mlf_value **slot, const mlf_yaml_node *n, const char *key)
 {
     mlf_value *cb = parse_callback(c, n, key);
@@ -672,6 +740,12 @@ static int apply_core_key(pctx *c, size_t ti, const char *key, const mlf_yaml_no
         set_callback(c, &t->on_success_callback, v, key);
     } else if (strcmp(key, "on_retry_callback") == 0) {
         set_callback(c, &t->on_retry_callback, v, key);
+    } else if (strcmp(key, "executor_config") == 0) {
+        mlf_value *ec = parse_executor_config(c, v);
+        if (ec) {
+            mlf_value_free(t->executor_config);
+            t->executor_config = ec;
+        }
     } else if (strcmp(key, "expand") == 0) {
         return 1; /* handled after the operator parameters */
     } else if (strcmp(key, "outlets") == 0) { /* assets (doc/assets.md) */

@@ -320,6 +320,11 @@ int mlf_executor_adopt(mlf_executor *ex, const char *attempt, const char *worker
     return ex->desc->adopt ? ex->desc->adopt(ex->inst, attempt, worker, log_path, now) : MLF_ENOTSUP;
 }
 
+unsigned mlf_executor_flags(const mlf_executor *ex)
+{
+    return ex->desc->flags;
+}
+
 int mlf_executor_can_adopt(const mlf_executor *ex)
 {
     return ex->desc->adopt != NULL;
@@ -346,6 +351,15 @@ int mlf_exec_lease_persist(mlf_exec_host *host, const char *attempt, const char 
     if (!host->cb.persist_lease)
         return MLF_ENOTSUP;
     return host->cb.persist_lease(host->cb.ud, attempt, worker, deadline);
+}
+
+int mlf_exec_note(mlf_exec_host *host, const char *attempt, const char *note)
+{
+    if (!host || !attempt)
+        return MLF_EINVAL;
+    if (!host->cb.note)
+        return MLF_ENOTSUP;
+    return host->cb.note(host->cb.ud, attempt, note && *note ? note : NULL);
 }
 
 void mlf_exec_lease_drop(mlf_exec_host *host, const char *attempt)

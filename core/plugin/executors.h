@@ -24,6 +24,8 @@ typedef struct mlf_executor_callbacks {
     /** As mlf_exec_worker_update() (a WORKER map, borrowed, already checked for name and state); NULL:
      * MLF_ENOTSUP. */
     int (*worker_update)(void *ud, const mlf_value *worker);
+    /** As mlf_exec_note(); NULL: MLF_ENOTSUP. */
+    int (*note)(void *ud, const char *attempt, const char *note);
     void *ud;
 } mlf_executor_callbacks;
 
@@ -85,6 +87,8 @@ int mlf_executor_adopt(mlf_executor *ex, const char *attempt, const char *worker
                        mlf_time_us now);
 /** 1 when the executor can take tries back after a restart (it has adopt). */
 int mlf_executor_can_adopt(const mlf_executor *ex);
+/** The descriptor's MLF_EXEC_* flags. */
+unsigned mlf_executor_flags(const mlf_executor *ex);
 /** New map (free with mlf_value_free()) or NULL. */
 mlf_value *mlf_executor_describe(mlf_executor *ex);
 /** @} */

@@ -16,6 +16,7 @@ const char *const mlf_core_task_keys[] = {
     "on_failure_fail_dagrun",
     "cache", /* cached results (doc/caching.md) */
     "outlets", /* assets (doc/assets.md) */
+    "executor_config", /* per-executor task settings (doc/executors/slurm.md) */
     NULL};
 
 const mlf_param_spec mlf_sensor_params[] = {
@@ -517,12 +518,29 @@ int mlf_register_executor(mlf_registry *reg, const mlf_executor_desc *desc)
                         : !desc->in_flight ? "in_flight" : !desc->close ? "close" : NULL;
     if (missing)
         return reject(reg, MLF_EINVAL, "executor '%s' has no %s callback", name, missing);
-    if (desc->flags)
-        return reject(reg, MLF_EINVAL, "executor '%s': unknown flags 0x%x", name, desc->flags);
+    if (desc->flags & ~MLF_EXEC_OUTLIVES)
+        return reject(reg, MLF_EINVAL, "executor '%s': unknown flags 0x%x", name, desc->flags & ~MLF_EXEC_OUTLIVES);
     char what[96];
     snprintf(what, sizeof what, "executor '%s'", name);
-    return stage_with_table(reg, MLF_REG_EXECUTOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
-                            offsetof(mlf_executor_desc, params), offsetof(mlf_executor_desc, param_size), 0, 0);
+    int rc = stage_with_table(reg, MLF_REG_EXECUTOR, what, desc->name, desc, desc->struct_size, sizeof *desc,
+                              offsetof(mlf_executor_desc, params), offsetof(mlf_executor_desc, param_size), 0, 0);
+    if (rc != MLF_OK)
+        return rc;
+    /* (ABI 1.3) the per-task table (executor_config.NAME): normalized like params, in the entry's settings
+     * slot, pointed at by the staged copy */
+    mlf_reg_entry *e = &reg->staged.v[reg->staged.n - 1];
+    mlf_executor_desc *copy = (mlf_executor_desc *)e->desc;
+    snprintf(what, sizeof what, "executor '%s' task params", name);
+    rc = normalize(reg, what, copy->task_params, copy->task_param_size, &e->settings);
+    if (rc == MLF_OK)
+        rc = check_params(reg, what, e->settings, 0, 0);
+    copy->task_params = e->settings;
+    copy->task_param_size = sizeof(mlf_param_spec);
+    if (rc != MLF_OK) { /* refused: the descriptor is not staged */
+        entry_clear(e);
+        reg->staged.n--;
+    }
+    return rc;
 }
 
 int mlf_register_event_source(mlf_registry *reg, const mlf_event_source_desc *desc)

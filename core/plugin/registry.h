@@ -45,7 +45,8 @@ typedef struct mlf_reg_entry {
     const void *desc;
     const mlf_plugin *owner;
     mlf_param_spec *params; /**< the normalized table desc points at (owned), or NULL */
-    mlf_param_spec *settings; /**< an operator's normalized settings table desc points at (owned), or NULL */
+    mlf_param_spec *settings; /**< an operator's normalized settings table (an executor's task_params) desc
+                                   points at (owned), or NULL */
     mlf_value *config;      /**< an operator's settings map once mlf_operators_configure() ran (owned), or
                                  NULL: its defaults apply (plugin/operators.h) */
 } mlf_reg_entry;

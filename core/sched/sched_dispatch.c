@@ -263,6 +263,8 @@ static void dispatch_ti(mlf_scheduler *s, sti *t, mlf_time_us now)
         rcode = mlf_map_set(specv, "xcom_inputs", inputs);
         inputs = NULL;
     }
+    if (rcode == MLF_OK && task->executor_config) /* for the executor only: task-exec ignores it */
+        rcode = mlf_map_set(specv, "executor_config", mlf_value_copy(task->executor_config));
     mlf_value_free(inputs);
     mlf_value_free(conns);
     free(secret);

@@ -371,6 +371,8 @@ void mlf_sc_adopt_external_changes(mlf_scheduler *s, mlf_time_us now);
 /* The executor's host functions: persist / drop the lease of a remote try in the turn's batch. */
 int mlf_sc_host_persist_lease(void *ud, const char *attempt, const char *worker, mlf_time_us deadline);
 void mlf_sc_host_drop_lease(void *ud, const char *attempt);
+/* mlf_exec_note(): the note shown beside a running try (its message until the try ends). */
+int mlf_sc_host_note(void *ud, const char *attempt, const char *note);
 /* After a restart with a remote executor: a try whose lease is in the store may still be running on its
  * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
 int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now);

@@ -56,6 +56,19 @@ void mlf_sc_host_drop_lease(void *ud, const char *attempt)
         mlf_sc_note_store(s, rc, "lease");
 }
 
+int mlf_sc_host_note(void *ud, const char *attempt, const char *note)
+{
+    mlf_scheduler *s = ud;
+    sti *t = find_by_attempt(s, attempt);
+    if (!t)
+        return MLF_ENOTFOUND;
+    if (note ? t->message && strcmp(t->message, note) == 0 : !t->message)
+        return MLF_OK; /* unchanged: no store write */
+    mlf_sc_set_message(t, note);
+    mlf_sc_save_ti(s, t);
+    return MLF_OK;
+}
+
 /* After a restart with a remote executor: a try whose lease is in the store may still be running on its
  * worker; the executor takes it back instead of it being failed as a zombie. Returns 1 when adopted. */
 int mlf_sc_adopt_leased(mlf_scheduler *s, mlf_store_txn *txn, sti *t, mlf_time_us now)

@@ -148,7 +148,24 @@ void mlf_sc_owner_beat(mlf_scheduler *s)
     if (now < s->next_owner_beat)
         return;
     s->next_owner_beat = now + MLF_OWNER_BEAT;
-    for (srun *r = s->runs; r; r = r->next)
-        if (!r->finished)
-            mlf_sc_claim_run(s, r);
+    mlf_store_txn *w = mlf_sc_wtxn(s);
+    for (srun *r = s->runs; r; r = r->next) {
+        if (r->finished)
+            continue;
+        if (w && r->rec.state == MLF_RUN_RUNNING) {
+            /* `tasks clear` (another process) set the run back to queued since our last turn: writing our
+             * record now would erase that, and the clear would be lost; the next look for external changes
+             * reloads the run (and claims it again) */
+            mlf_run_rec rec;
+            mlf_run_rec_init(&rec);
+            int cleared = mlf_store_run_get(w, r->rec.dag_id, r->rec.run_id, &rec) == MLF_OK &&
+                          rec.state == MLF_RUN_QUEUED;
+            mlf_run_rec_clear(&rec);
+            if (cleared) {
+                s->next_adopt = 0;
+                continue;
+            }
+        }
+        mlf_sc_claim_run(s, r);
+    }
 }

@@ -271,7 +271,7 @@ static mlf_executor_callbacks callbacks_of(mlf_scheduler *s)
 {
     return (mlf_executor_callbacks){.report = mlf_sc_on_report, .persist_lease = mlf_sc_host_persist_lease,
                                     .drop_lease = mlf_sc_host_drop_lease,
-                                    .worker_update = mlf_sc_host_worker_update, .ud = s};
+                                    .worker_update = mlf_sc_host_worker_update, .note = mlf_sc_host_note, .ud = s};
 }
 
 /* Notes (and logs) where workers connect, for executors that have workers: it never changes. */
@@ -386,7 +386,8 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         mlf_time_us now = mlf_time_now();
         if (stop && *stop && !s->draining) {
             s->draining = 1;
-            drain_deadline = now + 30 * 1000000LL;
+            /* tries that outlive the scheduler are adopted by its next start: no need to wait for them */
+            drain_deadline = mlf_executor_flags(s->ex) & MLF_EXEC_OUTLIVES ? now : now + 30 * 1000000LL;
             mlf_log(MLF_LOG_INFO, COMPONENT, "stopping: waiting for %zu running task(s)", mlf_executor_in_flight(s->ex));
         }
         if (s->o.on_turn)

@@ -46,6 +46,8 @@
  *   connections               map conn_id -> map: connections resolved by the scheduler
  *   execution_timeout         int: µs (0: none); the executor kills the try when it is exceeded
  *   sensor_poke               bool: the try is one poke of a sensor
+ *   executor_config           map executor name -> map (ABI 1.3; absent when the task sets none): the
+ *                             task's `executor_config`, checked against each executor's task_params
  * Unknown keys must be ignored (a newer daemon may add some). An executor normally forwards the spec
  * untouched to whatever runs the try: `mlflowd task-exec` reads exactly this map.
  *
@@ -86,6 +88,13 @@ typedef enum mlf_exec_accept {
                               retry, with the reason as its message */
 } mlf_exec_accept;
 
+/** @name Executor flags (mlf_executor_desc.flags)
+ * @{ */
+/** Tries outlive the scheduler (the executor has adopt): a stopping scheduler does not wait for them to
+ * finish but calls shutdown() at once, and the next start adopts them (ABI 1.3). */
+#define MLF_EXEC_OUTLIVES 0x1u
+/** @} */
+
 /** What open() receives. Members are only ever appended (check struct_size before reading a member
  * added after ABI 1.2). Everything is borrowed for the duration of open(), except host, which lives as
  * long as the executor. */
@@ -105,7 +114,7 @@ struct mlf_executor_desc {
     uint32_t struct_size;          /**< sizeof(mlf_executor_desc) */
     const char *name;              /**< the name used as `executor:` in the configuration */
     const char *help;              /**< one paragraph of documentation */
-    unsigned flags;                /**< zero (reserved for MLF_EXEC_* flags) */
+    unsigned flags;                /**< MLF_EXEC_* flags (zero before ABI 1.3) */
     const mlf_param_spec *params;  /**< the executors.NAME.* settings, {0}-terminated; NULL: none */
     uint32_t param_size;           /**< sizeof(mlf_param_spec) as the plugin was built (the stride of
                                         params); 0 means the ABI 1.0 size */
@@ -172,6 +181,14 @@ struct mlf_executor_desc {
     /** Kills (SIGKILL) whatever still runs, forgets queued tries without reporting them, and frees the
      * instance. */
     void (*close)(void *inst);
+
+    /* ---- ABI 1.3 */
+    /** What a task may give this executor under `executor_config: {NAME: {...}}` in a DAG file,
+     * {0}-terminated; NULL: nothing (a task naming the executor there is a load error). Checked when the
+     * DAG is loaded (unknown key: an error with "did you mean"; values typed as declared) and handed to
+     * submit() as the spec's `executor_config` map, NAME -> map. */
+    const mlf_param_spec *task_params;
+    uint32_t task_param_size; /**< sizeof(mlf_param_spec) as the plugin was built (the stride of task_params) */
 };
 
 /** @name Host functions for executors (ABI 1.2)
@@ -193,6 +210,14 @@ MLF_API int mlf_exec_lease_persist(mlf_exec_host *host, const char *attempt, con
 /** Removes the lease of @p attempt from the current write batch (the try ended). Unknown tokens are
  * ignored. */
 MLF_API void mlf_exec_lease_drop(mlf_exec_host *host, const char *attempt);
+
+/** Sets the note shown beside try @p attempt while it runs (`mlflowd tasks state`, the web UI): what the
+ * executor knows of it that the task cannot say, such as "Slurm job 12 pending: Resources". @p note NULL
+ * or "" clears it; the note is replaced by the try's result message when it ends. Call it from submit()
+ * or process(); cheap when the note did not change. Errors: MLF_EINVAL, MLF_ENOTFOUND (no try with this
+ * token is in flight). ABI 1.3: check MLF_HOST_HAS(mlf_exec_note) in a plugin that also loads into older
+ * daemons. */
+MLF_API int mlf_exec_note(mlf_exec_host *host, const char *attempt, const char *note);
 
 /** The daemon's `mlflowd` executable (absolute path, borrowed, never NULL): what runs
  * `mlflowd task-exec` and `mlflowd worker`. */

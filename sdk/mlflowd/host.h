@@ -101,7 +101,8 @@ extern "C" {
     X(unsigned, mlf_reload_generation, (void), (), return) \
     X(int, mlf_exec_worker_update, (mlf_exec_host * host, const mlf_value *worker), (host, worker), return) \
     X(int, mlf_register_event_source, (mlf_registry * reg, const mlf_event_source_desc *desc), (reg, desc), return) \
-    X(int, mlf_event_emit, (mlf_event_host * host, const mlf_value *extra, const char *key), (host, extra, key), return)
+    X(int, mlf_event_emit, (mlf_event_host * host, const mlf_value *extra, const char *key), (host, extra, key), return) \
+    X(int, mlf_exec_note, (mlf_exec_host * host, const char *attempt, const char *note), (host, attempt, note), return)
 
 #define MLF__HOST_MEMBER(ret, name, params, args, ret_kw) ret(*name) params;
 

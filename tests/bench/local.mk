@@ -20,3 +20,4 @@ EXTRA_DIST += tests/bench/bench_web_grid.py
 bench-web: mlflowd$(EXEEXT) $(plugin_LTLIBRARIES)
 	/usr/bin/python3 $(srcdir)/tests/bench/bench_web_grid.py ./mlflowd
 .PHONY: bench-web
+EXTRA_DIST += tests/bench/vs_slurm.sh

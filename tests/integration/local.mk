@@ -85,6 +85,10 @@ INTEGRATION_TESTS += tests/integration/airflow_parity.sh
 INTEGRATION_TESTS += tests/integration/web_reload.sh
 INTEGRATION_TESTS += tests/integration/web_metrics_worker.sh
 
+# the slurm executor against a private single-node Slurm cluster (issue 13)
+SLURM_INTEGRATION_TESTS = tests/integration/slurm.sh
+TESTS += $(SLURM_INTEGRATION_TESTS)
+EXTRA_DIST += $(SLURM_INTEGRATION_TESTS) tests/integration/slurm_lib.sh
 # cached results on the sweep example (doc/caching.md)
 INTEGRATION_TESTS += tests/integration/cache_sweep.sh
 # assets (doc/assets.md): producer -> consumer under a running scheduler, bursts, the CLI

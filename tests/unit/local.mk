@@ -280,6 +280,14 @@ tests_unit_test_op_container_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_op_container_LDADD = $(UNIT_LDADD) -lpthread
 TESTS += tests/unit/test_op_container
 endif
+# the slurm executor's reading of Slurm's text (issue 13)
+if BUILD_PLUGIN_SLURM
+check_PROGRAMS += tests/unit/test_slurm_text
+tests_unit_test_slurm_text_SOURCES = tests/unit/test_slurm_text.c plugins/slurm/slurm_text.c
+tests_unit_test_slurm_text_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(top_srcdir)/plugins
+tests_unit_test_slurm_text_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_slurm_text
+endif
 # mkdir_parents (deepest folder first)
 check_PROGRAMS += tests/unit/test_fsutil
 tests_unit_test_fsutil_SOURCES = tests/unit/test_fsutil.c tests/unit/testutil.c
