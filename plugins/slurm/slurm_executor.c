@@ -754,7 +754,8 @@ static mlf_time_us sx_next_deadline(void *inst)
     for (job *j = x->jobs; j; j = j->next) {
         if (j->st == J_SUBMITTED)
             submitted = 1;
-        if (j->st == J_QUEUED && x->nsubmitting < (size_t)x->submit_concurrency)
+        if (j->st == J_QUEUED && x->nsubmitting < (size_t)x->submit_concurrency &&
+            mlf_slurm_cmds_running(x->cmds) < MLF_SLURM_CMDS_MAX) /* else a command's end wakes us */
             return 1;
         if (j->started_at && j->timeout > 0 && !j->kill_reason) {
             mlf_time_us t = j->started_at + j->timeout;
@@ -807,7 +808,10 @@ static int sx_process(void *inst, mlf_time_us now)
         want_poll = 1;
         if (j->started_at && j->timeout > 0 && !j->kill_reason && now >= j->started_at + j->timeout) {
             char d[64];
-            snprintf(d, sizeof d, "%.3gs", (double)j->timeout / 1e6);
+            if (j->timeout % 1000000 == 0)
+                snprintf(d, sizeof d, "%llds", (long long)(j->timeout / 1000000));
+            else
+                snprintf(d, sizeof d, "%.3fs", (double)j->timeout / 1e6);
             j->kill_reason = xprintf("execution_timeout of %s exceeded", d);
         }
         if (j->kill_reason && !j->cancel_sent && j->jobid[0])
