@@ -10,7 +10,7 @@ cat >"$tmp/dags/slow.yaml" <<YAML
 dag_id: slow
 schedule: null
 tasks:
-  nap: {operator: shell, queue: gpu, command: "sleep 2"}
+  nap: {operator: shell, queue: gpu, command: "sleep 6"}
 YAML
 expect_exit 0 "$MLFLOWD" db init
 expect_exit 0 "$MLFLOWD" workers list -o json
@@ -51,7 +51,8 @@ printf '%s\n' "$out" | grep -q "^- name: wcpu$" || fail "yaml: $out"
 printf '%s\n' "$out" | grep -q "^  state: idle$" || fail "yaml: $out"
 
 # heartbeats move last_heartbeat, batched: two workers heartbeat every 250 ms, but the store commits only a
-# few times in 7 s (the scheduler's own heartbeat and one flush of worker records every 5 s)
+# few times in 7 s (the scheduler's own heartbeat and one flush of worker records every 5 s; whatever else an
+# idle scheduler writes counts too)
 txnid() { # the last committed LMDB transaction: the larger txnid of the two meta pages (64-bit layout)
     a=$(od -An -t u8 -j 144 -N 8 "$MLFLOWD_HOME/state/data.mdb" | tr -d ' ')
     b=$(od -An -t u8 -j $((4096 + 144)) -N 8 "$MLFLOWD_HOME/state/data.mdb" | tr -d ' ')
@@ -62,14 +63,16 @@ t0=$(txnid); hb0=$(hb wcpu)
 sleep 7
 t1=$(txnid); hb1=$(hb wcpu)
 [ "$hb1" \> "$hb0" ] || fail "wcpu's last heartbeat did not move in 7 s: $hb0 -> $hb1"
-[ $((t1 - t0)) -le 6 ] || fail "$((t1 - t0)) store commits in 7 s of heartbeats (expected at most 6: heartbeats are batched)"
+# (one commit per heartbeat would be ~56; measured: 4-5, 6 under the sanitizers, where a slow turn can
+# split what would have been one commit)
+[ $((t1 - t0)) -le 10 ] || fail "$((t1 - t0)) store commits in 7 s of heartbeats (expected at most 10: heartbeats are batched)"
 echo "workers_list: $((t1 - t0)) commits in 7 s with 2 workers heartbeating every 250 ms"
 
 # a try on the gpu worker: it shows as running, with the try counted
 expect_exit 0 "$MLFLOWD" dags trigger slow --run-id r1
-busy() { "$MLFLOWD" workers list --state running -o json 2>/dev/null | grep -q '"name": "wgpu"'; }
+busy() { "$MLFLOWD" workers list --state running -o json >"$tmp/busy.json" 2>/dev/null && grep -q '"name": "wgpu"' "$tmp/busy.json"; }
 wait_until 15 "wgpu listed as running" busy
-expect_exit 0 "$MLFLOWD" workers list --state running -o json
+out=$(cat "$tmp/busy.json")   # the listing that showed it (a second one may come after the try ended)
 json_check 'len(d) == 1 and d[0]["running"] == 1'
 wait_run slow r1 success 30
 
