@@ -30,6 +30,7 @@ YAML
 
 # web_start [ARGS...]: starts `mlflowd webserver` on a free port; sets $url and $web_pid.
 web_start() {
+    : >"$tmp/web.log" # before the background start: the loop below may read it before the child opens it
     "$MLFLOWD" webserver --listen 127.0.0.1:0 "$@" >"$tmp/web.log" 2>&1 &
     web_pid=$!
     i=0

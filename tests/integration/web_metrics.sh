@@ -9,6 +9,7 @@ py=/usr/bin/python3
 "$py" -c 'import prometheus_client' 2>/dev/null || { echo "SKIP: python3-prometheus-client is not installed"; exit 77; }
 
 web_dags # etl failed once, ok succeeded once (3 + 2 task instances, 2 runs)
+: >"$tmp/sched.log" # before the background start: the loop below may read it first
 MLFLOWD__SCHEDULER__METRICS_LISTEN=127.0.0.1:0 MLFLOWD__EXECUTOR=local "$MLFLOWD" scheduler >"$tmp/sched.log" 2>&1 &
 sched_pid=$!
 murl=
