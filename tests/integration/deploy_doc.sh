@@ -13,7 +13,9 @@
 # Every fenced block of the page must be marked: `deploy-test: TAG` (run here; every such TAG must be run),
 # `deploy-covered: WHERE` (run by another test: section 1's packages by scripts/check-debs.sh, which unpacks
 # the same .debs with dpkg -x instead of installing them) or `deploy-untested: WHY` (not run, listed in this
-# test's output: `systemctl edit`, an interactive editor on a real systemd). An unmarked block fails the test.
+# test's output; none today). An unmarked block fails the test. `systemctl edit` writes the drop-in its
+# block's comment describes (through $SYSTEMD_EDITOR, as systemctl does) and, where systemd-analyze exists,
+# the unit with that drop-in passes `systemd-analyze verify`; no real systemd applies it.
 # Needs root and iproute2; skips (77) otherwise.
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -52,6 +54,9 @@ sed -n 's/^<!-- deploy-untested: \(.*\) -->$/deploy_doc: not run: \1/p' "$doc"
 # sudoedit FILE, for the blocks: FILE becomes $SETTINGS (the settings the test wants)
 printf '#!/bin/sh\ncp "$SETTINGS" "$1"\n' >"$bin/sudoedit"
 chmod +x "$bin/sudoedit"
+# the editor of `systemctl edit`: writes the drop-in the test prepared ($tmp/dropin)
+printf '#!/bin/sh\ncp "%s" "$1"\n' "$tmp/dropin" >"$bin/editor"
+chmod +x "$bin/editor"
 
 # systemctl, for the blocks: enable --now | start | stop | reload | status of dist/systemd/'s units, on the
 # host whose root is $R (processes in the caller's network namespace, logs in $R/log, pids in $R/run)
@@ -110,6 +115,7 @@ PY
         echo $! >"$pidf"
     fi ;;
 reload) kill -HUP "$(cat "$pidf")" ;;
+edit) mkdir -p "$R/units/$unit.service.d"; "$SYSTEMD_EDITOR" "$R/units/$unit.service.d/override.conf" ;;
 stop)
     p=$(cat "$pidf"); kill -TERM "$p" 2>/dev/null || exit 0
     i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.1; done
@@ -136,7 +142,7 @@ on() {
         s|/etc/mlflowd|$R/etc/mlflowd|g; s|/var/backups|$R/var/backups|g; s/ -o mlflowd / /g; s/\$(hostname -s)/$NAME/g')
     echo "== $h: $3" >>"$tmp/blocks.log"
     set +e
-    (cd "$hosts/$h/cwd" && ${ns:+ip netns exec "$ns"} env PATH="$bin:$PATH" R="$hosts/$h" NAME="$h" SETTINGS="$tmp/settings-$h" \
+    (cd "$hosts/$h/cwd" && ${ns:+ip netns exec "$ns"} env PATH="$bin:$PATH" R="$hosts/$h" NAME="$h" SETTINGS="$tmp/settings-$h" SYSTEMD_EDITOR="$bin/editor" \
         UNITS="$top_srcdir/dist/systemd" sh -eu -c "$script") >>"$tmp/blocks.log" 2>&1
     st=$?
     set -e
@@ -292,6 +298,25 @@ ls -d "$hosts/one/var/lib/mlflowd/"state.before-restore-* >/dev/null 2>&1 ||
 expect_exit 0 one_cli dags trigger quick --run-id after
 run_done quick after
 stop_units
+
+# ---- section 2's drop-in: the text its comment gives ("[Service] ReadWritePaths=..."), through systemctl edit
+block dropin | sed -n 's/.*# \[Service\] \(.*\)/[Service]\n\1/p' >"$tmp/dropin"
+grep -q '^ReadWritePaths=/' "$tmp/dropin" || fail "the drop-in block names no ReadWritePaths=: $(cat "$tmp/block")"
+on one "" dropin
+cmp -s "$tmp/dropin" "$hosts/one/units/mlflowd-scheduler.service.d/override.conf" || fail "systemctl edit wrote no drop-in"
+if command -v systemd-analyze >/dev/null; then
+    u="$tmp/units-one"; mkdir -p "$u"
+    sed "s|@bindir@|$top_builddir|g" "$top_srcdir/dist/systemd/mlflowd-scheduler.service.in" >"$u/mlflowd-scheduler.service"
+    cp -R "$hosts/one/units/mlflowd-scheduler.service.d" "$u/"
+    ( cd "$u" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no ./mlflowd-scheduler.service ) >"$tmp/verify.log" 2>&1 || true
+    ! grep -q override.conf "$tmp/verify.log" || fail "systemd-analyze verify of the drop-in: $(cat "$tmp/verify.log")"
+    # the check can fail: a misspelt key in the drop-in is reported
+    sed -i 's/^ReadWritePaths=/ReadWritePathz=/' "$u/mlflowd-scheduler.service.d/override.conf"
+    ( cd "$u" && systemd-analyze verify --man=no ./mlflowd-scheduler.service ) >"$tmp/verify.log" 2>&1 || true
+    grep -q "override.conf.*ReadWritePathz" "$tmp/verify.log" || fail "systemd-analyze does not read the drop-in: $(cat "$tmp/verify.log")"
+else
+    echo "deploy_doc: no systemd-analyze here; the drop-in is written but not verified"
+fi
 
 # every block marked deploy-test ran
 for t in $(sed -n 's/^<!-- deploy-test: \(.*\) -->$/\1/p' "$doc"); do
