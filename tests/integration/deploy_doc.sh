@@ -5,8 +5,17 @@
 # /var/lib/mlflowd and /etc/mlflowd mean that host's folders, `sudo [-u mlflowd]` is dropped,
 # `$(hostname -s)` is the host's name, scheduler.example its way to the scheduler, and `systemctl` runs the
 # units of dist/systemd/ (their Environment=, EnvironmentFile= and ExecStart= lines) as background processes.
-# Checked: keys, authorized keys, a worker refused until its key is added and the scheduler reloaded (SIGHUP),
-# one DAG run whose tasks run on both worker hosts, `workers list`, and the one-machine setup over ipc://.
+# /var/backups is the host's too, and `install -o mlflowd` drops the owner; `sudoedit FILE` writes the settings
+# the test prepared. Checked: keys, authorized keys, a worker refused until its key is added and the scheduler
+# reloaded (SIGHUP), one DAG run whose tasks run on both worker hosts, `workers list`, the one-machine setup
+# over ipc://, the one-machine setup of section 2 (`dags list`, the status line) and section 4's online backup
+# and restore (the restored store has the runs of backup time, the scheduler starts on it).
+# Every fenced block of the page must be marked: `deploy-test: TAG` (run here; every such TAG must be run),
+# `deploy-covered: WHERE` (run by another test: section 1's packages by scripts/check-debs.sh, which unpacks
+# the same .debs with dpkg -x instead of installing them) or `deploy-untested: WHY` (not run, listed in this
+# test's output; none today). An unmarked block fails the test. `systemctl edit` writes the drop-in its
+# block's comment describes (through $SYSTEMD_EDITOR, as systemctl does) and, where systemd-analyze exists,
+# the unit with that drop-in passes `systemd-analyze verify`; no real systemd applies it.
 # Needs root and iproute2; skips (77) otherwise.
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -29,8 +38,25 @@ block() {
         want && /^```/ { if (inside) exit; inside = 1; next }
         inside { print }' "$doc" >"$tmp/block"
     [ -s "$tmp/block" ] || fail "doc/deploy.md has no block marked deploy-test: $1"
+    echo "$1" >>"$tmp/run-tags"
     cat "$tmp/block"
 }
+
+# every fenced block is marked (a new command without a test fails here); the untested ones are listed
+awk '/^```/ { if (!inside && prev !~ /^<!-- deploy-(test|covered|untested): .+ -->$/) print FILENAME ":" NR ": " $0
+              inside = !inside }
+     /./ { prev = $0 }' "$doc" >"$tmp/unmarked"
+[ ! -s "$tmp/unmarked" ] || fail "fenced blocks of doc/deploy.md neither run by this test nor marked as covered elsewhere:
+$(cat "$tmp/unmarked")"
+sed -n 's/^<!-- deploy-untested: \(.*\) -->$/deploy_doc: not run: \1/p' "$doc"
+: >"$tmp/run-tags"
+
+# sudoedit FILE, for the blocks: FILE becomes $SETTINGS (the settings the test wants)
+printf '#!/bin/sh\ncp "$SETTINGS" "$1"\n' >"$bin/sudoedit"
+chmod +x "$bin/sudoedit"
+# the editor of `systemctl edit`: writes the drop-in the test prepared ($tmp/dropin)
+printf '#!/bin/sh\ncp "%s" "$1"\n' "$tmp/dropin" >"$bin/editor"
+chmod +x "$bin/editor"
 
 # systemctl, for the blocks: enable --now | start | stop | reload | status of dist/systemd/'s units, on the
 # host whose root is $R (processes in the caller's network namespace, logs in $R/log, pids in $R/run)
@@ -56,7 +82,7 @@ start)
     } >"$R/run/$unit.sh"
     if grep -q '^Type=notify$' "$file"; then
         # as systemd does for Type=notify: a socket for the unit's messages, and start returns on READY=1
-        sock="$R/run/$unit.notify"; rm -f "$sock"
+        sock="$R/run/$unit.notify"; rm -f "$sock" "$R/run/$unit.status"
         python3 - "$sock" "$R/run/$unit.status" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -89,6 +115,7 @@ PY
         echo $! >"$pidf"
     fi ;;
 reload) kill -HUP "$(cat "$pidf")" ;;
+edit) mkdir -p "$R/units/$unit.service.d"; "$SYSTEMD_EDITOR" "$R/units/$unit.service.d/override.conf" ;;
 stop)
     p=$(cat "$pidf"); kill -TERM "$p" 2>/dev/null || exit 0
     i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.1; done
@@ -112,10 +139,10 @@ chmod +x "$bin/systemctl"
 on() {
     h=$1 ns=$2; body=$(block "$3")
     script=$(printf '%s\n' "$body" | sed 's/sudo -u mlflowd //g; s/sudo //g; s|/var/lib/mlflowd|$R/var/lib/mlflowd|g;
-        s|/etc/mlflowd|$R/etc/mlflowd|g; s/\$(hostname -s)/$NAME/g')
+        s|/etc/mlflowd|$R/etc/mlflowd|g; s|/var/backups|$R/var/backups|g; s/ -o mlflowd / /g; s/\$(hostname -s)/$NAME/g')
     echo "== $h: $3" >>"$tmp/blocks.log"
     set +e
-    (cd "$hosts/$h/cwd" && ${ns:+ip netns exec "$ns"} env PATH="$bin:$PATH" R="$hosts/$h" NAME="$h" \
+    (cd "$hosts/$h/cwd" && ${ns:+ip netns exec "$ns"} env PATH="$bin:$PATH" R="$hosts/$h" NAME="$h" SETTINGS="$tmp/settings-$h" SYSTEMD_EDITOR="$bin/editor" \
         UNITS="$top_srcdir/dist/systemd" sh -eu -c "$script") >>"$tmp/blocks.log" 2>&1
     st=$?
     set -e
@@ -127,7 +154,7 @@ config() {
         >"$hosts/$1/etc/mlflowd/mlflowd.yaml"
 }
 # the packaged layout: /var/lib/mlflowd (the unit's StateDirectory), /etc/mlflowd
-for h in sched w1 w2 solo; do mkdir -p "$hosts/$h/var/lib/mlflowd" "$hosts/$h/etc/mlflowd" "$hosts/$h/cwd"; done
+for h in sched w1 w2 solo one; do mkdir -p "$hosts/$h/var/lib/mlflowd" "$hosts/$h/etc/mlflowd" "$hosts/$h/cwd"; done
 
 stop_units() {
     for f in "$hosts"/*/run/*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null || true; done
@@ -241,4 +268,58 @@ until [ "$(solo_cli dags state spread r1 2>/dev/null)" = success ]; do
 done
 [ "$(wc -l <"$marks")" -eq 8 ] || fail "8 tasks on one machine, $(wc -l <"$marks") marks"
 stop_units
+
+# ---- section 2's first block: one machine, executor local, the settings written with sudoedit
+printf 'dags_folder: %s\nexecutor: local\n' "$tmp/dags" >"$tmp/settings-one"
+printf 'dag_id: quick\nschedule: null\ntasks:\n  t: {operator: shell, command: "true"}\n' >"$tmp/dags/quick.yaml"
+unset MLFLOWD_DAGS_FOLDER
+on one "" one
+grep -qx 'dags_folder: .*' "$hosts/one/etc/mlflowd/mlflowd.yaml" || fail "sudoedit wrote no settings"
+grep -q '^quick ' "$tmp/blocks.log" || fail "dags list (block one) does not list quick: $(tail -20 "$tmp/blocks.log")"
+grep -q "Status: scheduling 2 DAG(s) from $tmp/dags" "$tmp/blocks.log" ||
+    fail "systemctl status (block one) shows no scheduling line: $(tail -20 "$tmp/blocks.log")"
+one_cli() { MLFLOWD_HOME="$hosts/one/var/lib/mlflowd" MLFLOWD_CONFIG="$hosts/one/etc/mlflowd/mlflowd.yaml" "$MLFLOWD" "$@"; }
+run_done() { # run_done DAG RUN: waits for the run's success
+    i=0
+    until [ "$(one_cli dags state "$1" "$2" 2>/dev/null)" = success ]; do
+        i=$((i + 1)); [ $i -le "$(scaled 300)" ] || fail "run $1 $2 did not succeed: $(tail -20 "$hosts/one/log/mlflowd-scheduler.log")"
+        sleep 0.1
+    done
+}
+expect_exit 0 one_cli dags trigger quick --run-id before
+run_done quick before
+
+# ---- section 4: backup online, stop, restore, start
+on one "" backup
+ls "$hosts/one/var/backups/mlflowd/"state-*.mdb >/dev/null 2>&1 || fail "no dated backup file in /var/backups/mlflowd"
+ls -d "$hosts/one/var/lib/mlflowd/"state.before-restore-* >/dev/null 2>&1 ||
+    fail "db restore kept no state.before-restore-*: $(ls "$hosts/one/var/lib/mlflowd")"
+[ "$(one_cli dags state quick before)" = success ] || fail "the restored store lost run 'before'"
+expect_exit 0 one_cli dags trigger quick --run-id after
+run_done quick after
+stop_units
+
+# ---- section 2's drop-in: the text its comment gives ("[Service] ReadWritePaths=..."), through systemctl edit
+block dropin | sed -n 's/.*# \[Service\] \(.*\)/[Service]\n\1/p' >"$tmp/dropin"
+grep -q '^ReadWritePaths=/' "$tmp/dropin" || fail "the drop-in block names no ReadWritePaths=: $(cat "$tmp/block")"
+on one "" dropin
+cmp -s "$tmp/dropin" "$hosts/one/units/mlflowd-scheduler.service.d/override.conf" || fail "systemctl edit wrote no drop-in"
+if command -v systemd-analyze >/dev/null; then
+    u="$tmp/units-one"; mkdir -p "$u"
+    sed "s|@bindir@|$top_builddir|g" "$top_srcdir/dist/systemd/mlflowd-scheduler.service.in" >"$u/mlflowd-scheduler.service"
+    cp -R "$hosts/one/units/mlflowd-scheduler.service.d" "$u/"
+    ( cd "$u" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no ./mlflowd-scheduler.service ) >"$tmp/verify.log" 2>&1 || true
+    ! grep -q override.conf "$tmp/verify.log" || fail "systemd-analyze verify of the drop-in: $(cat "$tmp/verify.log")"
+    # the check can fail: a misspelt key in the drop-in is reported
+    sed -i 's/^ReadWritePaths=/ReadWritePathz=/' "$u/mlflowd-scheduler.service.d/override.conf"
+    ( cd "$u" && systemd-analyze verify --man=no ./mlflowd-scheduler.service ) >"$tmp/verify.log" 2>&1 || true
+    grep -q "override.conf.*ReadWritePathz" "$tmp/verify.log" || fail "systemd-analyze does not read the drop-in: $(cat "$tmp/verify.log")"
+else
+    echo "deploy_doc: no systemd-analyze here; the drop-in is written but not verified"
+fi
+
+# every block marked deploy-test ran
+for t in $(sed -n 's/^<!-- deploy-test: \(.*\) -->$/\1/p' "$doc"); do
+    grep -qxF "$t" "$tmp/run-tags" || fail "the block marked deploy-test: $t is not run by this test"
+done
 echo "deploy_doc: every marked block of doc/deploy.md ran"
