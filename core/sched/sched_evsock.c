@@ -184,6 +184,16 @@ int mlf_sc_evsock_pending(mlf_scheduler *s)
     return e && (readable(e->sock) || (e->zap && readable(mlf_zap_socket(e->zap))));
 }
 
+/* 1 when @p key is 1..MLF_IDEM_KEY_MAX printable ASCII bytes (the HTTP endpoint's rule). */
+static int key_ok(const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] >= 0x7f)
+            return 0;
+    return n > 0 && n <= MLF_IDEM_KEY_MAX;
+}
+
 /* The reply: {ok: false, error: @p why}. */
 static mlf_value *refusal(const char *why)
 {
@@ -228,6 +238,8 @@ static mlf_value *do_asset_event(mlf_scheduler *s, const mlf_value *req, const c
                                                                                                       : "string");
         return refusal(err);
     }
+    if (key && !key_ok(key))
+        return refusal("idempotency_key must be 1 to 200 printable ASCII characters");
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!w)
         return refusal("the state store is not writable");

@@ -60,6 +60,10 @@ out=$(send asset s3://vendor/fede) && fail "an unknown asset was accepted: $out"
 json_check 'd["ok"] is False and "did you mean" in d["error"]'
 out=$(send trigger nope) && fail "an unknown DAG was accepted: $out"
 json_check 'd["ok"] is False'
+out=$(send asset s3://vendor/feed --key "$(printf 'a\tb')") && fail "a control character in a key was accepted: $out"
+json_check 'd["ok"] is False and "idempotency_key" in d["error"]'
+out=$(send trigger on_feed --key order-17) && fail "a key reused for another request was accepted: $out"
+json_check 'd["ok"] is False and "another request" in d["error"]'
 
 # 4. a client key that is not in authorized_keys: no answer, refusal logged, nothing recorded
 expect_exit 0 "$MLFLOWD" keys generate "$tmp/evil.key"
