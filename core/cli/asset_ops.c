@@ -90,9 +90,9 @@ static int idem_check(mlf_store_txn *w, const char *idem_key, const char *uri, i
     return rc;
 }
 
-int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, const char *source,
-                        const mlf_value *extra, const char *idem_key, int64_t *seq, int *replayed, char *err,
-                        size_t errlen)
+int mlf_ops_asset_event_in(mlf_store_txn *w, const mlf_dagbag *bag, const char *uri, const char *source,
+                           const mlf_value *extra, const char *idem_key, int inbox, int64_t *seq, int *replayed,
+                           char *err, size_t errlen)
 {
     if (replayed)
         *replayed = 0;
@@ -111,44 +111,59 @@ int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, c
                  s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
         return MLF_ENOTFOUND;
     }
+    int64_t n = 0;
+    if (idem_key) {
+        int again = idem_check(w, idem_key, uri, &n, err, errlen);
+        if (again < 0)
+            return again == MLF_ETOOBIG ? MLF_EINVAL : again;
+        if (again) {
+            if (seq)
+                *seq = n;
+            if (replayed)
+                *replayed = 1;
+            return MLF_OK;
+        }
+    }
     mlf_value *ev = mlf_value_map();
     if (!ev)
         return MLF_ENOMEM;
     mlf_map_set(ev, "source", mlf_value_str(source));
     mlf_map_set(ev, "extra", extra ? mlf_value_copy(extra) : mlf_value_map());
-    mlf_store_txn *w;
-    int64_t n = 0;
-    int rc = mlf_store_write_begin(st, &w), again = 0;
-    if (rc == MLF_OK && idem_key) {
-        again = idem_check(w, idem_key, uri, &n, err, errlen);
-        if (again < 0) {
-            mlf_store_write_abort(w);
-            mlf_value_free(ev);
-            return again == MLF_ETOOBIG ? MLF_EINVAL : again;
-        }
-    }
-    if (rc == MLF_OK && again) {
-        mlf_store_write_abort(w);
-    } else if (rc == MLF_OK) {
-        rc = mlf_store_asset_event_add(w, uri, ev, 1, &n);
-        if (rc == MLF_OK && idem_key) {
-            mlf_value *rec = mlf_value_map();
-            mlf_map_set(rec, "asset_uri", mlf_value_str(uri));
-            mlf_map_set(rec, "seq", mlf_value_int(n));
-            rc = rec ? mlf_store_idem_put(w, idem_key, rec) : MLF_ENOMEM;
-            mlf_value_free(rec);
-        }
-        if (rc == MLF_OK)
-            rc = mlf_store_write_commit(w);
-        else
-            mlf_store_write_abort(w);
-    }
-    if (rc == MLF_OK && seq)
-        *seq = n;
-    if (rc == MLF_OK && replayed)
-        *replayed = again;
+    int rc = mlf_store_asset_event_add(w, uri, ev, inbox, &n);
     mlf_value_free(ev);
-    if (rc != MLF_OK)
+    if (rc == MLF_OK && idem_key) {
+        mlf_value *rec = mlf_value_map();
+        mlf_map_set(rec, "asset_uri", mlf_value_str(uri));
+        mlf_map_set(rec, "seq", mlf_value_int(n));
+        rc = rec ? mlf_store_idem_put(w, idem_key, rec) : MLF_ENOMEM;
+        mlf_value_free(rec);
+    }
+    if (rc != MLF_OK) {
         snprintf(err, errlen, "cannot record the asset event: %s", mlf_strerror(rc));
+        return rc;
+    }
+    if (seq)
+        *seq = n;
+    return MLF_OK;
+}
+
+int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, const char *source,
+                        const mlf_value *extra, const char *idem_key, int64_t *seq, int *replayed, char *err,
+                        size_t errlen)
+{
+    mlf_store_txn *w;
+    int rc = mlf_store_write_begin(st, &w), again = 0;
+    if (rc != MLF_OK) {
+        snprintf(err, errlen, "cannot record the asset event: %s", mlf_strerror(rc));
+        return rc;
+    }
+    rc = mlf_ops_asset_event_in(w, bag, uri, source, extra, idem_key, 1, seq, &again, err, errlen);
+    if (rc != MLF_OK || again) {
+        mlf_store_write_abort(w);
+    } else if ((rc = mlf_store_write_commit(w)) != MLF_OK) {
+        snprintf(err, errlen, "cannot record the asset event: %s", mlf_strerror(rc));
+    }
+    if (replayed)
+        *replayed = rc == MLF_OK && again;
     return rc;
 }

@@ -29,4 +29,12 @@ int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, c
                         const mlf_value *extra, const char *idem_key, int64_t *seq, int *replayed, char *err,
                         size_t errlen);
 
+/** mlf_ops_asset_event() inside the caller's write batch @p w (the scheduler's turn: `events.listen`,
+ * doc/assets.md), which the caller commits; nothing is written on a replay or an error. With @p inbox the
+ * event also goes to the asset inbox (for a scheduler in another process); the scheduler itself passes 0
+ * and evaluates its consumers. Errors: as mlf_ops_asset_event(). */
+int mlf_ops_asset_event_in(mlf_store_txn *w, const mlf_dagbag *bag, const char *uri, const char *source,
+                           const mlf_value *extra, const char *idem_key, int inbox, int64_t *seq, int *replayed,
+                           char *err, size_t errlen);
+
 #endif

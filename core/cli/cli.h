@@ -156,6 +156,8 @@ int mlf_cmd_completion(mlf_cli *cli);
 int mlf_cmd_assets_list(mlf_cli *cli);
 int mlf_cmd_assets_events(mlf_cli *cli);
 int mlf_cmd_assets_create_event(mlf_cli *cli);
+/** `events send` (cli_events.c): one request to the scheduler's event socket (doc/assets.md). */
+int mlf_cmd_events_send(mlf_cli *cli);
 int mlf_cmd_assets_graph(mlf_cli *cli);
 int mlf_cmd_db_clean(mlf_cli *cli);
 int mlf_cmd_db_backup(mlf_cli *cli);

@@ -81,6 +81,17 @@ static const opt_help options[] = {
     {"cache purge", "-t, --task", "TASK_ID", "only the entries of this task (with DAG_ID)"},
     {"cache purge", "--older-than", "AGE", "only entries computed more than AGE ago (30d, 12h...)"},
     {"workers list", "--state", "S", "only workers in state S: idle, running, offline or unknown"},
+    {"events send", "--endpoint", "EP", "the scheduler's event socket (default: events.listen)"},
+    {"events send", "--extra", "JSON", "asset: the event's extra metadata (a JSON object)"},
+    {"events send", "--conf", "JSON", "trigger: the run's conf (a JSON object)"},
+    {"events send", "--key", "K", "idempotency key: a repeated key creates nothing new"},
+    {"events send", "--run-id", "ID", "trigger: the run's id"},
+    {"events send", "--logical-date", "DATE", "trigger: the run's logical date (RFC 3339)"},
+    {"events send", "--server-key", "FILE", "the scheduler's public key (default: zmq.curve.server_public_key_file)"},
+    {"events send", "--secret-key", "FILE", "this client's secret key (default: zmq.curve.worker_secret_key_file)"},
+    {"events send", "--timeout", "S", "seconds to wait for the reply (default 10)"},
+    {"events send", "--raw", "FILE", "send FILE's bytes as the request (tests)"},
+    {"events send", "--insecure", NULL, "no CurveZMQ (the scheduler must run with zmq.insecure)"},
 };
 
 /* Commands whose output -o json and -o yaml structure (others print text only). */

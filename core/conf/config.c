@@ -61,6 +61,8 @@ static const mlf_config_key keys[] = {
      .help = "workers: file holding this worker's CURVE secret key (its public key must be authorized)"},
     {.name = "zmq.insecure", .type = MLF_CFG_ENUM, .def = "false", .choices = "false|true",
      .help = "true: run the zmq endpoint without CurveZMQ, loopback included (what --insecure sets; logged)"},
+    {.name = "events.listen", .type = MLF_CFG_STR, .def = NULL, .nullable = 1,
+     .help = "zmq endpoint of the scheduler's event socket (asset events, triggers; CURVE as zmq.bind); null: none"},
     {.name = "api.listen", .type = MLF_CFG_STR, .def = "127.0.0.1:8080",
      .help = "HOST:PORT the HTTP API and web UI listen on"},
     {.name = "scheduler.metrics_listen", .type = MLF_CFG_STR, .def = NULL, .nullable = 1,

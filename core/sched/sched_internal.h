@@ -165,6 +165,7 @@ struct mlf_scheduler {
     size_t nworkers, capworkers;
     struct mlf_event_host **sources;  /* event sources (sched_events.c) */
     size_t nsources;
+    struct mlf_evsock *evsock;        /* the event socket, NULL when events.listen is off (sched_evsock.c) */
 };
 
 /* The environment templates render in (sched_context.c). */
@@ -437,5 +438,19 @@ size_t mlf_sc_events_pollfds(mlf_scheduler *s, struct pollfd *pfd, size_t max);
 mlf_time_us mlf_sc_events_deadline(mlf_scheduler *s);
 /* Calls process() of the sources whose fd is readable or whose deadline passed. */
 void mlf_sc_events_process(mlf_scheduler *s, mlf_time_us now);
+
+/* ------------------------------------------------------- sched_evsock.c: the event socket (doc/assets.md) */
+
+/* Binds the event socket of `events.listen` (the daemon only; nothing when empty), CURVE as the worker
+ * endpoint. Errors: MLF_EINVAL (CURVE off without zmq.insecure), key and bind errors, with @p err. */
+int mlf_sc_evsock_open(mlf_scheduler *s, char *err, size_t errlen);
+/* Closes the event socket. */
+void mlf_sc_evsock_free(mlf_scheduler *s);
+/* Its fds for the loop's poll (at most @p max); returns how many. */
+size_t mlf_sc_evsock_pollfds(mlf_scheduler *s, struct pollfd *pfd, size_t max);
+/* 1 when a request or handshake waits (ZMQ_FD is edge-triggered: the loop must not sleep then). */
+int mlf_sc_evsock_pending(mlf_scheduler *s);
+/* Answers the waiting requests (at most 256 a turn); writes go to the turn's batch. */
+void mlf_sc_evsock_process(mlf_scheduler *s);
 
 #endif

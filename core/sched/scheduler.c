@@ -249,6 +249,10 @@ static int sched_start(mlf_scheduler *s, mlf_scheduler **out, char *err, size_t 
     }
     if (s->o.watch_dags)
         s->watch_fd = mlf_dagbag_watch(s->o.bag);
+    if ((rc = mlf_sc_evsock_open(s, err, errlen)) != MLF_OK) {
+        mlf_scheduler_free(s);
+        return rc;
+    }
     *out = s;
     return MLF_OK;
 }
@@ -371,13 +375,14 @@ void mlf_scheduler_free(mlf_scheduler *s)
     free(s->unsaved);
     free(s->dirty_runs);
     mlf_sc_events_free(s);
+    mlf_sc_evsock_free(s);
     mlf_sc_assets_free(s);
     free(s->due);
     free(s);
 }
 
 
-#define MAX_EVENT_FDS 64 /* event sources whose fds wake the loop (more are looked at on each turn) */
+#define MAX_EVENT_FDS 66 /* event sources whose fds wake the loop (more are looked at on each turn) */
 
 int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char *until_dag, const char *until_run)
 {
@@ -422,6 +427,7 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
             if (store_ok) {
                 mlf_sc_create_scheduled_runs(s, now);
                 mlf_sc_events_process(s, now); /* event sources' emits first: their runs are made this turn */
+                mlf_sc_evsock_process(s);      /* the event socket's requests too (events.listen) */
                 mlf_sc_create_asset_runs(s, now);
                 mlf_sc_start_queued_runs(s);
             }
@@ -481,12 +487,15 @@ int mlf_scheduler_run(mlf_scheduler *s, volatile sig_atomic_t *stop, const char 
         /* TIs left in the ready heap are held by a limit: only a finishing task (the executor's fd) frees one */
         if (s->ndirty && store_ok)
             wake = now;
+        if (store_ok && mlf_sc_evsock_pending(s)) /* ZMQ_FD is edge-triggered: what waits is taken now */
+            wake = now;
         if (s->store_failing && s->store_retry_at - mlf_clock_monotonic() + now < wake)
             wake = s->store_retry_at - mlf_clock_monotonic() + now; /* the next attempt to commit */
         int timeout_ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
         struct pollfd pfd[2 + MAX_EVENT_FDS] = {{.fd = mlf_executor_fd(s->ex), .events = POLLIN},
                                                 {.fd = s->watch_fd, .events = POLLIN}};
-        size_t nev = mlf_sc_events_pollfds(s, pfd + 2, MAX_EVENT_FDS); /* event sources (doc/assets.md) */
+        size_t nev = mlf_sc_evsock_pollfds(s, pfd + 2, 2); /* the event socket and its ZAP handler */
+        nev += mlf_sc_events_pollfds(s, pfd + 2 + nev, MAX_EVENT_FDS - nev); /* event sources (doc/assets.md) */
         int n = poll(pfd, nev ? 2 + nev : s->watch_fd >= 0 ? 2 : 1, timeout_ms); /* poll skips a -1 fd */
         if (n < 0 && errno != EINTR)
             return errno;

@@ -105,3 +105,5 @@ INTEGRATION_TESTS += tests/integration/output_plain.sh
 INTEGRATION_TESTS += tests/integration/worker_sdnotify.sh
 INTEGRATION_TESTS += tests/integration/web_port.sh
 INTEGRATION_TESTS += tests/integration/deploy_doc.sh
+# issue 14, item 2: the scheduler event socket (events.listen)
+INTEGRATION_TESTS += tests/integration/event_socket.sh
