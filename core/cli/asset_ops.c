@@ -167,3 +167,67 @@ int mlf_ops_asset_event(mlf_store *st, const mlf_dagbag *bag, const char *uri, c
         *replayed = rc == MLF_OK && again;
     return rc;
 }
+
+/* ---------------------------------------------------------------- idempotency keys (HTTP and the event socket) */
+
+int mlf_ops_idem_key_ok(const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] >= 0x7f)
+            return 0;
+    return n > 0 && n <= MLF_IDEM_KEY_MAX;
+}
+
+int mlf_ops_idem_replay(mlf_store_txn *w, const char *key, const char *dag_id, char *run_id, size_t run_id_len,
+                        int *replay, char *err, size_t errlen)
+{
+    *replay = 0;
+    if (!mlf_ops_idem_key_ok(key)) {
+        snprintf(err, errlen, "Idempotency-Key must be 1 to %d printable ASCII characters", MLF_IDEM_KEY_MAX);
+        return MLF_EINVAL;
+    }
+    if (!w) {
+        snprintf(err, errlen, "the state store is not writable");
+        return MLF_EIO;
+    }
+    mlf_value *rec = NULL;
+    int rc = mlf_store_idem_get(w, key, &rec);
+    if (rc == MLF_ENOTFOUND)
+        return MLF_OK;
+    if (rc != MLF_OK) {
+        snprintf(err, errlen, "cannot read the idempotency key: %s", mlf_strerror(rc));
+        return rc;
+    }
+    const char *d = mlf_value_get_str(mlf_map_get(rec, "dag_id"), NULL);
+    const char *r = mlf_value_get_str(mlf_map_get(rec, "run_id"), NULL);
+    if (d && r && strcmp(d, dag_id) == 0) {
+        snprintf(run_id, run_id_len, "%s", r);
+        *replay = 1;
+    } else {
+        snprintf(err, errlen, "Idempotency-Key '%s' was used for another request", key);
+        rc = MLF_EEXIST;
+    }
+    mlf_value_free(rec);
+    return rc;
+}
+
+int mlf_ops_idem_record(mlf_store_txn *w, const char *key, const char *dag_id, const char *run_id, char *err,
+                        size_t errlen)
+{
+    if (!w) {
+        snprintf(err, errlen, "the state store is not writable");
+        return MLF_EIO;
+    }
+    mlf_value *rec = mlf_value_map();
+    if (!rec)
+        return MLF_ENOMEM;
+    mlf_map_set(rec, "request", mlf_value_str("post_dag_run"));
+    mlf_map_set(rec, "dag_id", mlf_value_str(dag_id));
+    mlf_map_set(rec, "run_id", mlf_value_str(run_id));
+    int rc = mlf_store_idem_put(w, key, rec);
+    mlf_value_free(rec);
+    if (rc != MLF_OK)
+        snprintf(err, errlen, "cannot record the idempotency key: %s", mlf_strerror(rc));
+    return rc;
+}

@@ -37,4 +37,16 @@ int mlf_ops_asset_event_in(mlf_store_txn *w, const mlf_dagbag *bag, const char *
                            const mlf_value *extra, const char *idem_key, int inbox, int64_t *seq, int *replayed,
                            char *err, size_t errlen);
 
+/** 1 when @p key is an acceptable idempotency key: 1..MLF_IDEM_KEY_MAX printable ASCII bytes. */
+int mlf_ops_idem_key_ok(const char *key);
+/** In write batch @p w: whether @p key already created a run of @p dag_id (*@p replay 1, its id copied to
+ * @p run_id). Errors: MLF_EINVAL (a malformed key), MLF_EEXIST (the key was used for another request), store
+ * errors; each with a sentence in @p err. Shared by the HTTP API and the scheduler's event socket, so a key
+ * used on one is recognised on the other. */
+int mlf_ops_idem_replay(mlf_store_txn *w, const char *key, const char *dag_id, char *run_id, size_t run_id_len,
+                        int *replay, char *err, size_t errlen);
+/** Records in @p w that @p key created run @p run_id of @p dag_id. Errors: store errors (sentence in @p err). */
+int mlf_ops_idem_record(mlf_store_txn *w, const char *key, const char *dag_id, const char *run_id, char *err,
+                        size_t errlen);
+
 #endif

@@ -19,7 +19,6 @@
 #include "store/store_assets.h"
 #include "time/timefmt.h"
 #include "value/value_codec.h"
-#include "web/web_internal.h"
 
 #define EVSOCK_MAX_MSG (256 * 1024) /* bytes of one request (ZMQ_MAXMSGSIZE drops larger ones) */
 #define EVSOCK_MAX_VALUES 4096      /* values in one request (mlf_msgpack_prescan_budget) */
@@ -184,16 +183,6 @@ int mlf_sc_evsock_pending(mlf_scheduler *s)
     return e && (readable(e->sock) || (e->zap && readable(mlf_zap_socket(e->zap))));
 }
 
-/* 1 when @p key is 1..MLF_IDEM_KEY_MAX printable ASCII bytes (the HTTP endpoint's rule). */
-static int key_ok(const char *key)
-{
-    size_t n = strlen(key);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] >= 0x7f)
-            return 0;
-    return n > 0 && n <= MLF_IDEM_KEY_MAX;
-}
-
 /* The reply: {ok: false, error: @p why}. */
 static mlf_value *refusal(const char *why)
 {
@@ -238,7 +227,7 @@ static mlf_value *do_asset_event(mlf_scheduler *s, const mlf_value *req, const c
                                                                                                       : "string");
         return refusal(err);
     }
-    if (key && !key_ok(key))
+    if (key && !mlf_ops_idem_key_ok(key))
         return refusal("idempotency_key must be 1 to 200 printable ASCII characters");
     mlf_store_txn *w = mlf_sc_wtxn(s);
     if (!w)
@@ -291,12 +280,12 @@ static mlf_value *do_trigger(mlf_scheduler *s, const mlf_value *req, const char 
         return refusal("the state store is not writable");
     int replay = 0, rc = MLF_OK;
     if (key) /* the same records as POST .../dagRuns with an Idempotency-Key */
-        rc = mlf_web_idem_replay(w, key, dag_id, id, sizeof id, &replay, err, sizeof err);
+        rc = mlf_ops_idem_replay(w, key, dag_id, id, sizeof id, &replay, err, sizeof err);
     if (rc == MLF_OK && !replay)
         rc = mlf_scheduler_create_run(s, dag, MLF_RUN_TYPE_MANUAL, logical, run_id, conf, id, sizeof id, err,
                                       sizeof err);
     if (rc == MLF_OK && key && !replay)
-        rc = mlf_web_idem_record(mlf_sc_wtxn(s), key, dag_id, id, err, sizeof err);
+        rc = mlf_ops_idem_record(mlf_sc_wtxn(s), key, dag_id, id, err, sizeof err);
     if (rc != MLF_OK)
         return refusal(err[0] ? err : mlf_strerror(rc));
     if (!replay)

@@ -23,69 +23,6 @@ const char *mlf_web_idempotency_key(const mlf_web_req *rq)
     return k && *k ? k : NULL;
 }
 
-/* 1 when @p key is 1..MLF_IDEM_KEY_MAX printable ASCII bytes. */
-static int key_ok(const char *key)
-{
-    size_t n = strlen(key);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] >= 0x7f)
-            return 0;
-    return n > 0 && n <= MLF_IDEM_KEY_MAX;
-}
-
-int mlf_web_idem_replay(mlf_store_txn *w, const char *key, const char *dag_id, char *run_id, size_t run_id_len,
-                        int *replay, char *err, size_t errlen)
-{
-    *replay = 0;
-    if (!key_ok(key)) {
-        snprintf(err, errlen, "Idempotency-Key must be 1 to %d printable ASCII characters", MLF_IDEM_KEY_MAX);
-        return MLF_EINVAL;
-    }
-    if (!w) {
-        snprintf(err, errlen, "the state store is not writable");
-        return MLF_EIO;
-    }
-    mlf_value *rec = NULL;
-    int rc = mlf_store_idem_get(w, key, &rec);
-    if (rc == MLF_ENOTFOUND)
-        return MLF_OK;
-    if (rc != MLF_OK) {
-        snprintf(err, errlen, "cannot read the idempotency key: %s", mlf_strerror(rc));
-        return rc;
-    }
-    const char *d = mlf_value_get_str(mlf_map_get(rec, "dag_id"), NULL);
-    const char *r = mlf_value_get_str(mlf_map_get(rec, "run_id"), NULL);
-    if (d && r && strcmp(d, dag_id) == 0) {
-        snprintf(run_id, run_id_len, "%s", r);
-        *replay = 1;
-    } else {
-        snprintf(err, errlen, "Idempotency-Key '%s' was used for another request", key);
-        rc = MLF_EEXIST;
-    }
-    mlf_value_free(rec);
-    return rc;
-}
-
-int mlf_web_idem_record(mlf_store_txn *w, const char *key, const char *dag_id, const char *run_id, char *err,
-                        size_t errlen)
-{
-    if (!w) {
-        snprintf(err, errlen, "the state store is not writable");
-        return MLF_EIO;
-    }
-    mlf_value *rec = mlf_value_map();
-    if (!rec)
-        return MLF_ENOMEM;
-    mlf_map_set(rec, "request", mlf_value_str("post_dag_run"));
-    mlf_map_set(rec, "dag_id", mlf_value_str(dag_id));
-    mlf_map_set(rec, "run_id", mlf_value_str(run_id));
-    int rc = mlf_store_idem_put(w, key, rec);
-    mlf_value_free(rec);
-    if (rc != MLF_OK)
-        snprintf(err, errlen, "cannot record the idempotency key: %s", mlf_strerror(rc));
-    return rc;
-}
-
 void mlf_web_h_asset_event(mlf_web_req *rq, mlf_web_resp *rs)
 {
     json_t *body = mlf_web_body(rq, rs, (const char *const[]){"asset_uri", "extra", NULL}, 0);
@@ -101,7 +38,7 @@ void mlf_web_h_asset_event(mlf_web_req *rq, mlf_web_resp *rs)
         bad = "asset_uri must be a string";
     else if (jextra && !json_is_null(jextra) && !json_is_object(jextra))
         bad = "extra must be a JSON object";
-    else if (key && !key_ok(key))
+    else if (key && !mlf_ops_idem_key_ok(key))
         bad = "Idempotency-Key must be 1 to 200 printable ASCII characters";
     if (!bad && json_is_object(jextra)) {
         char *text = json_dumps(jextra, JSON_COMPACT);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/asset_ops.h"
 #include "cli/run_ops.h"
 #include "sched/scheduler.h"
 #include "store/state.h"
@@ -203,12 +204,12 @@ void mlf_web_h_run_trigger(mlf_web_req *rq, mlf_web_resp *rs)
     const char *key = mlf_web_idempotency_key(rq);
     int replay = 0;
     if (rc == MLF_OK && key) /* a repeated key answers the run it created (doc/api.md, idempotency) */
-        rc = mlf_web_idem_replay(mlf_scheduler_txn(s), key, d->dag_id, id, sizeof id, &replay, err, sizeof err);
+        rc = mlf_ops_idem_replay(mlf_scheduler_txn(s), key, d->dag_id, id, sizeof id, &replay, err, sizeof err);
     if (rc == MLF_OK && !replay)
         rc = mlf_scheduler_create_run(s, d, MLF_RUN_TYPE_MANUAL, logical, run_id, conf, id, sizeof id, err,
                                       sizeof err);
     if (rc == MLF_OK && key && !replay)
-        rc = mlf_web_idem_record(mlf_scheduler_txn(s), key, d->dag_id, id, err, sizeof err);
+        rc = mlf_ops_idem_record(mlf_scheduler_txn(s), key, d->dag_id, id, err, sizeof err);
     mlf_scheduler_free(s); /* commits the run and its key together */
     pthread_mutex_unlock(&rq->web->write_mu);
     mlf_value_free(conf);

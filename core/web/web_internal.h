@@ -196,14 +196,6 @@ void mlf_web_h_pool_delete(mlf_web_req *rq, mlf_web_resp *rs);
 /* web_api_assets.c: event triggers (doc/assets.md) */
 /** The request's Idempotency-Key header, or NULL. Borrowed. */
 const char *mlf_web_idempotency_key(const mlf_web_req *rq);
-/** In write batch @p w: whether @p key already created a run of @p dag_id (*@p replay 1, its id copied to
- * @p run_id). Errors: MLF_EINVAL (a malformed key), MLF_EEXIST (the key was used for another request), store
- * errors; each with a sentence in @p err. */
-int mlf_web_idem_replay(mlf_store_txn *w, const char *key, const char *dag_id, char *run_id, size_t run_id_len,
-                        int *replay, char *err, size_t errlen);
-/** Records in @p w that @p key created run @p run_id of @p dag_id. Errors: store errors (sentence in @p err). */
-int mlf_web_idem_record(mlf_store_txn *w, const char *key, const char *dag_id, const char *run_id, char *err,
-                        size_t errlen);
 /** POST /api/v1/assets/events. */
 void mlf_web_h_asset_event(mlf_web_req *rq, mlf_web_resp *rs);
 
